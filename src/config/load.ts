@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import toml from 'toml';
+import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
+import { PythondError } from '../errors.js';
+import { OUTPUT_PLUGINS, type OutputConfig, type OutputType } from '../outputs/registry.js';
+import { DEFAULT_CONFIG_TOML } from './default-config.js';
+import { readTable, type Issue } from './fields.js';
+import { inputSchema, runnerSchema, type InputTable, type RunnerConfig } from './schema.js';
+import { TomlLocator } from './toml-locator.js';
+
+export interface InputConfig extends InputTable {
+  /** `inputs.pythond[0]`: where this input is in the config, for messages. */
+  key: string;
+  /** Each `dirs` entry with the collector modules found in it. */
+  discovered: DiscoveredDir[];
+}
+
+export interface Config {
+  /** The config file, or `<embedded default>`. */
+  source: string;
+  runner: RunnerConfig;
+  inputs: InputConfig[];
+  outputs: OutputConfig[];
+}
+
+export const EMBEDDED_SOURCE = '<embedded default>';
+export const DEFAULT_CONFIG_FILE = 'pythond.toml';
+
+/** A config that cannot be used; `message` lists every problem, one per line. */
+export class ConfigError extends PythondError {
+  readonly issues: string[];
+
+  constructor(issues: string[]) {
+    super('CONFIG_INVALID', issues.join('\n'));
+    this.issues = issues;
+  }
+}
+
+/**
+ * Loads `file`; without one, `./pythond.toml` when it exists, else the
+ * embedded default. Every problem is reported at once, each naming the file,
+ * the line and the key.
+ */
+export function loadConfig(file?: string): Config {
+  const chosen = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd());
+  let text: string;
+  try {
+    text = readFileSync(chosen, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)));
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
+  if (raw === undefined) return [];
+  if (Array.isArray(raw)) return raw;
+  issues.push({ path: key, message: `must be written as [[${key}]] tables` });
+  return [];
+}
+
+/** Parses and validates config text; relative paths are taken from `baseDir`. */
+export function parseConfig(text: string, source: string, baseDir: string): Config {
+  let raw: unknown;
+  try {
+    raw = toml.parse(text);
+  } catch (err) {
+    const e = err as { message: string; line?: number; column?: number; location?: { start: { line: number; column: number } } };
+    const at = e.location?.start ?? (e.line ? { line: e.line, column: e.column ?? 0 } : undefined);
+    throw new ConfigError([`config ${source}${at ? `:${at.line}:${at.column}` : ''}: invalid TOML: ${e.message}`]);
+  }
+
+  const issues: Issue[] = [];
+  const top = isTable(raw) ? raw : {};
+  for (const key of Object.keys(top)) {
+    if (!['runner', 'inputs', 'outputs'].includes(key)) {
+      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]] and [[outputs.<name>]]' });
+    }
+  }
+
+  const runner = readTable(top.runner, runnerSchema(baseDir), 'runner', issues);
+  const inputs = readInputs(top.inputs, runner, issues);
+  const outputs = readOutputs(top.outputs, baseDir, issues);
+
+  if (issues.length > 0) {
+    const locator = new TomlLocator(text);
+    throw new ConfigError(
+      issues.map(({ path: keyPath, message }) => {
+        const line = locator.lineOf(keyPath);
+        return `config ${source}${line ? `:${line}` : ''}: ${keyPath} ${message}`;
+      }),
+    );
+  }
+  return deepFreeze({ source, runner, inputs, outputs });
+}
+
+function readInputs(raw: unknown, runner: RunnerConfig, issues: Issue[]): InputConfig[] {
+  const inputs: InputConfig[] = [];
+  if (raw === undefined) {
+    issues.push({ path: 'inputs', message: 'has no [[inputs.pythond]] block; add one with name and dirs' });
+    return inputs;
+  }
+  if (!isTable(raw)) {
+    issues.push({ path: 'inputs', message: 'must hold [[inputs.pythond]] tables' });
+    return inputs;
+  }
+  for (const kind of Object.keys(raw)) {
+    if (kind !== 'pythond') issues.push({ path: `inputs.${kind}`, message: 'is not an input pythond runs; only [[inputs.pythond]] blocks are read' });
+  }
+
+  const names = new Map<string, string>();
+  tablesAt(raw.pythond, 'inputs.pythond', issues).forEach((table, i) => {
+    const key = `inputs.pythond[${i}]`;
+    const input = readTable(table, inputSchema(), key, issues);
+    if (input.name !== undefined) {
+      const earlier = names.get(input.name);
+      if (earlier) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${earlier}; input names must be unique` });
+      names.set(input.name, key);
+    }
+
+    const discovered: DiscoveredDir[] = [];
+    const modules = new Map<string, string>();
+    (input.dirs ?? []).forEach((entry, j) => {
+      try {
+        const dir = discoverDir(runner.python_d, entry);
+        for (const { module, file } of dir.modules) {
+          const other = modules.get(module);
+          if (other) issues.push({ path: `${key}.dirs[${j}]`, message: `module "${module}" (${file}) has the same import name as ${other}; rename one of them` });
+          modules.set(module, file);
+        }
+        discovered.push(dir);
+      } catch (err) {
+        if (!(err instanceof DiscoveryProblem)) throw err;
+        issues.push({ path: `${key}.dirs[${j}]`, message: `names ${JSON.stringify(entry)}, but ${err.message} (dirs are read under python_d = ${displayPath(runner.python_d)})` });
+      }
+    });
+    inputs.push({ ...input, key, discovered });
+  });
+  if (inputs.length === 0 && !issues.some((issue) => issue.path.startsWith('inputs'))) {
+    issues.push({ path: 'inputs', message: 'has no [[inputs.pythond]] block; add one with name and dirs' });
+  }
+  return inputs;
+}
+
+function readOutputs(raw: unknown, baseDir: string, issues: Issue[]): OutputConfig[] {
+  const outputs: OutputConfig[] = [];
+  if (raw !== undefined && !isTable(raw)) {
+    issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
+    return outputs;
+  }
+  for (const [type, tables] of Object.entries(raw ?? {})) {
+    if (!(type in OUTPUT_PLUGINS)) {
+      issues.push({ path: `outputs.${type}`, message: `is not a known output; known outputs: ${Object.keys(OUTPUT_PLUGINS).join(', ')}` });
+      continue;
+    }
+    const plugin = OUTPUT_PLUGINS[type as OutputType];
+    tablesAt(tables, `outputs.${type}`, issues).forEach((table, i) => {
+      const options = readTable(table, plugin.schema(baseDir), `outputs.${type}[${i}]`, issues);
+      outputs.push({ type, id: `${type}[${i}]`, options } as OutputConfig);
+    });
+  }
+  if (outputs.length === 0 && issues.length === 0) {
+    issues.push({ path: 'outputs', message: 'has no output; add for example [[outputs.file]] with path = "data/points.jsonl"' });
+  }
+  return outputs;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+import os from 'node:os';
+import {
+  FieldError,
+  duration,
+  filePath,
+  integer,
+  nonEmptyString,
+  oneOf,
+  optional,
+  positiveNumber,
+  size,
+  string,
+  stringList,
+  stringMap,
+  withDefault,
+  type TableOf,
+} from './fields.js';
+
+/**
+ * The schema of pythond.toml: every key, its type and its default, in one
+ * place. The TypeScript types of the loaded config are derived from it.
+ */
+
+export const EXECUTORS = ['auto', 'docker', 'process'] as const;
+export const MODES = ['warm', 'fresh'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const listenAddress = () => ({
+  read(value: unknown): string {
+    const text = string('an address such as "127.0.0.1:9529"').read(value);
+    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || Number(text.slice(text.lastIndexOf(':') + 1)) > 65535) {
+      throw new FieldError(`must be an address such as "127.0.0.1:9529" (host:port), got ${JSON.stringify(text)}`);
+    }
+    return text;
+  },
+});
+
+export const runnerSchema = (baseDir: string) => ({
+  /** Ticks running at once, all inputs together. */
+  concurrency: withDefault(integer(1, 100_000), 8),
+  /** piscina threads decoding and encoding points. */
+  workers: withDefault(integer(1, 64), Math.max(1, Math.min(2, os.availableParallelism()))),
+  executor: withDefault(oneOf(EXECUTORS), 'auto'),
+  image: withDefault(nonEmptyString('an image name such as "pythond-python:3"'), 'pythond-python:3'),
+  listen: withDefault(listenAddress(), '127.0.0.1:9529'),
+  python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
+  data_dir: withDefault(filePath(baseDir), path(baseDir, 'data')),
+  log_level: withDefault(oneOf(LOG_LEVELS), 'info'),
+  /** When set, the HTTP write endpoints require `Authorization: Bearer <token>`. */
+  api_token: optional(nonEmptyString()),
+  /** How long SIGTERM waits for ticks in flight and outputs before giving up. */
+  shutdown_timeout: withDefault(duration(), 30_000),
+  /** Largest body `POST /v1/write/:category` accepts. */
+  max_body_size: withDefault(size(1024), 32 * 1024 ** 2),
+});
+
+const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const MOUNT_ENTRY = /^\/[^:]*:\/[^:]*(:ro)?$/;
+
+export const inputSchema = () => ({
+  name: nonEmptyString('a non-empty name'),
+  /** The Python interpreter: on this machine for the process executor, inside the image for docker. */
+  cmd: withDefault(nonEmptyString('a Python command such as "python3"'), 'python3'),
+  dirs: stringList({ nonEmpty: true, expected: 'a non-empty list of folders under python.d' }),
+  envs: withDefault(
+    stringList({
+      nonEmpty: false,
+      expected: 'a list of "NAME=value" strings',
+      item: (text) => (ENV_ENTRY.test(text) ? undefined : `must look like "NAME=value", got ${JSON.stringify(text)}`),
+    }),
+    [],
+  ),
+  /** Added to every point of this input that does not set the tag itself. */
+  tags: withDefault(stringMap(), {}),
+  mode: withDefault(oneOf(MODES), 'warm'),
+  /** Ticks of this input running at once. */
+  concurrency: withDefault(integer(1, 10_000), 1),
+  /** A tick running longer fails; default: the collector's interval. */
+  timeout: optional(duration(1)),
+  image: optional(nonEmptyString('an image name')),
+  memory: withDefault(size(6 * 1024 ** 2), 128 * 1024 ** 2),
+  cpus: withDefault(positiveNumber(), 0.5),
+  pids: withDefault(integer(8, 1_000_000), 64),
+  network: withDefault(nonEmptyString('"bridge", "none", "host" or a network name'), 'bridge'),
+  mounts: withDefault(
+    stringList({
+      nonEmpty: false,
+      expected: 'a list of "/host/path:/container/path[:ro]" strings',
+      item: (text) => (MOUNT_ENTRY.test(text) ? undefined : `must look like "/host/path:/container/path" (mounts are always read-only), got ${JSON.stringify(text)}`),
+    }),
+    [],
+  ),
+  /** Per tick: points reported. */
+  max_points: withDefault(integer(1), 1_000_000),
+  /** Per tick: bytes of report messages (and so the largest single message). */
+  max_report_size: withDefault(size(1024), 64 * 1024 ** 2),
+  /** Per tick: bytes of collector output (print, stderr). */
+  max_stderr: withDefault(size(1024), 1024 ** 2),
+});
+
+function path(baseDir: string, relative: string): string {
+  return filePath(baseDir).read(relative);
+}
+
+export type RunnerConfig = TableOf<ReturnType<typeof runnerSchema>>;
+export type InputTable = TableOf<ReturnType<typeof inputSchema>>;

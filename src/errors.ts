@@ -1,0 +1,35 @@
+/**
+ * Every error pythond raises on purpose carries a stable `code`, so callers
+ * (and tests) branch on the code, not on message text. Messages are written
+ * for the operator: what is wrong, where, and what was expected.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'DISCOVERY_FAILED'
+  | 'HOST_START_FAILED'
+  | 'HOST_PROTOCOL'
+  | 'HOST_EXITED'
+  | 'TICK_TIMEOUT'
+  | 'TICK_LIMIT'
+  | 'DOCKER_UNAVAILABLE'
+  | 'IMAGE_MISSING'
+  | 'OUTPUT_FAILED';
+
+export class PythondError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PythondError';
+    this.code = code;
+  }
+}
+
+export function isPythondError(err: unknown, code?: ErrorCode): err is PythondError {
+  return err instanceof PythondError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, for logs and status fields. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

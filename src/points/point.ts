@@ -1,0 +1,56 @@
+/**
+ * The DataKit point model, as collectors report it and as outputs receive it.
+ * Categories use DataKit's names; the one-letter keys are those of
+ * `DataKitFramework.report()`.
+ */
+export const CATEGORY_BY_KEY = {
+  M: 'metric',
+  L: 'logging',
+  R: 'rum',
+  O: 'object',
+  CO: 'custom_object',
+  E: 'keyevent',
+} as const;
+
+export type CategoryKey = keyof typeof CATEGORY_BY_KEY;
+export type Category = (typeof CATEGORY_BY_KEY)[CategoryKey];
+export const CATEGORIES: readonly Category[] = Object.values(CATEGORY_BY_KEY);
+
+export const PRECISIONS = ['n', 'u', 'ms', 's', 'm', 'h'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** Nanoseconds per unit of each precision. */
+export const NS_PER_UNIT: Record<Precision, bigint> = {
+  n: 1n,
+  u: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+export type FieldValue = number | string | boolean;
+
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldValue>;
+  /** Nanoseconds since the epoch. */
+  time: bigint;
+}
+
+/** How an output wants its points: JSON Lines or InfluxDB line protocol. */
+export type Encoding = 'jsonl' | 'lineProtocol';
+
+/**
+ * Points of one category, already encoded by a worker thread. The main
+ * thread moves these bytes to outputs without looking inside.
+ */
+export interface EncodedBatch {
+  category: Category;
+  points: number;
+  /** One point per line: {"category","measurement","tags","fields","time"} with time in ns. */
+  jsonl?: Uint8Array;
+  /** InfluxDB line protocol with ns timestamps. */
+  lineProtocol?: Uint8Array;
+}

@@ -1,0 +1,599 @@
+# encoding: utf-8
+"""The collector host: loads the collectors of one pythond input and runs
+them when the runner asks, speaking the protocol of PROTOCOL.md (beside this
+file) over stdin and the process's original stdout.
+
+    python3 host.py --root PYTHON_D DIR [DIR ...]
+
+Importing this module has no side effects; main() does the work.
+"""
+
+import argparse
+import codecs
+import importlib
+import importlib.util
+import io
+import json
+import math
+import os
+import platform
+import sys
+import threading
+import time
+import traceback
+from collections import namedtuple
+
+PROTOCOL_VERSION = 1
+DEFAULT_REPORT_CHUNK = 5000
+DEFAULT_INTERVAL = 10
+MAX_LOG_LINE_BYTES = 64 * 1024
+TRUNCATION_MARK = ' [pythond: line truncated to 64 KiB]'
+# The keys of a report payload that hold points, in the order they are sent.
+REPORT_CATEGORIES = ('M', 'L', 'R', 'O', 'CO', 'E')
+
+_THIS_FILE = os.path.abspath(__file__)
+
+
+# ---- the wire format ---------------------------------------------------
+
+def encode_message(message):
+    """One protocol line: compact JSON, UTF-8, keys in insertion order (so
+    callers put `type` and `id` first), ended by a newline."""
+    try:
+        text = _dumps(message)
+    except (ValueError, TypeError):
+        # NaN/Infinity (allow_nan=False) or a dict key JSON cannot carry:
+        # rare, so only then pay for a walk over the whole message.
+        text = _dumps(_json_safe(message))
+    # 'replace': a lone surrogate in a collector's string must not make the
+    # line invalid UTF-8.
+    return (text + '\n').encode('utf-8', 'replace')
+
+
+def _dumps(value):
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str, separators=(',', ':'))
+
+
+def _json_safe(value):
+    """`value` with NaN/Infinity floats as None and dict keys JSON cannot
+    carry as str(); other values that JSON cannot carry are left to
+    json.dumps(default=str)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {_json_key(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _json_key(key):
+    if key is None or isinstance(key, (str, int)):
+        return key
+    return str(key)
+
+
+class Channel:
+    """The protocol channel. Each message is one line written under one lock,
+    so lines from concurrent runs never interleave. Messages sent before
+    open() (lines printed while modules are imported) are held back, so that
+    `hello` is the first line."""
+
+    def __init__(self, fd):
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._held = []
+
+    def open(self, hello):
+        with self._lock:
+            self._write(encode_message(hello))
+            for line in self._held:
+                self._write(line)
+            self._held = None
+
+    def send(self, message):
+        line = encode_message(message)
+        with self._lock:
+            if self._held is None:
+                self._write(line)
+            else:
+                self._held.append(line)
+
+    def _write(self, data):
+        view = memoryview(data)
+        try:
+            # os.write may write less than asked (a signal, a full pipe);
+            # the lock keeps the line whole on the channel anyway.
+            while view:
+                view = view[os.write(self._fd, view):]
+        except OSError as error:
+            # The runner closed its end: nobody is left to report to.
+            os.write(2, ('host.py: protocol channel closed (%s); exiting\n' % error).encode())
+            os._exit(1)
+
+
+def split_report(data, max_points):
+    """Split one report() payload into payloads of at most `max_points`
+    points, categories in their order, each repeating the meta keys."""
+    meta = {key: value for key, value in data.items() if key not in REPORT_CATEGORIES}
+    chunk, room = dict(meta), max_points
+    for category in REPORT_CATEGORIES:
+        points = data.get(category) or []
+        start = 0
+        while start < len(points):
+            part = points[start:start + room]
+            chunk[category] = part
+            start += len(part)
+            room -= len(part)
+            if room == 0:
+                yield chunk
+                chunk, room = dict(meta), max_points
+    if room < max_points:
+        yield chunk
+
+
+# ---- what a collector writes to stdout / stderr ---------------------------
+
+Run = namedtuple('Run', 'id collector')
+
+
+class RunContext(threading.local):
+    """The run executing in the current thread, None outside run threads."""
+    run = None
+
+
+def cap_line(text):
+    """`text`, cut to at most MAX_LOG_LINE_BYTES of UTF-8, marked when cut."""
+    data = text.encode('utf-8', 'replace')
+    if len(data) <= MAX_LOG_LINE_BYTES:
+        return text
+    kept = data[:MAX_LOG_LINE_BYTES - len(TRUNCATION_MARK)].decode('utf-8', 'ignore')
+    return kept + TRUNCATION_MARK
+
+
+class LogStream(io.TextIOBase):
+    """Replaces sys.stdout / sys.stderr: every line written becomes one `log`
+    message carrying the run of the writing thread. Lines are buffered per
+    thread so that concurrent runs do not mix their output."""
+
+    def __init__(self, name, fd, channel, context):
+        super().__init__()
+        self.name = name
+        self._fd = fd
+        self._channel = channel
+        self._context = context
+        self._lock = threading.Lock()
+        self._pending = {}  # thread ident -> start of a line not yet ended
+        self.buffer = _BinaryWriter(self)
+
+    @property
+    def encoding(self):
+        return 'utf-8'
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        # Code that writes to the file descriptor bypasses this object and
+        # lands in the host's stderr (fd 1 points there), never the channel.
+        return self._fd
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError('write() argument must be str, not %s' % type(text).__name__)
+        thread = threading.get_ident()
+        with self._lock:
+            lines = (self._pending.pop(thread, '') + text).split('\n')
+            rest = lines.pop()
+            if rest:
+                # One character over the cap is enough for cap_line() to
+                # mark the line as cut; the rest need not be kept.
+                self._pending[thread] = rest[:MAX_LOG_LINE_BYTES + 1]
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self):
+        # A log message is a whole line: flush() does not cut one in two.
+        pass
+
+    def end_thread_line(self):
+        """Emit the calling thread's unfinished line, if any."""
+        with self._lock:
+            rest = self._pending.pop(threading.get_ident(), '')
+        if rest:
+            self._emit(rest)
+
+    def end_all_lines(self):
+        with self._lock:
+            rests, self._pending = list(self._pending.values()), {}
+        for rest in rests:
+            self._emit(rest)
+
+    def _emit(self, line):
+        run = self._context.run
+        self._channel.send({
+            'type': 'log',
+            'id': run.id if run else None,
+            'collector': run.collector.id if run else None,
+            'stream': self.name,
+            'text': cap_line(line),
+        })
+
+
+class _BinaryWriter(io.RawIOBase):
+    """sys.stdout.buffer for collectors that write bytes."""
+
+    def __init__(self, text_stream):
+        super().__init__()
+        self._text_stream = text_stream
+        self._decoder = codecs.getincrementaldecoder('utf-8')('replace')
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._text_stream.fileno()
+
+    def write(self, data):
+        self._text_stream.write(self._decoder.decode(bytes(data)))
+        return len(data)
+
+
+# ---- discovery -------------------------------------------------------------
+
+class Collector:
+    """One collector class of a loaded module and its single instance."""
+
+    def __init__(self, cls, instance, module_name, file):
+        self.id = module_name + '.' + cls.__name__
+        self.name = str(getattr(cls, 'name', cls.__name__))
+        self.interval = interval_of(cls)
+        self.module_name = module_name
+        self.file = file
+        self.instance = instance
+        self.active_run = None  # the Run executing run(), set by Host
+
+    def describe(self):
+        return {'id': self.id, 'name': self.name, 'interval': self.interval,
+                'module': self.module_name, 'file': self.file}
+
+
+def interval_of(cls):
+    """The class's `interval` in seconds; DataKit's 10 unless a number > 0."""
+    interval = getattr(cls, 'interval', None)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)):
+        return DEFAULT_INTERVAL
+    if not math.isfinite(interval) or interval <= 0:
+        return DEFAULT_INTERVAL
+    return interval
+
+
+def module_files(root, dirs):
+    """(module name, path) of every collector module of `dirs`, found as
+    DataKit finds them: the *.py files in each DIR and in its immediate
+    subfolders, except __init__.py. Also returns load errors for DIRs that
+    do not exist."""
+    found, errors = [], []
+    for dir_arg in dirs:
+        base = os.path.join(root, dir_arg)
+        if os.path.isfile(base) and base.endswith('.py'):
+            found.append((_stem(base), base))
+        elif os.path.isdir(base):
+            found.extend(_modules_in(base))
+        else:
+            errors.append({'module': dir_arg, 'file': _relative(root, base),
+                           'error': 'FileNotFoundError: %s is neither a folder nor a .py file' % base,
+                           'traceback': ''})
+    return found, errors
+
+
+def _modules_in(base):
+    for entry in sorted(os.listdir(base)):
+        path = os.path.join(base, entry)
+        if _is_module_file(path):
+            yield _stem(path), path
+        elif os.path.isdir(path):
+            for sub_entry in sorted(os.listdir(path)):
+                sub_path = os.path.join(path, sub_entry)
+                if _is_module_file(sub_path):
+                    yield entry + '.' + _stem(sub_path), sub_path
+
+
+def _is_module_file(path):
+    return path.endswith('.py') and os.path.basename(path) != '__init__.py' and os.path.isfile(path)
+
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _relative(root, path):
+    return os.path.relpath(path, root).replace(os.sep, '/')
+
+
+def python_path_entries(root, dirs):
+    """What goes on sys.path, as DataKit sets it: the SDK folder, so scripts
+    import datakit_framework unmodified, then every DIR (for a DIR that is a
+    file, its folder), so scripts import their sibling modules."""
+    entries = [os.path.join(root, 'core')]
+    for dir_arg in dirs:
+        path = os.path.join(root, dir_arg)
+        entries.append(os.path.dirname(path) if path.endswith('.py') else path)
+    return entries
+
+
+def load_collectors(root, dirs, base_class):
+    """Import every module of `dirs` once and instantiate each collector
+    class once. Returns (collectors, load_errors); a module or class that
+    fails is a load error and does not stop the others."""
+    found, load_errors = module_files(root, dirs)
+    collectors = []
+    for module_name, path in found:
+        file = _relative(root, path)
+        try:
+            module = _import_file(module_name, path)
+        except BaseException as error:
+            load_errors.append(_load_error(module_name, file, error))
+            continue
+        for cls in collector_classes(module, base_class):
+            try:
+                instance = cls()
+            except BaseException as error:
+                load_errors.append(_load_error(module_name, file, error, prefix=cls.__name__ + '(): '))
+                continue
+            collectors.append(Collector(cls, instance, module_name, file))
+    return collectors, load_errors
+
+
+def _import_file(module_name, path):
+    if module_name in sys.modules:
+        taken_by = getattr(sys.modules[module_name], '__file__', None) or 'a module of Python itself'
+        raise ImportError('module name %r is already taken by %s; rename %s'
+                          % (module_name, taken_by, os.path.basename(path)))
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as `import` does: dataclasses, pickle and
+    # typing look their module up in sys.modules.
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def collector_classes(module, base_class):
+    """Classes defined in `module` (not imported into it) that subclass
+    `base_class` and override run(), in definition order."""
+    classes = []
+    for value in vars(module).values():
+        if (isinstance(value, type) and issubclass(value, base_class)
+                and value.__module__ == module.__name__
+                and value.run is not base_class.run
+                and value not in classes):
+            classes.append(value)
+    return classes
+
+
+def _load_error(module_name, file, error, prefix=''):
+    return {'module': module_name, 'file': file,
+            'error': prefix + describe_exception(error), 'traceback': user_traceback(error)}
+
+
+def describe_exception(error):
+    message = str(error)
+    return '%s: %s' % (type(error).__name__, message) if message else type(error).__name__
+
+
+def user_traceback(error):
+    """The traceback of `error` without the host's and importlib's frames,
+    which only hide the collector's own code."""
+    tb = error.__traceback__
+    while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return ''.join(traceback.format_exception(type(error), error, tb))
+
+
+def _is_machinery(filename):
+    return filename.startswith('<frozen') or os.path.abspath(filename) == _THIS_FILE
+
+
+# ---- serving the runner ----------------------------------------------------
+
+class Host:
+    """Holds the loaded collectors and serves the runner's requests."""
+
+    def __init__(self, channel, context, log_streams, report_chunk):
+        self._channel = channel
+        self._context = context
+        self._log_streams = log_streams
+        self._report_chunk = report_chunk
+        self._collectors = {}
+        self._collectors_by_instance = {}
+        self._runs_lock = threading.Lock()
+        self._run_threads = set()
+
+    def load(self, root, dirs, base_class):
+        """Load the collectors of `dirs` and send `hello`."""
+        collectors, load_errors = load_collectors(root, dirs, base_class)
+        for collector in collectors:
+            self._collectors[collector.id] = collector
+            self._collectors_by_instance[id(collector.instance)] = collector
+        self._channel.open({
+            'type': 'hello',
+            'protocol': PROTOCOL_VERSION,
+            'pid': os.getpid(),
+            'python': platform.python_version(),
+            'collectors': [collector.describe() for collector in collectors],
+            'load_errors': load_errors,
+        })
+
+    def send_report(self, instance, data):
+        """The SDK's sink: send one report() payload as `report` messages of
+        the run it belongs to."""
+        run = self._run_of(instance)
+        if run is None:
+            raise RuntimeError('report() was called outside run(): under pythond, a collector '
+                               'reports only while its run() is executing')
+        for chunk in split_report(data, self._report_chunk):
+            self._channel.send({'type': 'report', 'id': run.id, 'collector': run.collector.id, 'data': chunk})
+
+    def _run_of(self, instance):
+        # The run thread knows its run; a thread that run() started does not,
+        # but its collector does, since one collector never runs twice at once.
+        if self._context.run is not None:
+            return self._context.run
+        collector = self._collectors_by_instance.get(id(instance))
+        return collector.active_run if collector else None
+
+    def serve(self, request_lines):
+        """Handle request lines until they end, then wait for the runs in
+        flight to finish."""
+        for number, line in enumerate(request_lines, 1):
+            if line.strip():
+                self._handle(number, line)
+        self._wait_for_runs()
+
+    def _handle(self, number, line):
+        try:
+            request = json.loads(line)
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            return self._protocol_error('line %d of stdin is not a JSON object' % number)
+        if request.get('op') != 'run':
+            return self._protocol_error('line %d of stdin: unknown op %s; the host only knows "run"'
+                                        % (number, json.dumps(request.get('op'))))
+        run_id = request.get('id')
+        if not isinstance(run_id, str) or not run_id:
+            return self._protocol_error('line %d of stdin: "id" must be a non-empty string' % number)
+        self._start_run(run_id, request.get('collector'))
+
+    def _start_run(self, run_id, collector_id):
+        collector = self._collectors.get(collector_id) if isinstance(collector_id, str) else None
+        if collector is None:
+            known = ', '.join(sorted(self._collectors)) or 'none'
+            return self._send_refusal(run_id, 'unknown collector %s; this host has: %s'
+                                      % (json.dumps(collector_id), known))
+        with self._runs_lock:
+            if collector.active_run is not None:
+                busy_with = collector.active_run.id
+            else:
+                busy_with = None
+                run = Run(run_id, collector)
+                collector.active_run = run
+                thread = threading.Thread(target=self._execute, args=(run,), daemon=True,
+                                          name='run %s %s' % (run_id, collector.id))
+                self._run_threads.add(thread)
+        if busy_with is not None:
+            return self._send_refusal(run_id, 'collector %s is already running (run %s)' % (collector.id, busy_with))
+        thread.start()
+
+    def _execute(self, run):
+        self._context.run = run
+        started = time.perf_counter()
+        failure = None
+        try:
+            run.collector.instance.run()
+        except BaseException as error:  # SystemExit too: the run fails, the host lives on
+            failure = error
+        run_ms = round((time.perf_counter() - started) * 1000, 3)
+        for stream in self._log_streams:
+            stream.end_thread_line()
+        self._context.run = None
+        # Cleared before `done`: the runner may start the next run as soon
+        # as it reads it.
+        run.collector.active_run = None
+        done = {'type': 'done', 'id': run.id, 'status': 'ok', 'run_ms': run_ms}
+        if failure is not None:
+            done['status'] = 'error'
+            done['error'] = describe_exception(failure)
+            done['traceback'] = user_traceback(failure)
+        self._channel.send(done)
+        with self._runs_lock:
+            self._run_threads.discard(threading.current_thread())
+
+    def _send_refusal(self, run_id, error):
+        self._channel.send({'type': 'done', 'id': run_id, 'status': 'error', 'run_ms': 0, 'error': error})
+
+    def _protocol_error(self, error):
+        self._channel.send({'type': 'error', 'error': error})
+
+    def _wait_for_runs(self):
+        while True:
+            with self._runs_lock:
+                threads = list(self._run_threads)
+            if not threads:
+                return
+            for thread in threads:
+                thread.join()
+
+
+# ---- start-up ------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description='Run the DataKit-style collectors of one pythond input.')
+    parser.add_argument('--root', required=True, help='the python.d folder (holding core/ and the collector folders)')
+    parser.add_argument('dirs', nargs='+', metavar='DIR', help='a folder (or .py file) of collectors, relative to --root')
+    return parser.parse_args(argv)
+
+
+def report_chunk_from(environ):
+    value = environ.get('PYTHOND_REPORT_CHUNK', '')
+    if not value:
+        return DEFAULT_REPORT_CHUNK
+    try:
+        chunk = int(value)
+    except ValueError:
+        chunk = 0
+    if chunk < 1:
+        raise SystemExit('host.py: PYTHOND_REPORT_CHUNK must be a positive integer; got %r' % value)
+    return chunk
+
+
+def take_protocol_fds():
+    """Move the protocol off fds 0 and 1 before any user code runs: returns
+    private copies of them (not inherited by child processes), then points
+    fd 1 at stderr and fd 0 at /dev/null, so that collectors, C code and
+    child processes can neither write into the channel nor read requests."""
+    channel_fd = os.dup(1)
+    request_fd = os.dup(0)
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return channel_fd, request_fd
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    report_chunk = report_chunk_from(os.environ)
+    root = os.path.abspath(args.root)
+    channel_fd, request_fd = take_protocol_fds()
+
+    channel = Channel(channel_fd)
+    context = RunContext()
+    log_streams = [LogStream('stdout', 1, channel, context), LogStream('stderr', 2, channel, context)]
+    sys.stdout, sys.stderr = log_streams
+    sys.path[0:0] = python_path_entries(root, args.dirs)
+    framework = importlib.import_module('datakit_framework')
+
+    host = Host(channel, context, log_streams, report_chunk)
+    framework.connect_runner(host.send_report)
+    host.load(root, args.dirs, framework.DataKitFramework)
+    with os.fdopen(request_fd, 'rb') as request_lines:
+        host.serve(request_lines)
+    for stream in log_streams:
+        stream.end_all_lines()
+    # Every run has sent `done`. os._exit, not sys.exit: a thread that a
+    # collector started and never stopped must not keep the host alive.
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()

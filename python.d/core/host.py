@@ -292,15 +292,20 @@ def module_files(root, dirs):
 
 
 def _modules_in(base):
-    for entry in sorted(os.listdir(base)):
+    """Files first, then subfolders, each sorted; hidden entries (editor
+    and VCS files) are skipped."""
+    entries = [entry for entry in sorted(os.listdir(base)) if not entry.startswith('.')]
+    for entry in entries:
         path = os.path.join(base, entry)
         if _is_module_file(path):
             yield _stem(path), path
-        elif os.path.isdir(path):
-            for sub_entry in sorted(os.listdir(path)):
-                sub_path = os.path.join(path, sub_entry)
-                if _is_module_file(sub_path):
-                    yield entry + '.' + _stem(sub_path), sub_path
+    for entry in entries:
+        folder = os.path.join(base, entry)
+        if os.path.isdir(folder):
+            for sub_entry in sorted(os.listdir(folder)):
+                path = os.path.join(folder, sub_entry)
+                if not sub_entry.startswith('.') and _is_module_file(path):
+                    yield entry + '.' + _stem(path), path
 
 
 def _is_module_file(path):
@@ -332,7 +337,11 @@ def load_collectors(root, dirs, base_class):
     fails is a load error and does not stop the others."""
     found, load_errors = module_files(root, dirs)
     collectors = []
+    loaded = set()
     for module_name, path in found:
+        if (module_name, os.path.realpath(path)) in loaded:
+            continue  # the same file reached through two DIRs
+        loaded.add((module_name, os.path.realpath(path)))
         file = _relative(root, path)
         try:
             module = _import_file(module_name, path)
@@ -351,9 +360,12 @@ def load_collectors(root, dirs, base_class):
 
 def _import_file(module_name, path):
     if module_name in sys.modules:
-        taken_by = getattr(sys.modules[module_name], '__file__', None) or 'a module of Python itself'
+        loaded = sys.modules[module_name]
+        loaded_file = getattr(loaded, '__file__', None)
+        if loaded_file and os.path.realpath(loaded_file) == os.path.realpath(path):
+            return loaded  # a collector module imported this one already
         raise ImportError('module name %r is already taken by %s; rename %s'
-                          % (module_name, taken_by, os.path.basename(path)))
+                          % (module_name, loaded_file or 'a module of Python itself', os.path.basename(path)))
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     # Registered before it runs, as `import` does: dataclasses, pickle and

@@ -43,6 +43,7 @@ ALL_IMAGES="python"   # later: "python runner"
 FORCE=${PYTHOND_REBUILD:-0}
 REFRESH_ROOTFS=${PYTHOND_REFRESH_ROOTFS:-0}
 WORK_DIR=
+ROOTFS_TARBALL=
 
 # --------------------------------------------------------------------------
 # helpers
@@ -155,7 +156,7 @@ list_apt_sources() {
 # --------------------------------------------------------------------------
 # rootfs: debootstrap once, cache the tree as a tarball outside the repo
 
-# Print the path of a cached, unmodified debootstrap tree for INCLUDES,
+# Set ROOTFS_TARBALL to a cached, unmodified debootstrap tree for INCLUDES,
 # bootstrapping it first if needed. Cache key: suite/variant/arch/packages.
 # The tree is stored raw (minus the downloaded .debs) so that slimming and
 # customisation, which live in this script, are re-applied on every build.
@@ -164,13 +165,13 @@ ensure_rootfs_tarball() {
     arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
     tarball="$CACHE_DIR/rootfs-$SUITE-$VARIANT-$arch-$(printf '%s' "$includes" | sha256_of).tar"
     if [ -f "$tarball" ] && [ "$REFRESH_ROOTFS" != 1 ]; then
-        step "using cached debootstrap tree $tarball" >&2
-        printf '%s\n' "$tarball"
+        step "using cached debootstrap tree $tarball"
+        ROOTFS_TARBALL=$tarball
         return
     fi
     require_build_tools
     mirror=$(detect_mirror)
-    step "debootstrap --variant=$VARIANT --include=$includes $SUITE from $mirror (about a minute)" >&2
+    step "debootstrap --variant=$VARIANT --include=$includes $SUITE from $mirror (about a minute)"
     tree="$WORK_DIR/bootstrap"
     log="$CACHE_DIR/debootstrap.log"
     if ! debootstrap --variant="$VARIANT" --include="$includes" \
@@ -182,11 +183,11 @@ ensure_rootfs_tarball() {
     unmount_below "$tree"
     # The .debs are only needed during bootstrap (~40 MB).
     rm -f "$tree"/var/cache/apt/archives/*.deb
-    step "caching the tree as $tarball" >&2
+    step "caching the tree as $tarball"
     tar --numeric-owner -C "$tree" -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
     rm -rf "$tree"
-    printf '%s\n' "$tarball"
+    ROOTFS_TARBALL=$tarball
 }
 
 unpack_rootfs() {
@@ -291,14 +292,14 @@ needs_build() {
 
 # pythond-python:3: the image every collector runs in.
 build_python_image() {
-    local recipe started tarball tree size
+    local recipe started tree size
     recipe=$(sha256_of "$SCRIPT_PATH" "$HOST_CA_BUNDLE")
     needs_build "$PYTHON_IMAGE" "$recipe" || return 0
     started=$(date +%s)
-    tarball=$(ensure_rootfs_tarball "$PYTHON_INCLUDES")
+    ensure_rootfs_tarball "$PYTHON_INCLUDES"
     tree="$WORK_DIR/python"
     step "unpacking the tree"
-    unpack_rootfs "$tarball" "$tree"
+    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
     step "slimming (apt caches, docs, man pages, locales, logs)"
     slim_rootfs "$tree"
     step "installing host CA bundle at $IMAGE_CA_BUNDLE"

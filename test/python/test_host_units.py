@@ -1,0 +1,115 @@
+"""host.py's pure functions: the wire encoding, report chunking, log line
+caps and module discovery."""
+
+import json
+import os
+import tempfile
+import unittest
+
+from test.python import support  # noqa: F401  (puts the SDK on sys.path)
+import host
+
+
+class EncodeMessageTest(unittest.TestCase):
+
+    def test_one_compact_line_with_keys_in_insertion_order(self):
+        line = host.encode_message({'type': 'done', 'id': '7', 'status': 'ok', 'run_ms': 1.5})
+        self.assertEqual(line, b'{"type":"done","id":"7","status":"ok","run_ms":1.5}\n')
+
+    def test_non_ascii_text_is_sent_as_utf8(self):
+        line = host.encode_message({'type': 'log', 'text': 'température €'})
+        self.assertEqual(line, '{"type":"log","text":"température €"}\n'.encode('utf-8'))
+
+    def test_nan_and_infinity_become_null_at_any_depth(self):
+        message = {'type': 'report', 'data': {'M': [{'fields': {'a': float('nan'), 'b': float('inf'),
+                                                                'c': (float('-inf'), 1.5)}}]}}
+        decoded = json.loads(host.encode_message(message))
+        self.assertEqual(decoded['data']['M'][0]['fields'], {'a': None, 'b': None, 'c': [None, 1.5]})
+
+    def test_values_json_cannot_carry_are_sent_as_their_str(self):
+        class Temperature:
+            def __str__(self):
+                return '21.5C'
+        decoded = json.loads(host.encode_message({'v': Temperature(), 'keys': {(1, 2): 'tuple key'}}))
+        self.assertEqual(decoded, {'v': '21.5C', 'keys': {'(1, 2)': 'tuple key'}})
+
+    def test_a_lone_surrogate_does_not_make_the_line_invalid_utf8(self):
+        line = host.encode_message({'text': 'bad \udc80 byte'})
+        self.assertEqual(json.loads(line.decode('utf-8')), {'text': 'bad ? byte'})
+
+
+class SplitReportTest(unittest.TestCase):
+
+    def points(self, count, name='m'):
+        return [{'measurement': name, 'fields': {'i': i}} for i in range(count)]
+
+    def test_12000_points_make_three_chunks_each_with_the_meta_keys(self):
+        data = {'input': 'in', 'precision': 'ms', 'M': self.points(12000)}
+        chunks = list(host.split_report(data, 5000))
+        self.assertEqual([len(chunk['M']) for chunk in chunks], [5000, 5000, 2000])
+        self.assertTrue(all(chunk['input'] == 'in' and chunk['precision'] == 'ms' for chunk in chunks))
+        self.assertEqual([point for chunk in chunks for point in chunk['M']], data['M'])
+
+    def test_a_chunk_may_span_categories_in_their_order(self):
+        data = {'E': self.points(2, 'e'), 'M': self.points(3, 'm'), 'L': self.points(2, 'l')}
+        chunks = list(host.split_report(data, 4))
+        self.assertEqual([{key: len(value) for key, value in chunk.items()} for chunk in chunks],
+                         [{'M': 3, 'L': 1}, {'L': 1, 'E': 2}])
+
+    def test_a_report_without_points_sends_nothing(self):
+        self.assertEqual(list(host.split_report({'input': 'in'}, 5000)), [])
+
+
+class CapLineTest(unittest.TestCase):
+
+    def test_short_lines_are_kept(self):
+        self.assertEqual(host.cap_line('hello'), 'hello')
+
+    def test_long_lines_are_cut_to_64_kib_and_marked(self):
+        capped = host.cap_line('é' * 100000)  # 2 bytes each in UTF-8
+        self.assertLessEqual(len(capped.encode('utf-8')), 64 * 1024)
+        self.assertTrue(capped.endswith(host.TRUNCATION_MARK))
+        self.assertEqual(set(capped[:-len(host.TRUNCATION_MARK)]), {'é'}, 'no character is cut in half')
+
+
+class IntervalTest(unittest.TestCase):
+
+    def test_a_positive_number_is_kept_anything_else_is_datakits_10(self):
+        cases = [(5, 5), (0.5, 0.5), (0, 10), (-1, 10), ('5', 10), (True, 10), (float('inf'), 10), (None, 10)]
+        for interval, expected in cases:
+            with self.subTest(interval=interval):
+                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), expected)
+
+
+class ModuleFilesTest(unittest.TestCase):
+
+    def setUp(self):
+        temp = tempfile.TemporaryDirectory()
+        self.addCleanup(temp.cleanup)
+        self.root = temp.name
+        for path in ('in/top.py', 'in/__init__.py', 'in/notes.txt', 'in/.hidden.py',
+                     'in/pkg/mod.py', 'in/pkg/__init__.py', 'in/pkg/deep/too_deep.py',
+                     'in/.git/hook.py', 'single.py'):
+            os.makedirs(os.path.dirname(os.path.join(self.root, path)), exist_ok=True)
+            open(os.path.join(self.root, path), 'w').close()
+
+    def test_files_of_a_dir_and_of_its_subfolders_are_modules(self):
+        found, errors = host.module_files(self.root, ['in'])
+        self.assertEqual([name for name, _ in found], ['top', 'pkg.mod'])
+        self.assertEqual(found[1][1], os.path.join(self.root, 'in', 'pkg', 'mod.py'))
+        self.assertEqual(errors, [])
+
+    def test_a_dir_may_be_a_single_file_or_an_absolute_path(self):
+        found, _ = host.module_files(self.root, ['single.py', os.path.join(self.root, 'in', 'pkg')])
+        self.assertEqual([name for name, _ in found], ['single', 'mod', 'deep.too_deep'])
+
+    def test_a_missing_dir_is_a_load_error(self):
+        found, errors = host.module_files(self.root, ['nowhere'])
+        self.assertEqual(found, [])
+        self.assertEqual(errors, [{'module': 'nowhere', 'file': 'nowhere', 'traceback': '',
+                                   'error': 'FileNotFoundError: %s is neither a folder nor a .py file'
+                                            % os.path.join(self.root, 'nowhere')}])
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -29,7 +29,11 @@ export const NS_PER_UNIT: Record<Precision, bigint> = {
   h: 3_600_000_000_000n,
 };
 
-export type FieldValue = number | string | boolean;
+/**
+ * A field value. Integers are `bigint` (line protocol `123i`); every JSON
+ * number is a float, as in DataKit, whose JSON API cannot tell 123 from 123.0.
+ */
+export type FieldValue = number | bigint | string | boolean;
 
 export interface Point {
   measurement: string;

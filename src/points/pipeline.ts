@@ -1,0 +1,47 @@
+import { Piscina } from 'piscina';
+import type { Encoding } from './point.js';
+import type { ReportTask } from '../../workers/decode-report.js';
+import type { DecodeResult } from '../../workers/point-batcher.js';
+
+export type { DecodeResult };
+
+const WORKER_ENTRY = new URL('../../workers/index.js', import.meta.url).href;
+
+/** Nanoseconds since the epoch, now, with sub-millisecond resolution. */
+export function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
+/**
+ * The main thread's door to the data plane: point data is decoded,
+ * validated and encoded in piscina worker threads, never here.
+ */
+export class PointPipeline {
+  readonly #pool: Piscina;
+  readonly #encodings: Encoding[];
+
+  constructor(options: { workers: number; encodings: Encoding[] }) {
+    this.#encodings = options.encodings;
+    this.#pool = new Piscina({
+      filename: WORKER_ENTRY,
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      // Unbounded on purpose: the number of lines in flight is bounded by each tick's report budget.
+      maxQueue: Infinity,
+      idleTimeout: Infinity,
+    });
+  }
+
+  decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
+    const task: ReportTask = { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings };
+    return this.#pool.run(task, { name: 'decodeReport' });
+  }
+
+  get queued(): number {
+    return this.#pool.queueSize;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}

@@ -1,0 +1,181 @@
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from './line-splitter.js';
+import {
+  asControlMessage,
+  ProtocolViolation,
+  reportRunId,
+  type DoneMessage,
+  type HelloMessage,
+  type LogMessage,
+  type RunRequest,
+} from './messages.js';
+
+/** What a run in flight receives while it runs. */
+export interface RunSink {
+  /** A raw `report` line, for the point pipeline. */
+  report(line: Buffer): void;
+  log(message: LogMessage): void;
+  /** Bytes the host wrote to its raw stderr while this run was in flight. */
+  stderr(bytes: number): void;
+}
+
+/** A run ended without its `done`: the host broke, exited or was stopped. */
+export class HostFailure extends Error {
+  constructor(
+    /** Short, bounded reason for metrics: `protocol`, `exit 139`, `oom`, `timeout`, ... */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface PendingRun {
+  sink: RunSink;
+  resolve(done: DoneMessage): void;
+  reject(err: HostFailure): void;
+}
+
+/** Control lines are small; only report lines may be as large as a tick's report budget. */
+const MAX_CONTROL_LINE = 1024 * 1024;
+
+/**
+ * One conversation with one collector host over its stdin and protocol
+ * channel. It matches messages to runs and notices protocol violations; it
+ * does not own the host's process or container: `onBroken` tells the owner to
+ * get rid of it.
+ */
+export class HostSession {
+  readonly hello: Promise<HelloMessage>;
+  readonly #stdin: Writable;
+  readonly #runs = new Map<string, PendingRun>();
+  readonly #onBroken: (failure: HostFailure) => void;
+  readonly #onStrayLog: (message: LogMessage) => void;
+  #resolveHello!: (hello: HelloMessage) => void;
+  #rejectHello!: (err: HostFailure) => void;
+  #failure: HostFailure | undefined;
+  #sawHello = false;
+
+  constructor(options: {
+    stdin: Writable;
+    channel: Readable;
+    /** Largest line accepted: the input's max_report_size. */
+    maxLine: number;
+    onBroken(failure: HostFailure): void;
+    /** Log lines written outside any run (import time, stray threads). */
+    onStrayLog(message: LogMessage): void;
+  }) {
+    this.#stdin = options.stdin;
+    this.#onBroken = options.onBroken;
+    this.#onStrayLog = options.onStrayLog;
+    this.hello = new Promise((resolve, reject) => {
+      this.#resolveHello = resolve;
+      this.#rejectHello = reject;
+    });
+    this.hello.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+    const splitter = new LineSplitter({
+      maxLine: options.maxLine,
+      onLine: (line) => this.#onLine(line),
+      onOverflow: (head) => this.#onOverflow(head),
+    });
+    options.channel.on('data', (chunk: Buffer) => splitter.push(chunk));
+    this.#stdin.on('error', () => {}); // a host that died mid-write is reported by its exit, not by EPIPE
+  }
+
+  /** Sends one run request; resolves with its `done`, rejects with a HostFailure. */
+  run(id: string, collector: string, sink: RunSink): Promise<DoneMessage> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#runs.set(id, { sink, resolve, reject });
+      const request: RunRequest = { op: 'run', id, collector };
+      this.#stdin.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  /** Raw stderr bytes are charged to every run in flight (usually one). */
+  chargeStderr(bytes: number): void {
+    for (const run of this.#runs.values()) run.sink.stderr(bytes);
+  }
+
+  get inFlight(): number {
+    return this.#runs.size;
+  }
+
+  /**
+   * Fails every run in flight (and a missing hello); later runs fail at once.
+   * When one run caused it, that run gets `failure` and the others are told
+   * their host went down because of it.
+   */
+  fail(failure: HostFailure, culpritId?: string): void {
+    if (this.#failure) return;
+    this.#failure = failure;
+    if (!this.#sawHello) this.#rejectHello(failure);
+    for (const [id, run] of this.#runs) {
+      run.reject(culpritId === undefined || id === culpritId ? failure : new HostFailure('host_restart', `the collector host was restarted: another run ${failure.message}`));
+    }
+    this.#runs.clear();
+  }
+
+  /** Asks the host to finish its runs and exit. */
+  end(): void {
+    this.#stdin.end();
+  }
+
+  #broken(failure: HostFailure, culpritId?: string): void {
+    this.fail(failure, culpritId);
+    this.#onBroken(failure);
+  }
+
+  #violation(what: string): void {
+    this.#broken(new HostFailure('protocol', `broke the protocol: ${what}`));
+  }
+
+  #onOverflow(head: Buffer): void {
+    const id = reportRunId(head);
+    if (id === undefined || !this.#runs.has(id)) return this.#violation('wrote a line longer than max_report_size that is not a report of a run in flight');
+    this.#broken(new HostFailure('max_report_size', 'reported a message larger than max_report_size'), id);
+  }
+
+  #onLine(line: Buffer): void {
+    if (this.#failure) return;
+    const reportId = reportRunId(line);
+    if (reportId !== undefined) {
+      const run = this.#runs.get(reportId);
+      if (!run) return this.#violation(`report for run ${JSON.stringify(reportId)}, which is not in flight`);
+      run.sink.report(line);
+      return;
+    }
+    if (line.length > MAX_CONTROL_LINE) return this.#violation(`a ${line.length}-byte line that is not a report`);
+
+    let message;
+    try {
+      message = asControlMessage(JSON.parse(line.toString('utf8')));
+    } catch (err) {
+      const what = err instanceof ProtocolViolation ? err.message : `a line that is not JSON: ${JSON.stringify(line.toString('utf8', 0, 80))}`;
+      return this.#violation(what);
+    }
+
+    switch (message.type) {
+      case 'hello':
+        if (this.#sawHello) return this.#violation('a second hello');
+        this.#sawHello = true;
+        this.#resolveHello(message);
+        return;
+      case 'log': {
+        const run = message.id === null ? undefined : this.#runs.get(message.id);
+        if (run) run.sink.log(message);
+        else this.#onStrayLog(message);
+        return;
+      }
+      case 'done': {
+        const run = this.#runs.get(message.id);
+        if (!run) return this.#violation(`done for run ${JSON.stringify(message.id)}, which is not in flight`);
+        this.#runs.delete(message.id);
+        run.resolve(message);
+        return;
+      }
+      case 'error':
+        return this.#violation(`the host reported: ${message.error}`);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Splits a byte stream into lines without decoding them, holding at most
+ * `maxLine` bytes of one line. A longer line is not kept: `onOverflow` gets
+ * its first bytes (enough to tell what it was) and the rest is skipped up to
+ * the next newline, so a flood costs a scan, never memory.
+ */
+export class LineSplitter {
+  readonly #maxLine: number;
+  readonly #onLine: (line: Buffer) => void;
+  readonly #onOverflow: (head: Buffer) => void;
+  #parts: Buffer[] = [];
+  #partBytes = 0;
+  #skipping = false;
+
+  constructor(options: { maxLine: number; onLine: (line: Buffer) => void; onOverflow: (head: Buffer) => void }) {
+    this.#maxLine = options.maxLine;
+    this.#onLine = options.onLine;
+    this.#onOverflow = options.onOverflow;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline === -1 ? chunk.length : newline;
+      if (!this.#skipping) this.#append(chunk.subarray(start, end));
+      if (newline === -1) return;
+      if (this.#skipping) this.#skipping = false;
+      else this.#emit();
+      start = newline + 1;
+    }
+  }
+
+  /** Bytes of an unfinished line, for callers that account for them. */
+  get pending(): number {
+    return this.#partBytes;
+  }
+
+  #append(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.#partBytes + piece.length > this.#maxLine) {
+      const head = Buffer.concat([...this.#parts, piece]).subarray(0, 256);
+      this.#parts = [];
+      this.#partBytes = 0;
+      this.#skipping = true;
+      this.#onOverflow(Buffer.from(head));
+      return;
+    }
+    // Copy: the caller's chunk may be reused, and a line must own its bytes to be moved to a worker.
+    this.#parts.push(Buffer.from(piece));
+    this.#partBytes += piece.length;
+  }
+
+  #emit(): void {
+    const line = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#partBytes);
+    this.#parts = [];
+    this.#partBytes = 0;
+    if (line.length > 0) this.#onLine(line);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The messages between the runner and the collector host, as
+ * python.d/core/PROTOCOL.md defines them. Report messages are routed by their
+ * first bytes and decoded in worker threads; the rest are small and parsed here.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export interface CollectorInfo {
+  /** `<module>.<ClassName>`: unique within one input. */
+  id: string;
+  /** The class's `name` attribute (DataKit's collector name). */
+  name: string;
+  /** Seconds between runs. */
+  interval: number;
+  module: string;
+  file: string;
+}
+
+export interface LoadError {
+  module: string;
+  file: string;
+  error: string;
+  traceback?: string;
+}
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  pid: number;
+  python: string;
+  collectors: CollectorInfo[];
+  load_errors: LoadError[];
+}
+
+export interface LogMessage {
+  type: 'log';
+  id: string | null;
+  collector: string | null;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  id: string;
+  status: 'ok' | 'error';
+  run_ms: number;
+  error?: string;
+  traceback?: string;
+}
+
+export interface HostErrorMessage {
+  type: 'error';
+  error: string;
+}
+
+/** Host messages the main thread parses (everything but `report`). */
+export type ControlMessage = HelloMessage | LogMessage | DoneMessage | HostErrorMessage;
+
+export interface RunRequest {
+  op: 'run';
+  id: string;
+  collector: string;
+}
+
+/** Why a message is not what the protocol allows; the host is then restarted. */
+export class ProtocolViolation extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new ProtocolViolation(what);
+}
+
+/** Validates a parsed control message; anything else is a protocol violation. */
+export function asControlMessage(value: unknown): ControlMessage {
+  check(isObject(value), 'a line on the protocol channel is not a JSON object');
+  switch (value.type) {
+    case 'hello':
+      check(Array.isArray(value.collectors) && Array.isArray(value.load_errors), 'hello without collectors and load_errors lists');
+      for (const c of value.collectors as unknown[]) {
+        check(isObject(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0, 'hello lists a collector without id or positive interval');
+      }
+      return value as unknown as HelloMessage;
+    case 'log':
+      check(typeof value.text === 'string' && (value.stream === 'stdout' || value.stream === 'stderr'), 'log without text or stream');
+      return value as unknown as LogMessage;
+    case 'done':
+      check(typeof value.id === 'string' && (value.status === 'ok' || value.status === 'error'), 'done without id or status');
+      return value as unknown as DoneMessage;
+    case 'error':
+      return { type: 'error', error: String(value.error) };
+    default:
+      throw new ProtocolViolation(`unknown message type ${JSON.stringify(value.type)}`);
+  }
+}
+
+const REPORT_PREFIX = Buffer.from('{"type":"report","id":"');
+const REPORT_ID = /^\{"type":"report","id":"((?:[^"\\]|\\.){1,200})"/;
+
+/** The run id of a report line, read from its first bytes; undefined when the line is not a report. */
+export function reportRunId(line: Buffer): string | undefined {
+  if (line.length < REPORT_PREFIX.length || line.compare(REPORT_PREFIX, 0, REPORT_PREFIX.length, 0, REPORT_PREFIX.length) !== 0) {
+    return undefined;
+  }
+  const match = REPORT_ID.exec(line.toString('utf8', 0, Math.min(line.length, 256)));
+  return match ? (JSON.parse(`"${match[1]}"`) as string) : undefined;
+}

@@ -1,0 +1,104 @@
+import { systemClock, type Clock } from './clock.js';
+import type { TickQueue } from './tick-queue.js';
+
+export interface Schedulable {
+  /** The input whose concurrency limit the tick counts against. */
+  input: string;
+  intervalMs: number;
+}
+
+export type SkipReason = 'overlap' | 'late';
+
+export interface TickSchedulerOptions<T extends Schedulable> {
+  queue: TickQueue;
+  /** Runs one tick; must not throw. */
+  run(entry: T, dueAt: number): Promise<void>;
+  /** `count` ticks of `entry` were not run: `overlap` (the previous one is still running) or `late` (still queued, or the timer itself fell behind). */
+  skipped(entry: T, reason: SkipReason, count: number): void;
+  /** A tick left the queue `latenessMs` after its due time. */
+  started?(entry: T, latenessMs: number): void;
+  /** A tick was queued (or skipped); the next one is due at `nextDueAt` (clock time). */
+  planned?(entry: T, nextDueAt: number): void;
+  clock?: Clock;
+  /** Returns [0, 1): spreads the first ticks over one interval. */
+  random?: () => number;
+}
+
+interface Slot<T> {
+  entry: T;
+  dueAt: number;
+  phase: 'idle' | 'queued' | 'running';
+  timer: unknown;
+}
+
+/**
+ * Ticks every collector at a fixed rate: due times stay on the grid
+ * `first + k × interval` whatever a tick costs. At most one tick per collector
+ * is queued or running; a tick due while the previous one is still there is
+ * skipped and counted, so the queue never grows past one tick per collector.
+ */
+export class TickScheduler<T extends Schedulable> {
+  readonly #options: TickSchedulerOptions<T>;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #slots = new Set<Slot<T>>();
+  #stopped = false;
+
+  constructor(options: TickSchedulerOptions<T>) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Starts ticking `entry`; its first tick is due within one interval from now. */
+  add(entry: T): void {
+    const slot: Slot<T> = { entry, dueAt: this.#clock.now() + this.#random() * entry.intervalMs, phase: 'idle', timer: undefined };
+    this.#slots.add(slot);
+    this.#options.planned?.(entry, slot.dueAt);
+    this.#arm(slot);
+  }
+
+  /** No tick is started after this; ticks already queued still run (see TickQueue.onIdle). */
+  stop(): void {
+    this.#stopped = true;
+    for (const slot of this.#slots) this.#clock.clearTimeout(slot.timer);
+  }
+
+  #arm(slot: Slot<T>): void {
+    slot.timer = this.#clock.setTimeout(() => this.#fire(slot), slot.dueAt - this.#clock.now());
+  }
+
+  #fire(slot: Slot<T>): void {
+    if (this.#stopped) return;
+    const { entry } = slot;
+    const now = this.#clock.now();
+    // Timers themselves ran late (a blocked event loop): the ticks whose time fully passed are lost.
+    const missed = Math.floor((now - slot.dueAt) / entry.intervalMs);
+    if (missed > 0) {
+      this.#options.skipped(entry, 'late', missed);
+      slot.dueAt += missed * entry.intervalMs;
+    }
+
+    const dueAt = slot.dueAt;
+    if (slot.phase === 'running') this.#options.skipped(entry, 'overlap', 1);
+    else if (slot.phase === 'queued') this.#options.skipped(entry, 'late', 1);
+    else this.#enqueue(slot, dueAt);
+
+    slot.dueAt = dueAt + entry.intervalMs;
+    this.#options.planned?.(entry, slot.dueAt);
+    this.#arm(slot);
+  }
+
+  #enqueue(slot: Slot<T>, dueAt: number): void {
+    slot.phase = 'queued';
+    void this.#options.queue.add(slot.entry.input, async () => {
+      slot.phase = 'running';
+      this.#options.started?.(slot.entry, this.#clock.now() - dueAt);
+      try {
+        await this.#options.run(slot.entry, dueAt);
+      } finally {
+        slot.phase = 'idle';
+      }
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every self-metric pythond exposes on /metrics, declared once. Label values
+ * come from the config (input, collector, output names) or from small fixed
+ * sets (status, reason, category, state): never from tick ids or user data.
+ */
+export function createMetrics(version: string) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+
+  const metrics = {
+    registry,
+    ticks: new Counter({
+      name: 'pythond_ticks_total',
+      help: 'Collector ticks by outcome (ok, error, timeout, skipped).',
+      labelNames: ['input', 'collector', 'status'] as const,
+      registers: r,
+    }),
+    tickDuration: new Histogram({
+      name: 'pythond_tick_duration_seconds',
+      help: 'Wall time of a tick, from leaving the queue to its points handed to the outputs.',
+      labelNames: ['input', 'collector'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: r,
+    }),
+    lateness: new Histogram({
+      name: 'pythond_schedule_lateness_seconds',
+      help: 'How long after its due time a tick started (queueing and timer delay).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: r,
+    }),
+    skipped: new Counter({
+      name: 'pythond_ticks_skipped_total',
+      help: 'Ticks not run: overlap (previous still running), late (previous still queued), backoff (host failing), unavailable (host not started).',
+      labelNames: ['input', 'collector', 'reason'] as const,
+      registers: r,
+    }),
+    queueDepth: new Gauge({ name: 'pythond_queue_depth', help: 'Ticks waiting for a concurrency slot.', registers: r }),
+    runningTicks: new Gauge({ name: 'pythond_running_ticks', help: 'Ticks running now.', registers: r }),
+    points: new Counter({
+      name: 'pythond_points_total',
+      help: 'Points accepted from collectors and the write API, by category.',
+      labelNames: ['input', 'category'] as const,
+      registers: r,
+    }),
+    invalidPoints: new Counter({
+      name: 'pythond_points_invalid_total',
+      help: 'Points rejected by validation (each rejection is logged).',
+      labelNames: ['input'] as const,
+      registers: r,
+    }),
+    containers: new Gauge({
+      name: 'pythond_containers',
+      help: 'Collector containers by state.',
+      labelNames: ['state'] as const,
+      registers: r,
+    }),
+    hostRestarts: new Counter({
+      name: 'pythond_container_restarts_total',
+      help: 'Collector hosts (containers, or processes with the process executor) killed or lost, by reason.',
+      labelNames: ['input', 'reason'] as const,
+      registers: r,
+    }),
+    outputPoints: new Counter({
+      name: 'pythond_output_points_total',
+      help: 'Points handled by each output: sent, failed (will be retried), dropped (lost for good).',
+      labelNames: ['output', 'status'] as const,
+      registers: r,
+    }),
+    outputBuffer: new Gauge({
+      name: 'pythond_output_buffer_points',
+      help: 'Points waiting in an output buffer.',
+      labelNames: ['output'] as const,
+      registers: r,
+    }),
+    buildInfo: new Gauge({
+      name: 'pythond_build_info',
+      help: 'Always 1; the version label says which pythond is running.',
+      labelNames: ['version'] as const,
+      registers: r,
+    }),
+  };
+  metrics.buildInfo.set({ version }, 1);
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

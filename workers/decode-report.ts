@@ -1,0 +1,52 @@
+import { CATEGORY_BY_KEY, PRECISIONS, type CategoryKey, type Encoding, type Precision } from '../src/points/point.js';
+import { PointBatcher, type DecodeResult } from './point-batcher.js';
+
+export interface ReportTask {
+  /** One `report` line from the collector host, as received. */
+  line: Uint8Array;
+  /** When the runner received the line: the time of points that have none. */
+  receivedAtNs: string;
+  /** The input's `tags`, added to points that lack them unless the report sets ignore_global_tags. */
+  tags: Record<string, string>;
+  encodings: Encoding[];
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Decodes one `report` message (PROTOCOL.md): validates every point of every
+ * category, normalises time to ns, adds the input's tags and encodes the
+ * accepted points for the outputs. A bad point is dropped and described; the
+ * rest of the report still counts.
+ */
+export function decodeReport(task: ReportTask): DecodeResult {
+  const batcher = new PointBatcher(task.encodings);
+  let message: unknown;
+  try {
+    message = JSON.parse(Buffer.from(task.line.buffer, task.line.byteOffset, task.line.byteLength).toString('utf8'));
+  } catch (err) {
+    return batcher.rejectAll(`the report message is not valid JSON: ${(err as Error).message}`);
+  }
+  const data = isObject(message) ? message.data : undefined;
+  if (!isObject(data)) return batcher.rejectAll('the report message has no data object');
+
+  const precision = data.precision ?? 'n';
+  if (!PRECISIONS.includes(precision as Precision)) {
+    return batcher.rejectAll(`precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
+  }
+  const tags = data.ignore_global_tags ? {} : task.tags;
+  const receivedAtNs = BigInt(task.receivedAtNs);
+
+  for (const key of Object.keys(CATEGORY_BY_KEY) as CategoryKey[]) {
+    const points = data[key];
+    if (points === undefined || points === null || points === '') continue;
+    const category = CATEGORY_BY_KEY[key];
+    if (!Array.isArray(points)) {
+      batcher.reject(`${key} (${category}) must be a list of points, got ${typeof points}`);
+      continue;
+    }
+    points.forEach((raw, i) => batcher.add(category, raw, `${key}[${i}]`, precision as Precision, receivedAtNs, tags));
+  }
+  return batcher.finish();
+}

@@ -1,0 +1,78 @@
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import type { Category, EncodedBatch, Encoding, Precision } from '../src/points/point.js';
+import { encodeJsonLine, encodeLineProtocol } from './encode.js';
+import { InvalidPoint, validatePoint } from './validate-point.js';
+
+export interface DecodeResult {
+  batches: EncodedBatch[];
+  /** Points accepted. */
+  points: number;
+  /** Points rejected (or whole messages that could not be read). */
+  invalid: number;
+  /** The first few rejections, each naming the point. */
+  errors: string[];
+}
+
+const MAX_ERRORS = 5;
+
+/** Collects validated points per category and encodes them, for one task. */
+export class PointBatcher {
+  readonly #encodings: Encoding[];
+  readonly #text = new Map<Category, { points: number; jsonl: string[]; lineProtocol: string[] }>();
+  #points = 0;
+  #invalid = 0;
+  readonly #errors: string[] = [];
+
+  constructor(encodings: Encoding[]) {
+    this.#encodings = encodings;
+  }
+
+  add(category: Category, raw: unknown, where: string, precision: Precision, receivedAtNs: bigint, extraTags: Record<string, string>): void {
+    let point;
+    try {
+      point = validatePoint(raw, category, precision, receivedAtNs);
+    } catch (err) {
+      if (!(err instanceof InvalidPoint)) throw err;
+      this.reject(`${where}: ${err.message}`);
+      return;
+    }
+    for (const key in extraTags) if (!(key in point.tags)) point.tags[key] = extraTags[key]!;
+
+    let entry = this.#text.get(category);
+    if (!entry) this.#text.set(category, (entry = { points: 0, jsonl: [], lineProtocol: [] }));
+    entry.points++;
+    this.#points++;
+    if (this.#encodings.includes('jsonl')) entry.jsonl.push(encodeJsonLine(category, point));
+    if (this.#encodings.includes('lineProtocol')) entry.lineProtocol.push(encodeLineProtocol(point));
+  }
+
+  reject(error: string): void {
+    this.#invalid++;
+    if (this.#errors.length < MAX_ERRORS) this.#errors.push(error);
+  }
+
+  rejectAll(error: string): DecodeResult {
+    this.reject(error);
+    return this.finish();
+  }
+
+  /** The result, with its byte buffers moved (not copied) to the main thread. */
+  finish(): DecodeResult {
+    const encoder = new TextEncoder();
+    const batches: EncodedBatch[] = [];
+    const buffers: ArrayBuffer[] = [];
+    const encode = (parts: string[]): Uint8Array => {
+      const bytes = encoder.encode(parts.join(''));
+      buffers.push(bytes.buffer as ArrayBuffer);
+      return bytes;
+    };
+    for (const [category, entry] of this.#text) {
+      const batch: EncodedBatch = { category, points: entry.points };
+      if (this.#encodings.includes('jsonl')) batch.jsonl = encode(entry.jsonl);
+      if (this.#encodings.includes('lineProtocol')) batch.lineProtocol = encode(entry.lineProtocol);
+      batches.push(batch);
+    }
+    const result: DecodeResult = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };
+    return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never) as unknown as DecodeResult;
+  }
+}

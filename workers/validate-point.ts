@@ -1,0 +1,81 @@
+import { NS_PER_UNIT, type Category, type FieldValue, type Point, type Precision } from '../src/points/point.js';
+
+/** Why one point was rejected; the message names the point and the key. */
+export class InvalidPoint extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A point's `time` in the report's precision → ns; missing time is the moment the runner received it. */
+export function toNanoseconds(value: unknown, precision: Precision, receivedAtNs: bigint): bigint {
+  if (value === undefined || value === null) return receivedAtNs;
+  const unit = NS_PER_UNIT[precision];
+  let ns: bigint;
+  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) ns = BigInt(value) * unit;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) ns = BigInt(value) * unit;
+  else if (typeof value === 'number' && Number.isFinite(value)) ns = BigInt(Math.round(value * Number(unit)));
+  else throw new InvalidPoint(`time must be an integer timestamp in precision "${precision}", got ${JSON.stringify(value)}`);
+  if (ns < INT64_MIN || ns > INT64_MAX) throw new InvalidPoint(`time ${String(value)} (precision "${precision}") is outside the int64 nanosecond range`);
+  return ns;
+}
+
+function checkName(kind: string, name: string): void {
+  if (name === '') throw new InvalidPoint(`${kind} must not be empty`);
+  if (/[\n\r]/.test(name)) throw new InvalidPoint(`${kind} ${JSON.stringify(name)} must not contain a line break`);
+}
+
+function fieldValue(key: string, value: unknown): FieldValue {
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidPoint(`field "${key}" is ${value}, which no output can store`);
+      return value;
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return value;
+    default:
+      throw new InvalidPoint(
+        value === null
+          ? `field "${key}" is null (None, NaN or Infinity in Python); leave the field out instead`
+          : `field "${key}" must be a number, string or boolean, got ${Array.isArray(value) ? 'a list' : typeof value}`,
+      );
+  }
+}
+
+/**
+ * Checks one JSON point against DataKit's point model: a measurement name,
+ * string tags, at least one basic-type field, an optional integer time.
+ * Numbers in tags are accepted and written as text, as DataKit does.
+ */
+export function validatePoint(raw: unknown, category: Category, precision: Precision, receivedAtNs: bigint): Point {
+  if (!isObject(raw)) throw new InvalidPoint(`must be an object with measurement, tags and fields, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`);
+  const { measurement, tags = {}, fields, time } = raw;
+  if (typeof measurement !== 'string') throw new InvalidPoint('measurement must be a non-empty string');
+  checkName('measurement', measurement);
+
+  if (!isObject(tags)) throw new InvalidPoint('tags must be an object of strings');
+  const outTags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    checkName('tag key', key);
+    if (typeof value === 'string') outTags[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') outTags[key] = String(value);
+    else throw new InvalidPoint(`tag "${key}" must be a string, got ${value === null ? 'null' : typeof value}`);
+    if (/[\n\r]/.test(outTags[key]!)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
+  }
+  if ((category === 'object' || category === 'custom_object') && !outTags.name) {
+    throw new InvalidPoint(`${category} points need a "name" tag`);
+  }
+
+  if (!isObject(fields)) throw new InvalidPoint('fields must be an object with at least one field');
+  const outFields: Record<string, FieldValue> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    checkName('field key', key);
+    outFields[key] = fieldValue(key, value);
+  }
+  if (Object.keys(outFields).length === 0) throw new InvalidPoint('fields must have at least one field');
+
+  return { measurement, tags: outTags, fields: outFields, time: toNanoseconds(time, precision, receivedAtNs) };
+}

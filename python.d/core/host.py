@@ -321,10 +321,11 @@ def _relative(root, path):
 
 
 def python_path_entries(root, dirs):
-    """What goes on sys.path, as DataKit sets it: the SDK folder, so scripts
-    import datakit_framework unmodified, then every DIR (for a DIR that is a
-    file, its folder), so scripts import their sibling modules."""
-    entries = [os.path.join(root, 'core')]
+    """What goes at the front of sys.path: the SDK folder (this file's), so
+    scripts import datakit_framework unmodified and get this SDK even when
+    PYTHON_D/core holds DataKit's copy; then every DIR (for a DIR that is a
+    file, its folder), so scripts import their sibling modules, as in DataKit."""
+    entries = [os.path.dirname(_THIS_FILE)]
     for dir_arg in dirs:
         path = os.path.join(root, dir_arg)
         entries.append(os.path.dirname(path) if path.endswith('.py') else path)

@@ -16,11 +16,12 @@ TIMEOUT = 10
 
 
 def make_python_d(test, files):
-    """A temporary python.d folder holding the real core/ and `files`
-    ({relative path: source}); removed when `test` ends."""
+    """A temporary python.d folder holding `files` ({relative path: source})
+    and, unless `files` has a core/, the real core/; removed when `test` ends."""
     temp = tempfile.TemporaryDirectory()
     test.addCleanup(temp.cleanup)
-    os.symlink(support.CORE, os.path.join(temp.name, 'core'))
+    if not any(path.startswith('core/') for path in files):
+        os.symlink(support.CORE, os.path.join(temp.name, 'core'))
     for path, source in files.items():
         full_path = os.path.join(temp.name, path)
         os.makedirs(os.path.dirname(full_path), exist_ok=True)

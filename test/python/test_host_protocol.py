@@ -138,6 +138,14 @@ class HelloTest(HostTestCase):
         self.assertRegex(error['error'], r"^ImportError: module name 'same' is already taken by .*/one/same.py; "
                                          r"rename same.py$")
 
+    def test_the_runners_sdk_wins_over_a_datakit_copy_in_python_d_core(self):
+        host = self.start_serving_host({
+            'core/datakit_framework.py': 'raise RuntimeError("DataKit\'s copy must not be imported")\n',
+            'collectors/basic.py': BASIC,
+        })
+        self.assertEqual(host.hello['load_errors'], [])
+        self.assertEqual(host.run('basic.Reporter', '1')[-1]['status'], 'ok')
+
 
 class RunTest(HostTestCase):
 

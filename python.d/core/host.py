@@ -10,7 +10,6 @@ Importing this module has no side effects; main() does the work.
 
 import argparse
 import codecs
-import importlib
 import importlib.util
 import io
 import json
@@ -22,6 +21,8 @@ import threading
 import time
 import traceback
 from collections import namedtuple
+
+import datakit_framework  # beside this file; collectors get the same module
 
 PROTOCOL_VERSION = 1
 DEFAULT_REPORT_CHUNK = 5000
@@ -399,7 +400,10 @@ def _load_error(module_name, file, error, prefix=''):
 
 
 def describe_exception(error):
-    message = str(error)
+    try:
+        message = str(error)
+    except Exception:  # a collector's exception with a broken __str__ must not cost the `done`
+        message = '<str() of the exception failed>'
     return '%s: %s' % (type(error).__name__, message) if message else type(error).__name__
 
 
@@ -589,16 +593,18 @@ def main(argv=None):
     root = os.path.abspath(args.root)
     channel_fd, request_fd = take_protocol_fds()
 
+    # The host's own failures go to the real stderr, not to log messages
+    # (which are held back until hello, and lost if the host dies before).
+    sys.excepthook = _print_to_real_stderr
     channel = Channel(channel_fd)
     context = RunContext()
     log_streams = [LogStream('stdout', 1, channel, context), LogStream('stderr', 2, channel, context)]
     sys.stdout, sys.stderr = log_streams
     sys.path[0:0] = python_path_entries(root, args.dirs)
-    framework = importlib.import_module('datakit_framework')
 
     host = Host(channel, context, log_streams, report_chunk)
-    framework.connect_runner(host.send_report)
-    host.load(root, args.dirs, framework.DataKitFramework)
+    datakit_framework.connect_runner(host.send_report)
+    host.load(root, args.dirs, datakit_framework.DataKitFramework)
     with os.fdopen(request_fd, 'rb') as request_lines:
         host.serve(request_lines)
     for stream in log_streams:
@@ -606,6 +612,10 @@ def main(argv=None):
     # Every run has sent `done`. os._exit, not sys.exit: a thread that a
     # collector started and never stopped must not keep the host alive.
     os._exit(0)
+
+
+def _print_to_real_stderr(error_type, error, tb):
+    traceback.print_exception(error_type, error, tb, file=sys.__stderr__)
 
 
 if __name__ == '__main__':

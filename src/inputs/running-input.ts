@@ -29,7 +29,7 @@ export interface CollectorState {
   collector: string;
   name: string;
   interval: number;
-  state: 'idle' | 'queued' | 'running' | 'failing';
+  state: 'idle' | 'running' | 'failing';
   runs: number;
   failures: number;
   lastRun?: string;
@@ -98,12 +98,10 @@ export class RunningInput {
     return hello.collectors;
   }
 
-  /** The scheduler queued a tick of this collector and plans the next one at `nextRun`. */
-  queued(collectorId: string, nextRun: number): void {
+  /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
+  planned(collectorId: string, nextRunEpochMs: number): void {
     const state = this.#states.get(collectorId);
-    if (!state) return;
-    if (state.state !== 'running') state.state = 'queued';
-    state.nextRun = new Date(nextRun).toISOString();
+    if (state) state.nextRun = new Date(nextRunEpochMs).toISOString();
   }
 
   states(): CollectorState[] {

@@ -1,0 +1,154 @@
+import type { Config, InputConfig } from './config/load.js';
+import { errorMessage } from './errors.js';
+import { selectExecutor, type ExecutorKind } from './executors/select-executor.js';
+import { createRunningInput } from './inputs/create-input.js';
+import type { CollectorState, RunningInput } from './inputs/running-input.js';
+import type { Logger } from './logger.js';
+import { createOutput } from './outputs/registry.js';
+import { OutputSet, RunningOutput } from './outputs/running-output.js';
+import { PointPipeline } from './points/pipeline.js';
+import type { CollectorInfo } from './protocol/messages.js';
+import { systemClock, toEpochMs, type Clock } from './scheduler/clock.js';
+import { TickQueue } from './scheduler/tick-queue.js';
+import { TickScheduler } from './scheduler/tick-scheduler.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { VERSION } from './version.js';
+
+/** Pause before the next attempt to start an input that failed `failures` times. */
+const retryDelayMs = (failures: number): number => Math.min(1000 * 2 ** (failures - 1), 300_000);
+
+interface Scheduled {
+  input: string;
+  intervalMs: number;
+  runner: RunningInput;
+  collector: CollectorInfo;
+}
+
+/** An input as the status API shows it before and after its host started. */
+export interface InputStatus {
+  input: string;
+  executor: ExecutorKind;
+  mode: InputConfig['mode'];
+  state: 'starting' | 'running' | 'failed';
+  error?: string;
+  loadErrors: { module: string; file: string; error: string }[];
+  collectors: CollectorState[];
+}
+
+/**
+ * The wiring root: builds every part from the config, starts them in order
+ * (outputs, workers, executors, scheduler) and stops them in reverse.
+ */
+export class App {
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #outputs: OutputSet;
+  readonly #pipeline: PointPipeline;
+  readonly #queue: TickQueue;
+  readonly #scheduler: TickScheduler<Scheduled>;
+  readonly #inputs: { runner: RunningInput; status: InputStatus }[] = [];
+  readonly #startedAt = Date.now();
+  #executorKind: ExecutorKind = 'process';
+  #stopping = false;
+
+  constructor(config: Config, options: { log: Logger; clock?: Clock; metrics?: Metrics }) {
+    this.config = config;
+    this.#log = options.log;
+    this.#clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? createMetrics(VERSION);
+    this.#outputs = new OutputSet(config.outputs.map((output) => new RunningOutput(output.id, createOutput(output), this.metrics, this.#log)));
+    this.#pipeline = new PointPipeline({ workers: config.runner.workers, encodings: this.#outputs.encodings });
+    this.#queue = new TickQueue({
+      concurrency: config.runner.concurrency,
+      onChange: (waiting, running) => {
+        this.metrics.queueDepth.set(waiting);
+        this.metrics.runningTicks.set(running);
+      },
+    });
+    this.#scheduler = new TickScheduler<Scheduled>({
+      queue: this.#queue,
+      clock: this.#clock,
+      run: async ({ runner, collector }) => {
+        await runner.tick(collector);
+      },
+      skipped: ({ runner, collector }, reason, count) => {
+        for (let i = 0; i < count; i++) runner.skipped(collector, reason);
+      },
+      started: (_, latenessMs) => this.metrics.lateness.observe(latenessMs / 1000),
+      planned: ({ runner, collector }, nextDueAt) => runner.planned(collector.id, toEpochMs(nextDueAt)),
+    });
+  }
+
+  get executorKind(): ExecutorKind {
+    return this.#executorKind;
+  }
+
+  get uptimeMs(): number {
+    return Date.now() - this.#startedAt;
+  }
+
+  /** Starts everything; resolves once every input has started or failed its first start. */
+  async start(): Promise<void> {
+    const { kind, launcherFor } = await selectExecutor(this.config, this.#log, this.metrics);
+    this.#executorKind = kind;
+    await Promise.all(
+      this.config.inputs.map(async (input) => {
+        const runner = createRunningInput({ input, launcher: launcherFor(input), pipeline: this.#pipeline, outputs: this.#outputs, metrics: this.metrics, log: this.#log });
+        const status: InputStatus = { input: input.name, executor: this.#executorKind, mode: input.mode, state: 'starting', loadErrors: [], collectors: [] };
+        this.#inputs.push({ runner, status });
+        this.#queue.addInput(input.name, input.concurrency);
+        await this.#startInput(runner, status);
+      }),
+    );
+  }
+
+  /** Every input and collector with its state, for GET /v1/collectors. */
+  status(): InputStatus[] {
+    return this.#inputs.map(({ runner, status }) => ({ ...status, collectors: runner.states() }));
+  }
+
+  /** Stops ticking, lets ticks in flight finish (up to shutdown_timeout), stops hosts, flushes outputs. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const graceMs = this.config.runner.shutdown_timeout;
+    this.#scheduler.stop();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#queue.onIdle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    await Promise.all(this.#inputs.map(({ runner }) => runner.close(Math.min(graceMs, 5_000))));
+    await this.#pipeline.close();
+    await this.#outputs.close();
+  }
+
+  /** Starts an input; one that fails keeps retrying in the background, with growing pauses. */
+  async #startInput(runner: RunningInput, status: InputStatus): Promise<void> {
+    if (await this.#tryStart(runner, status, 1)) return;
+    void (async () => {
+      for (let attempt = 2; !this.#stopping; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt - 1)).unref());
+        if (this.#stopping || (await this.#tryStart(runner, status, attempt))) return;
+      }
+    })();
+  }
+
+  async #tryStart(runner: RunningInput, status: InputStatus, attempt: number): Promise<boolean> {
+    try {
+      const collectors = await runner.start();
+      status.state = 'running';
+      status.error = undefined;
+      status.loadErrors = runner.loadErrors.map(({ module, file, error }) => ({ module, file, error }));
+      for (const collector of collectors) {
+        this.#scheduler.add({ input: runner.name, intervalMs: collector.interval * 1000, runner, collector });
+      }
+      return true;
+    } catch (err) {
+      status.state = 'failed';
+      status.error = errorMessage(err);
+      this.#log.error({ input: runner.name }, `input ${runner.name} cannot start: ${status.error}; retrying in ${retryDelayMs(attempt) / 1000} s`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { once } from 'node:events';
+import { App } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../logger.js';
+import { VERSION } from '../version.js';
+
+/**
+ * `pythond run`: runs until SIGINT or SIGTERM, then stops cleanly (ticks in
+ * flight finish or time out, hosts stop, outputs flush) and exits 0.
+ */
+export async function runCommand(options: { config?: string }): Promise<number> {
+  const config = loadConfig(options.config);
+  const log = createLogger(config.runner.log_level);
+  log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
+
+  const app = new App(config, { log });
+  await app.start();
+  log.info({ executor: app.executorKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.executorKind} executor`);
+
+  const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
+  log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
+  const forceExit = (): never => {
+    log.error('second signal: exiting without waiting');
+    process.exit(1);
+  };
+  process.once('SIGINT', forceExit).once('SIGTERM', forceExit);
+  await app.stop();
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,58 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { InputConfig } from '../../config/load.js';
+import { containerLabels } from './labels.js';
+
+/** Where the bootstrap unpacks the code bundle: the only writable place in the container. */
+export const CODE_DIR = '/tmp/pythond';
+/** The size of that writable /tmp; its pages count against the memory limit. */
+export const TMPFS_SIZE = '64m';
+/** The unprivileged user collectors run as (the image's `collector`, or just these numbers). */
+export const COLLECTOR_USER = '10001:10001';
+
+/**
+ * The hardened container of one collector host: non-root, no capabilities,
+ * no privilege escalation, read-only root filesystem with a small tmpfs,
+ * memory / CPU / pids limits, the input's network, read-only mounts only.
+ */
+export function containerSpec(options: {
+  input: InputConfig;
+  image: string;
+  instance: string;
+  bootstrap: string;
+  hostArgs: string[];
+  name: string;
+}): ContainerCreateOptions {
+  const { input } = options;
+  return {
+    name: options.name,
+    Image: options.image,
+    Cmd: [input.cmd, '-c', options.bootstrap, CODE_DIR, ...options.hostArgs],
+    Env: [...input.envs, 'PYTHONDONTWRITEBYTECODE=1'],
+    User: COLLECTOR_USER,
+    WorkingDir: '/tmp',
+    Labels: containerLabels(options.instance, input.name),
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: input.network === 'none',
+    HostConfig: {
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${TMPFS_SIZE},mode=1777` },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Memory: input.memory,
+      MemorySwap: input.memory, // no swap: the limit is the limit
+      NanoCpus: Math.round(input.cpus * 1e9),
+      PidsLimit: input.pids,
+      NetworkMode: input.network,
+      Binds: input.mounts.map((mount) => (mount.endsWith(':ro') ? mount : `${mount}:ro`)),
+      IpcMode: 'private',
+      // The runner reads output over attach; the engine keeps no log of it.
+      LogConfig: { Type: 'none', Config: {} },
+      AutoRemove: false, // removed by the runner after it read the exit state (OOM, exit code)
+    },
+  };
+}

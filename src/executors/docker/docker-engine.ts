@@ -1,0 +1,66 @@
+import Docker from 'dockerode';
+import { PythondError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
+
+/**
+ * The Docker engine pythond talks to: `DOCKER_HOST` when set, else the
+ * default socket. Every container operation is logged with its id.
+ */
+export class DockerEngine {
+  readonly docker: Docker;
+  readonly #log: Logger;
+
+  constructor(log: Logger, docker: Docker = new Docker()) {
+    this.docker = docker;
+    this.#log = log;
+  }
+
+  /** True when an engine answers within `timeoutMs`. */
+  async available(timeoutMs = 3_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.docker.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        }),
+      ]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Fails with a clear error when `image` is not on the engine. */
+  async requireImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        throw new PythondError(
+          'IMAGE_MISSING',
+          `image ${image} is not on the Docker engine; build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`,
+        );
+      }
+      throw new PythondError('DOCKER_UNAVAILABLE', `cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** Removes containers a previous run of this instance left behind (after a crash or kill -9). */
+  async removeLeftovers(instance: string): Promise<number> {
+    const leftovers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`] },
+    });
+    await Promise.all(
+      leftovers.map(async (info) => {
+        await this.docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => {});
+        this.#log.info({ containerId: info.Id.slice(0, 12) }, `removed leftover container ${info.Names[0] ?? info.Id.slice(0, 12)} from an earlier run`);
+      }),
+    );
+    return leftovers.length;
+  }
+}

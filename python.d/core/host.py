@@ -113,6 +113,21 @@ class Channel:
             os._exit(1)
 
 
+# Integers beyond this lose digits in JavaScript's JSON.parse (float64).
+_EXACT_JSON_INT = 2 ** 53
+
+
+def _exact_time(point):
+    """The point with an integer `time` too large for a float64 (nanosecond
+    timestamps are) sent as a decimal string, so the runner reads it exactly."""
+    if isinstance(point, dict):
+        time = point.get('time')
+        if isinstance(time, int) and not isinstance(time, bool) and abs(time) > _EXACT_JSON_INT:
+            point = dict(point)
+            point['time'] = str(time)
+    return point
+
+
 def split_report(data, max_points):
     """Split one report() payload into payloads of at most `max_points`
     points, categories in their order, each repeating the meta keys."""
@@ -122,7 +137,7 @@ def split_report(data, max_points):
         points = data.get(category) or []
         start = 0
         while start < len(points):
-            part = points[start:start + room]
+            part = [_exact_time(point) for point in points[start:start + room]]
             chunk[category] = part
             start += len(part)
             room -= len(part)

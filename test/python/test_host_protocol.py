@@ -379,6 +379,26 @@ NOISY = '''
 '''
 
 
+class ExactTimeTest(HostTestCase):
+
+    FILES = {'collectors/times.py': '''
+        from datakit_framework import DataKitFramework
+
+        class Times(DataKitFramework):
+            def run(self):
+                self.report({'M': [
+                    {'measurement': 'ns', 'fields': {'v': 1}, 'time': 1624550216123456789},
+                    {'measurement': 's', 'fields': {'v': 1}, 'time': 1624550216},
+                    {'measurement': 'none', 'fields': {'v': 1}},
+                ]})
+    '''}
+
+    def test_a_nanosecond_time_is_sent_as_a_string_and_small_times_as_numbers(self):
+        host = self.start_serving_host(self.FILES)
+        points = reports(host.run('times.Times', 't1'))[0]['data']['M']
+        self.assertEqual([p.get('time') for p in points], ['1624550216123456789', 1624550216, None])
+
+
 class OutputIsolationTest(HostTestCase):
 
     def setUp(self):

@@ -1,0 +1,29 @@
+import Docker from 'dockerode';
+import type { TestContext } from 'node:test';
+
+const docker = new Docker();
+let answer: Promise<boolean> | undefined;
+
+/** True when a Docker engine answers and the collector image is there. */
+export function dockerReady(image = 'pythond-python:3'): Promise<boolean> {
+  answer ??= docker
+    .ping()
+    .then(() => docker.getImage(image).inspect())
+    .then(() => true, () => false);
+  return answer;
+}
+
+/**
+ * For tests that need the real engine: skips with a clear message when none
+ * answers, unless PYTHOND_REQUIRE_DOCKER=1 (set by .ci/run), where a missing
+ * engine or image fails the test instead.
+ */
+export async function requireDocker(t: TestContext): Promise<boolean> {
+  if (await dockerReady()) return true;
+  const why = 'needs a Docker engine and the pythond-python:3 image (start dockerd, then `npm run images`)';
+  if (process.env.PYTHOND_REQUIRE_DOCKER === '1') throw new Error(`PYTHOND_REQUIRE_DOCKER=1 but this test ${why}`);
+  t.skip(why);
+  return false;
+}
+
+export { docker };

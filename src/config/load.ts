@@ -165,7 +165,7 @@ function readOutputs(raw: unknown, baseDir: string, issues: Issue[]): OutputConf
       outputs.push({ type, id: `${type}[${i}]`, options } as OutputConfig);
     });
   }
-  if (outputs.length === 0 && issues.length === 0) {
+  if (Object.keys(raw ?? {}).length === 0) {
     issues.push({ path: 'outputs', message: 'has no output; add for example [[outputs.file]] with path = "data/points.jsonl"' });
   }
   return outputs;

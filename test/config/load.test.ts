@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
+import { REPO_ROOT, dedent, tempTree } from '../helpers/fixtures.js';
+
+const base = tempTree({
+  'python.d/demo/a.py': 'x = 1\n',
+  'python.d/other/b.py': 'x = 1\n',
+  'python.d/empty/README': 'no scripts here\n',
+  'python.d/dup/a.py': 'x = 1\n',
+});
+
+function load(toml: string) {
+  return parseConfig(dedent(toml), 'pythond.toml', base);
+}
+
+function problems(toml: string): string[] {
+  try {
+    load(toml);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.issues;
+  }
+  assert.fail('the config was accepted');
+}
+
+const MINIMAL = `
+  [[inputs.pythond]]
+  name = "demo"
+  dirs = ["demo"]
+
+  [[outputs.file]]
+  path = "out.jsonl"
+`;
+
+describe('config', () => {
+  it('accepts DataKit\'s [[inputs.pythond]] block unchanged', () => {
+    const config = load(`
+      [[inputs.pythond]]
+        # Python collector name
+        name = 'some-python-inputs'  # required
+        #envs = ['LD_LIBRARY_PATH=/path/to/lib:$LD_LIBRARY_PATH',]
+        cmd = "python3" # required. python3 is recommended.
+        dirs = ["demo"]
+        envs = ['LD_LIBRARY_PATH=/path/to/lib:$LD_LIBRARY_PATH',]
+
+      [[outputs.stdout]]
+    `);
+    assert.equal(config.inputs[0]!.name, 'some-python-inputs');
+    assert.deepEqual(config.inputs[0]!.envs, ['LD_LIBRARY_PATH=/path/to/lib:$LD_LIBRARY_PATH']);
+  });
+
+  it('fills every default in one place', () => {
+    const config = load(MINIMAL);
+    assert.equal(config.runner.concurrency, 8);
+    assert.equal(config.runner.executor, 'auto');
+    assert.equal(config.runner.listen, '127.0.0.1:9529');
+    assert.equal(config.runner.python_d, path.join(base, 'python.d'));
+    const input = config.inputs[0]!;
+    assert.equal(input.mode, 'warm');
+    assert.equal(input.cmd, 'python3');
+    assert.equal(input.concurrency, 1);
+    assert.equal(input.timeout, undefined, 'the timeout defaults to each collector\'s interval');
+    assert.equal(input.memory, 128 * 1024 ** 2);
+    assert.equal(input.network, 'bridge');
+    assert.deepEqual(input.discovered[0]!.modules.map((m) => m.module), ['a']);
+  });
+
+  it('reads durations and sizes as operators write them', () => {
+    const config = load(`
+      [runner]
+      shutdown_timeout = "1m30s"
+      [[inputs.pythond]]
+      name = "demo"
+      dirs = ["demo"]
+      timeout = "250ms"
+      memory = "1g"
+      max_report_size = "32MiB"
+      [[outputs.stdout]]
+    `);
+    assert.equal(config.runner.shutdown_timeout, 90_000);
+    assert.equal(config.inputs[0]!.timeout, 250);
+    assert.equal(config.inputs[0]!.memory, 1024 ** 3);
+    assert.equal(config.inputs[0]!.max_report_size, 32 * 1024 ** 2);
+  });
+
+  it('returns a frozen config', () => {
+    const config = load(MINIMAL);
+    assert.ok(Object.isFrozen(config.inputs[0]!));
+    assert.throws(() => ((config.runner as { concurrency: number }).concurrency = 1));
+  });
+
+  it('resolves relative paths from the config file\'s folder', () => {
+    const config = load(MINIMAL);
+    const output = config.outputs[0]!;
+    assert.equal(output.type, 'file');
+    assert.equal((output.options as { path: string }).path, path.join(base, 'out.jsonl'));
+  });
+
+  // Each bad config gets one line per problem, naming file, line and key.
+  const cases: { name: string; toml: string; expect: RegExp[] }[] = [
+    { name: 'broken TOML', toml: 'a = = 1', expect: [/^config pythond\.toml:1:5: invalid TOML: /] },
+    {
+      name: 'a misspelt key, with a suggestion',
+      toml: `[runner]\nconcurency = 4\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.concurency is not a known key \(did you mean "concurrency"\?\)/],
+    },
+    {
+      name: 'an unknown top-level table',
+      toml: `[agent]\ninterval = "10s"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:1: agent is not a known table/],
+    },
+    {
+      name: 'a wrong type',
+      toml: `[runner]\nconcurrency = "eight"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.concurrency must be an integer from 1 to 100000, got "eight"$/],
+    },
+    {
+      name: 'a value out of range',
+      toml: `[runner]\nworkers = 0\n${MINIMAL}`,
+      expect: [/runner\.workers must be an integer from 1 to 64, got number 0/],
+    },
+    {
+      name: 'an unknown executor',
+      toml: `[runner]\nexecutor = "podman"\n${MINIMAL}`,
+      expect: [/:2: runner\.executor must be one of "auto", "docker", "process", got "podman"/],
+    },
+    {
+      name: 'a bad listen address',
+      toml: `[runner]\nlisten = "9529"\n${MINIMAL}`,
+      expect: [/:2: runner\.listen must be an address such as "127\.0\.0\.1:9529"/],
+    },
+    {
+      name: 'empty dirs',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = []\n[[outputs.stdout]]\n',
+      expect: [/^config pythond\.toml:3: inputs\.pythond\[0\]\.dirs must be a non-empty list of folders under python\.d, got an empty list$/],
+    },
+    {
+      name: 'a missing dir, on the second input',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n\n[[inputs.pythond]]\nname = "y"\ndirs = ["other", "nope"]\n[[outputs.stdout]]\n',
+      expect: [/^config pythond\.toml:7: inputs\.pythond\[1\]\.dirs\[1\] names "nope", but folder .*python\.d\/nope does not exist/],
+    },
+    {
+      name: 'a dir without scripts',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["empty"]\n[[outputs.stdout]]\n',
+      expect: [/inputs\.pythond\[0\]\.dirs\[0\] names "empty", but folder .*empty has no collector scripts/],
+    },
+    {
+      name: 'two scripts with the same import name',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo", "dup"]\n[[outputs.stdout]]\n',
+      expect: [/inputs\.pythond\[0\]\.dirs\[1\] module "a" .* has the same import name as/],
+    },
+    {
+      name: 'a missing required key',
+      toml: '[[inputs.pythond]]\ndirs = ["demo"]\n[[outputs.stdout]]\n',
+      expect: [/^config pythond\.toml:1: inputs\.pythond\[0\]\.name is required$/],
+    },
+    {
+      name: 'duplicate input names',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n[[inputs.pythond]]\nname = "x"\ndirs = ["other"]\n[[outputs.stdout]]\n',
+      expect: [/:5: inputs\.pythond\[1\]\.name "x" is already the name of inputs\.pythond\[0\]/],
+    },
+    {
+      name: 'an env entry without =',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\nenvs = ["FOO"]\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.envs\[0\] must look like "NAME=value", got "FOO"/],
+    },
+    {
+      name: 'a bad duration and a bad size',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ntimeout = "soon"\nmemory = "2m"\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.timeout must be a duration such as "10s"/, /:5: inputs\.pythond\[0\]\.memory must be a size .* of at least 6 MiB, got "2m"/],
+    },
+    {
+      name: 'a writable mount',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\nmounts = ["proc:/host/proc"]\n[[outputs.stdout]]\n',
+      expect: [/inputs\.pythond\[0\]\.mounts\[0\] must look like "\/host\/path:\/container\/path"/],
+    },
+    {
+      name: 'an input kind pythond does not run',
+      toml: `[[inputs.cpu]]\npercpu = true\n${MINIMAL}`,
+      expect: [/:1: inputs\.cpu is not an input pythond runs/],
+    },
+    {
+      name: 'no input at all',
+      toml: '[[outputs.stdout]]\n',
+      expect: [/inputs has no \[\[inputs\.pythond\]\] block/],
+    },
+    {
+      name: 'no output at all',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n',
+      expect: [/outputs has no output; add for example \[\[outputs\.file\]\]/],
+    },
+    {
+      name: 'an unknown output',
+      toml: `${MINIMAL}\n[[outputs.kafka]]\nbrokers = []\n`,
+      expect: [/:8: outputs\.kafka is not a known output; known outputs: /],
+    },
+    {
+      name: 'a bad key in a sub-table of the second input',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n[[inputs.pythond]]\nname = "y"\ndirs = ["other"]\n[inputs.pythond.tags]\nhost = 3\n[[outputs.stdout]]\n',
+      expect: [/:8: inputs\.pythond\[1\]\.tags\.host must be a string, got number 3/],
+    },
+  ];
+  for (const { name, toml, expect } of cases) {
+    it(`rejects ${name} with the file, line and key`, () => {
+      const issues = problems(toml);
+      assert.equal(issues.length, expect.length, `issues: ${issues.join(' | ')}`);
+      expect.forEach((pattern, i) => assert.match(issues[i]!, pattern));
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const issues = problems('[runner]\nconcurrency = 0\nexecutor = "x"\n[[inputs.pythond]]\nname = ""\ndirs = "demo"\n');
+    assert.equal(issues.length, 5, issues.join('\n'));
+  });
+
+  it('parses the embedded default config', () => {
+    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', REPO_ROOT);
+    assert.equal(config.inputs[0]!.name, 'demo');
+    assert.deepEqual(config.outputs.map((o) => o.type), ['file']);
+  });
+
+  it('parses the sample pythond.toml shipped at the repository root', () => {
+    const file = path.join(REPO_ROOT, 'pythond.toml');
+    const config = parseConfig(readFileSync(file, 'utf8'), file, REPO_ROOT);
+    assert.ok(config.inputs.length >= 1);
+  });
+});

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TickQueue } from '../../src/scheduler/tick-queue.js';
+import { TickScheduler, type SkipReason } from '../../src/scheduler/tick-scheduler.js';
+import { ManualClock, settle } from '../helpers/manual-clock.js';
+
+interface Entry {
+  name: string;
+  input: string;
+  intervalMs: number;
+}
+
+/** A scheduler over a ManualClock whose ticks take `durationMs` of clock time each. */
+function harness(options: { concurrency?: number; inputConcurrency?: number; durationMs?: number; random?: () => number } = {}) {
+  const clock = new ManualClock();
+  const queue = new TickQueue({ concurrency: options.concurrency ?? 8 });
+  const started: { name: string; at: number; due: number }[] = [];
+  const skipped: { name: string; reason: SkipReason; count: number }[] = [];
+  const lateness: number[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const runningPerInput = new Map<string, number>();
+  let maxPerInput = 0;
+  const durationMs = options.durationMs ?? 0;
+
+  const scheduler = new TickScheduler<Entry>({
+    queue,
+    clock,
+    random: options.random ?? (() => 0),
+    run: async (entry, due) => {
+      started.push({ name: entry.name, at: clock.now(), due });
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      const n = (runningPerInput.get(entry.input) ?? 0) + 1;
+      runningPerInput.set(entry.input, n);
+      maxPerInput = Math.max(maxPerInput, n);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, durationMs));
+      running--;
+      runningPerInput.set(entry.input, runningPerInput.get(entry.input)! - 1);
+    },
+    skipped: (entry, reason, count) => skipped.push({ name: entry.name, reason, count }),
+    started: (_, ms) => lateness.push(ms),
+  });
+  const add = (name: string, intervalMs: number, input = 'in', concurrency = options.inputConcurrency ?? 100) => {
+    try {
+      queue.addInput(input, concurrency);
+    } catch {
+      // already added
+    }
+    scheduler.add({ name, input, intervalMs });
+  };
+  return { clock, queue, scheduler, started, skipped, lateness, add, maxRunning: () => maxRunning, maxPerInput: () => maxPerInput };
+}
+
+const count = (items: { name: string }[], name: string) => items.filter((i) => i.name === name).length;
+
+describe('TickScheduler', () => {
+  it('ticks each collector at a fixed rate, on the grid of its first tick', async () => {
+    const h = harness({ random: () => 0.5, durationMs: 300 });
+    h.add('a', 1000);
+    await h.clock.advance(5_000);
+    assert.deepEqual(h.started.map((s) => s.at), [500, 1500, 2500, 3500, 4500], 'a 300 ms tick does not push the next one back');
+  });
+
+  it('spreads first ticks over one interval, never beyond it', async () => {
+    const values = [0, 0.25, 0.999];
+    const h = harness({ random: () => values.shift()! });
+    h.add('a', 10_000);
+    h.add('b', 10_000);
+    h.add('c', 10_000);
+    await h.clock.advance(9_999);
+    assert.deepEqual(h.started.map((s) => [s.name, s.at]), [['a', 0], ['b', 2500], ['c', 9990]]);
+  });
+
+  it('never runs two ticks of one collector at once: a tick due while one runs is skipped as overlap', async () => {
+    const h = harness({ durationMs: 2_500 });
+    h.add('slow', 1000);
+    await h.clock.advance(6_000);
+    // runs start at 0, 3000 (the ticks at 1000 and 2000 found it running), 6000 ...
+    assert.deepEqual(h.started.map((s) => s.at), [0, 3000, 6000]);
+    assert.equal(h.maxRunning(), 1);
+    assert.deepEqual(h.skipped.map((s) => [s.reason, s.count]), [['overlap', 1], ['overlap', 1], ['overlap', 1], ['overlap', 1]]);
+  });
+
+  it('skips a tick as late while the previous one still waits for a concurrency slot', async () => {
+    const h = harness({ concurrency: 1, durationMs: 1_500 });
+    h.add('hog', 10_000); // runs 0..1500
+    h.add('b', 500); // due 0, waits until 1500
+    await h.clock.advance(1_000);
+    assert.ok(h.skipped.some((s) => s.name === 'b' && s.reason === 'late'), 'b at 500 found its tick at 0 still queued');
+    assert.equal(h.queue.waiting, 1, 'never more than one queued tick per collector');
+  });
+
+  it('records how late a queued tick started', async () => {
+    const h = harness({ concurrency: 1, durationMs: 1_500 });
+    h.add('hog', 10_000);
+    h.add('b', 10_000);
+    await h.clock.advance(2_000);
+    assert.deepEqual(h.lateness, [0, 1500]);
+  });
+
+  it('holds the runner-wide concurrency limit with slow collectors', async () => {
+    const h = harness({ concurrency: 3, durationMs: 5_000 });
+    for (let i = 0; i < 10; i++) h.add(`c${i}`, 1000, `input${i}`);
+    await h.clock.advance(20_000);
+    assert.equal(h.maxRunning(), 3);
+    assert.ok(h.started.length >= 12, `${h.started.length} ticks ran`);
+  });
+
+  it('holds each input\'s concurrency limit', async () => {
+    const h = harness({ concurrency: 10, inputConcurrency: 2, durationMs: 5_000 });
+    for (let i = 0; i < 6; i++) h.add(`c${i}`, 1000, 'shared');
+    await h.clock.advance(20_000);
+    assert.equal(h.maxPerInput(), 2);
+  });
+
+  it('counts the ticks a blocked event loop made it miss, and stays on its grid', async () => {
+    const h = harness();
+    h.add('a', 1000);
+    await h.clock.advance(1_000); // ticks at 0 and 1000
+    h.clock.jump(3_500); // now 4500: the timer for 2000 fires late
+    await h.clock.advance(0);
+    assert.deepEqual(h.skipped, [{ name: 'a', reason: 'late', count: 2 }], 'the ticks at 2000 and 3000 are lost');
+    assert.equal(h.started.at(-1)!.due, 4000, 'the tick due at 4000 runs');
+    await h.clock.advance(500);
+    assert.equal(h.started.at(-1)!.at, 5000);
+  });
+
+  it('starts no tick after stop()', async () => {
+    const h = harness();
+    h.add('a', 1000);
+    await h.clock.advance(1_500);
+    const before = h.started.length;
+    h.scheduler.stop();
+    await h.clock.advance(10_000);
+    await settle();
+    assert.equal(h.started.length, before);
+    assert.equal(count(h.started, 'a'), 2);
+  });
+});

@@ -29,7 +29,10 @@ export class HostConnection {
   #strayBudget: number;
   readonly #maxStray: number;
 
-  constructor(streams: HostStreams, options: { maxLine: number; maxStray: number; log: Logger; onBroken(failure: HostFailure): void }) {
+  constructor(
+    streams: HostStreams,
+    options: { maxLine: number; maxStray: number; log: Logger; onBroken(failure: HostFailure): void; onFailed?(failure: HostFailure): void },
+  ) {
     this.#streams = streams;
     this.id = streams.id;
     this.#log = options.log;
@@ -40,6 +43,7 @@ export class HostConnection {
       channel: streams.channel,
       maxLine: options.maxLine,
       onBroken: options.onBroken,
+      onFailed: options.onFailed,
       onStrayLog: (message) => this.#logStray(message.text, message),
     });
 

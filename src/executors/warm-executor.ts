@@ -11,14 +11,15 @@ export interface HostOptions {
   /** The input's max_stderr: output logged between runs. */
   maxStray: number;
   log: Logger;
-  /** A host went away other than by close(): for metrics. */
+  /** A host failed (killed, exited, broke the protocol) other than by close(): for metrics. */
   onHostLost(reason: string): void;
   backoff?: Backoff;
 }
 
 /**
  * One long-lived host per input: collector instances (and their state) live
- * across ticks. A host that dies or is killed is started again at the next
+ * across ticks. A host that fails is dropped at once (its process or
+ * container is killed in the background) and a new one starts at the next
  * tick, with backoff when it keeps failing.
  */
 export class WarmExecutor implements Executor {
@@ -26,9 +27,9 @@ export class WarmExecutor implements Executor {
   readonly #options: HostOptions;
   readonly #backoff: Backoff;
   readonly #runs = new Map<string, HostConnection>();
-  #current: Promise<HostConnection> | undefined;
+  #live: HostConnection | undefined;
+  #starting: Promise<HostConnection> | undefined;
   #hello: HelloMessage | undefined;
-  #hostId: string | undefined;
   #closing = false;
 
   constructor(launcher: HostLauncher, options: HostOptions) {
@@ -38,7 +39,7 @@ export class WarmExecutor implements Executor {
   }
 
   get hostId(): string | undefined {
-    return this.#hostId;
+    return this.#live?.id;
   }
 
   async start(): Promise<HelloMessage> {
@@ -70,17 +71,20 @@ export class WarmExecutor implements Executor {
 
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
-    const current = await this.#current?.catch(() => undefined);
-    if (!current) return;
-    current.session.end();
-    const timer = setTimeout(() => void current.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
-    await current.gone;
+    const live = this.#live ?? (await this.#starting?.catch(() => undefined));
+    if (!live) return;
+    live.session.end();
+    const timer = setTimeout(() => void live.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
+    await live.gone;
     clearTimeout(timer);
   }
 
   #connection(): Promise<HostConnection> {
-    this.#current ??= this.#connect();
-    return this.#current;
+    if (this.#live) return Promise.resolve(this.#live);
+    this.#starting ??= this.#connect().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
   }
 
   async #connect(): Promise<HostConnection> {
@@ -93,23 +97,25 @@ export class WarmExecutor implements Executor {
         maxStray: this.#options.maxStray,
         log,
         onBroken: (failure) => void connection?.kill(failure),
+        onFailed: (failure) => this.#lost(connection!, failure),
       });
       this.#hello = await connection.hello();
-      this.#hostId = connection.id;
-      log.info({ host: connection.id, collectors: this.#hello.collectors.map((c) => c.id) }, `collector host ${connection.id} started (${this.#launcher.kind})`);
     } catch (err) {
-      this.#current = undefined;
       this.#backoff.failed();
       throw err;
     }
-    const started = connection;
-    void started.gone.then((reason) => {
-      if (this.#closing) return;
-      this.#current = undefined;
-      this.#hostId = undefined;
-      this.#backoff.failed();
-      this.#options.onHostLost(reason);
-    });
-    return started;
+    this.#live = connection;
+    log.info({ host: connection.id, collectors: this.#hello.collectors.map((c) => c.id) }, `collector host ${connection.id} started (${this.#launcher.kind})`);
+    return connection;
+  }
+
+  /** The host can serve no more runs: forget it now, make sure it dies, count it. */
+  #lost(connection: HostConnection, failure: HostFailure): void {
+    if (this.#live !== connection) return; // failed while starting: #connect counts that
+    this.#live = undefined;
+    void connection.kill(failure);
+    if (this.#closing) return;
+    this.#backoff.failed();
+    this.#options.onHostLost(failure.reason);
   }
 }

@@ -50,6 +50,7 @@ export class HostSession {
   readonly #stdin: Writable;
   readonly #runs = new Map<string, PendingRun>();
   readonly #onBroken: (failure: HostFailure) => void;
+  readonly #onFailed: (failure: HostFailure) => void;
   readonly #onStrayLog: (message: LogMessage) => void;
   #resolveHello!: (hello: HelloMessage) => void;
   #rejectHello!: (err: HostFailure) => void;
@@ -62,11 +63,14 @@ export class HostSession {
     /** Largest line accepted: the input's max_report_size. */
     maxLine: number;
     onBroken(failure: HostFailure): void;
+    /** The session failed (once, whatever the cause): no run can use it any more. */
+    onFailed?(failure: HostFailure): void;
     /** Log lines written outside any run (import time, stray threads). */
     onStrayLog(message: LogMessage): void;
   }) {
     this.#stdin = options.stdin;
     this.#onBroken = options.onBroken;
+    this.#onFailed = options.onFailed ?? (() => {});
     this.#onStrayLog = options.onStrayLog;
     this.hello = new Promise((resolve, reject) => {
       this.#resolveHello = resolve;
@@ -114,6 +118,12 @@ export class HostSession {
       run.reject(culpritId === undefined || id === culpritId ? failure : new HostFailure('host_restart', `the collector host was restarted: another run ${failure.message}`));
     }
     this.#runs.clear();
+    this.#onFailed(failure);
+  }
+
+  /** Why the session failed; undefined while it is usable. */
+  get failure(): HostFailure | undefined {
+    return this.#failure;
   }
 
   /** Asks the host to finish its runs and exit. */

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { MAIN, pythond } from '../helpers/cli.js';
+import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+
+describe('pythond run', () => {
+  it('finishes the tick in flight on SIGTERM, flushes its points and exits 0', async () => {
+    const root = tempTree({
+      'python.d/c/slow.py': `
+        import time
+        from datakit_framework import DataKitFramework
+
+        class Slow(DataKitFramework):
+            interval = 1
+
+            def run(self):
+                self.feed_metric(measurement='started', fields={'v': 1})
+                time.sleep(2)
+                self.feed_metric(measurement='finished', fields={'v': 1})
+      `,
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "slow"
+        dirs = ["c"]
+        timeout = "10s"
+        [[outputs.file]]
+        path = "out/points.jsonl"
+      `,
+    });
+    const file = path.join(root, 'out/points.jsonl');
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    await waitFor(() => lines(file).some((p) => p.measurement === 'started'), 'a tick to start');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, log);
+    assert.deepEqual(lines(file).map((p) => p.measurement).slice(0, 2), ['started', 'finished'], 'the tick in flight finished and its points were written');
+    assert.match(log, /SIGTERM received/);
+  });
+
+  it('stops at once when there is nothing in flight', async () => {
+    const root = tempTree({
+      'python.d/c/idle.py': `
+        from datakit_framework import DataKitFramework
+
+        class Idle(DataKitFramework):
+            interval = 3600
+
+            def run(self):
+                pass
+      `,
+    });
+    const config = path.join(root, 'pythond.toml');
+    writeFileSync(config, '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["c"]\n[[outputs.stdout]]\n');
+    const second = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    second.stderr.on('data', (chunk) => (log += chunk));
+    await waitFor(() => /running 1 input/.test(log), 'the runner to start');
+    const began = Date.now();
+    second.kill('SIGINT');
+    const [code] = await once(second, 'exit');
+    assert.equal(code, 0);
+    assert.ok(Date.now() - began < 5_000, `stopped in ${Date.now() - began} ms`);
+  });
+
+  it('refuses to start on a bad config, naming the file, line and key', async () => {
+    const root = tempTree({ 'bad.toml': '[runner]\nconcurrency = -1\n' });
+    const { code, stderr } = await pythond(['run', '--config', path.join(root, 'bad.toml')]);
+    assert.equal(code, 1);
+    assert.match(stderr, /bad\.toml:2: runner\.concurrency must be an integer from 1 to 100000, got number -1/);
+  });
+
+  it('runs the demo collectors with the defaults and writes their points within one interval (npm start)', async () => {
+    const file = path.join(REPO_ROOT, 'data/points.jsonl');
+    rmSync(file, { force: true });
+    const child = spawn(process.execPath, [MAIN, 'run'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    try {
+      // The demo collectors tick every 10 s; the first ticks are spread over that interval.
+      await waitFor(() => lines(file).length >= 5, `demo points in ${file}; log: ${log}`, 25_000);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const measurements = new Set(lines(file).map((p) => p.measurement));
+    for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);
+    assert.ok(statSync(file).size > 0);
+  });
+});
+
+describe('pythond validate', () => {
+  it('lists the inputs, scripts and outputs of a valid config', async () => {
+    const { code, stdout } = await pythond(['validate', '--config', 'pythond.toml']);
+    assert.equal(code, 0);
+    assert.match(stdout, /config pythond\.toml is valid/);
+    assert.match(stdout, /input demo \(warm\): 4 script\(s\): counter_rate .*general/);
+    assert.match(stdout, /output file\[0\] data\/points\.jsonl/);
+  });
+
+  it('exits 1 with every problem of an invalid config', async () => {
+    const root = tempTree({ 'bad.toml': '[[inputs.pythond]]\nname = "x"\ndirs = ["nowhere"]\n' });
+    const { code, stderr } = await pythond(['validate', '--config', path.join(root, 'bad.toml')]);
+    assert.equal(code, 1);
+    assert.match(stderr, /bad\.toml:3: inputs\.pythond\[0\]\.dirs\[0\] names "nowhere"/);
+    assert.match(stderr, /outputs has no output/);
+  });
+});

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import queue
 import sys
 import threading
 import time
@@ -448,7 +449,11 @@ class Host:
         self._collectors = {}
         self._collectors_by_instance = {}
         self._runs_lock = threading.Lock()
-        self._run_threads = set()
+        self._runs_done = threading.Condition(self._runs_lock)
+        self._active_runs = 0
+        # One long-lived thread per collector (a collector never runs twice at
+        # once): starting a thread per run cost more than the rest of a tick.
+        self._run_queues = {}
 
     def load(self, root, dirs, base_class):
         """Load the collectors of `dirs` and send `hello`."""
@@ -514,17 +519,19 @@ class Host:
                                       % (json.dumps(collector_id), known))
         with self._runs_lock:
             if collector.active_run is not None:
-                busy_with = collector.active_run.id
-            else:
-                busy_with = None
-                run = Run(run_id, collector)
-                collector.active_run = run
-                thread = threading.Thread(target=self._execute, args=(run,), daemon=True,
-                                          name='run %s %s' % (run_id, collector.id))
-                self._run_threads.add(thread)
-        if busy_with is not None:
-            return self._send_refusal(run_id, 'collector %s is already running (run %s)' % (collector.id, busy_with))
-        thread.start()
+                return self._send_refusal(run_id, 'collector %s is already running (run %s)' % (collector.id, collector.active_run.id))
+            run = Run(run_id, collector)
+            collector.active_run = run
+            self._active_runs += 1
+            runs = self._run_queues.get(collector.id)
+            if runs is None:
+                runs = self._run_queues[collector.id] = queue.SimpleQueue()
+                threading.Thread(target=self._run_loop, args=(runs,), daemon=True, name='runs of %s' % collector.id).start()
+        runs.put(run)
+
+    def _run_loop(self, runs):
+        while True:
+            self._execute(runs.get())
 
     def _execute(self, run):
         self._context.run = run
@@ -548,7 +555,8 @@ class Host:
             done['traceback'] = user_traceback(failure)
         self._channel.send(done)
         with self._runs_lock:
-            self._run_threads.discard(threading.current_thread())
+            self._active_runs -= 1
+            self._runs_done.notify_all()
 
     def _send_refusal(self, run_id, error):
         self._channel.send({'type': 'done', 'id': run_id, 'status': 'error', 'run_ms': 0, 'error': error})
@@ -557,13 +565,9 @@ class Host:
         self._channel.send({'type': 'error', 'error': error})
 
     def _wait_for_runs(self):
-        while True:
-            with self._runs_lock:
-                threads = list(self._run_threads)
-            if not threads:
-                return
-            for thread in threads:
-                thread.join()
+        with self._runs_lock:
+            while self._active_runs:
+                self._runs_done.wait()
 
 
 # ---- start-up ------------------------------------------------------------

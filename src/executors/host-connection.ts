@@ -11,6 +11,14 @@ export const HOST_START_TIMEOUT_MS = 60_000;
 
 const truncate = (text: string): string => (text.length > MAX_LOG_LINE ? `${text.slice(0, MAX_LOG_LINE)}… (${text.length - MAX_LOG_LINE} more characters)` : text);
 
+/** What an operator should read when a host ends by itself. */
+function describeExit(host: string, exit: string): string {
+  if (exit === 'oom') return `collector host ${host} ran out of memory and was killed (the input's memory limit)`;
+  if (exit === 'exit 139' || exit === 'signal SIGSEGV') return `collector host ${host} crashed with a segmentation fault (${exit})`;
+  if (exit.startsWith('exit ')) return `collector host ${host} exited with code ${exit.slice('exit '.length)} (os._exit() in a collector, or the interpreter died)`;
+  return `collector host ${host} ended (${exit})`;
+}
+
 /**
  * A started host wired up: its protocol session, its raw stderr going to
  * the log, and its exit failing whatever was in flight.
@@ -58,7 +66,7 @@ export class HostConnection {
     });
 
     this.gone = streams.exited.then((exit) => {
-      this.session.fail(new HostFailure(exit, `collector host ${this.id} exited (${exit})`));
+      this.session.fail(new HostFailure(exit, describeExit(this.id, exit)));
       return this.#killedFor ?? exit;
     });
   }

@@ -28,6 +28,8 @@ export class WarmExecutor implements Executor {
   readonly #backoff: Backoff;
   readonly #runs = new Map<string, HostConnection>();
   #live: HostConnection | undefined;
+  /** Hosts being killed: close() waits for them, so none outlives the runner. */
+  readonly #dying = new Set<Promise<void>>();
   #starting: Promise<HostConnection> | undefined;
   #hello: HelloMessage | undefined;
   #closing = false;
@@ -72,11 +74,13 @@ export class WarmExecutor implements Executor {
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     const live = this.#live ?? (await this.#starting?.catch(() => undefined));
-    if (!live) return;
-    live.session.end();
-    const timer = setTimeout(() => void live.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
-    await live.gone;
-    clearTimeout(timer);
+    if (live) {
+      live.session.end();
+      const timer = setTimeout(() => void live.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
+      await live.gone;
+      clearTimeout(timer);
+    }
+    await Promise.all(this.#dying);
   }
 
   #connection(): Promise<HostConnection> {
@@ -113,7 +117,9 @@ export class WarmExecutor implements Executor {
   #lost(connection: HostConnection, failure: HostFailure): void {
     if (this.#live !== connection) return; // failed while starting: #connect counts that
     this.#live = undefined;
-    void connection.kill(failure);
+    const dying = connection.kill(failure);
+    this.#dying.add(dying);
+    void dying.finally(() => this.#dying.delete(dying));
     if (this.#closing) return;
     this.#backoff.failed();
     this.#options.onHostLost(failure.reason);

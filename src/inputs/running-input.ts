@@ -213,6 +213,7 @@ export class RunningInput {
   #record(collector: CollectorInfo, outcome: TickOutcome): void {
     const labels = { input: this.name, collector: collector.id };
     this.#metrics.ticks.inc({ ...labels, status: outcome.status });
+    if (outcome.status === 'error' || outcome.status === 'timeout') this.#metrics.tickFailures.inc({ ...labels, reason: outcome.reason ?? 'unknown' });
     this.#metrics.tickDuration.observe(labels, outcome.durationMs / 1000);
     const state = this.#states.get(collector.id);
     if (state) {

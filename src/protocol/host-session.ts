@@ -115,7 +115,7 @@ export class HostSession {
     this.#failure = failure;
     if (!this.#sawHello) this.#rejectHello(failure);
     for (const [id, run] of this.#runs) {
-      run.reject(culpritId === undefined || id === culpritId ? failure : new HostFailure('host_restart', `the collector host was restarted: another run ${failure.message}`));
+      run.reject(culpritId === undefined || id === culpritId ? failure : new HostFailure('host_restart', `the collector host was restarted because another run failed: ${failure.message}`));
     }
     this.#runs.clear();
     this.#onFailed(failure);
@@ -137,13 +137,13 @@ export class HostSession {
   }
 
   #violation(what: string): void {
-    this.#broken(new HostFailure('protocol', `broke the protocol: ${what}`));
+    this.#broken(new HostFailure('protocol', `the collector host broke the protocol: ${what}`));
   }
 
   #onOverflow(head: Buffer): void {
     const id = reportRunId(head);
     if (id === undefined || !this.#runs.has(id)) return this.#violation('wrote a line longer than max_report_size that is not a report of a run in flight');
-    this.#broken(new HostFailure('max_report_size', 'reported a message larger than max_report_size'), id);
+    this.#broken(new HostFailure('max_report_size', 'reported one message larger than max_report_size'), id);
   }
 
   #onLine(line: Buffer): void {

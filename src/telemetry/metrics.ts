@@ -31,6 +31,12 @@ export function createMetrics(version: string) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: r,
     }),
+    tickFailures: new Counter({
+      name: 'pythond_tick_failures_total',
+      help: 'Failed ticks by reason: exception, timeout, max_points, max_report_size, max_stderr, protocol, oom, exit <code>, invalid_points, ...',
+      labelNames: ['input', 'collector', 'reason'] as const,
+      registers: r,
+    }),
     skipped: new Counter({
       name: 'pythond_ticks_skipped_total',
       help: 'Ticks not run: overlap (previous still running), late (previous still queued), backoff (host failing), unavailable (host not started).',

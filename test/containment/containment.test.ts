@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import { docker, requireDocker } from '../helpers/docker.js';
+import { tempTree } from '../helpers/fixtures.js';
+import { metricValue } from '../helpers/input-harness.js';
+import { HEALTHY, HOSTILE_CASES, type HostileCase } from './hostile.js';
+
+/** How long each case runs: the hostile collector ticks every second. */
+const RUN_MS = 6_000;
+/** The healthy collector ticks every second; each gap between its runs must stay within this of 1 s. */
+const GAP_TOLERANCE_S = 0.35;
+const RSS_GROWTH_LIMIT_MB = 150;
+
+interface Outcome {
+  healthyGaps: number[];
+  hostile: ReturnType<App['status']>[number];
+  hostilePoints: { measurement: string; fields: Record<string, unknown> }[];
+  logs: string[];
+  rssGrowthMb: number;
+  app: App;
+}
+
+async function runCase(executor: 'docker' | 'process', hostile: HostileCase): Promise<Outcome> {
+  const root = tempTree({ 'python.d/hostile/hostile.py': hostile.source, 'python.d/healthy/healthy.py': HEALTHY });
+  const config = parseConfig(
+    [
+      '[runner]',
+      `executor = "${executor}"`,
+      '[[inputs.pythond]]',
+      'name = "hostile"',
+      'dirs = ["hostile"]',
+      hostile.toml ?? '',
+      hostile.toml?.includes('timeout') ? '' : 'timeout = "2s"',
+      '[[inputs.pythond]]',
+      'name = "healthy"',
+      'dirs = ["healthy"]',
+      '[[outputs.file]]',
+      'path = "points.jsonl"',
+    ].join('\n'),
+    'containment.toml',
+    root,
+  );
+  const logs: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+  const app = new App(config, { log });
+  const rssBefore = process.memoryUsage().rss;
+  let rssMax = rssBefore;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 100);
+  try {
+    await app.start();
+    await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+  } finally {
+    clearInterval(sampler);
+  }
+  const hostileStatus = app.status().find((s) => s.input === 'hostile')!;
+  await app.stop();
+
+  const points = readFileSync(path.join(root, 'points.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const at = points.filter((p) => p.measurement === 'healthy').map((p) => p.fields.at as number);
+  return {
+    healthyGaps: at.slice(1).map((t, i) => t - at[i]!),
+    hostile: hostileStatus,
+    hostilePoints: points.filter((p) => p.measurement !== 'healthy'),
+    logs,
+    rssGrowthMb: (rssMax - rssBefore) / 1024 ** 2,
+    app,
+  };
+}
+
+for (const executor of ['docker', 'process'] as const) {
+  describe(`containment with the ${executor} executor`, () => {
+    for (const hostile of HOSTILE_CASES) {
+      if (executor === 'process' && hostile.dockerOnly) continue;
+      it(`contains a collector that ${hostile.name}`, async (t) => {
+        if (executor === 'docker' && !(await requireDocker(t))) return;
+        const outcome = await runCase(executor, hostile);
+        const { hostile: status } = outcome;
+
+        // The healthy input kept ticking on time throughout.
+        assert.ok(outcome.healthyGaps.length >= RUN_MS / 1000 - 2, `healthy ticks: ${outcome.healthyGaps.length + 1}`);
+        for (const gap of outcome.healthyGaps) assert.ok(Math.abs(gap - 1) <= GAP_TOLERANCE_S, `healthy gaps ${outcome.healthyGaps.map((g) => g.toFixed(2)).join(' ')}`);
+        // The runner's memory stayed bounded.
+        assert.ok(outcome.rssGrowthMb < RSS_GROWTH_LIMIT_MB, `runner RSS grew by ${outcome.rssGrowthMb.toFixed(0)} MB`);
+
+        const [collector] = status.collectors;
+        if (hostile.reasons.length === 0) {
+          if (hostile.log) {
+            assert.equal(status.collectors.length, 0);
+            assert.match(status.loadErrors[0]!.error, /ImportError/);
+          } else {
+            assert.equal(collector!.lastStatus, 'ok', collector!.lastError);
+          }
+        } else {
+          // The hostile ticks were counted with their reason, in the status API and in /metrics.
+          assert.ok(collector!.failures >= 1, 'the hostile tick failed');
+          const reasons = await Promise.all(hostile.reasons.map((reason) => metricValue(outcome.app.metrics, 'pythond_tick_failures_total', { input: 'hostile', reason })));
+          assert.ok(reasons.some((n) => n >= 1), `no failure counted with reason ${hostile.reasons.join(' | ')}; last error: ${collector!.lastError}`);
+          // ... and it came back or backed off by itself: more ticks were attempted or skipped for backoff.
+          const attempts = await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'error' })
+            + (await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'timeout' }))
+            + (await metricValue(outcome.app.metrics, 'pythond_ticks_skipped_total', { input: 'hostile', reason: 'backoff' }));
+          assert.ok(attempts >= 2, `only ${attempts} hostile tick(s) after the first failure`);
+        }
+        if (hostile.log) assert.ok(outcome.logs.some((line) => hostile.log!.test(line)), `no log line matches ${hostile.log}:\n${outcome.logs.join('\n')}`);
+        if (hostile.reports) {
+          const probe = outcome.hostilePoints.find((p) => p.measurement === 'probe');
+          assert.ok(probe, 'the probe reported');
+          for (const [key, value] of Object.entries(hostile.reports)) assert.equal(probe.fields[key], value, `${key}`);
+        }
+        if (executor === 'docker') {
+          const left = await docker.listContainers({ all: true, filters: { label: ['io.pythond.input=hostile'] } });
+          assert.deepEqual(left.filter((c) => c.State === 'running'), [], 'no container outlives the runner');
+        }
+      });
+    }
+  });
+}

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
+import { bigReportFigures, scaleFigures } from './app-bench.js';
 import { dockerFigures, processFigures } from './executors.js';
+import { pipelineFigures } from './pipeline.js';
 import { printTable, round, type Figure } from './stats.js';
 
 /**
@@ -18,13 +20,20 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   log('process executor ...');
   figures.push(...(await processFigures(quick)));
+  log('point pipeline ...');
+  figures.push(...(await pipelineFigures(2, quick)));
   const dockerUp = await new Docker().ping().then(() => true, () => false);
+  const executor = dockerUp ? 'docker' : 'process';
   if (dockerUp) {
     log('docker executor ...');
     figures.push(...(await dockerFigures(quick)));
   } else {
-    log('no Docker engine: docker figures skipped');
+    log('no Docker engine: docker figures skipped, scale figures use the process executor');
   }
+  log(`scale (${executor}) ...`);
+  figures.push(...(await scaleFigures(executor, quick)));
+  log(`big report (${executor}) ...`);
+  figures.push(...(await bigReportFigures(executor, quick)));
 
   if (values.json) {
     const json: Record<string, number> = {};

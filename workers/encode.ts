@@ -15,8 +15,34 @@ export function encodeJsonLine(category: Category, point: Point): string {
   return `{"category":"${category}","measurement":${JSON.stringify(point.measurement)},"tags":${JSON.stringify(point.tags)},"fields":{${fields}},"time":${point.time}}\n`;
 }
 
-const escapeMeasurement = (text: string): string => text.replace(/[\\, ]/g, '\\$&');
-const escapeKey = (text: string): string => text.replace(/[\\,= ]/g, '\\$&');
+/**
+ * Escaped names and tag values, remembered: a report repeats the same few
+ * keys and values on every point, and escaping them again was a third of the
+ * encoding time.
+ */
+class EscapeCache {
+  readonly #escape: (text: string) => string;
+  #cache = new Map<string, string>();
+
+  constructor(escape: (text: string) => string) {
+    this.#escape = escape;
+  }
+
+  get(text: string): string {
+    let escaped = this.#cache.get(text);
+    if (escaped === undefined) {
+      if (this.#cache.size >= 100_000) this.#cache = new Map(); // bounded: high-cardinality values just miss
+      escaped = this.#escape(text);
+      this.#cache.set(text, escaped);
+    }
+    return escaped;
+  }
+}
+
+const measurements = new EscapeCache((text) => text.replace(/[\\, ]/g, '\\$&'));
+const keys = new EscapeCache((text) => text.replace(/[\\,= ]/g, '\\$&'));
+const escapeMeasurement = (text: string): string => measurements.get(text);
+const escapeKey = (text: string): string => keys.get(text);
 const escapeString = (text: string): string => text.replace(/[\\"]/g, '\\$&');
 
 function lineProtocolValue(value: FieldValue): string {

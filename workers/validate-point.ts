@@ -22,9 +22,11 @@ export function toNanoseconds(value: unknown, precision: Precision, receivedAtNs
   return ns;
 }
 
+const hasLineBreak = (text: string): boolean => text.includes('\n') || text.includes('\r');
+
 function checkName(kind: string, name: string): void {
   if (name === '') throw new InvalidPoint(`${kind} must not be empty`);
-  if (/[\n\r]/.test(name)) throw new InvalidPoint(`${kind} ${JSON.stringify(name)} must not contain a line break`);
+  if (hasLineBreak(name)) throw new InvalidPoint(`${kind} ${JSON.stringify(name)} must not contain a line break`);
 }
 
 function fieldValue(key: string, value: unknown): FieldValue {
@@ -58,12 +60,13 @@ export function validatePoint(raw: unknown, category: Category, precision: Preci
 
   if (!isObject(tags)) throw new InvalidPoint('tags must be an object of strings');
   const outTags: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags)) {
+  for (const key in tags) {
+    const value = tags[key];
     checkName('tag key', key);
     if (typeof value === 'string') outTags[key] = value;
     else if (typeof value === 'number' || typeof value === 'boolean') outTags[key] = String(value);
     else throw new InvalidPoint(`tag "${key}" must be a string, got ${value === null ? 'null' : typeof value}`);
-    if (/[\n\r]/.test(outTags[key]!)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
+    if (hasLineBreak(outTags[key]!)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
   }
   if ((category === 'object' || category === 'custom_object') && !outTags.name) {
     throw new InvalidPoint(`${category} points need a "name" tag`);
@@ -71,11 +74,13 @@ export function validatePoint(raw: unknown, category: Category, precision: Preci
 
   if (!isObject(fields)) throw new InvalidPoint('fields must be an object with at least one field');
   const outFields: Record<string, FieldValue> = {};
-  for (const [key, value] of Object.entries(fields)) {
+  let fieldCount = 0;
+  for (const key in fields) {
     checkName('field key', key);
-    outFields[key] = fieldValue(key, value);
+    outFields[key] = fieldValue(key, fields[key]);
+    fieldCount++;
   }
-  if (Object.keys(outFields).length === 0) throw new InvalidPoint('fields must have at least one field');
+  if (fieldCount === 0) throw new InvalidPoint('fields must have at least one field');
 
   return { measurement, tags: outTags, fields: outFields, time: toNanoseconds(time, precision, receivedAtNs) };
 }

@@ -20,8 +20,10 @@ export interface TickSchedulerOptions<T extends Schedulable> {
   /** A tick was queued (or skipped); the next one is due at `nextDueAt` (clock time). */
   planned?(entry: T, nextDueAt: number): void;
   clock?: Clock;
-  /** Returns [0, 1): spreads the first ticks over one interval. */
+  /** Returns [0, 1): spreads the first ticks over one interval (at most `maxSpreadMs`). */
   random?: () => number;
+  /** A collector's first tick comes within this of start, even when its interval is longer. Default 10 s. */
+  maxSpreadMs?: number;
 }
 
 interface Slot<T> {
@@ -50,9 +52,10 @@ export class TickScheduler<T extends Schedulable> {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Starts ticking `entry`; its first tick is due within one interval from now. */
+  /** Starts ticking `entry`; its first tick is due within one interval (at most maxSpreadMs) from now. */
   add(entry: T): void {
-    const slot: Slot<T> = { entry, dueAt: this.#clock.now() + this.#random() * entry.intervalMs, phase: 'idle', timer: undefined };
+    const spread = Math.min(entry.intervalMs, this.#options.maxSpreadMs ?? 10_000);
+    const slot: Slot<T> = { entry, dueAt: this.#clock.now() + this.#random() * spread, phase: 'idle', timer: undefined };
     this.#slots.add(slot);
     this.#options.planned?.(entry, slot.dueAt);
     this.#arm(slot);

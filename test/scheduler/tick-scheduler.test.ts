@@ -72,6 +72,15 @@ describe('TickScheduler', () => {
     assert.deepEqual(h.started.map((s) => [s.name, s.at]), [['a', 0], ['b', 2500], ['c', 9990]]);
   });
 
+  it('starts a collector with a long interval within 10 s, then keeps its interval', async () => {
+    const h = harness({ random: () => 0.999 });
+    h.add('hourly', 3_600_000);
+    await h.clock.advance(10_000);
+    assert.deepEqual(h.started.map((s) => Math.round(s.at)), [9990]);
+    await h.clock.advance(3_600_000);
+    assert.deepEqual(h.started.map((s) => Math.round(s.at)), [9990, 3_609_990]);
+  });
+
   it('never runs two ticks of one collector at once: a tick due while one runs is skipped as overlap', async () => {
     const h = harness({ durationMs: 2_500 });
     h.add('slow', 1000);

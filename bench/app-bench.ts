@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { App } from '../src/app.js';
+import { parseConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/logger.js';
+import type { Metrics } from '../src/telemetry/metrics.js';
+import type { Figure } from './stats.js';
+
+/** A python.d with `inputs` folders of `collectors` collectors each; `extra` adds files. */
+function collectorTree(inputs: number, collectors: number, extra: Record<string, string> = {}): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-'));
+  for (let i = 0; i < inputs; i++) {
+    const dir = path.join(root, 'python.d', `in${i}`);
+    mkdirSync(dir, { recursive: true });
+    const classes = Array.from({ length: collectors }, (_, c) => `class C${c}(DataKitFramework):\n    interval = 1\n\n    def run(self):\n        pass\n`);
+    writeFileSync(path.join(dir, 'noop.py'), `from datakit_framework import DataKitFramework\n\n${classes.join('\n')}`);
+  }
+  for (const [name, content] of Object.entries(extra)) {
+    mkdirSync(path.dirname(path.join(root, 'python.d', name)), { recursive: true });
+    writeFileSync(path.join(root, 'python.d', name), content);
+  }
+  return root;
+}
+
+/** p-th percentile of a prom-client histogram, interpolated inside its bucket. */
+export async function histogramPercentile(metrics: Metrics, name: string, p: number): Promise<number> {
+  const { values } = await metrics.registry.getSingleMetric(name)!.get();
+  const buckets = values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), count: v.value }));
+  const total = buckets.at(-1)?.count ?? 0;
+  const rank = (p / 100) * total;
+  let previous = { le: 0, count: 0 };
+  for (const bucket of buckets) {
+    if (bucket.count >= rank) {
+      if (!Number.isFinite(bucket.le)) return previous.le;
+      const share = bucket.count === previous.count ? 0 : (rank - previous.count) / (bucket.count - previous.count);
+      return previous.le + share * (bucket.le - previous.le);
+    }
+    previous = bucket;
+  }
+  return NaN;
+}
+
+async function counterSum(metrics: Metrics, name: string, match: (labels: Partial<Record<string, string | number>>) => boolean): Promise<number> {
+  const { values } = await metrics.registry.getSingleMetric(name)!.get();
+  return values.filter((v) => match(v.labels)).reduce((sum, v) => sum + v.value, 0);
+}
+
+function appFor(root: string, executor: string, inputs: string[], runnerToml = ''): App {
+  const config = parseConfig(`[runner]\nexecutor = "${executor}"\n${runnerToml}\n${inputs.join('\n')}\n[[outputs.file]]\npath = "points.jsonl"\n`, 'bench.toml', root);
+  return new App(config, { log: silentLogger });
+}
+
+/** N inputs × M collectors ticking every second: throughput, lateness, cost. */
+export async function scaleFigures(executor: 'docker' | 'process', quick: boolean): Promise<Figure[]> {
+  const [inputs, collectors, seconds] = quick ? [10, 10, 10] : [50, 10, 60];
+  const root = collectorTree(inputs, collectors);
+  const blocks = Array.from({ length: inputs }, (_, i) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"`);
+  const app = appFor(root, executor, blocks, 'concurrency = 16');
+  await app.start();
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // the first ticks are spread over one interval
+  const okBefore = await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok');
+  const cpuBefore = process.cpuUsage();
+  const began = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const elapsedS = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const ok = (await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok')) - okBefore;
+  const skipped = await counterSum(app.metrics, 'pythond_ticks_skipped_total', () => true);
+  const failed = await counterSum(app.metrics, 'pythond_tick_failures_total', () => true);
+  const rssMb = process.memoryUsage().rss / 1024 ** 2;
+  let containerRssMb = NaN;
+  if (executor === 'docker') {
+    const docker = new Docker();
+    const ids = app.status().flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host)).filter((id): id is string => !!id);
+    const usages = await Promise.all(
+      ids.slice(0, 10).map(async (id) => {
+        const stats = (await docker.getContainer(id).stats({ stream: false })) as { memory_stats: { usage: number; stats?: { total_inactive_file?: number; cache?: number } } };
+        return stats.memory_stats.usage - (stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
+      }),
+    );
+    containerRssMb = usages.reduce((a, b) => a + b, 0) / usages.length / 1024 ** 2;
+  }
+  const figures: Figure[] = [
+    { name: 'scale_ticks_per_s', value: ok / elapsedS, unit: 'ticks/s', baseline: { name: 'scale_ticks_due_per_s', value: inputs * collectors }, target: '500 ticks/s (50×10)' },
+    { name: 'scale_lateness_p50_ms', value: (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 50)) * 1000, unit: 'ms' },
+    { name: 'scale_lateness_p99_ms', value: (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 99)) * 1000, unit: 'ms', target: '<= 10 ms' },
+    { name: 'scale_skipped_ticks', value: skipped, unit: 'ticks' },
+    { name: 'scale_failed_ticks', value: failed, unit: 'ticks' },
+    { name: 'scale_runner_cpu_percent', value: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100, unit: '% of one core' },
+    { name: 'scale_runner_rss_mb', value: rssMb, unit: 'MiB' },
+  ];
+  if (executor === 'docker') figures.push({ name: 'scale_container_rss_mb', value: containerRssMb, unit: 'MiB' });
+  await app.stop();
+  rmSync(root, { recursive: true, force: true });
+  return figures;
+}
+
+/** One collector reports a million points while others tick: their lateness, and the pipeline's rate. */
+export async function bigReportFigures(executor: 'docker' | 'process', quick: boolean): Promise<Figure[]> {
+  const [others, points] = quick ? [20, 200_000] : [100, 1_000_000];
+  const big = `import time\nfrom datakit_framework import DataKitFramework\n\nclass Big(DataKitFramework):\n    interval = 3600\n\n    def run(self):\n        self.report({'M': [{'measurement': 'big', 'tags': {'host': 'h'}, 'fields': {'i': i, 'v': 0.5}} for i in range(${points})]})\n`;
+  const root = collectorTree(1, others, { 'big/big.py': big });
+  const app = appFor(
+    root,
+    executor,
+    [
+      `[[inputs.pythond]]\nname = "others"\ndirs = ["in0"]\nconcurrency = ${others}`,
+      '[[inputs.pythond]]\nname = "big"\ndirs = ["big"]\nmemory = "2g"\ntimeout = "120s"\nmax_points = 2000000\nmax_report_size = "512MiB"',
+    ],
+    `concurrency = ${others + 4}`,
+  );
+  await app.start();
+  const status = () => app.status().find((s) => s.input === 'big')!.collectors[0]!;
+  const began = performance.now();
+  while (!status().lastStatus) {
+    if (performance.now() - began > 300_000) throw new Error('the big report did not finish in 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const lateness = (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 99)) * 1000;
+  const big_ = status();
+  await app.stop();
+  const written = readFileSync(path.join(root, 'points.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"big"')).length;
+  rmSync(root, { recursive: true, force: true });
+  if (big_.lastStatus !== 'ok' || written !== points) throw new Error(`big report: ${big_.lastStatus} ${big_.lastError ?? ''}, ${written} of ${points} points written`);
+  return [
+    { name: 'bigreport_lateness_p99_ms', value: lateness, unit: 'ms', target: `others' lateness while ${points} points flow` },
+    { name: 'bigreport_tick_s', value: big_.lastDurationMs! / 1000, unit: 's' },
+  ];
+}

@@ -5,8 +5,8 @@ import { createRunningInput } from './inputs/create-input.js';
 import type { CollectorState, RunningInput } from './inputs/running-input.js';
 import type { Logger } from './logger.js';
 import { createOutput } from './outputs/registry.js';
-import { OutputSet, RunningOutput } from './outputs/running-output.js';
-import { PointPipeline } from './points/pipeline.js';
+import { OutputSet, RunningOutput, type OutputHealth } from './outputs/running-output.js';
+import { PointPipeline, type WriteRequest, type WriteResult } from './points/pipeline.js';
 import type { CollectorInfo } from './protocol/messages.js';
 import { systemClock, toEpochMs, type Clock } from './scheduler/clock.js';
 import { TickQueue } from './scheduler/tick-queue.js';
@@ -35,6 +35,15 @@ export interface InputStatus {
   collectors: CollectorState[];
 }
 
+/** The `input` label of points posted to the write API: one fixed value, whatever the client calls itself. */
+export const WRITE_API_INPUT = 'api';
+
+/** Whether the app can take points: started, not stopping, and every output's last write went through. */
+export interface AppHealth {
+  state: 'starting' | 'running' | 'stopping';
+  outputs: OutputHealth[];
+}
+
 /**
  * The wiring root: builds every part from the config, starts them in order
  * (outputs, workers, executors, scheduler) and stops them in reverse.
@@ -51,6 +60,7 @@ export class App {
   readonly #inputs: { runner: RunningInput; status: InputStatus }[] = [];
   readonly #startedAt = Date.now();
   #executorKind: ExecutorKind = 'process';
+  #started = false;
   #stopping = false;
 
   constructor(config: Config, options: { log: Logger; clock?: Clock; metrics?: Metrics }) {
@@ -102,6 +112,28 @@ export class App {
         await this.#startInput(runner, status);
       }),
     );
+    this.#started = true;
+  }
+
+  health(): AppHealth {
+    const state = this.#stopping ? 'stopping' : this.#started ? 'running' : 'starting';
+    return { state, outputs: this.#outputs.health() };
+  }
+
+  /**
+   * Points posted to the write API: parsed in the workers and, when the
+   * whole body is valid, counted and delivered exactly like collector points.
+   * Resolves once the outputs took them.
+   */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const result = await this.#pipeline.parseWrite(request);
+    if ('rejected' in result) {
+      if (result.invalid > 0) this.metrics.invalidPoints.inc({ input: WRITE_API_INPUT }, result.invalid);
+      return result;
+    }
+    for (const batch of result.batches) this.metrics.points.inc({ input: WRITE_API_INPUT, category: batch.category }, batch.points);
+    await this.#outputs.deliver(result.batches);
+    return result;
   }
 
   /** Every input and collector with its state, for GET /v1/collectors. */

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'TICK_LIMIT'
   | 'DOCKER_UNAVAILABLE'
   | 'IMAGE_MISSING'
-  | 'OUTPUT_FAILED';
+  | 'OUTPUT_FAILED'
+  | 'HTTP_LISTEN_FAILED';
 
 export class PythondError extends Error {
   readonly code: ErrorCode;

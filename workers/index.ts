@@ -3,3 +3,4 @@
  * main thread calls by name; none of them touches the network or the disk.
  */
 export { decodeReport } from './decode-report.js';
+export { parseWrite } from './parse-write.js';

@@ -54,6 +54,11 @@ export class PointBatcher {
     if (this.#errors.length < MAX_ERRORS) this.#errors.push(error);
   }
 
+  /** How the points added so far fared (accepted, rejected, the first rejections), without building batches. */
+  get counts(): { points: number; invalid: number; errors: readonly string[] } {
+    return { points: this.#points, invalid: this.#invalid, errors: this.#errors };
+  }
+
   rejectAll(error: string): DecodeResult {
     this.reject(error);
     return this.finish();

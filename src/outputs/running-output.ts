@@ -1,7 +1,16 @@
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EncodedBatch, Encoding } from '../points/point.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Output } from './output.js';
+
+/** Whether an output's last write went through, for /healthz. */
+export interface OutputHealth {
+  output: string;
+  ok: boolean;
+  /** Why the last write failed, while it is the last one. */
+  error?: string;
+}
 
 /**
  * Owns what every output shares, so outputs stay small: writes go out one at
@@ -13,6 +22,7 @@ export class RunningOutput {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   #tail: Promise<void> = Promise.resolve();
+  #lastFailure: string | undefined;
 
   constructor(id: string, output: Output, metrics: Metrics, log: Logger) {
     this.id = id;
@@ -30,13 +40,19 @@ export class RunningOutput {
     this.#tail = this.#tail.then(async () => {
       try {
         await this.#output.write(batch);
+        this.#lastFailure = undefined;
         this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, batch.points);
       } catch (err) {
+        this.#lastFailure = errorMessage(err);
         this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, batch.points);
         this.#log.error({ err, points: batch.points, category: batch.category }, `output ${this.id} failed to write ${batch.points} points`);
       }
     });
     return this.#tail;
+  }
+
+  health(): OutputHealth {
+    return this.#lastFailure === undefined ? { output: this.id, ok: true } : { output: this.id, ok: false, error: this.#lastFailure };
   }
 
   /** Waits for queued writes, then closes the output. */
@@ -57,6 +73,10 @@ export class OutputSet {
   /** The encodings the workers must produce. */
   get encodings(): Encoding[] {
     return [...new Set(this.#outputs.map((output) => output.encoding))];
+  }
+
+  health(): OutputHealth[] {
+    return this.#outputs.map((output) => output.health());
   }
 
   async deliver(batches: EncodedBatch[]): Promise<void> {

@@ -1,9 +1,18 @@
 import { Piscina } from 'piscina';
-import type { Encoding } from './point.js';
+import type { Category, Encoding, Precision } from './point.js';
 import type { ReportTask } from '../../workers/decode-report.js';
+import type { WriteFormat, WriteResult, WriteTask } from '../../workers/parse-write.js';
 import type { DecodeResult } from '../../workers/point-batcher.js';
 
-export type { DecodeResult };
+export type { DecodeResult, WriteFormat, WriteResult };
+
+/** A `/v1/write/<category>` request body and how to read it. */
+export interface WriteRequest {
+  body: Uint8Array;
+  format: WriteFormat;
+  category: Category;
+  precision: Precision;
+}
 
 const WORKER_ENTRY = new URL('../../workers/index.js', import.meta.url).href;
 
@@ -26,7 +35,7 @@ export class PointPipeline {
       filename: WORKER_ENTRY,
       minThreads: options.workers,
       maxThreads: options.workers,
-      // Unbounded on purpose: the number of lines in flight is bounded by each tick's report budget.
+      // Unbounded on purpose: what is in flight is bounded by each tick's report budget and by the HTTP API's writes in flight.
       maxQueue: Infinity,
       idleTimeout: Infinity,
     });
@@ -35,6 +44,12 @@ export class PointPipeline {
   decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
     const task: ReportTask = { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings };
     return this.#pool.run(task, { name: 'decodeReport' });
+  }
+
+  /** Parses, validates and encodes a write API body; rejects it whole if any point is bad. */
+  parseWrite(request: WriteRequest, receivedAtNs: bigint = nowNs()): Promise<WriteResult> {
+    const task: WriteTask = { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings };
+    return this.#pool.run(task, { name: 'parseWrite' });
   }
 
   get queued(): number {

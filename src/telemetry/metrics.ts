@@ -81,6 +81,12 @@ export function createMetrics(version: string) {
       labelNames: ['output'] as const,
       registers: r,
     }),
+    httpRequests: new Counter({
+      name: 'pythond_http_requests_total',
+      help: 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.',
+      labelNames: ['route', 'code'] as const,
+      registers: r,
+    }),
     buildInfo: new Gauge({
       name: 'pythond_build_info',
       help: 'Always 1; the version label says which pythond is running.',

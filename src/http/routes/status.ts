@@ -1,0 +1,51 @@
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { App } from '../../app.js';
+import type { Logger } from '../../logger.js';
+import { VERSION } from '../../version.js';
+import { ApiError } from '../api-error.js';
+import type { LastErrors } from '../last-errors.js';
+
+/** A lasterror report is one short message; no reason to buffer more. */
+const LASTERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * GET /v1/collectors: every input and collector with its state, and the
+ * errors external collectors reported. POST /v1/lasterror: DataKit's way for
+ * an external collector to report its last error, `{"input","err_content"}`.
+ */
+export function statusRoutes(
+  server: FastifyInstance,
+  deps: { app: Pick<App, 'status' | 'executorKind' | 'uptimeMs'>; lastErrors: LastErrors; auth: onRequestHookHandler | undefined; log: Logger },
+): void {
+  const { app, lastErrors, auth, log } = deps;
+
+  server.get('/v1/collectors', async () => ({
+    version: VERSION,
+    executor: app.executorKind,
+    uptimeMs: Math.round(app.uptimeMs),
+    inputs: app.status(),
+    lastErrors: lastErrors.list(),
+  }));
+
+  server.post<{ Body: Buffer | undefined }>('/v1/lasterror', { onRequest: auth, bodyLimit: LASTERROR_BODY_LIMIT }, async (request, reply) => {
+    const { input, error } = readLastError(request.body);
+    const entry = lastErrors.record(input, error);
+    log.warn({ input: entry.input }, `external collector ${entry.input} reported an error: ${entry.error}`);
+    reply.code(200).send();
+  });
+}
+
+/** Validates the body once: a JSON object with non-empty strings `input` and `err_content`, as DataKit requires. */
+function readLastError(body: Buffer | undefined): { input: string; error: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body?.toString('utf8') ?? '');
+  } catch (err) {
+    throw new ApiError('invalidJSON', `the body must be JSON such as {"input":"redis","err_content":"connection refused"}: ${(err as Error).message}`);
+  }
+  const { input, err_content: error } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (typeof input !== 'string' || input === '' || typeof error !== 'string' || error === '') {
+    throw new ApiError('invalidJSON', 'the body needs non-empty strings "input" and "err_content", e.g. {"input":"redis","err_content":"connection refused"}');
+  }
+  return { input, error };
+}

@@ -1,0 +1,112 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { formatBytes } from '../config/units.js';
+import { PythondError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { ApiError } from './api-error.js';
+import { bearerAuth } from './auth.js';
+import { LastErrors } from './last-errors.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { statusRoutes } from './routes/status.js';
+import { writeRoutes } from './routes/write.js';
+
+/** What the HTTP API uses of the running app. */
+export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'health' | 'write'>;
+
+export interface HttpApiOptions {
+  /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
+  listen: string;
+  /** `[runner] api_token`: when set, the write endpoints need it as a bearer token. */
+  apiToken?: string;
+  /** `[runner] max_body_size`: larger write bodies get 413. */
+  maxBodySize: number;
+  log: Logger;
+}
+
+export interface HttpApi {
+  /** Where it listens, e.g. `http://127.0.0.1:9529`. */
+  readonly url: string;
+  /** Stops accepting requests and waits for those in flight. */
+  close(): Promise<void>;
+}
+
+/** Builds the server with every route, without listening. */
+export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'listen'>): FastifyInstance {
+  const log = options.log.child({ component: 'http' });
+  const server = Fastify({ bodyLimit: options.maxBodySize, logger: false });
+
+  // Every body arrives as raw bytes whatever its Content-Type: the write route
+  // hands them to a worker as they are, and each route validates its own.
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  server.addHook('onResponse', async (request, reply) => {
+    app.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+  });
+  server.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    const answer = asApiError(err, options.maxBodySize);
+    if (answer.statusCode >= 500) log.error({ err, url: request.url }, `HTTP API: ${request.method} ${request.url} failed: ${err.message}`);
+    reply.code(answer.statusCode).send(answer.toJSON());
+  });
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0];
+    reply.code(404).send(new ApiError('notFound', `no route for ${request.method} ${path}; see the API's README for the endpoints`).toJSON());
+  });
+
+  const auth = bearerAuth(options.apiToken);
+  metricsRoutes(server, app.metrics);
+  healthRoutes(server, app);
+  statusRoutes(server, { app, lastErrors: new LastErrors(), auth, log });
+  writeRoutes(server, { app, auth, log });
+  return server;
+}
+
+/** Builds the server and listens on `options.listen`; a failure is one line naming runner.listen. */
+export async function startHttpApi(app: ApiBackend, options: HttpApiOptions): Promise<HttpApi> {
+  const server = buildHttpApi(app, options);
+  const { host, port } = parseListen(options.listen);
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    await server.close();
+    throw listenError(options.listen, err as NodeJS.ErrnoException);
+  }
+  const address = server.server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  return { url, close: () => server.close() };
+}
+
+/** `127.0.0.1:9529` or `[::1]:9529` (the config schema checked the shape). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
+}
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another pythond, or a DataKit?)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no network interface of this machine has that address',
+  ENOTFOUND: 'the host name does not resolve',
+};
+
+function listenError(listen: string, err: NodeJS.ErrnoException): PythondError {
+  const problem = LISTEN_PROBLEMS[err.code ?? ''] ?? err.message;
+  return new PythondError('HTTP_LISTEN_FAILED', `runner.listen = ${JSON.stringify(listen)}: cannot serve the HTTP API there: ${problem}; set another [runner] listen address`, {
+    cause: err,
+  });
+}
+
+/** Fastify's own refusals (body too large, bad Content-Length, ...) in the API's error shape. */
+function asApiError(err: FastifyError | ApiError, maxBodySize: number): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ApiError('bodyTooLarge', `the body is larger than max_body_size (${formatBytes(maxBodySize)}); split it, or raise [runner] max_body_size`);
+  }
+  const status = err.statusCode ?? 500;
+  if (status === 404) return new ApiError('notFound', err.message);
+  if (status === 415) return new ApiError('unsupportedMediaType', err.message);
+  if (status >= 400 && status < 500) return new ApiError('badRequest', err.message);
+  return new ApiError('internal', `internal error: ${err.message}`);
+}

@@ -1,0 +1,94 @@
+import type { Category, Encoding, Precision } from '../src/points/point.js';
+import { JsonBodyError, parseJsonPoints } from './json-body.js';
+import { parseLineProtocol } from './line-protocol.js';
+import { PointBatcher, type DecodeResult } from './point-batcher.js';
+
+/** How a write body is written: `Content-Type: application/json`, or line protocol (DataKit's default). */
+export type WriteFormat = 'json' | 'lineProtocol';
+
+export interface WriteTask {
+  /** The request body, as received. */
+  body: Uint8Array;
+  format: WriteFormat;
+  category: Category;
+  /** The unit of the body's timestamps. */
+  precision: Precision;
+  /** When the request arrived: the time of points that have none. */
+  receivedAtNs: string;
+  encodings: Encoding[];
+}
+
+/** A body refused whole: none of its points reach the outputs. */
+export interface WriteRejection {
+  /** `unreadable`: not UTF-8 or not JSON; `invalid`: some points are bad; `empty`: no points at all. */
+  rejected: 'unreadable' | 'invalid' | 'empty';
+  /** For the client: what is wrong and where (`line 3, column 14: ...`), the first few problems. */
+  message: string;
+  /** Points that failed validation (0 when the body as a whole could not be read). */
+  invalid: number;
+}
+
+export type WriteResult = DecodeResult | WriteRejection;
+
+/**
+ * Parses a `/v1/write/<category>` body, validates every point as collector
+ * points are validated, and encodes them for the outputs. A body is taken
+ * whole or not at all: one bad point rejects it, so a client can fix and
+ * resend it without writing any point twice.
+ */
+export function parseWrite(task: WriteTask): WriteResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(task.body);
+  } catch {
+    return reject('unreadable', `the body is not valid UTF-8 (first at line ${firstNonUtf8Line(task.body)})`);
+  }
+
+  const batcher = new PointBatcher(task.encodings);
+  const receivedAtNs = BigInt(task.receivedAtNs);
+  const add = (raw: unknown, where: string): void => batcher.add(task.category, raw, where, task.precision, receivedAtNs, {});
+  if (task.format === 'json') {
+    let points: unknown[];
+    try {
+      points = parseJsonPoints(text);
+    } catch (err) {
+      if (err instanceof JsonBodyError) return reject('unreadable', err.message);
+      throw err;
+    }
+    points.forEach((raw, i) => add(raw, `point ${i + 1}`));
+  } else {
+    parseLineProtocol(text, {
+      point: (line, point) => add(point, `line ${line}`),
+      error: (line, message) => batcher.reject(`line ${line}, ${message}`),
+    });
+  }
+
+  const { points, invalid, errors } = batcher.counts;
+  if (invalid > 0) {
+    const more = invalid > errors.length ? `\n… and ${invalid - errors.length} more` : '';
+    return reject('invalid', `${invalid} of ${points + invalid} points are invalid, so none was written:\n${errors.join('\n')}${more}`, invalid);
+  }
+  if (points === 0) return reject('empty', 'the body has no points (only blank lines or comments)');
+  return batcher.finish();
+}
+
+function reject(rejected: WriteRejection['rejected'], message: string, invalid = 0): WriteRejection {
+  return { rejected, message, invalid };
+}
+
+/** Only runs for a body already known to be bad, so decoding line by line is cheap enough. */
+function firstNonUtf8Line(body: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  for (let start = 0; start < body.length; line++) {
+    let end = body.indexOf(10, start);
+    if (end === -1) end = body.length;
+    try {
+      decoder.decode(body.subarray(start, end));
+    } catch {
+      return line;
+    }
+    start = end + 1;
+  }
+  return line;
+}

@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { App } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { startHttpApi, type HttpApi } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { VERSION } from '../version.js';
 
 /**
- * `pythond run`: runs until SIGINT or SIGTERM, then stops cleanly (ticks in
- * flight finish or time out, hosts stop, outputs flush) and exits 0.
+ * `pythond run`: serves the HTTP API, runs the collectors until SIGINT or
+ * SIGTERM, then stops cleanly (the API stops taking requests, ticks in flight
+ * finish or time out, hosts stop, outputs flush) and exits 0.
  */
 export async function runCommand(options: { config?: string }): Promise<number> {
   const config = loadConfig(options.config);
@@ -14,6 +16,15 @@ export async function runCommand(options: { config?: string }): Promise<number> 
   log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
 
   const app = new App(config, { log });
+  // Listen first: a taken address fails the run before any collector starts.
+  let api: HttpApi;
+  try {
+    api = await startHttpApi(app, { listen: config.runner.listen, apiToken: config.runner.api_token, maxBodySize: config.runner.max_body_size, log });
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
+  log.info({ url: api.url }, `HTTP API listening on ${api.url}${config.runner.api_token ? ' (writes need the api_token)' : ''}`);
   await app.start();
   log.info({ executor: app.executorKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.executorKind} executor`);
 
@@ -24,6 +35,7 @@ export async function runCommand(options: { config?: string }): Promise<number> 
     process.exit(1);
   };
   process.once('SIGINT', forceExit).once('SIGTERM', forceExit);
+  await api.close();
   await app.stop();
   log.info('stopped');
   return 0;

@@ -133,12 +133,16 @@ class LineParser {
     if (this.#peek() === SPACE || this.#peek() === TAB) {
       this.#skipBlanks();
       if (!this.#atLineEnd()) {
+        const start = this.#pos;
         time = this.#token();
-        if (!INTEGER.test(time)) throw new SyntaxProblem(`the timestamp ${quote(time)} is not an integer`);
+        if (!INTEGER.test(time)) throw this.#at(start, `the timestamp ${quote(time)} is not an integer`);
         this.#skipBlanks();
       }
     }
-    if (!this.#atLineEnd()) throw new SyntaxProblem(`unexpected text after the ${time === undefined ? 'fields' : 'timestamp'}: ${quote(this.#token())}`);
+    if (!this.#atLineEnd()) {
+      const start = this.#pos;
+      throw this.#at(start, `unexpected text after the ${time === undefined ? 'fields' : 'timestamp'}: ${quote(this.#token())}`);
+    }
     this.#endLine();
     return time === undefined ? { measurement, tags, fields } : { measurement, tags, fields, time };
   }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { WriteRequest, WriteResult } from '../../src/points/pipeline.js';
+import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
+import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
+import { silentLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+
+/** The app at its edge: writes wait until `release()`, as they would behind a slow output. */
+function slowBackend(): { backend: ApiBackend; waiting: () => number; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let waiting = 0;
+  const backend: ApiBackend = {
+    metrics: createMetrics('test'),
+    uptimeMs: 0,
+    executorKind: 'process',
+    status: () => [],
+    health: () => ({ state: 'running', outputs: [] }),
+    write: async (_request: WriteRequest): Promise<WriteResult> => {
+      waiting++;
+      await gate;
+      return { batches: [], points: 1, invalid: 0, errors: [] };
+    },
+  };
+  return { backend, waiting: () => waiting, release };
+}
+
+test(`a write past ${MAX_WRITES_IN_FLIGHT} in flight is answered 429 with Retry-After, and the ones in flight still complete`, async () => {
+  const { backend, waiting, release } = slowBackend();
+  const api = await startHttpApi(backend, { listen: '127.0.0.1:0', maxBodySize: 1024 * 1024, log: silentLogger });
+  try {
+    const write = () => fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' });
+    const inFlight = Array.from({ length: MAX_WRITES_IN_FLIGHT }, write);
+    while (waiting() < MAX_WRITES_IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const refused = await write();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(((await refused.json()) as { error_code: string }).error_code, 'datakit.reachMaxAPILimit');
+
+    release();
+    assert.deepEqual(new Set((await Promise.all(inFlight)).map((response) => response.status)), new Set([200]));
+    assert.equal((await write()).status, 200, 'room again once they finished');
+  } finally {
+    release();
+    await api.close();
+  }
+});

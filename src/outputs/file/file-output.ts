@@ -17,7 +17,7 @@ export class FileOutput implements Output {
   }
 
   async write(batch: EncodedBatch): Promise<void> {
-    this.#handle ??= mkdir(path.dirname(this.#path), { recursive: true }).then(() => open(this.#path, 'a'));
+    this.#handle ??= this.#open();
     const handle = await this.#handle;
     await handle.write(batch.jsonl!);
   }
@@ -25,10 +25,20 @@ export class FileOutput implements Output {
   async close(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
-    if (handle) {
-      const opened = await handle;
+    // A file that never opened has nothing to flush; its write already failed and was counted.
+    const opened = await handle?.catch(() => undefined);
+    if (opened) {
       await opened.sync();
       await opened.close();
     }
+  }
+
+  /** Opens the file for appending; a failed open is forgotten, so the next write tries again. */
+  #open(): Promise<FileHandle> {
+    const opening = mkdir(path.dirname(this.#path), { recursive: true }).then(() => open(this.#path, 'a'));
+    opening.catch(() => {
+      if (this.#handle === opening) this.#handle = undefined;
+    });
+    return opening;
   }
 }

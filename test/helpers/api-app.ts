@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/logger.js';
 import { dedent, tempTree } from './fixtures.js';
 
 /** A collector that never ticks during a test: the config needs one input, write tests need none. */
-const IDLE_COLLECTOR = `
+export const IDLE_COLLECTOR = `
   from datakit_framework import DataKitFramework
 
   class Idle(DataKitFramework):

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { InputStatus } from '../../src/app.js';
+import { LastErrors, type ReportedError } from '../../src/http/last-errors.js';
+import { goDuration } from '../../src/http/routes/health.js';
+import { VERSION } from '../../src/version.js';
+import { IDLE_COLLECTOR, startApiApp, type ApiApp } from '../helpers/api-app.js';
+import { waitFor } from '../helpers/fixtures.js';
+
+interface Collectors {
+  version: string;
+  executor: string;
+  inputs: InputStatus[];
+  lastErrors: ReportedError[];
+}
+
+const getJson = async <T>(url: string): Promise<{ status: number; body: T }> => {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+};
+
+describe('GET /healthz', () => {
+  test('answers 503 "starting" until the app has started, then 200 "ok"', async () => {
+    const api = await startApiApp({ start: false });
+    try {
+      assert.deepEqual(await getJson(`${api.url}/healthz`), { status: 503, body: { status: 'starting', outputs: [{ output: 'file[0]', ok: true }] } });
+      await api.app.start();
+      assert.deepEqual(await getJson(`${api.url}/healthz`), { status: 200, body: { status: 'ok', outputs: [{ output: 'file[0]', ok: true }] } });
+    } finally {
+      await api.stop();
+    }
+  });
+
+  test('answers 503 "failing", naming the output and its error, once an output could not write', async () => {
+    // A folder where the output wants its file: every write fails.
+    const api = await startApiApp({ files: { 'data/points.jsonl/blocker': '', 'python.d/idle/idle.py': IDLE_COLLECTOR } });
+    try {
+      assert.equal((await fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' })).status, 200);
+      const { status, body } = await getJson<{ status: string; outputs: { output: string; ok: boolean; error: string }[] }>(`${api.url}/healthz`);
+      assert.equal(status, 503);
+      assert.equal(body.status, 'failing');
+      assert.equal(body.outputs[0]!.output, 'file[0]');
+      assert.equal(body.outputs[0]!.ok, false);
+      assert.match(body.outputs[0]!.error, /EISDIR/);
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe('GET /v1/ping', () => {
+  test('answers as DataKit does: {"content":{"version","uptime"}}', async () => {
+    const api = await startApiApp();
+    try {
+      const { status, body } = await getJson<{ content: { version: string; uptime: string } }>(`${api.url}/v1/ping`);
+      assert.equal(status, 200);
+      assert.deepEqual(Object.keys(body), ['content']);
+      assert.equal(body.content.version, VERSION);
+      assert.match(body.content.uptime, /^\d+(\.\d+)?(ms|s)$/);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  test('uptime is written the way Go prints a duration', () => {
+    assert.deepEqual([350, 1500, 59_999, 123_250, 3_600_000, 3_723_004].map(goDuration), ['350ms', '1.5s', '59.999s', '2m3.25s', '1h0m0s', '1h2m3.004s']);
+  });
+});
+
+describe('GET /v1/collectors', () => {
+  let api: ApiApp;
+  before(async () => {
+    api = await startApiApp({
+      dirs: ['status'],
+      files: {
+        'python.d/status/good.py': `
+          from datakit_framework import DataKitFramework
+
+          class Good(DataKitFramework):
+              name = 'Good'
+              interval = 1
+
+              def run(self):
+                  return self.feed_metric(measurement='good', fields={'v': 1})
+        `,
+        'python.d/status/bad.py': `
+          from datakit_framework import DataKitFramework
+
+          class Bad(DataKitFramework):
+              name = 'Bad'
+              interval = 1
+
+              def run(self):
+                  raise RuntimeError('the database is down')
+        `,
+      },
+    });
+  });
+  after(() => api.stop());
+
+  test('lists every input and collector with state, last run, last duration, last error, next run and host', async () => {
+    const collectors = await waitFor(async () => {
+      const { body } = await getJson<Collectors>(`${api.url}/v1/collectors`);
+      const states = body.inputs[0]?.collectors ?? [];
+      return states.length === 2 && states.every((state) => state.runs > 0) ? body : undefined;
+    }, 'both collectors to have run');
+
+    assert.equal(collectors.version, VERSION);
+    assert.equal(collectors.executor, 'process');
+    const [input] = collectors.inputs;
+    assert.equal(input!.input, 'test');
+    assert.equal(input!.state, 'running');
+    const byId = Object.fromEntries(input!.collectors.map((state) => [state.collector, state]));
+    const good = byId['good.Good']!;
+    const bad = byId['bad.Bad']!;
+    assert.equal(good.lastStatus, 'ok');
+    assert.equal(good.lastError, undefined);
+    assert.equal(bad.state, 'failing');
+    assert.equal(bad.lastStatus, 'error');
+    assert.match(bad.lastError!, /the database is down/);
+    for (const state of [good, bad]) {
+      assert.ok(Date.parse(state.lastRun!) <= Date.now(), 'lastRun is a past ISO time');
+      assert.ok(Date.parse(state.nextRun!) > Date.parse(state.lastRun!), 'nextRun comes after lastRun');
+      assert.equal(typeof state.lastDurationMs, 'number');
+      assert.match(state.host!, /^pid \d+$/);
+    }
+  });
+
+  test('shows the errors external collectors reported with POST /v1/lasterror, the last one per input', async () => {
+    const report = (body: object) => fetch(`${api.url}/v1/lasterror`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    assert.equal((await report({ input: 'redis', err_content: 'first' })).status, 200);
+    assert.equal((await report({ input: 'mysql', err_content: 'access denied' })).status, 200);
+    const answer = await report({ input: 'redis', source: 'us-east', err_content: 'cache avalanche' });
+    assert.equal(answer.status, 200);
+    assert.equal(await answer.text(), '');
+
+    const { body } = await getJson<Collectors>(`${api.url}/v1/collectors`);
+    assert.deepEqual(
+      body.lastErrors.map(({ input, error, count }) => ({ input, error, count })),
+      [
+        { input: 'redis', error: 'cache avalanche', count: 2 },
+        { input: 'mysql', error: 'access denied', count: 1 },
+      ],
+    );
+  });
+
+  test('POST /v1/lasterror refuses a body that is not JSON with input and err_content', async () => {
+    for (const body of ['not json', '[]', '{"input":"redis"}', '{"input":"","err_content":"x"}', '{"input":"redis","err_content":5}']) {
+      const response = await fetch(`${api.url}/v1/lasterror`, { method: 'POST', body });
+      assert.equal(response.status, 400, body);
+      assert.equal(((await response.json()) as { error_code: string }).error_code, 'datakit.invalidJSON', body);
+    }
+  });
+});
+
+describe('LastErrors', () => {
+  test('keeps the last error of the 100 inputs that reported most recently, texts clipped', () => {
+    const errors = new LastErrors();
+    for (let i = 0; i < 150; i++) errors.record(`input-${i}`, `error ${i}`);
+    errors.record('input-0', 'x'.repeat(5000));
+    const list = errors.list();
+    assert.equal(list.length, 100);
+    assert.deepEqual(list.slice(0, 2).map((entry) => entry.input), ['input-0', 'input-149']);
+    assert.equal(list[0]!.error.length, 2001, '2000 characters and an ellipsis');
+    assert.equal(list.at(-1)!.input, 'input-51');
+  });
+});

@@ -4,10 +4,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 import { IDLE_COLLECTOR } from '../helpers/api-app.js';
-
-const MAIN = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
+import { MAIN } from '../helpers/cli.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
 
 /** A config for `pythond run` in a temp tree, listening on `listen`. */
 function configFile(listen: string): string {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { bigReportFigures, scaleFigures } from './app-bench.js';
 import { dockerFigures, processFigures } from './executors.js';
+import { httpFigures } from './http.js';
 import { pipelineFigures } from './pipeline.js';
 import { printTable, round, type Figure } from './stats.js';
 
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   figures.push(...(await scaleFigures(executor, quick)));
   log(`big report (${executor}) ...`);
   figures.push(...(await bigReportFigures(executor, quick)));
+
+  log('HTTP API ...');
+  figures.push(...(await httpFigures(quick)));
 
   if (values.json) {
     const json: Record<string, number> = {};

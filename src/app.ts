@@ -36,7 +36,7 @@ export interface InputStatus {
 }
 
 /** The `input` label of points posted to the write API: one fixed value, whatever the client calls itself. */
-export const WRITE_API_INPUT = 'api';
+const WRITE_API_INPUT = 'api';
 
 /** Whether the app can take points: started, not stopping, and every output's last write went through. */
 export interface AppHealth {

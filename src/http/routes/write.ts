@@ -12,7 +12,7 @@ import { ApiError } from '../api-error.js';
  */
 export const MAX_WRITES_IN_FLIGHT = 32;
 
-/** Content types read as line protocol: DataKit reads every type but JSON so, and these are what clients send. */
+/** Content types read as line protocol: DataKit reads every type but JSON as line protocol; these are the ones clients send. */
 const LINE_PROTOCOL_TYPES = new Set(['', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded']);
 
 type Query = Record<string, string | string[] | undefined>;

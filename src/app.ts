@@ -2,6 +2,7 @@ import type { Config, InputConfig } from './config/load.js';
 import { errorMessage } from './errors.js';
 import { selectExecutor, type ExecutorKind } from './executors/select-executor.js';
 import { createRunningInput } from './inputs/create-input.js';
+import { LastErrors } from './inputs/last-errors.js';
 import type { CollectorState, RunningInput } from './inputs/running-input.js';
 import type { Logger } from './logger.js';
 import { createOutput } from './outputs/registry.js';
@@ -51,6 +52,8 @@ export interface AppHealth {
 export class App {
   readonly config: Config;
   readonly metrics: Metrics;
+  /** set_lasterror() and POST /v1/lasterror reports, for the status API. */
+  readonly lastErrors = new LastErrors();
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #outputs: OutputSet;
@@ -105,7 +108,7 @@ export class App {
     this.#executorKind = kind;
     await Promise.all(
       this.config.inputs.map(async (input) => {
-        const runner = createRunningInput({ input, launcher: launcherFor(input), pipeline: this.#pipeline, outputs: this.#outputs, metrics: this.metrics, log: this.#log });
+        const runner = createRunningInput({ input, launcher: launcherFor(input), pipeline: this.#pipeline, outputs: this.#outputs, metrics: this.metrics, log: this.#log, lastErrors: this.lastErrors });
         const status: InputStatus = { input: input.name, executor: this.#executorKind, mode: input.mode, state: 'starting', loadErrors: [], collectors: [] };
         this.#inputs.push({ runner, status });
         this.#queue.addInput(input.name, input.concurrency);

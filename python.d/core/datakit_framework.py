@@ -49,15 +49,16 @@ META_KEYS = ('input', 'precision', 'ignore_global_tags', 'version')
 PRECISIONS = ('n', 'u', 'ms', 's', 'm', 'h')
 EVENT_STATUSES = ('ok', 'info', 'warning', 'error', 'critical', 'nodata')
 
-# Called as sink(collector, data) by report() when running under pythond;
-# None means standalone. Set by host.py through connect_runner().
-_runner_sink = None
+# Under pythond, the collector host (see connect_runner); None means standalone.
+_runner = None
 
 
-def connect_runner(sink):
-    """Route every report() of this process to `sink(collector, data)`."""
-    global _runner_sink
-    _runner_sink = sink
+def connect_runner(runner):
+    """Route report() and set_lasterror() of this process to the runner:
+    `runner.send_report(collector, data)` and
+    `runner.send_lasterror(collector, input_name, message)`."""
+    global _runner
+    _runner = runner
 
 
 class DataKitFramework(object):
@@ -88,8 +89,8 @@ class DataKitFramework(object):
         and E, plus the optional input, precision, ignore_global_tags and
         version. Returns None under pythond, else the last response text."""
         data = _checked_report(in_data)
-        if _runner_sink is not None:
-            _runner_sink(self, data)
+        if _runner is not None:
+            _runner.send_report(self, data)
             return None
         return self._post_report(data)
 
@@ -169,9 +170,12 @@ class DataKitFramework(object):
     # ---- HTTP (standalone mode, and helpers DataKit scripts call) --------
 
     def set_lasterror(self, input_name, err_msg):
-        """Tell DataKit the last error of `input_name`: POSTs
-        {input, err_content} to http://ip:port/v1/lasterror. This is always an
-        HTTP request, also under pythond, whose HTTP server answers it."""
+        """Tell DataKit the last error of `input_name`. Under pythond it goes
+        to the runner (shown by GET /v1/collectors); standalone it POSTs
+        {input, err_content} to http://ip:port/v1/lasterror."""
+        if _runner is not None:
+            _runner.send_lasterror(self, input_name, err_msg)
+            return None
         url = 'http://%s:%s/v1/lasterror' % (self._datakit_ip, self._datakit_port)
         return self.http_post_json(url, {'input': input_name, 'err_content': err_msg})
 

@@ -480,6 +480,15 @@ class Host:
         for chunk in split_report(data, self._report_chunk):
             self._channel.send({'type': 'report', 'id': run.id, 'collector': run.collector.id, 'data': chunk})
 
+    def send_lasterror(self, instance, input_name, message):
+        """The SDK's set_lasterror(): one `lasterror` message, tied to the
+        run it happened in when there is one."""
+        run = self._run_of(instance)
+        collector = self._collectors_by_instance.get(id(instance))
+        self._channel.send({'type': 'lasterror', 'id': run.id if run else None,
+                            'collector': collector.id if collector else None,
+                            'input': str(input_name), 'error': '' if message is None else str(message)})
+
     def _run_of(self, instance):
         # The run thread knows its run; a thread that run() started does not,
         # but its collector does, since one collector never runs twice at once.
@@ -622,7 +631,7 @@ def main(argv=None):
     sys.path[0:0] = python_path_entries(root, args.dirs)
 
     host = Host(channel, context, log_streams, report_chunk)
-    datakit_framework.connect_runner(host.send_report)
+    datakit_framework.connect_runner(host)
     host.load(root, args.dirs, datakit_framework.DataKitFramework)
     with os.fdopen(request_fd, 'rb') as request_lines:
         host.serve(request_lines)

@@ -82,6 +82,7 @@ export class FreshExecutor implements Executor {
         maxStray: this.#options.maxStray,
         log: this.#options.log,
         onBroken: (failure) => void connection?.kill(failure),
+        onLastError: this.#options.onLastError,
       });
       await connection.hello();
       return connection;

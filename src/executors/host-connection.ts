@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import { HostFailure, HostSession } from '../protocol/host-session.js';
-import type { LogMessage } from '../protocol/messages.js';
+import type { LastErrorMessage, LogMessage } from '../protocol/messages.js';
 import type { HostStreams } from './executor.js';
 
 /** Longest collector output line written to the log; the rest is cut. */
@@ -39,7 +39,14 @@ export class HostConnection {
 
   constructor(
     streams: HostStreams,
-    options: { maxLine: number; maxStray: number; log: Logger; onBroken(failure: HostFailure): void; onFailed?(failure: HostFailure): void },
+    options: {
+      maxLine: number;
+      maxStray: number;
+      log: Logger;
+      onBroken(failure: HostFailure): void;
+      onFailed?(failure: HostFailure): void;
+      onLastError(message: LastErrorMessage): void;
+    },
   ) {
     this.#streams = streams;
     this.id = streams.id;
@@ -52,6 +59,7 @@ export class HostConnection {
       maxLine: options.maxLine,
       onBroken: options.onBroken,
       onFailed: options.onFailed,
+      onLastError: options.onLastError,
       onStrayLog: (message) => this.#logStray(message.text, message),
     });
 

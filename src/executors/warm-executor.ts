@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { HostFailure, type RunSink } from '../protocol/host-session.js';
-import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
+import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
 import type { Executor, HostLauncher } from './executor.js';
 import { HostConnection } from './host-connection.js';
@@ -13,6 +13,8 @@ export interface HostOptions {
   log: Logger;
   /** A host failed (killed, exited, broke the protocol) other than by close(): for metrics. */
   onHostLost(reason: string): void;
+  /** A collector called set_lasterror(). */
+  onLastError(message: LastErrorMessage): void;
   backoff?: Backoff;
 }
 
@@ -102,6 +104,7 @@ export class WarmExecutor implements Executor {
         log,
         onBroken: (failure) => void connection?.kill(failure),
         onFailed: (failure) => this.#lost(connection!, failure),
+        onLastError: this.#options.onLastError,
       });
       this.#hello = await connection.hello();
     } catch (err) {

@@ -6,14 +6,13 @@ import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
-import { LastErrors } from './last-errors.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
 /** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'health' | 'write'>;
+export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'health' | 'write' | 'lastErrors'>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
@@ -58,7 +57,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   const auth = bearerAuth(options.apiToken);
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
-  statusRoutes(server, { app, lastErrors: new LastErrors(), auth, log });
+  statusRoutes(server, { app, lastErrors: app.lastErrors, auth, log });
   writeRoutes(server, { app, auth, log });
   return server;
 }

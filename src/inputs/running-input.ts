@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 import type { OutputSet } from '../outputs/running-output.js';
 import type { DecodeResult, PointPipeline } from '../points/pipeline.js';
 import { HostFailure, type RunSink } from '../protocol/host-session.js';
-import type { CollectorInfo, DoneMessage, LoadError } from '../protocol/messages.js';
+import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '../protocol/messages.js';
+import type { LastErrors } from './last-errors.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
@@ -56,17 +57,27 @@ export class RunningInput {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #states = new Map<string, CollectorState>();
+  readonly #lastErrors: LastErrors;
   #collectors: CollectorInfo[] = [];
   #loadErrors: LoadError[] = [];
   #runCounter = 0;
 
-  constructor(options: { config: InputConfig; executor: Executor; pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics; log: Logger }) {
+  constructor(options: {
+    config: InputConfig;
+    executor: Executor;
+    pipeline: PointPipeline;
+    outputs: OutputSet;
+    metrics: Metrics;
+    log: Logger;
+    lastErrors: LastErrors;
+  }) {
     this.config = options.config;
     this.#executor = options.executor;
     this.#pipeline = options.pipeline;
     this.#outputs = options.outputs;
     this.#metrics = options.metrics;
     this.#log = options.log;
+    this.#lastErrors = options.lastErrors;
   }
 
   get name(): string {
@@ -233,6 +244,12 @@ export class RunningInput {
       // exceptions were logged with their traceback already
       this.#log.warn({ collector: collector.id, reason: outcome.reason }, `tick ${this.name}/${collector.id} failed: ${outcome.error}`);
     }
+  }
+
+  /** A collector called set_lasterror(): kept for the status API, and logged. */
+  lastError(message: LastErrorMessage): void {
+    const entry = this.#lastErrors.record(message.input, message.error);
+    this.#log.warn({ collector: message.collector ?? undefined }, `${entry.input}: ${entry.error} (set_lasterror)`);
   }
 
   /** Called by the executor when a host went away: counted as a restart. */

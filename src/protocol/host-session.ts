@@ -6,6 +6,7 @@ import {
   reportRunId,
   type DoneMessage,
   type HelloMessage,
+  type LastErrorMessage,
   type LogMessage,
   type RunRequest,
 } from './messages.js';
@@ -52,6 +53,7 @@ export class HostSession {
   readonly #onBroken: (failure: HostFailure) => void;
   readonly #onFailed: (failure: HostFailure) => void;
   readonly #onStrayLog: (message: LogMessage) => void;
+  readonly #onLastError: (message: LastErrorMessage) => void;
   #resolveHello!: (hello: HelloMessage) => void;
   #rejectHello!: (err: HostFailure) => void;
   #failure: HostFailure | undefined;
@@ -67,11 +69,14 @@ export class HostSession {
     onFailed?(failure: HostFailure): void;
     /** Log lines written outside any run (import time, stray threads). */
     onStrayLog(message: LogMessage): void;
+    /** A collector called set_lasterror(). */
+    onLastError(message: LastErrorMessage): void;
   }) {
     this.#stdin = options.stdin;
     this.#onBroken = options.onBroken;
     this.#onFailed = options.onFailed ?? (() => {});
     this.#onStrayLog = options.onStrayLog;
+    this.#onLastError = options.onLastError;
     this.hello = new Promise((resolve, reject) => {
       this.#resolveHello = resolve;
       this.#rejectHello = reject;
@@ -177,6 +182,9 @@ export class HostSession {
         else this.#onStrayLog(message);
         return;
       }
+      case 'lasterror':
+        this.#onLastError(message);
+        return;
       case 'done': {
         const run = this.#runs.get(message.id);
         if (!run) return this.#violation(`done for run ${JSON.stringify(message.id)}, which is not in flight`);

@@ -41,6 +41,14 @@ export interface LogMessage {
   text: string;
 }
 
+export interface LastErrorMessage {
+  type: 'lasterror';
+  id: string | null;
+  collector: string | null;
+  input: string;
+  error: string;
+}
+
 export interface DoneMessage {
   type: 'done';
   id: string;
@@ -56,7 +64,7 @@ export interface HostErrorMessage {
 }
 
 /** Host messages the main thread parses (everything but `report`). */
-export type ControlMessage = HelloMessage | LogMessage | DoneMessage | HostErrorMessage;
+export type ControlMessage = HelloMessage | LogMessage | LastErrorMessage | DoneMessage | HostErrorMessage;
 
 export interface RunRequest {
   op: 'run';
@@ -87,6 +95,9 @@ export function asControlMessage(value: unknown): ControlMessage {
     case 'log':
       check(typeof value.text === 'string' && (value.stream === 'stdout' || value.stream === 'stderr'), 'log without text or stream');
       return value as unknown as LogMessage;
+    case 'lasterror':
+      check(typeof value.input === 'string' && typeof value.error === 'string', 'lasterror without input or error');
+      return value as unknown as LastErrorMessage;
     case 'done':
       check(typeof value.id === 'string' && (value.status === 'ok' || value.status === 'error'), 'done without id or status');
       return value as unknown as DoneMessage;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InputStatus } from '../../src/app.js';
-import { LastErrors, type ReportedError } from '../../src/http/last-errors.js';
+import { LastErrors, type ReportedError } from '../../src/inputs/last-errors.js';
 import { goDuration } from '../../src/http/routes/health.js';
 import { VERSION } from '../../src/version.js';
 import { IDLE_COLLECTOR, startApiApp, type ApiApp } from '../helpers/api-app.js';
@@ -142,6 +142,32 @@ describe('GET /v1/collectors', () => {
         { input: 'mysql', error: 'access denied', count: 1 },
       ],
     );
+  });
+
+  test('shows what a collector passed to set_lasterror() under the runner', async () => {
+    const reporter = await startApiApp({
+      files: {
+        'python.d/lasterror/failing.py': `
+          from datakit_framework import DataKitFramework
+
+          class Failing(DataKitFramework):
+              interval = 1
+
+              def run(self):
+                  self.set_lasterror('postgres', 'too many connections')
+        `,
+      },
+      dirs: ['lasterror'],
+    });
+    try {
+      const body = await waitFor(async () => {
+        const { body } = await getJson<Collectors>(`${reporter.url}/v1/collectors`);
+        return body.lastErrors.length > 0 ? body : undefined;
+      }, 'the collector to tick');
+      assert.deepEqual(body.lastErrors.map(({ input, error }) => ({ input, error })), [{ input: 'postgres', error: 'too many connections' }]);
+    } finally {
+      await reporter.stop();
+    }
   });
 
   test('POST /v1/lasterror refuses a body that is not JSON with input and err_content', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WriteRequest, WriteResult } from '../../src/points/pipeline.js';
+import { LastErrors } from '../../src/inputs/last-errors.js';
 import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
@@ -16,6 +17,7 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     uptimeMs: 0,
     executorKind: 'process',
     status: () => [],
+    lastErrors: new LastErrors(),
     health: () => ({ state: 'running', outputs: [] }),
     write: async (_request: WriteRequest): Promise<WriteResult> => {
       waiting++;

@@ -21,7 +21,17 @@ class RunnerSinkTestCase(unittest.TestCase):
 
     def setUp(self):
         self.reports = []
-        datakit_framework.connect_runner(lambda collector, data: self.reports.append((collector, data)))
+        self.last_errors = []
+        reports, last_errors = self.reports, self.last_errors
+
+        class Runner:
+            def send_report(self, collector, data):
+                reports.append((collector, data))
+
+            def send_lasterror(self, collector, input_name, message):
+                last_errors.append((collector, input_name, message))
+
+        datakit_framework.connect_runner(Runner())
         self.addCleanup(datakit_framework.connect_runner, None)
         self.collector = Collector()
 
@@ -168,6 +178,14 @@ class EventTest(RunnerSinkTestCase):
                 with self.assertRaises(ValueError) as caught:
                     self.collector.feed_monitor_event(dimension_tags, df_status='ok', df_event_id='e', df_title='t')
                 self.assertEqual(str(caught.exception), message)
+        self.assertEqual(self.reports, [])
+
+
+class LastErrorTest(RunnerSinkTestCase):
+
+    def test_set_lasterror_goes_to_the_runner_not_over_http(self):
+        self.assertIsNone(self.collector.set_lasterror('redis', 'connection refused'))
+        self.assertEqual(self.last_errors, [(self.collector, 'redis', 'connection refused')])
         self.assertEqual(self.reports, [])
 
 

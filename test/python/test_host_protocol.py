@@ -399,6 +399,24 @@ class ExactTimeTest(HostTestCase):
         self.assertEqual([p.get('time') for p in points], ['1624550216123456789', 1624550216, None])
 
 
+class LastErrorTest(HostTestCase):
+
+    FILES = {'collectors/failing.py': '''
+        from datakit_framework import DataKitFramework
+
+        class Failing(DataKitFramework):
+            def run(self):
+                self.set_lasterror('redis', 'connection refused')
+    '''}
+
+    def test_set_lasterror_is_sent_as_a_lasterror_message_of_its_run(self):
+        host = self.start_serving_host(self.FILES)
+        messages = host.run('failing.Failing', 'e1')
+        self.assertEqual(messages[0], {'type': 'lasterror', 'id': 'e1', 'collector': 'failing.Failing',
+                                       'input': 'redis', 'error': 'connection refused'})
+        self.assertEqual(messages[-1]['type'], 'done')
+
+
 class OutputIsolationTest(HostTestCase):
 
     def setUp(self):

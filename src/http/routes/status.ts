@@ -3,7 +3,7 @@ import type { App } from '../../app.js';
 import type { Logger } from '../../logger.js';
 import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';
-import type { LastErrors } from '../last-errors.js';
+import type { LastErrors } from '../../inputs/last-errors.js';
 
 /** A lasterror report is one short message; no reason to buffer more. */
 const LASTERROR_BODY_LIMIT = 64 * 1024;

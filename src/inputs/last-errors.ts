@@ -1,4 +1,4 @@
-/** An error an external collector reported with POST /v1/lasterror. */
+/** An error a collector reported: set_lasterror() in the SDK, or POST /v1/lasterror from outside. */
 export interface ReportedError {
   input: string;
   error: string;

@@ -5,8 +5,8 @@ import { createRunningInput } from './inputs/create-input.js';
 import { LastErrors } from './inputs/last-errors.js';
 import type { CollectorState, RunningInput } from './inputs/running-input.js';
 import type { Logger } from './logger.js';
-import { createOutput } from './outputs/registry.js';
-import { OutputSet, RunningOutput, type OutputHealth } from './outputs/running-output.js';
+import { createRunningOutput } from './outputs/registry.js';
+import { OutputSet, type OutputHealth, type OutputStatus } from './outputs/running-output.js';
 import { PointPipeline, type WriteRequest, type WriteResult } from './points/pipeline.js';
 import type { CollectorInfo } from './protocol/messages.js';
 import { systemClock, toEpochMs, type Clock } from './scheduler/clock.js';
@@ -71,7 +71,8 @@ export class App {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? createMetrics(VERSION);
-    this.#outputs = new OutputSet(config.outputs.map((output) => new RunningOutput(output.id, createOutput(output), this.metrics, this.#log)));
+    const context = { dataDir: config.runner.data_dir, metrics: this.metrics, log: this.#log };
+    this.#outputs = new OutputSet(config.outputs.map((output) => createRunningOutput(output, context)));
     this.#pipeline = new PointPipeline({ workers: config.runner.workers, encodings: this.#outputs.encodings });
     this.#queue = new TickQueue({
       concurrency: config.runner.concurrency,
@@ -106,6 +107,8 @@ export class App {
   async start(): Promise<void> {
     const { kind, launcherFor } = await selectExecutor(this.config, this.#log, this.metrics);
     this.#executorKind = kind;
+    // After the executor check, which may throw: a started output's sender would keep the process alive.
+    await this.#outputs.start();
     await Promise.all(
       this.config.inputs.map(async (input) => {
         const runner = createRunningInput({ input, launcher: launcherFor(input), pipeline: this.#pipeline, outputs: this.#outputs, metrics: this.metrics, log: this.#log, lastErrors: this.lastErrors });
@@ -144,18 +147,28 @@ export class App {
     return this.#inputs.map(({ runner, status }) => ({ ...status, collectors: runner.states() }));
   }
 
-  /** Stops ticking, lets ticks in flight finish (up to shutdown_timeout), stops hosts, flushes outputs. */
+  /** Every output with its buffer depth and last error, for the status API. */
+  outputStatus(): OutputStatus[] {
+    return this.#outputs.status();
+  }
+
+  /**
+   * Stops ticking, lets ticks in flight finish, stops hosts, then lets outputs
+   * send what they buffered, all within shutdown_timeout; what a remote output
+   * could not send stays in its disk buffer for the next start.
+   */
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     const graceMs = this.config.runner.shutdown_timeout;
+    const deadline = Date.now() + graceMs;
     this.#scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#queue.onIdle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     await Promise.all(this.#inputs.map(({ runner }) => runner.close(Math.min(graceMs, 5_000))));
     await this.#pipeline.close();
-    await this.#outputs.close();
+    await this.#outputs.close(Math.max(0, deadline - Date.now()));
   }
 
   /** Starts an input; one that fails keeps retrying in the background, with growing pauses. */

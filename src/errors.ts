@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'DOCKER_UNAVAILABLE'
   | 'IMAGE_MISSING'
   | 'OUTPUT_FAILED'
+  | 'OUTPUT_REJECTED'
+  | 'BUFFER_CORRUPT'
   | 'HTTP_LISTEN_FAILED';
 
 export class PythondError extends Error {

@@ -14,11 +14,26 @@ export interface DecodeResult {
 }
 
 const MAX_ERRORS = 5;
+/**
+ * Points per EncodedBatch at most. A report of a million points becomes a
+ * hundred batches, so remote outputs can pack requests near their batch_size
+ * (servers cap request bodies) without ever parsing line protocol.
+ */
+export const MAX_POINTS_PER_BATCH = 10_000;
+
+interface CategoryText {
+  category: Category;
+  points: number;
+  jsonl: string;
+  lineProtocol: string;
+}
 
 /** Collects validated points per category and encodes them, for one task. */
 export class PointBatcher {
   // Strings grow by concatenation (V8 keeps them as ropes): far less garbage than arrays of lines joined.
-  readonly #text = new Map<Category, { points: number; jsonl: string; lineProtocol: string }>();
+  // The batch being filled, per category; full ones wait in #full.
+  readonly #filling = new Map<Category, CategoryText>();
+  readonly #full: CategoryText[] = [];
   readonly #jsonl: boolean;
   readonly #lineProtocol: boolean;
   #points = 0;
@@ -41,8 +56,11 @@ export class PointBatcher {
     }
     for (const key in extraTags) if (!(key in point.tags)) point.tags[key] = extraTags[key]!;
 
-    let entry = this.#text.get(category);
-    if (!entry) this.#text.set(category, (entry = { points: 0, jsonl: '', lineProtocol: '' }));
+    let entry = this.#filling.get(category);
+    if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
+      if (entry) this.#full.push(entry);
+      this.#filling.set(category, (entry = { category, points: 0, jsonl: '', lineProtocol: '' }));
+    }
     entry.points++;
     this.#points++;
     if (this.#jsonl) entry.jsonl += encodeJsonLine(category, point);
@@ -74,8 +92,8 @@ export class PointBatcher {
       buffers.push(bytes.buffer as ArrayBuffer);
       return bytes;
     };
-    for (const [category, entry] of this.#text) {
-      const batch: EncodedBatch = { category, points: entry.points };
+    for (const entry of [...this.#full, ...this.#filling.values()]) {
+      const batch: EncodedBatch = { category: entry.category, points: entry.points };
       if (this.#jsonl) batch.jsonl = encode(entry.jsonl);
       if (this.#lineProtocol) batch.lineProtocol = encode(entry.lineProtocol);
       batches.push(batch);

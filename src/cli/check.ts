@@ -4,7 +4,8 @@ import { errorMessage } from '../errors.js';
 import { selectExecutor } from '../executors/select-executor.js';
 import { createRunningInput } from '../inputs/create-input.js';
 import { createLogger } from '../logger.js';
-import { OutputSet, RunningOutput } from '../outputs/running-output.js';
+import { DirectOutput } from '../outputs/direct-output.js';
+import { OutputSet } from '../outputs/running-output.js';
 import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
 import { PointPipeline } from '../points/pipeline.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -41,7 +42,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   const input = config.inputs[0]!;
   const log = createLogger('info', 'console');
   const metrics = createMetrics(VERSION);
-  const outputs = new OutputSet([new RunningOutput('stdout', new StdoutOutput(), metrics, log)]);
+  const outputs = new OutputSet([new DirectOutput('stdout', new StdoutOutput(), metrics, log)]);
   const pipeline = new PointPipeline({ workers: 1, encodings: outputs.encodings });
   const executor = await selectExecutor(config, log, metrics);
   const runner = createRunningInput({ input, launcher: executor.launcherFor(input), pipeline, outputs, metrics, log });
@@ -67,7 +68,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   } finally {
     await runner.close(5_000);
     await pipeline.close();
-    await outputs.close();
+    await outputs.close(0);
   }
   return failed === 0 ? 0 : 1;
 }

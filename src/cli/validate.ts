@@ -12,7 +12,7 @@ export function validateCommand(options: { config?: string }): number {
     out.push(`  input ${input.name} (${input.mode}): ${modules.length} script(s): ${modules.join(', ')}`);
   }
   for (const output of config.outputs) {
-    const target = 'path' in output.options ? ` ${displayPath(path.resolve(String(output.options.path)))}` : '';
+    const target = 'path' in output.options ? ` ${displayPath(path.resolve(String(output.options.path)))}` : 'url' in output.options ? ` ${output.options.url}` : '';
     out.push(`  output ${output.id}${target}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

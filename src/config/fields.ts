@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { formatBytes, parseDuration, parseSize } from './units.js';
 
@@ -191,3 +192,35 @@ export function readTable<S extends Schema>(raw: unknown, schema: S, path: strin
 /** A file system path; relative paths are taken from `baseDir` (the config file's folder). */
 export const filePath = (baseDir: string): Field<string> =>
   field((value) => path.resolve(baseDir, nonEmptyString('a path').read(value)));
+
+/** A file that must exist and be readable now, so a typo shows at load rather than at first use. */
+export const readableFile = (baseDir: string): Field<string> =>
+  field((value) => {
+    const file = filePath(baseDir).read(value);
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new FieldError(`must be a readable file, but ${file} is not (${(err as NodeJS.ErrnoException).code})`);
+    }
+    return file;
+  });
+
+/**
+ * The base URL of an HTTP server, http:// or https://. Credentials have keys
+ * of their own: a URL ends up in log lines and error messages.
+ */
+export const httpUrl = (example: string): Field<string> =>
+  field((value) => {
+    const expected = `an http:// or https:// URL such as "${example}"`;
+    const text = nonEmptyString(expected).read(value);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
+    if (url.username || url.password) throw new FieldError('must not carry a user name or password (URLs show up in logs); use the output\'s credential keys');
+    if (url.search || url.hash) throw new FieldError(`must be the server's base URL, without ?query or #fragment, got ${JSON.stringify(text)}`);
+    return url.href;
+  });

@@ -5,7 +5,7 @@ import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '
 import { PythondError } from '../errors.js';
 import { OUTPUT_PLUGINS, type OutputConfig, type OutputType } from '../outputs/registry.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
-import { readTable, type Issue } from './fields.js';
+import { readTable, type Issue, type Schema } from './fields.js';
 import { inputSchema, runnerSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 
@@ -159,9 +159,13 @@ function readOutputs(raw: unknown, baseDir: string, issues: Issue[]): OutputConf
       issues.push({ path: `outputs.${type}`, message: `is not a known output; known outputs: ${Object.keys(OUTPUT_PLUGINS).join(', ')}` });
       continue;
     }
-    const plugin = OUTPUT_PLUGINS[type as OutputType];
+    const plugin = OUTPUT_PLUGINS[type as OutputType] as { schema(baseDir: string): Schema; check?(options: unknown): { key: string; message: string }[] };
     tablesAt(tables, `outputs.${type}`, issues).forEach((table, i) => {
-      const options = readTable(table, plugin.schema(baseDir), `outputs.${type}[${i}]`, issues);
+      const key = `outputs.${type}[${i}]`;
+      const before = issues.length;
+      const options = readTable(table, plugin.schema(baseDir), key, issues);
+      // Rules across keys only make sense once every key read well.
+      if (issues.length === before) for (const problem of plugin.check?.(options) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
       outputs.push({ type, id: `${type}[${i}]`, options } as OutputConfig);
     });
   }

@@ -1,20 +1,36 @@
+import path from 'node:path';
 import type { Schema, TableOf } from '../config/fields.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { BufferOptions, bufferSchema } from './buffer/buffer-options.js';
+import { BufferedOutput } from './buffered-output.js';
+import { DatakitOutput, datakitOutputSchema } from './datakit/datakit-output.js';
+import { DirectOutput } from './direct-output.js';
 import { FileOutput, fileOutputSchema } from './file/file-output.js';
+import { checkInfluxdbOptions, InfluxdbOutput, influxdbOutputSchema } from './influxdb/influxdb-output.js';
 import type { Output } from './output.js';
+import type { RunningOutput } from './running-output.js';
 import { StdoutOutput, stdoutOutputSchema } from './stdout/stdout-output.js';
 
 interface OutputPlugin<S extends Schema> {
   /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
   schema(baseDir: string): S;
+  /** Rules across keys, checked once every key has been read: `key` is the key to blame. */
+  check?(options: TableOf<S>): { key: string; message: string }[];
   create(options: TableOf<S>): Output;
+  /** Remote outputs run behind a disk buffer (their schema includes bufferSchema); local ones write inline. */
+  buffered: boolean;
 }
 
-const plugin = <S extends Schema>(p: OutputPlugin<S>): OutputPlugin<S> => p;
+const local = <S extends Schema>(p: Omit<OutputPlugin<S>, 'buffered'>): OutputPlugin<S> => ({ ...p, buffered: false });
+const remote = <S extends Schema & ReturnType<typeof bufferSchema>>(p: Omit<OutputPlugin<S>, 'buffered'>): OutputPlugin<S> => ({ ...p, buffered: true });
 
 /** Every output pythond knows, by its name in `[[outputs.<name>]]`. */
 export const OUTPUT_PLUGINS = {
-  file: plugin({ schema: fileOutputSchema, create: (options) => new FileOutput(options) }),
-  stdout: plugin({ schema: stdoutOutputSchema, create: () => new StdoutOutput() }),
+  file: local({ schema: fileOutputSchema, create: (options) => new FileOutput(options) }),
+  stdout: local({ schema: stdoutOutputSchema, create: () => new StdoutOutput() }),
+  influxdb: remote({ schema: influxdbOutputSchema, check: checkInfluxdbOptions, create: (options) => new InfluxdbOutput(options) }),
+  datakit: remote({ schema: datakitOutputSchema, create: (options) => new DatakitOutput(options) }),
 };
 
 export type OutputType = keyof typeof OUTPUT_PLUGINS;
@@ -22,13 +38,23 @@ export type OutputType = keyof typeof OUTPUT_PLUGINS;
 export type OutputConfig = {
   [K in OutputType]: {
     type: K;
-    /** `file[0]`, `stdout[0]`: the label used in logs and metrics. */
+    /** `file[0]`, `influxdb[1]`: the label used in logs and metrics. */
     id: string;
     options: TableOf<ReturnType<(typeof OUTPUT_PLUGINS)[K]['schema']>>;
   };
 }[OutputType];
 
-export function createOutput(config: OutputConfig): Output {
-  const entry = OUTPUT_PLUGINS[config.type] as OutputPlugin<Schema>;
-  return entry.create(config.options);
+/** `<data_dir>/buffer/influxdb-0` for `influxdb[0]`: no brackets, which shells would take for a glob. */
+export function bufferDir(dataDir: string, id: string): string {
+  return path.join(dataDir, 'buffer', id.replace(/\[(\d+)\]$/, '-$1'));
+}
+
+/** The output of one config block, inside the wrapper its kind needs. */
+export function createRunningOutput(config: OutputConfig, context: { dataDir: string; metrics: Metrics; log: Logger }): RunningOutput {
+  const plugin = OUTPUT_PLUGINS[config.type] as OutputPlugin<Schema>;
+  const output = plugin.create(config.options);
+  if (!plugin.buffered) return new DirectOutput(config.id, output, context.metrics, context.log);
+  const options = config.options as BufferOptions;
+  const buffer = { dir: bufferDir(context.dataDir, config.id), batchSize: options.batch_size, flushIntervalMs: options.flush_interval, bufferBytes: options.buffer_size };
+  return new BufferedOutput(config.id, output, buffer, context.metrics, context.log);
 }

@@ -1,8 +1,16 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { EncodedBatch, Encoding } from '../points/point.js';
-import type { Metrics } from '../telemetry/metrics.js';
-import type { Output } from './output.js';
+
+/** One output as the status API shows it. */
+export interface OutputStatus {
+  id: string;
+  /** Points accepted and not yet delivered (always 0 for local outputs). */
+  bufferedPoints: number;
+  lastError?: string;
+  /** ISO time of the last error. */
+  lastErrorAt?: string;
+  /** ISO time of the last batch the destination accepted. */
+  lastSuccess?: string;
+}
 
 /** Whether an output's last write went through, for /healthz. */
 export interface OutputHealth {
@@ -13,53 +21,25 @@ export interface OutputHealth {
 }
 
 /**
- * Owns what every output shares, so outputs stay small: writes go out one at
- * a time in arrival order, and every point is counted as sent or dropped.
+ * An output at run time, with what every output shares around it: ordering,
+ * counting, logging, and for remote outputs the disk buffer and retries.
+ * Two kinds: DirectOutput (local writes) and BufferedOutput (remote).
  */
-export class RunningOutput {
+export interface RunningOutput {
+  /** `file[0]`, `influxdb[1]`: the label in logs and metrics. */
   readonly id: string;
-  readonly #output: Output;
-  readonly #metrics: Metrics;
-  readonly #log: Logger;
-  #tail: Promise<void> = Promise.resolve();
-  #lastFailure: string | undefined;
-
-  constructor(id: string, output: Output, metrics: Metrics, log: Logger) {
-    this.id = id;
-    this.#output = output;
-    this.#metrics = metrics;
-    this.#log = log.child({ output: id });
-  }
-
-  get encoding(): Encoding {
-    return this.#output.encoding;
-  }
-
-  /** Resolves when the batch is written or given up on; never rejects. */
-  write(batch: EncodedBatch): Promise<void> {
-    this.#tail = this.#tail.then(async () => {
-      try {
-        await this.#output.write(batch);
-        this.#lastFailure = undefined;
-        this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, batch.points);
-      } catch (err) {
-        this.#lastFailure = errorMessage(err);
-        this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, batch.points);
-        this.#log.error({ err, points: batch.points, category: batch.category }, `output ${this.id} failed to write ${batch.points} points`);
-      }
-    });
-    return this.#tail;
-  }
-
-  health(): OutputHealth {
-    return this.#lastFailure === undefined ? { output: this.id, ok: true } : { output: this.id, ok: false, error: this.#lastFailure };
-  }
-
-  /** Waits for queued writes, then closes the output. */
-  async close(): Promise<void> {
-    await this.#tail;
-    await this.#output.close?.();
-  }
+  readonly encoding: Encoding;
+  start(): Promise<void>;
+  /**
+   * Resolves once the batch is safe: written by a local output, synced to a
+   * remote output's disk buffer. Never rejects: failures are counted and logged.
+   */
+  write(batch: EncodedBatch): Promise<void>;
+  /** Delivers what it can within `graceMs`, then closes; a buffered output keeps the rest for the next start. */
+  close(graceMs: number): Promise<void>;
+  status(): OutputStatus;
+  /** Not ok while the last write (a buffered output: the last send) failed. */
+  health(): OutputHealth;
 }
 
 /** Every configured output; each batch goes to each of them. */
@@ -75,15 +55,29 @@ export class OutputSet {
     return [...new Set(this.#outputs.map((output) => output.encoding))];
   }
 
-  health(): OutputHealth[] {
-    return this.#outputs.map((output) => output.health());
+  /** Starts every output; if one cannot start, those started are closed again and the error is thrown. */
+  async start(): Promise<void> {
+    const started = await Promise.allSettled(this.#outputs.map((output) => output.start()));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (!failed) return;
+    await Promise.all(this.#outputs.filter((_, i) => started[i]!.status === 'fulfilled').map((output) => output.close(0)));
+    throw failed.reason;
   }
 
+  /** Resolves once every output holds the batches safely (a remote output: in its disk buffer, not yet sent). */
   async deliver(batches: EncodedBatch[]): Promise<void> {
     await Promise.all(batches.flatMap((batch) => this.#outputs.map((output) => output.write(batch))));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.#outputs.map((output) => output.close()));
+  async close(graceMs: number): Promise<void> {
+    await Promise.all(this.#outputs.map((output) => output.close(graceMs)));
+  }
+
+  status(): OutputStatus[] {
+    return this.#outputs.map((output) => output.status());
+  }
+
+  health(): OutputHealth[] {
+    return this.#outputs.map((output) => output.health());
   }
 }

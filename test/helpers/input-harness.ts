@@ -5,7 +5,8 @@ import { createRunningInput } from '../../src/inputs/create-input.js';
 import type { RunningInput, TickOutcome } from '../../src/inputs/running-input.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { Output } from '../../src/outputs/output.js';
-import { OutputSet, RunningOutput } from '../../src/outputs/running-output.js';
+import { DirectOutput } from '../../src/outputs/direct-output.js';
+import { OutputSet } from '../../src/outputs/running-output.js';
 import { PointPipeline } from '../../src/points/pipeline.js';
 import type { EncodedBatch } from '../../src/points/point.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
@@ -57,7 +58,7 @@ export async function startInput(options: {
   const log = options.log ?? silentLogger;
   const metrics = createMetrics('test');
   const output = new MemoryOutput();
-  const outputs = new OutputSet([new RunningOutput('memory', output, metrics, log)]);
+  const outputs = new OutputSet([new DirectOutput('memory', output, metrics, log)]);
   const pipeline = new PointPipeline({ workers: 1, encodings: ['jsonl'] });
   const choice = await selectExecutor(config, log, metrics);
   const input = config.inputs[0]!;

@@ -1,0 +1,413 @@
+import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { formatBytes } from '../../config/units.js';
+import { PythondError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { parseRecords, recordBytes, recordHead, SEGMENT_MAGIC, wholeRecordBytes, type BufferRecord, type StoredRecord } from './segment-format.js';
+
+/** Where a record starts: a segment's sequence number and a byte offset in it. */
+export interface BufferPosition {
+  segment: number;
+  offset: number;
+}
+
+/** The records one read returns; acknowledging it moves the buffer past them. */
+export interface BufferWindow {
+  records: StoredRecord[];
+  points: number;
+  end: BufferPosition;
+  /** Points of the window per segment, for the accounting at `ack`. */
+  spans: Map<number, number>;
+}
+
+export interface DiskBufferOptions {
+  dir: string;
+  /** The bound on the segment files together. */
+  maxBytes: number;
+  log: Logger;
+  /** Points given up to keep within maxBytes; called before `append` resolves. */
+  onDrop(points: number, reason: string): void;
+}
+
+interface Segment {
+  seq: number;
+  file: string;
+  /** Bytes that hold whole, synced records (the magic included): readers never look past it. */
+  committed: number;
+  points: number;
+  /** Points of this segment acknowledged already; only the oldest segment has any. */
+  ackedPoints: number;
+}
+
+interface PendingAppend {
+  record: BufferRecord;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** The largest segment; the buffer drops whole segments, so this is how much a full buffer gives up at once. */
+const MAX_SEGMENT_BYTES = 16 * 1024 ** 2;
+/** Read size when collecting a window; a larger record is read whole. */
+const READ_CHUNK_BYTES = 4 * 1024 ** 2;
+const SEGMENT_NAME = /^(\d{16})\.wal$/;
+const ACK_FILE = 'ack.json';
+
+const segmentName = (seq: number): string => `${String(seq).padStart(16, '0')}.wal`;
+
+/**
+ * A write-ahead log of batches for one output: appends are synced to disk
+ * before they resolve (concurrent appends share one write and one fdatasync),
+ * a sender reads windows from the oldest unacknowledged record and
+ * acknowledges them once delivered, and the acknowledged position survives
+ * restarts in ack.json. Segments wholly acknowledged are deleted.
+ *
+ * Bounded by `maxBytes`: when a batch does not fit, the oldest segments are
+ * dropped (and reported through onDrop), except those under the window being
+ * sent; if even that is not enough, the new batch is dropped.
+ *
+ * One window at a time: `read` again only after `ack`.
+ */
+export class DiskBuffer {
+  readonly #dir: string;
+  readonly #maxBytes: number;
+  readonly #segmentBytes: number;
+  readonly #log: Logger;
+  readonly #onDrop: (points: number, reason: string) => void;
+  readonly #segments: Segment[] = [];
+  #writer: FileHandle | undefined;
+  #ack: BufferPosition = { segment: 0, offset: SEGMENT_MAGIC.length };
+  /** The last segment of the window being sent: it and older ones are not dropped. */
+  #inFlightUpTo: number | undefined;
+  #bytes = 0;
+  #points = 0;
+  /** Bumped by every dropped segment, so a read that raced with one starts over. */
+  #drops = 0;
+  #queue: PendingAppend[] = [];
+  #committing: Promise<void> | undefined;
+  #closed = false;
+
+  private constructor(options: DiskBufferOptions) {
+    this.#dir = options.dir;
+    this.#maxBytes = options.maxBytes;
+    this.#segmentBytes = Math.min(MAX_SEGMENT_BYTES, Math.max(4096, Math.floor(options.maxBytes / 8)));
+    this.#log = options.log;
+    this.#onDrop = options.onDrop;
+  }
+
+  /** Opens (creating if needed) the buffer in `dir`, recovering what a previous run left. */
+  static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
+    const buffer = new DiskBuffer(options);
+    await mkdir(options.dir, { recursive: true });
+    await buffer.#recover();
+    await buffer.#startSegment();
+    return buffer;
+  }
+
+  /** Points appended and not yet acknowledged or dropped. */
+  get points(): number {
+    return this.#points;
+  }
+
+  /** Bytes of all segment files. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Resolves once the record is on disk (or was dropped and reported); rejects on an I/O error. */
+  append(record: BufferRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error(`the buffer in ${this.#dir} is closed`));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, resolve, reject });
+      this.#committing ??= this.#commitQueued();
+    });
+  }
+
+  /** Up to `maxPoints` points (at least one record) from the oldest unacknowledged one; undefined when empty. */
+  async read(maxPoints: number): Promise<BufferWindow | undefined> {
+    for (;;) {
+      const drops = this.#drops;
+      try {
+        const window = await this.#readWindow(maxPoints);
+        if (drops !== this.#drops) continue;
+        this.#inFlightUpTo = window?.end.segment;
+        return window;
+      } catch (err) {
+        // A segment dropped under the read (ENOENT): read again from the new oldest.
+        if (drops === this.#drops) throw err;
+      }
+    }
+  }
+
+  /** Marks the window delivered: persists the new position and deletes segments behind it. */
+  async ack(window: BufferWindow): Promise<void> {
+    this.#inFlightUpTo = undefined;
+    for (const [seq, points] of window.spans) {
+      const segment = this.#segments.find((s) => s.seq === seq);
+      if (!segment) continue;
+      segment.ackedPoints += points;
+      this.#points -= points;
+    }
+    this.#ack = window.end;
+    await this.#persistAck();
+    await this.#deleteAcknowledged();
+  }
+
+  /** Waits for appends in progress, then closes the segment being written. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#committing;
+    await this.#writer?.close();
+    this.#writer = undefined;
+  }
+
+  async #commitQueued(): Promise<void> {
+    while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0));
+    this.#committing = undefined;
+  }
+
+  /** Writes a group of appends: one writev and one fdatasync per segment touched. */
+  async #commit(group: PendingAppend[]): Promise<void> {
+    const settled = new Set<PendingAppend>();
+    let batch: { entries: PendingAppend[]; buffers: Uint8Array[]; bytes: number; points: number } = { entries: [], buffers: [], bytes: 0, points: 0 };
+    const flush = async (): Promise<void> => {
+      const { entries, buffers, bytes, points } = batch;
+      batch = { entries: [], buffers: [], bytes: 0, points: 0 };
+      if (bytes > 0) {
+        const segment = this.#current;
+        await this.#writer!.writev(buffers, segment.committed);
+        await this.#writer!.datasync();
+        segment.committed += bytes;
+        segment.points += points;
+        this.#bytes += bytes;
+        this.#points += points;
+      }
+      for (const entry of entries) {
+        entry.resolve();
+        settled.add(entry);
+      }
+    };
+    try {
+      for (const entry of group) {
+        const { record } = entry;
+        const size = recordBytes(record);
+        if (SEGMENT_MAGIC.length + size > this.#maxBytes) {
+          this.#onDrop(record.points, `a batch of ${formatBytes(size)} does not fit in buffer_size (${formatBytes(this.#maxBytes)})`);
+          batch.entries.push(entry);
+          continue;
+        }
+        const filled = this.#current.committed + batch.bytes;
+        if (filled > SEGMENT_MAGIC.length && filled + size > this.#segmentBytes) {
+          await flush();
+          await this.#startSegment();
+        }
+        while (this.#bytes + batch.bytes + size > this.#maxBytes && (await this.#dropOldest())) {
+          // each round frees one segment
+        }
+        batch.entries.push(entry);
+        if (this.#bytes + batch.bytes + size > this.#maxBytes) {
+          this.#onDrop(record.points, `buffer_size (${formatBytes(this.#maxBytes)}) is full and what it holds is being sent`);
+          continue;
+        }
+        batch.buffers.push(recordHead(record), record.payload);
+        batch.bytes += size;
+        batch.points += record.points;
+      }
+      await flush();
+    } catch (err) {
+      // Nothing past `committed` counts: the next write goes over whatever half-write this left.
+      for (const entry of group) if (!settled.has(entry)) entry.reject(err);
+    }
+  }
+
+  get #current(): Segment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  /** Opens a new segment for writing; the previous one is complete from now on. */
+  async #startSegment(): Promise<void> {
+    const seq = (this.#segments.at(-1)?.seq ?? this.#ack.segment) + 1;
+    const file = path.join(this.#dir, segmentName(seq));
+    const writer = await open(file, 'wx');
+    await writer.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
+    await writer.datasync();
+    await this.#syncDir();
+    await this.#writer?.close();
+    this.#writer = writer;
+    this.#segments.push({ seq, file, committed: SEGMENT_MAGIC.length, points: 0, ackedPoints: 0 });
+    this.#bytes += SEGMENT_MAGIC.length;
+    if (this.#segments.length === 1) this.#ack = { segment: seq, offset: SEGMENT_MAGIC.length };
+    await this.#deleteAcknowledged();
+  }
+
+  /** Drops the oldest segment that is neither written nor being sent; false when there is none. */
+  async #dropOldest(): Promise<boolean> {
+    const index = this.#segments.findIndex((s) => s !== this.#current && (this.#inFlightUpTo === undefined || s.seq > this.#inFlightUpTo));
+    if (index < 0) return false;
+    const [victim] = this.#segments.splice(index, 1) as [Segment];
+    this.#drops++;
+    await rm(victim.file, { force: true });
+    this.#bytes -= victim.committed;
+    const lost = victim.points - victim.ackedPoints;
+    this.#points -= lost;
+    if (this.#ack.segment === victim.seq) this.#ack = { segment: this.#segments[index]!.seq, offset: SEGMENT_MAGIC.length };
+    if (lost > 0) this.#onDrop(lost, `buffer_size (${formatBytes(this.#maxBytes)}) is full: dropped the oldest ${lost} points`);
+    return true;
+  }
+
+  /** Deletes the segments the acknowledged position has passed, except the one being written. */
+  async #deleteAcknowledged(): Promise<void> {
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0]!;
+      const passed = oldest.seq < this.#ack.segment || (oldest.seq === this.#ack.segment && this.#ack.offset >= oldest.committed);
+      if (!passed) return;
+      this.#segments.shift();
+      this.#bytes -= oldest.committed;
+      if (oldest.seq === this.#ack.segment) this.#ack = { segment: this.#segments[0]!.seq, offset: SEGMENT_MAGIC.length };
+      await rm(oldest.file, { force: true });
+    }
+  }
+
+  async #readWindow(maxPoints: number): Promise<BufferWindow | undefined> {
+    const window: BufferWindow = { records: [], points: 0, end: this.#ack, spans: new Map() };
+    // A copy: appends may add, delete or drop segments while this awaits.
+    for (const segment of [...this.#segments]) {
+      if (segment.seq < this.#ack.segment) continue;
+      let at = segment.seq === this.#ack.segment ? this.#ack.offset : SEGMENT_MAGIC.length;
+      if (at >= segment.committed) continue;
+      const reader = await open(segment.file, 'r');
+      try {
+        while (at < segment.committed) {
+          const records = await readRecordsAt(reader, at, segment.committed);
+          for (const record of records) {
+            if (window.points > 0 && window.points + record.points > maxPoints) return window;
+            window.records.push(record);
+            window.points += record.points;
+            window.spans.set(segment.seq, (window.spans.get(segment.seq) ?? 0) + record.points);
+            window.end = { segment: segment.seq, offset: record.end };
+            at = record.end;
+          }
+          if (window.points >= maxPoints) return window;
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+    return window.records.length > 0 ? window : undefined;
+  }
+
+  /**
+   * Rebuilds the state a previous run left: segments behind the acknowledged
+   * position are deleted, a record torn by a crash is cut off, empty segments
+   * go. Each start then writes to a new segment.
+   */
+  async #recover(): Promise<void> {
+    const ack = await this.#readAck();
+    const names = (await readdir(this.#dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
+    for (const name of names) {
+      const seq = Number(SEGMENT_NAME.exec(name)![1]);
+      const file = path.join(this.#dir, name);
+      if (ack && seq < ack.segment) {
+        await rm(file, { force: true });
+        continue;
+      }
+      const bytes = await readFile(file);
+      if (bytes.length < SEGMENT_MAGIC.length || !bytes.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
+        if (bytes.length < SEGMENT_MAGIC.length && SEGMENT_MAGIC.subarray(0, bytes.length).equals(bytes)) {
+          await rm(file, { force: true }); // created just before a crash, before its magic was written
+          continue;
+        }
+        throw new PythondError('BUFFER_CORRUPT', `${file} is not a pythond buffer segment (it does not start with ${SEGMENT_MAGIC.toString('latin1')}); move it out of ${this.#dir} and start again`);
+      }
+      const parsed = parseRecords(bytes.subarray(SEGMENT_MAGIC.length), SEGMENT_MAGIC.length, true);
+      if (parsed.problem) {
+        this.#log.warn(
+          { segment: file, offset: parsed.end, bytes: bytes.length - parsed.end },
+          `buffer segment ${file}: ${parsed.problem === 'incomplete' ? 'a record cut short by a crash' : 'a damaged record'} at byte ${parsed.end}; keeping the ${parsed.records.length} whole records before it and cutting off ${bytes.length - parsed.end} bytes`,
+        );
+        await truncate(file, parsed.end);
+      }
+      const segment: Segment = { seq, file, committed: parsed.end, points: 0, ackedPoints: 0 };
+      for (const record of parsed.records) segment.points += record.points;
+      if (ack && seq === ack.segment) segment.ackedPoints = this.#pointsBefore(parsed.records, ack.offset, file);
+      if (segment.points === segment.ackedPoints && (segment.points === 0 || seq === ack?.segment)) {
+        await rm(file, { force: true });
+        continue;
+      }
+      this.#segments.push(segment);
+      this.#bytes += segment.committed;
+      this.#points += segment.points - segment.ackedPoints;
+    }
+    const oldest = this.#segments[0];
+    if (oldest && ack && oldest.seq === ack.segment && oldest.ackedPoints > 0) this.#ack = ack;
+    else if (oldest) this.#ack = { segment: oldest.seq, offset: SEGMENT_MAGIC.length };
+    else if (ack) this.#ack = ack;
+  }
+
+  /** Points of `records` before `offset`, which must be a record boundary (else the whole segment is sent again). */
+  #pointsBefore(records: StoredRecord[], offset: number, file: string): number {
+    let points = 0;
+    for (const record of records) {
+      if (record.end > offset) break;
+      points += record.points;
+      if (record.end === offset) return points;
+    }
+    if (offset === SEGMENT_MAGIC.length) return 0;
+    this.#log.warn({ segment: file, offset }, `buffer: ${ACK_FILE} points inside a record of ${file} (byte ${offset}); that segment is sent again from its start`);
+    return 0;
+  }
+
+  async #readAck(): Promise<BufferPosition | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.#dir, ACK_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const value = JSON.parse(text) as Partial<BufferPosition>;
+      if (Number.isSafeInteger(value.segment) && Number.isSafeInteger(value.offset)) return { segment: value.segment!, offset: value.offset! };
+    } catch {
+      // reported below
+    }
+    this.#log.warn(`buffer: ${path.join(this.#dir, ACK_FILE)} is unreadable; everything in ${this.#dir} is sent again`);
+    return undefined;
+  }
+
+  /** Replaces ack.json atomically; not synced: losing it to a power cut only means sending some points twice. */
+  async #persistAck(): Promise<void> {
+    const file = path.join(this.#dir, ACK_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify(this.#ack));
+    await rename(`${file}.tmp`, file);
+  }
+
+  async #syncDir(): Promise<void> {
+    const dir = await open(this.#dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
+
+/** Whole records from `at`, reading one chunk, or one record whole when it is larger than a chunk. */
+async function readRecordsAt(reader: FileHandle, at: number, limit: number): Promise<StoredRecord[]> {
+  const chunk = await readExactly(reader, at, Math.min(limit - at, READ_CHUNK_BYTES));
+  const { records } = parseRecords(chunk, at, false);
+  if (records.length > 0) return records;
+  const size = wholeRecordBytes(chunk);
+  if (size === undefined || at + size > limit) throw new Error(`buffer: cannot read a whole record at byte ${at} (segment shorter than its index says)`);
+  return parseRecords(await readExactly(reader, at, size), at, false).records;
+}
+
+async function readExactly(reader: FileHandle, position: number, length: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await reader.read(bytes, filled, length - filled, position + filled);
+    if (bytesRead === 0) throw new Error(`buffer: unexpected end of segment at byte ${position + filled}`);
+    filled += bytesRead;
+  }
+  return bytes;
+}

@@ -1,0 +1,250 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Category, EncodedBatch, Encoding } from '../points/point.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { BufferRecord } from './buffer/segment-format.js';
+import { DiskBuffer, type BufferWindow } from './buffer/disk-buffer.js';
+import { BatchRejected, type Output } from './output.js';
+import type { OutputHealth, OutputStatus, RunningOutput } from './running-output.js';
+
+export interface BufferedOutputOptions {
+  /** The buffer's folder, `<data_dir>/buffer/<id>`. */
+  dir: string;
+  batchSize: number;
+  flushIntervalMs: number;
+  bufferBytes: number;
+}
+
+/** Retry pauses double from the first up to the cap. */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * The pause after `failures` failed attempts in a row, drawn from [½, 1] of a
+ * capped doubling step, so outputs that failed together do not retry in step.
+ */
+function retryDelayMs(failures: number): number {
+  const step = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
+  return Math.round(step * (0.5 + Math.random() / 2));
+}
+
+/** The window's records as one batch per category (a request carries one category), in first-seen order. */
+function batchesByCategory(window: BufferWindow, encoding: Encoding): EncodedBatch[] {
+  const groups = new Map<Category, BufferRecord[]>();
+  for (const record of window.records) {
+    const group = groups.get(record.category);
+    if (group) group.push(record);
+    else groups.set(record.category, [record]);
+  }
+  return [...groups].map(([category, records]) => ({
+    category,
+    points: records.reduce((sum, record) => sum + record.points, 0),
+    [encoding]: records.length === 1 ? records[0]!.payload : Buffer.concat(records.map((record) => record.payload)),
+  }));
+}
+
+/**
+ * Runs a remote output (influxdb, datakit) behind a disk buffer. `write`
+ * only appends to the buffer, so a slow or absent destination never holds up
+ * collection or the other outputs. A sender sends windows of up to
+ * `batchSize` points, as soon as that many wait or every `flushIntervalMs`,
+ * retries failures with capped, jittered exponential backoff, drops batches
+ * the destination refuses as malformed, and acknowledges a window in the
+ * buffer once all of it is through. Delivery is at least once: a crash
+ * between a send and its acknowledgement sends that window again.
+ */
+export class BufferedOutput implements RunningOutput {
+  readonly id: string;
+  readonly #output: Output;
+  readonly #options: BufferedOutputOptions;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  /** Aborts the request or retry pause in progress when the shutdown grace is over. */
+  readonly #stop = new AbortController();
+  /** Opened by start() or by a write that comes first: the HTTP API takes writes before the app starts. */
+  #opening: Promise<DiskBuffer> | undefined;
+  #buffer: DiskBuffer | undefined;
+  #sender: Promise<void> | undefined;
+  /** Ends the sender's wait for a full batch or the flush interval. */
+  #wake: (() => void) | undefined;
+  #closing = false;
+  #lastError: { message: string; at: string } | undefined;
+  #lastSuccess: string | undefined;
+  /** The error of the last send, cleared by the next one that goes through. */
+  #failing: string | undefined;
+
+  constructor(id: string, output: Output, options: BufferedOutputOptions, metrics: Metrics, log: Logger) {
+    this.id = id;
+    this.#output = output;
+    this.#options = options;
+    this.#metrics = metrics;
+    this.#log = log.child({ output: id });
+  }
+
+  get encoding(): Encoding {
+    return this.#output.encoding;
+  }
+
+  /** Opens the buffer (resuming what a previous run left in it) and starts the sender. */
+  async start(): Promise<void> {
+    const buffer = await this.#open();
+    this.#sender = this.#sendLoop(buffer);
+  }
+
+  async write(batch: EncodedBatch): Promise<void> {
+    const payload = batch[this.encoding];
+    let buffer: DiskBuffer;
+    try {
+      if (!payload) throw new Error(`the batch has no ${this.encoding} encoding`);
+      buffer = await this.#open();
+      await buffer.append({ category: batch.category, points: batch.points, payload });
+    } catch (err) {
+      this.#dropped(batch.points, `cannot buffer them: ${errorMessage(err)}`);
+      return;
+    }
+    this.#updateDepth();
+    if (buffer.points >= this.#options.batchSize) this.#wake?.();
+  }
+
+  /** Sends what the buffer holds until it is empty or `graceMs` is over; the rest stays on disk for the next start. */
+  async close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    this.#wake?.();
+    const deadline = setTimeout(() => this.#stop.abort(), graceMs);
+    await this.#sender;
+    clearTimeout(deadline);
+    const buffer = await this.#opening?.catch(() => undefined);
+    if (buffer) {
+      await buffer.close();
+      if (buffer.points > 0) this.#log.warn(`output ${this.id}: ${buffer.points} points stay in ${this.#options.dir} for the next start`);
+    }
+    await this.#output.close?.();
+  }
+
+  health(): OutputHealth {
+    return this.#failing === undefined ? { output: this.id, ok: true } : { output: this.id, ok: false, error: this.#failing };
+  }
+
+  status(): OutputStatus {
+    return {
+      id: this.id,
+      bufferedPoints: this.#buffer?.points ?? 0,
+      lastError: this.#lastError?.message,
+      lastErrorAt: this.#lastError?.at,
+      lastSuccess: this.#lastSuccess,
+    };
+  }
+
+  #open(): Promise<DiskBuffer> {
+    this.#opening ??= DiskBuffer.open({
+      dir: this.#options.dir,
+      maxBytes: this.#options.bufferBytes,
+      log: this.#log,
+      onDrop: (points, reason) => this.#dropped(points, reason),
+    }).then((buffer) => {
+      this.#buffer = buffer;
+      this.#updateDepth();
+      if (buffer.points > 0) this.#log.info(`output ${this.id}: resuming with ${buffer.points} points left in ${this.#options.dir} by the previous run`);
+      return buffer;
+    });
+    return this.#opening;
+  }
+
+  async #sendLoop(buffer: DiskBuffer): Promise<void> {
+    const { batchSize, flushIntervalMs } = this.#options;
+    let failures = 0;
+    while (!this.#stop.signal.aborted) {
+      if (!this.#closing && buffer.points < batchSize) await this.#waitForBatch(flushIntervalMs);
+      try {
+        const window = await buffer.read(batchSize);
+        if (!window) {
+          if (this.#closing) return;
+          continue;
+        }
+        if (!(await this.#send(window))) return;
+        await buffer.ack(window);
+        this.#updateDepth();
+        failures = 0;
+      } catch (err) {
+        // The buffer's own disk failed (read or ack); the points stay where they are.
+        this.#lastError = { message: `buffer in ${this.#options.dir}: ${errorMessage(err)}`, at: new Date().toISOString() };
+        this.#failing = this.#lastError.message;
+        this.#log.error({ err }, `output ${this.id}: ${this.#lastError.message}`);
+        if (!(await this.#pause(retryDelayMs(++failures)))) return;
+      }
+    }
+  }
+
+  /** Sends every category of the window, each until accepted or refused; false if stopped first. */
+  async #send(window: BufferWindow): Promise<boolean> {
+    for (const batch of batchesByCategory(window, this.encoding)) {
+      for (let failures = 1; ; failures++) {
+        try {
+          await this.#output.write(batch, this.#stop.signal);
+          this.#sent(batch.points);
+          break;
+        } catch (err) {
+          if (this.#stop.signal.aborted) return false;
+          if (err instanceof BatchRejected) {
+            this.#dropped(batch.points, `the destination refused them: ${err.message}`);
+            break;
+          }
+          const delayMs = retryDelayMs(failures);
+          this.#failed(batch, err, failures, delayMs);
+          if (!(await this.#pause(delayMs))) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  #waitForBatch(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  /** Waits `ms`; false when the shutdown grace ran out first. */
+  async #pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.#stop.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #updateDepth(): void {
+    this.#metrics.outputBuffer.set({ output: this.id }, this.#buffer?.points ?? 0);
+  }
+
+  #sent(points: number): void {
+    this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, points);
+    this.#lastSuccess = new Date().toISOString();
+    this.#failing = undefined;
+  }
+
+  #failed(batch: EncodedBatch, err: unknown, failures: number, delayMs: number): void {
+    this.#metrics.outputPoints.inc({ output: this.id, status: 'failed' }, batch.points);
+    this.#lastError = { message: errorMessage(err), at: new Date().toISOString() };
+    this.#failing = this.#lastError.message;
+    this.#log.warn(
+      { points: batch.points, category: batch.category, failures },
+      `output ${this.id}: cannot send ${batch.points} ${batch.category} points (attempt ${failures}): ${this.#lastError.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
+    );
+  }
+
+  #dropped(points: number, reason: string): void {
+    this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, points);
+    this.#lastError = { message: `dropped ${points} points: ${reason}`, at: new Date().toISOString() };
+    this.#failing = this.#lastError.message;
+    this.#log.error({ points }, `output ${this.id}: ${this.#lastError.message}`);
+  }
+}

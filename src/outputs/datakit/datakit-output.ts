@@ -1,0 +1,39 @@
+import { duration, httpUrl, withDefault, type TableOf } from '../../config/fields.js';
+import { CATEGORIES, type Category, type EncodedBatch } from '../../points/point.js';
+import { bufferSchema } from '../buffer/buffer-options.js';
+import { HttpWriter, urlUnder } from '../http/http-writer.js';
+import type { Output } from '../output.js';
+
+export const datakitOutputSchema = () => ({
+  url: httpUrl('http://127.0.0.1:9529'),
+  timeout: withDefault(duration(1), 10_000),
+  ...bufferSchema(),
+});
+
+export type DatakitOptions = TableOf<ReturnType<typeof datakitOutputSchema>>;
+
+/** Forwards each category to a DataKit's `/v1/write/<category>`, line protocol with ns timestamps, as collectors would post it themselves. */
+export class DatakitOutput implements Output {
+  readonly encoding = 'lineProtocol' as const;
+  readonly #urls: ReadonlyMap<Category, URL>;
+  readonly #http: HttpWriter;
+
+  constructor(options: DatakitOptions) {
+    this.#urls = new Map(
+      CATEGORIES.map((category) => {
+        const url = urlUnder(options.url, `v1/write/${category}`);
+        url.searchParams.set('precision', 'n');
+        return [category, url];
+      }),
+    );
+    this.#http = new HttpWriter({ baseUrl: options.url, timeoutMs: options.timeout });
+  }
+
+  write(batch: EncodedBatch, signal?: AbortSignal): Promise<void> {
+    return this.#http.post(this.#urls.get(batch.category)!, batch.lineProtocol!, signal);
+  }
+
+  async close(): Promise<void> {
+    this.#http.close();
+  }
+}

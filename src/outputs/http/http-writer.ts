@@ -1,0 +1,89 @@
+import http from 'node:http';
+import https from 'node:https';
+import { PythondError } from '../../errors.js';
+import { BatchRejected } from '../output.js';
+
+export interface HttpWriterOptions {
+  /** The server's base URL: every request goes to a URL under it (see `urlUnder`). */
+  baseUrl: string;
+  timeoutMs: number;
+  /** PEM certificates that replace the system's trusted CAs, for a server with a private CA. */
+  ca?: Buffer;
+  /** Sent with every request (authorization). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * 4xx answers about the destination rather than the batch: wrong credentials,
+ * a missing database, a timeout, rate limiting. Once fixed, the same batch
+ * goes through, so it is retried; any other 4xx means the batch itself is bad.
+ */
+const RETRIED_CLIENT_ERRORS = new Set([401, 403, 404, 408, 429]);
+/** Enough of an error answer to explain it in a log line. */
+const MAX_ERROR_BODY = 2048;
+
+/** `relative` under the base URL `base`, keeping any path prefix of the base (a server behind a proxy). */
+export function urlUnder(base: string, relative: string): URL {
+  return new URL(relative, base.endsWith('/') ? base : `${base}/`);
+}
+
+/**
+ * POSTs bodies over keep-alive connections and turns every outcome into
+ * resolve (2xx), BatchRejected (the batch is bad) or a retryable
+ * OUTPUT_FAILED error that says what the server answered.
+ */
+export class HttpWriter {
+  readonly #agent: http.Agent;
+  readonly #request: typeof http.request;
+  readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: HttpWriterOptions) {
+    const secure = new URL(options.baseUrl).protocol === 'https:';
+    this.#agent = secure ? new https.Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) }) : new http.Agent({ keepAlive: true });
+    this.#request = secure ? https.request : http.request;
+    this.#timeoutMs = options.timeoutMs;
+    this.#headers = { 'content-type': 'text/plain; charset=utf-8', ...options.headers };
+  }
+
+  post(url: URL, body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    return new Promise((resolve, reject) => {
+      const options = {
+        method: 'POST',
+        agent: this.#agent,
+        headers: { ...this.#headers, 'content-length': String(body.byteLength) },
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      };
+      const req = this.#request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (kept < MAX_ERROR_BODY) chunks.push(chunk);
+          kept += chunk.length;
+        });
+        res.on('error', (err) => reject(this.#unreachable(url, err, timeout)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve();
+          const text = Buffer.concat(chunks).toString('utf8', 0, MAX_ERROR_BODY).trim();
+          const message = `${url.href} answered ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${text ? `: ${text}` : ''}`;
+          reject(status >= 400 && status < 500 && !RETRIED_CLIENT_ERRORS.has(status) ? new BatchRejected(message) : new PythondError('OUTPUT_FAILED', message));
+        });
+      });
+      req.on('error', (err) => reject(this.#unreachable(url, err, timeout)));
+      req.end(body);
+    });
+  }
+
+  /** Closes idle connections; nothing is in flight once the output's sender stopped. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #unreachable(url: URL, err: Error, timeout: AbortSignal): PythondError {
+    if (timeout.aborted) return new PythondError('OUTPUT_FAILED', `${url.href} did not answer within ${this.#timeoutMs / 1000} s (timeout)`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    return new PythondError('OUTPUT_FAILED', `cannot reach ${url.href}: ${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`, { cause: err });
+  }
+}

@@ -1,0 +1,228 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Real VictoriaMetrics and InfluxDB 1.x servers (the Debian packages) for
+ * tests and benchmarks: each on free loopback ports with its own temporary
+ * data folder, never on a default port. `stop()` and `start()` again keep the
+ * data (an outage); `close()` stops and removes everything.
+ */
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+abstract class ServerProcess {
+  readonly dir: string;
+  #child: ChildProcess | undefined;
+
+  constructor(name: string) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `pythond-${name}-`));
+  }
+
+  abstract readonly url: string;
+  protected abstract command(): { file: string; args: string[] };
+  /** A URL that answers 2xx once the server takes writes. */
+  protected abstract readyUrl(): string;
+
+  get #logFile(): string {
+    return path.join(this.dir, 'server.log');
+  }
+
+  async start(): Promise<void> {
+    const { file, args } = this.command();
+    const log = openSync(this.#logFile, 'a');
+    const child = spawn(file, args, { stdio: ['ignore', log, log] });
+    closeSync(log);
+    this.#child = child;
+    const exited = once(child, 'exit').then(([code]) => code as number | null);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const early = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
+      if (early !== undefined) throw new Error(`${file} exited (code ${early}) before answering; its log:\n${this.log()}`);
+      if (await answers(this.readyUrl())) return;
+      if (Date.now() > deadline) throw new Error(`${file} did not answer ${this.readyUrl()} within 30 s; its log:\n${this.log()}`);
+    }
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after 10 s); its data stays for the next start. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.#logFile, 'utf8').split('\n').slice(-40).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export interface ExportedSeries {
+  metric: Record<string, string>;
+  values: number[];
+  timestamps: number[];
+}
+
+export class VictoriaMetrics extends ServerProcess {
+  readonly url: string;
+  readonly #port: number;
+  readonly #tls: { cert: string; key: string } | undefined;
+
+  private constructor(port: number, tls?: { cert: string; key: string }) {
+    super('victoria-metrics');
+    this.#port = port;
+    this.#tls = tls;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  }
+
+  /** Starts one; with `tls`, it serves HTTPS with that certificate. */
+  static async start(options: { tls?: { cert: string; key: string } } = {}): Promise<VictoriaMetrics> {
+    const server = new VictoriaMetrics(await freePort(), options.tls);
+    await server.start();
+    return server;
+  }
+
+  protected command() {
+    const args = [`-httpListenAddr=127.0.0.1:${this.#port}`, `-storageDataPath=${path.join(this.dir, 'data')}`, '-retentionPeriod=100y', '-loggerLevel=ERROR'];
+    if (this.#tls) args.push('-tls', `-tlsCertFile=${this.#tls.cert}`, `-tlsKeyFile=${this.#tls.key}`);
+    return { file: 'victoria-metrics', args };
+  }
+
+  protected readyUrl(): string {
+    return `http://127.0.0.1:${this.#port}/health`;
+  }
+
+  /** Every sample of the series matching `selector`, after making recent writes searchable. */
+  async export(selector: string, init: RequestInit = {}): Promise<ExportedSeries[]> {
+    await fetch(`${this.url}/internal/force_flush`, init).then((r) => r.arrayBuffer());
+    const response = await fetch(`${this.url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`, init);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`export answered ${response.status}: ${text}`);
+    return text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as ExportedSeries);
+  }
+}
+
+export interface InfluxSeries {
+  name: string;
+  columns: string[];
+  values: unknown[][];
+}
+
+export class InfluxDB extends ServerProcess {
+  readonly url: string;
+  readonly #ports: { http: number; rpc: number };
+  readonly #auth: { username: string; password: string } | undefined;
+
+  private constructor(ports: { http: number; rpc: number }, auth?: { username: string; password: string }) {
+    super('influxdb');
+    this.#ports = ports;
+    this.#auth = auth;
+    this.url = `http://127.0.0.1:${ports.http}`;
+  }
+
+  /** Starts one; with `auth`, authentication is on and that user is its admin. */
+  static async start(options: { auth?: { username: string; password: string } } = {}): Promise<InfluxDB> {
+    const server = new InfluxDB({ http: await freePort(), rpc: await freePort() }, options.auth);
+    await server.start();
+    if (options.auth) {
+      // Allowed without credentials while the server has no user yet.
+      const { username, password } = options.auth;
+      await server.query(`CREATE USER "${username}" WITH PASSWORD '${password}' WITH ALL PRIVILEGES`);
+    }
+    return server;
+  }
+
+  /** A config that moves every port and folder of influxd away from its defaults. */
+  protected command() {
+    const dir = this.dir;
+    const config = `
+reporting-disabled = true
+bind-address = "127.0.0.1:${this.#ports.rpc}"
+[meta]
+  dir = "${dir}/meta"
+[data]
+  dir = "${dir}/data"
+  wal-dir = "${dir}/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:${this.#ports.http}"
+  auth-enabled = ${this.#auth ? 'true' : 'false'}
+  log-enabled = false
+[continuous_queries]
+  enabled = false
+`;
+    writeFileSync(path.join(dir, 'influxdb.conf'), config);
+    return { file: 'influxd', args: ['-config', path.join(dir, 'influxdb.conf')] };
+  }
+
+  protected readyUrl(): string {
+    return `${this.url}/ping`;
+  }
+
+  /** Runs InfluxQL; the series of the first statement's result. */
+  async query(q: string, db?: string): Promise<InfluxSeries[]> {
+    const params = new URLSearchParams({ q, ...(db ? { db } : {}), ...(this.#auth ? { u: this.#auth.username, p: this.#auth.password } : {}) });
+    const response = await fetch(`${this.url}/query`, { method: 'POST', body: params });
+    const body = (await response.json()) as { results?: { series?: InfluxSeries[]; error?: string }[]; error?: string };
+    const error = body.error ?? body.results?.[0]?.error;
+    if (!response.ok || error) throw new Error(`InfluxDB answered ${response.status} to ${q}: ${error}`);
+    return body.results?.[0]?.series ?? [];
+  }
+
+  /** `SELECT * FROM measurement` as one object per row. */
+  async rows(db: string, measurement: string): Promise<Record<string, unknown>[]> {
+    const [series] = await this.query(`SELECT * FROM "${measurement}"`, db);
+    if (!series) return [];
+    return series.values.map((row) => Object.fromEntries(series.columns.map((column, i) => [column, row[i]])));
+  }
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl in `dir`. */
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const file = (name: string): string => path.join(dir, name);
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=pythond test CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('san.ext'));
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}

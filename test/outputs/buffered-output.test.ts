@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { silentLogger } from '../../src/logger.js';
+import { BufferedOutput } from '../../src/outputs/buffered-output.js';
+import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
+import type { Category, EncodedBatch } from '../../src/points/point.js';
+import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { StubServer } from '../helpers/stub-http.js';
+
+/**
+ * BufferedOutput with the real influxdb output against a stub server, which
+ * plays a destination that is slow, down, or refuses batches.
+ */
+
+const stub = await StubServer.start();
+after(() => stub.close());
+
+/** The options the BufferedOutput takes itself, unused by InfluxdbOutput. */
+const influxdbDefaults = { username: undefined, password: undefined, token: undefined, tls_ca: undefined, batch_size: 0, flush_interval: 0, buffer_size: 0 };
+
+let next = 0;
+/** A batch of `points` numbered lines of line protocol. */
+function batch(points: number, category: Category = 'metric'): EncodedBatch {
+  let text = '';
+  for (let i = 0; i < points; i++, next++) text += `m n=${next} ${next}\n`;
+  return { category, points, lineProtocol: Buffer.from(text) };
+}
+
+function startOutput(options: { batchSize?: number; flushIntervalMs?: number; dir?: string; url?: string } = {}) {
+  const metrics = createMetrics('test');
+  const output = new BufferedOutput(
+    'influxdb[0]',
+    new InfluxdbOutput({ ...influxdbDefaults, url: options.url ?? stub.url, database: 'db', timeout: 2_000 }),
+    { dir: options.dir ?? tempTree(), batchSize: options.batchSize ?? 1000, flushIntervalMs: options.flushIntervalMs ?? 50, bufferBytes: 1024 ** 2 },
+    metrics,
+    silentLogger,
+  );
+  return { output, metrics, started: output.start() };
+}
+
+async function counted(metrics: Metrics, status: 'sent' | 'failed' | 'dropped'): Promise<number> {
+  const { values } = await metrics.outputPoints.get();
+  return values.find((value) => value.labels.status === status)?.value ?? 0;
+}
+
+const lines = (bodies: { body: string }[]): string[] => bodies.flatMap((request) => request.body.split('\n').filter(Boolean));
+
+test('write resolves once the batch is on disk, while the destination does not answer', async () => {
+  stub.requests.length = 0;
+  stub.answer = () => 'hang';
+  const { output, metrics, started } = startOutput();
+  await started;
+  const began = performance.now();
+  await output.write(batch(10));
+  assert.ok(performance.now() - began < 1000, 'not held up by the destination');
+  assert.equal(output.status().bufferedPoints, 10);
+  assert.equal((await metrics.outputBuffer.get()).values[0]?.value, 10);
+  await waitFor(() => stub.requests.length > 0, 'the first attempt');
+  await output.close(0);
+});
+
+test('a 400 answer drops the batch and counts it; the next batch is still sent', async () => {
+  stub.requests.length = 0;
+  stub.answer = (request) => (request.body.includes('bad') ? { status: 400, body: '{"error":"unable to parse"}' } : { status: 204 });
+  const { output, metrics, started } = startOutput();
+  await started;
+  await output.write({ category: 'metric', points: 1, lineProtocol: Buffer.from('bad line\n') });
+  await waitFor(async () => (await counted(metrics, 'dropped')) === 1, 'the bad batch dropped');
+  await output.write(batch(3));
+  await waitFor(async () => (await counted(metrics, 'sent')) === 3, 'the good batch sent');
+  assert.equal(stub.requests.filter((request) => request.body.includes('bad')).length, 1, 'the bad batch is not retried');
+  assert.match(output.status().lastError ?? '', /dropped 1 points: the destination refused them: .* answered 400 Bad Request: \{"error":"unable to parse"\}/);
+  await output.close(1000);
+});
+
+test('429, 503 and a refused connection are retried until the destination accepts', async () => {
+  stub.requests.length = 0;
+  const answers = [429, 503];
+  stub.answer = () => ({ status: answers.shift() ?? 204 });
+  const { output, metrics, started } = startOutput();
+  await started;
+  const sent = batch(5);
+  await output.write(sent);
+  await waitFor(async () => (await counted(metrics, 'sent')) === 5, 'the batch sent after two failures', 10_000);
+  assert.deepEqual(stub.requests.map((request) => request.status), [429, 503, 204]);
+  assert.equal(await counted(metrics, 'failed'), 10);
+  assert.equal(await counted(metrics, 'dropped'), 0);
+  await output.close(1000);
+
+  const down = startOutput({ url: 'http://127.0.0.1:1' });
+  await down.started;
+  await down.output.write(batch(2));
+  await waitFor(async () => (await counted(down.metrics, 'failed')) >= 4, 'several failed attempts', 10_000);
+  assert.match(down.output.status().lastError ?? '', /cannot reach http:\/\/127\.0\.0\.1:1\/write\?db=db&precision=ns: .*ECONNREFUSED/);
+  assert.equal(down.output.status().bufferedPoints, 2);
+  await down.output.close(0);
+});
+
+test('a full batch goes out at once; a partial one waits for flush_interval', async () => {
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 204 });
+  const { output, metrics, started } = startOutput({ batchSize: 10, flushIntervalMs: 60_000 });
+  await started;
+  await output.write(batch(4));
+  await output.write(batch(6));
+  await waitFor(async () => (await counted(metrics, 'sent')) === 10, 'the full batch sent', 5_000);
+  assert.equal(stub.requests.length, 1, 'both writes in one request');
+  await output.write(batch(3));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(stub.requests.length, 1, 'a partial batch waits');
+  await output.close(1000);
+  assert.equal(await counted(metrics, 'sent'), 13, 'close sends what is left');
+});
+
+test('windows are sent in order, one category per request', async () => {
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 204 });
+  const { output, started } = startOutput({ batchSize: 100 });
+  await started;
+  const written = [batch(2), batch(1, 'logging'), batch(2), batch(3, 'logging')];
+  for (const b of written) await output.write(b);
+  await waitFor(() => lines(stub.accepted()).length === 8, 'every point sent');
+  assert.equal(stub.requests.length, 2);
+  assert.deepEqual(lines(stub.accepted()), [written[0]!, written[2]!, written[1]!, written[3]!].flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)));
+  await output.close(1000);
+});
+
+test('close leaves what the destination does not take for the next start, which sends it', async () => {
+  const dir = tempTree();
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 503 });
+  const first = startOutput({ dir });
+  await first.started;
+  const written = [batch(3), batch(4)];
+  for (const b of written) await first.output.write(b);
+  const began = performance.now();
+  await first.output.close(300);
+  assert.ok(performance.now() - began < 2000, 'close keeps to its grace');
+  assert.equal(first.output.status().bufferedPoints, 7);
+
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 204 });
+  const second = startOutput({ dir });
+  await second.started;
+  assert.equal(second.output.status().bufferedPoints, 7);
+  await waitFor(() => lines(stub.accepted()).length === 7, 'the buffered points sent after the restart');
+  assert.deepEqual(lines(stub.accepted()), written.flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)));
+  await waitFor(() => second.output.status().bufferedPoints === 0, 'the buffer emptied');
+  assert.ok(second.output.status().lastSuccess, 'status has the last success');
+  await second.output.close(1000);
+});

@@ -16,8 +16,7 @@ import { StubServer } from '../helpers/stub-http.js';
 const stub = await StubServer.start();
 after(() => stub.close());
 
-/** The options the BufferedOutput takes itself, unused by InfluxdbOutput. */
-const influxdbDefaults = { username: undefined, password: undefined, token: undefined, tls_ca: undefined, batch_size: 0, flush_interval: 0, buffer_size: 0 };
+const influxdbDefaults = { username: undefined, password: undefined, token: undefined, tls_ca: undefined };
 
 let next = 0;
 /** A batch of `points` numbered lines of line protocol. */

@@ -1,6 +1,6 @@
 import { duration, httpUrl, withDefault, type TableOf } from '../../config/fields.js';
 import { CATEGORIES, type Category, type EncodedBatch } from '../../points/point.js';
-import { bufferSchema } from '../buffer/buffer-options.js';
+import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';
 import type { Output } from '../output.js';
 
@@ -11,6 +11,8 @@ export const datakitOutputSchema = () => ({
 });
 
 export type DatakitOptions = TableOf<ReturnType<typeof datakitOutputSchema>>;
+/** The options the output itself reads; the buffer keys are BufferedOutput's. */
+export type DatakitConnection = Omit<DatakitOptions, keyof BufferOptions>;
 
 /** Forwards each category to a DataKit's `/v1/write/<category>`, line protocol with ns timestamps, as collectors would post it themselves. */
 export class DatakitOutput implements Output {
@@ -18,7 +20,7 @@ export class DatakitOutput implements Output {
   readonly #urls: ReadonlyMap<Category, URL>;
   readonly #http: HttpWriter;
 
-  constructor(options: DatakitOptions) {
+  constructor(options: DatakitConnection) {
     this.#urls = new Map(
       CATEGORIES.map((category) => {
         const url = urlUnder(options.url, `v1/write/${category}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { duration, httpUrl, nonEmptyString, optional, readableFile, string, withDefault, type TableOf } from '../../config/fields.js';
 import type { EncodedBatch } from '../../points/point.js';
-import { bufferSchema } from '../buffer/buffer-options.js';
+import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';
 import type { Output } from '../output.js';
 
@@ -17,6 +17,8 @@ export const influxdbOutputSchema = (baseDir: string) => ({
 });
 
 export type InfluxdbOptions = TableOf<ReturnType<typeof influxdbOutputSchema>>;
+/** The options the output itself reads; the buffer keys are BufferedOutput's. */
+export type InfluxdbConnection = Omit<InfluxdbOptions, keyof BufferOptions>;
 
 /** The rules between keys that the schema cannot say. */
 export function checkInfluxdbOptions(options: InfluxdbOptions): { key: string; message: string }[] {
@@ -27,7 +29,7 @@ export function checkInfluxdbOptions(options: InfluxdbOptions): { key: string; m
   return problems;
 }
 
-function authorization(options: InfluxdbOptions): Record<string, string> {
+function authorization(options: InfluxdbConnection): Record<string, string> {
   if (options.token !== undefined) return { authorization: `Token ${options.token}` };
   if (options.username !== undefined) return { authorization: `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}` };
   return {};
@@ -43,7 +45,7 @@ export class InfluxdbOutput implements Output {
   readonly #writeUrl: URL;
   readonly #http: HttpWriter;
 
-  constructor(options: InfluxdbOptions) {
+  constructor(options: InfluxdbConnection) {
     this.#writeUrl = urlUnder(options.url, 'write');
     this.#writeUrl.searchParams.set('db', options.database);
     this.#writeUrl.searchParams.set('precision', 'ns');

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PointPipeline } from '../../src/points/pipeline.js';
+
+test('a report larger than 10,000 points of a category comes back in batches of at most 10,000, in order', async () => {
+  const pipeline = new PointPipeline({ workers: 1, encodings: ['lineProtocol', 'jsonl'] });
+  const points = Array.from({ length: 25_000 }, (_, n) => ({ measurement: 'm', fields: { n }, time: n + 1 }));
+  const report = { type: 'report', id: '1', collector: 'c', data: { M: points, L: [{ measurement: 'l', fields: { message: 'x' }, time: 1 }] } };
+  try {
+    const result = await pipeline.decodeReport(Buffer.from(JSON.stringify(report)), {});
+    assert.deepEqual(
+      result.batches.map((batch) => [batch.category, batch.points]),
+      [['metric', 10_000], ['metric', 10_000], ['metric', 5_000], ['logging', 1]],
+    );
+    const times = result.batches
+      .filter((batch) => batch.category === 'metric')
+      .flatMap((batch) => Buffer.from(batch.lineProtocol!).toString().split('\n').filter(Boolean))
+      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+    assert.deepEqual(times, points.map((point) => point.time));
+    assert.equal(Buffer.from(result.batches[0]!.jsonl!).toString().split('\n').filter(Boolean).length, 10_000);
+  } finally {
+    await pipeline.close();
+  }
+});

@@ -15,6 +15,8 @@ export async function runCommand(options: { config?: string }): Promise<number> 
   const log = createLogger(config.runner.log_level);
   log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
 
+  // Listening before start: a signal while inputs start still stops cleanly (outputs flush), once start is done.
+  const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
   const app = new App(config, { log });
   // Listen first: a taken address fails the run before any collector starts.
   let api: HttpApi;
@@ -28,7 +30,7 @@ export async function runCommand(options: { config?: string }): Promise<number> 
   await app.start();
   log.info({ executor: app.executorKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.executorKind} executor`);
 
-  const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
+  const signal = await signalled;
   log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
   const forceExit = (): never => {
     log.error('second signal: exiting without waiting');

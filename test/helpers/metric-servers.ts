@@ -1,6 +1,8 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +36,8 @@ abstract class ServerProcess {
   protected abstract command(): { file: string; args: string[] };
   /** A URL that answers 2xx once the server takes writes. */
   protected abstract readyUrl(): string;
+  /** The CA of the server's certificate, for an https server. */
+  protected ca: Buffer | undefined;
 
   get #logFile(): string {
     return path.join(this.dir, 'server.log');
@@ -50,7 +54,7 @@ abstract class ServerProcess {
     for (;;) {
       const early = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
       if (early !== undefined) throw new Error(`${file} exited (code ${early}) before answering; its log:\n${this.log()}`);
-      if (await answers(this.readyUrl())) return;
+      if (await get(this.readyUrl(), this.ca).then((answer) => answer.status < 300, () => false)) return;
       if (Date.now() > deadline) throw new Error(`${file} did not answer ${this.readyUrl()} within 30 s; its log:\n${this.log()}`);
     }
   }
@@ -81,14 +85,20 @@ abstract class ServerProcess {
   }
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
+/** GET with node's own client, which (unlike fetch) takes a CA. */
+export function get(url: string, ca?: Buffer): Promise<{ status: number; body: string }> {
+  const request = url.startsWith('https:') ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+  });
 }
 
 export interface ExportedSeries {
@@ -102,15 +112,16 @@ export class VictoriaMetrics extends ServerProcess {
   readonly #port: number;
   readonly #tls: { cert: string; key: string } | undefined;
 
-  private constructor(port: number, tls?: { cert: string; key: string }) {
+  private constructor(port: number, tls?: { ca: string; cert: string; key: string }) {
     super('victoria-metrics');
     this.#port = port;
     this.#tls = tls;
+    this.ca = tls ? readFileSync(tls.ca) : undefined;
     this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   }
 
-  /** Starts one; with `tls`, it serves HTTPS with that certificate. */
-  static async start(options: { tls?: { cert: string; key: string } } = {}): Promise<VictoriaMetrics> {
+  /** Starts one; with `tls`, it serves only HTTPS, with that certificate. */
+  static async start(options: { tls?: { ca: string; cert: string; key: string } } = {}): Promise<VictoriaMetrics> {
     const server = new VictoriaMetrics(await freePort(), options.tls);
     await server.start();
     return server;
@@ -123,16 +134,15 @@ export class VictoriaMetrics extends ServerProcess {
   }
 
   protected readyUrl(): string {
-    return `http://127.0.0.1:${this.#port}/health`;
+    return `${this.url}/health`;
   }
 
   /** Every sample of the series matching `selector`, after making recent writes searchable. */
-  async export(selector: string, init: RequestInit = {}): Promise<ExportedSeries[]> {
-    await fetch(`${this.url}/internal/force_flush`, init).then((r) => r.arrayBuffer());
-    const response = await fetch(`${this.url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`, init);
-    const text = await response.text();
-    if (!response.ok) throw new Error(`export answered ${response.status}: ${text}`);
-    return text
+  async export(selector: string): Promise<ExportedSeries[]> {
+    await get(`${this.url}/internal/force_flush`, this.ca);
+    const { status, body } = await get(`${this.url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`, this.ca);
+    if (status !== 200) throw new Error(`export answered ${status}: ${body}`);
+    return body
       .split('\n')
       .filter((line) => line.trim())
       .map((line) => JSON.parse(line) as ExportedSeries);
@@ -200,20 +210,32 @@ bind-address = "127.0.0.1:${this.#ports.rpc}"
 
   /** Runs InfluxQL; the series of the first statement's result. */
   async query(q: string, db?: string): Promise<InfluxSeries[]> {
-    const params = new URLSearchParams({ q, ...(db ? { db } : {}), ...(this.#auth ? { u: this.#auth.username, p: this.#auth.password } : {}) });
-    const response = await fetch(`${this.url}/query`, { method: 'POST', body: params });
+    // InfluxDB 1.x reads u and p from the URL only, not from a form body.
+    const credentials = this.#auth ? `?${new URLSearchParams({ u: this.#auth.username, p: this.#auth.password })}` : '';
+    const response = await fetch(`${this.url}/query${credentials}`, { method: 'POST', body: new URLSearchParams({ q, ...(db ? { db } : {}) }) });
     const body = (await response.json()) as { results?: { series?: InfluxSeries[]; error?: string }[]; error?: string };
     const error = body.error ?? body.results?.[0]?.error;
     if (!response.ok || error) throw new Error(`InfluxDB answered ${response.status} to ${q}: ${error}`);
     return body.results?.[0]?.series ?? [];
   }
 
-  /** `SELECT * FROM measurement` as one object per row. */
+  /** `SELECT * FROM measurement` as one object per row, `time` in ns as text (JSON numbers cannot hold it). */
   async rows(db: string, measurement: string): Promise<Record<string, unknown>[]> {
     const [series] = await this.query(`SELECT * FROM "${measurement}"`, db);
     if (!series) return [];
-    return series.values.map((row) => Object.fromEntries(series.columns.map((column, i) => [column, row[i]])));
+    return series.values.map((row) => {
+      const entry = Object.fromEntries(series.columns.map((column, i) => [column, row[i]]));
+      return { ...entry, time: rfc3339ToNs(entry.time as string) };
+    });
   }
+}
+
+/** "2026-01-02T03:04:05.123456789Z" → nanoseconds since the epoch, as text. */
+function rfc3339ToNs(text: string): string {
+  const match = /^(.+T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text);
+  if (!match) throw new Error(`not an RFC 3339 time: ${text}`);
+  const seconds = BigInt(Date.parse(`${match[1]}Z`) / 1000);
+  return (seconds * 1_000_000_000n + BigInt((match[2] ?? '0').padEnd(9, '0'))).toString();
 }
 
 /** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl in `dir`. */

@@ -26,11 +26,11 @@ function batch(points: number, category: Category = 'metric'): EncodedBatch {
   return { category, points, lineProtocol: Buffer.from(text) };
 }
 
-function startOutput(options: { batchSize?: number; flushIntervalMs?: number; dir?: string; url?: string } = {}) {
+function startOutput(options: { batchSize?: number; flushIntervalMs?: number; dir?: string; url?: string; timeoutMs?: number } = {}) {
   const metrics = createMetrics('test');
   const output = new BufferedOutput(
     'influxdb[0]',
-    new InfluxdbOutput({ ...influxdbDefaults, url: options.url ?? stub.url, database: 'db', timeout: 2_000 }),
+    new InfluxdbOutput({ ...influxdbDefaults, url: options.url ?? stub.url, database: 'db', timeout: options.timeoutMs ?? 2_000 }),
     { dir: options.dir ?? tempTree(), batchSize: options.batchSize ?? 1000, flushIntervalMs: options.flushIntervalMs ?? 50, bufferBytes: 1024 ** 2 },
     metrics,
     silentLogger,
@@ -94,6 +94,19 @@ test('429, 503 and a refused connection are retried until the destination accept
   assert.match(down.output.status().lastError ?? '', /cannot reach http:\/\/127\.0\.0\.1:1\/write\?db=db&precision=ns: .*ECONNREFUSED/);
   assert.equal(down.output.status().bufferedPoints, 2);
   await down.output.close(0);
+});
+
+test('a request left without an answer for timeout is given up and sent again', async () => {
+  stub.requests.length = 0;
+  let first = true;
+  stub.answer = () => (first ? ((first = false), 'hang') : { status: 204 });
+  const { output, metrics, started } = startOutput({ timeoutMs: 300 });
+  await started;
+  await output.write(batch(4));
+  await waitFor(async () => (await counted(metrics, 'sent')) === 4, 'the batch sent on the second attempt', 10_000);
+  assert.equal(stub.requests.length, 2);
+  assert.match(output.status().lastError ?? '', /did not answer within 0\.3 s \(timeout\)/);
+  await output.close(1000);
 });
 
 test('a full batch goes out at once; a partial one waits for flush_interval', async () => {

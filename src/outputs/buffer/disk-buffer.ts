@@ -48,7 +48,7 @@ interface PendingAppend {
 /** The largest segment; the buffer drops whole segments, so this is how much a full buffer gives up at once. */
 const MAX_SEGMENT_BYTES = 16 * 1024 ** 2;
 /** Read size when collecting a window; a larger record is read whole. */
-const READ_CHUNK_BYTES = 4 * 1024 ** 2;
+const READ_CHUNK_BYTES = 1024 ** 2;
 const SEGMENT_NAME = /^(\d{16})\.wal$/;
 const ACK_FILE = 'ack.json';
 

@@ -47,14 +47,20 @@ export class HttpWriter {
   }
 
   post(url: URL, body: Uint8Array, signal?: AbortSignal): Promise<void> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    return new Promise((resolve, reject) => {
-      const options = {
-        method: 'POST',
-        agent: this.#agent,
-        headers: { ...this.#headers, 'content-length': String(body.byteLength) },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      };
+    // One controller per request, not AbortSignal.any(): combined with the
+    // output's long-lived stop signal, that leaks a signal per request on Node 20.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    const stop = (): void => controller.abort();
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
+
+    return new Promise<void>((resolve, reject) => {
+      const options = { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.byteLength) }, signal: controller.signal };
       const req = this.#request(url, options, (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -62,7 +68,7 @@ export class HttpWriter {
           if (kept < MAX_ERROR_BODY) chunks.push(chunk);
           kept += chunk.length;
         });
-        res.on('error', (err) => reject(this.#unreachable(url, err, timeout)));
+        res.on('error', (err) => reject(this.#unreachable(url, err, timedOut)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve();
@@ -71,8 +77,11 @@ export class HttpWriter {
           reject(status >= 400 && status < 500 && !RETRIED_CLIENT_ERRORS.has(status) ? new BatchRejected(message) : new PythondError('OUTPUT_FAILED', message));
         });
       });
-      req.on('error', (err) => reject(this.#unreachable(url, err, timeout)));
+      req.on('error', (err) => reject(this.#unreachable(url, err, timedOut)));
       req.end(body);
+    }).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
     });
   }
 
@@ -81,8 +90,8 @@ export class HttpWriter {
     this.#agent.destroy();
   }
 
-  #unreachable(url: URL, err: Error, timeout: AbortSignal): PythondError {
-    if (timeout.aborted) return new PythondError('OUTPUT_FAILED', `${url.href} did not answer within ${this.#timeoutMs / 1000} s (timeout)`, { cause: err });
+  #unreachable(url: URL, err: Error, timedOut: boolean): PythondError {
+    if (timedOut) return new PythondError('OUTPUT_FAILED', `${url.href} did not answer within ${this.#timeoutMs / 1000} s (timeout)`, { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
     return new PythondError('OUTPUT_FAILED', `cannot reach ${url.href}: ${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`, { cause: err });
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import toml from 'toml';
 import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { PythondError } from '../errors.js';
-import { OUTPUT_PLUGINS, type OutputConfig, type OutputType } from '../outputs/registry.js';
+import { OUTPUT_PLUGINS, type OutputConfig, type OutputPlugin, type OutputType } from '../outputs/registry.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
 import { readTable, type Issue, type Schema } from './fields.js';
 import { inputSchema, runnerSchema, type InputTable, type RunnerConfig } from './schema.js';
@@ -159,7 +159,7 @@ function readOutputs(raw: unknown, baseDir: string, issues: Issue[]): OutputConf
       issues.push({ path: `outputs.${type}`, message: `is not a known output; known outputs: ${Object.keys(OUTPUT_PLUGINS).join(', ')}` });
       continue;
     }
-    const plugin = OUTPUT_PLUGINS[type as OutputType] as { schema(baseDir: string): Schema; check?(options: unknown): { key: string; message: string }[] };
+    const plugin = OUTPUT_PLUGINS[type as OutputType] as OutputPlugin<Schema>;
     tablesAt(tables, `outputs.${type}`, issues).forEach((table, i) => {
       const key = `outputs.${type}[${i}]`;
       const before = issues.length;

@@ -12,7 +12,7 @@ import type { Output } from './output.js';
 import type { RunningOutput } from './running-output.js';
 import { StdoutOutput, stdoutOutputSchema } from './stdout/stdout-output.js';
 
-interface OutputPlugin<S extends Schema> {
+export interface OutputPlugin<S extends Schema> {
   /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
   schema(baseDir: string): S;
   /** Rules across keys, checked once every key has been read: `key` is the key to blame. */

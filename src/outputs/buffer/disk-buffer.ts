@@ -174,7 +174,7 @@ export class DiskBuffer {
       batch = { entries: [], buffers: [], bytes: 0, points: 0 };
       if (bytes > 0) {
         const segment = this.#current;
-        await this.#writer!.writev(buffers, segment.committed);
+        await writeFully(this.#writer!, buffers, segment.committed);
         await this.#writer!.datasync();
         segment.committed += bytes;
         segment.points += points;
@@ -388,6 +388,19 @@ export class DiskBuffer {
     } finally {
       await dir.close();
     }
+  }
+}
+
+/** Like writev, but goes on after a short write, which POSIX allows (a disk filling up, a signal). */
+async function writeFully(writer: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await writer.writev(rest, position);
+    position += bytesWritten;
+    let i = 0;
+    while (i < rest.length && bytesWritten >= rest[i]!.byteLength) bytesWritten -= rest[i++]!.byteLength;
+    rest = rest.slice(i);
+    if (rest.length > 0 && bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
 

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { bigReportFigures, scaleFigures } from './app-bench.js';
 import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
+import { outputFigures } from './outputs.js';
 import { pipelineFigures } from './pipeline.js';
 import { printTable, round, type Figure } from './stats.js';
 
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
 
   log('HTTP API ...');
   figures.push(...(await httpFigures(quick)));
+
+  log('outputs (a VictoriaMetrics on a free port) ...');
+  figures.push(...(await outputFigures(quick)));
 
   if (values.json) {
     const json: Record<string, number> = {};

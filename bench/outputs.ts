@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../src/logger.js';
 import { DiskBuffer } from '../src/outputs/buffer/disk-buffer.js';
 import { BufferedOutput } from '../src/outputs/buffered-output.js';
@@ -9,6 +9,7 @@ import { InfluxdbOutput } from '../src/outputs/influxdb/influxdb-output.js';
 import type { EncodedBatch } from '../src/points/point.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { get, VictoriaMetrics } from '../test/helpers/metric-servers.js';
+import type { Figure } from './stats.js';
 
 /**
  * Delivery figures: what the disk buffer costs per point, and how many points
@@ -34,72 +35,108 @@ function makeBatches(points: number, pointsPerBatch: number): EncodedBatch[] {
 const tempDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-'));
 
 /** Appends `batches` to a fresh buffer, `inFlight` appends at a time; µs per point and MB/s. */
-async function measureBufferAppends(batches: EncodedBatch[], inFlight: number): Promise<{ usPerPoint: number; mbPerS: number }> {
+async function bufferAppends(batches: EncodedBatch[], inFlight: number): Promise<{ usPerPoint: number; mbPerS: number }> {
   const dir = tempDir();
   const buffer = await DiskBuffer.open({ dir, maxBytes: 1024 ** 3, log: silentLogger, onDrop: () => {} });
-  let points = 0;
-  let bytes = 0;
   const started = performance.now();
   for (let i = 0; i < batches.length; i += inFlight) {
-    await Promise.all(
-      batches.slice(i, i + inFlight).map((batch) => {
-        points += batch.points;
-        bytes += batch.lineProtocol!.byteLength;
-        return buffer.append({ category: batch.category, points: batch.points, payload: batch.lineProtocol! });
-      }),
-    );
+    await Promise.all(batches.slice(i, i + inFlight).map((batch) => buffer.append({ category: batch.category, points: batch.points, payload: batch.lineProtocol! })));
   }
   const seconds = (performance.now() - started) / 1000;
   await buffer.close();
   rmSync(dir, { recursive: true, force: true });
+  return rates(batches, seconds);
+}
+
+/** The baseline: the same bytes appended to one file, one write and one fdatasync per batch. */
+async function plainAppends(batches: EncodedBatch[]): Promise<{ usPerPoint: number; mbPerS: number }> {
+  const dir = tempDir();
+  const file = await open(path.join(dir, 'plain'), 'a');
+  const started = performance.now();
+  for (const batch of batches) {
+    await file.write(batch.lineProtocol!);
+    await file.datasync();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await file.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rates(batches, seconds);
+}
+
+function rates(batches: EncodedBatch[], seconds: number): { usPerPoint: number; mbPerS: number } {
+  const points = batches.reduce((sum, batch) => sum + batch.points, 0);
+  const bytes = batches.reduce((sum, batch) => sum + batch.lineProtocol!.byteLength, 0);
   return { usPerPoint: (seconds * 1e6) / points, mbPerS: bytes / 1024 ** 2 / seconds };
 }
 
-/** Pushes `batches` through BufferedOutput + InfluxdbOutput into VictoriaMetrics; points/s from the first write to the last point sent. */
-async function measureInfluxdbOutput(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
+const influxdbOutput = (vm: VictoriaMetrics): InfluxdbOutput =>
+  new InfluxdbOutput({ url: vm.url, database: 'bench', timeout: 30_000, username: undefined, password: undefined, token: undefined, tls_ca: undefined });
+
+/** Points/s through BufferedOutput + InfluxdbOutput into VictoriaMetrics, from the first write to the last point sent. */
+async function bufferedInfluxdbRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
   const dir = tempDir();
   const metrics = createMetrics('bench');
-  const influx = new InfluxdbOutput({ url: vm.url, database: 'bench', timeout: 30_000, username: undefined, password: undefined, token: undefined, tls_ca: undefined });
-  const output = new BufferedOutput('influxdb[0]', influx, { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 }, metrics, silentLogger);
+  const output = new BufferedOutput('influxdb[0]', influxdbOutput(vm), { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 }, metrics, silentLogger);
   await output.start();
   const total = batches.reduce((sum, batch) => sum + batch.points, 0);
   const sent = async (): Promise<number> => (await metrics.outputPoints.get()).values.find((value) => value.labels.status === 'sent')?.value ?? 0;
-
   const started = performance.now();
   for (const batch of batches) await output.write(batch);
   while ((await sent()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
   const seconds = (performance.now() - started) / 1000;
   await output.close(10_000);
   rmSync(dir, { recursive: true, force: true });
-
-  const inserted = await get(`${vm.url}/metrics`).then(({ body }) => Number(/^vm_rows_inserted_total\{type="influx"\} (\d+)/m.exec(body)?.[1] ?? 0));
-  if (inserted < total * 2) throw new Error(`VictoriaMetrics counted ${inserted} inserted rows, expected ${total * 2} (two fields per point)`);
   return total / seconds;
 }
 
-/** The named figures of this benchmark. */
-export async function benchOutputs(options: { points?: number } = {}): Promise<Record<string, number>> {
-  const points = options.points ?? 1_000_000;
-  const batches = makeBatches(points, 1_000);
-  const one = await measureBufferAppends(batches, 1);
-  const sixteen = await measureBufferAppends(batches, 16);
+/** The baseline: the same points POSTed straight to VictoriaMetrics, 5,000 per request, no buffer. */
+async function directInfluxdbRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
+  const output = influxdbOutput(vm);
+  const total = batches.reduce((sum, batch) => sum + batch.points, 0);
+  const started = performance.now();
+  for (let i = 0; i < batches.length; i += 5) {
+    const group = batches.slice(i, i + 5);
+    const points = group.reduce((sum, batch) => sum + batch.points, 0);
+    await output.write({ category: 'metric', points, lineProtocol: Buffer.concat(group.map((batch) => batch.lineProtocol!)) });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await output.close();
+  return total / seconds;
+}
+
+async function insertedRows(vm: VictoriaMetrics): Promise<number> {
+  const { body } = await get(`${vm.url}/metrics`);
+  return Number(/^vm_rows_inserted_total\{type="influx"\} (\d+)/m.exec(body)?.[1] ?? 0);
+}
+
+/**
+ * The delivery figures, each beside a baseline from the same run: the disk
+ * buffer's append cost against plain appends with fdatasync, and the influxdb
+ * output's throughput into VictoriaMetrics (buffer included) against posting
+ * the same batches directly. 1e6 points, or 2e5 with `quick`.
+ */
+export async function outputFigures(quick: boolean): Promise<Figure[]> {
+  const batches = makeBatches(quick ? 200_000 : 1_000_000, 1_000);
+  const plain = await plainAppends(batches);
+  const one = await bufferAppends(batches, 1);
+  const sixteen = await bufferAppends(batches, 16);
   const vm = await VictoriaMetrics.start();
   try {
-    const pointsPerSecond = await measureInfluxdbOutput(vm, batches);
-    return {
-      buffer_append_us_per_point: round(one.usPerPoint),
-      buffer_append_mb_per_s: round(one.mbPerS),
-      buffer_append_16_in_flight_us_per_point: round(sixteen.usPerPoint),
-      buffer_append_16_in_flight_mb_per_s: round(sixteen.mbPerS),
-      influxdb_output_to_victoriametrics_points_per_s: Math.round(pointsPerSecond),
-    };
+    const direct = await directInfluxdbRate(vm, batches);
+    const buffered = await bufferedInfluxdbRate(vm, batches);
+    const total = batches.reduce((sum, batch) => sum + batch.points, 0);
+    const inserted = await insertedRows(vm);
+    if (inserted < total * 2 * 2) throw new Error(`VictoriaMetrics counted ${inserted} inserted rows, expected ${total * 4} (two fields, two runs)`);
+    const plainUs = { name: 'plain append + fdatasync', value: plain.usPerPoint };
+    const plainMb = { name: 'plain append + fdatasync', value: plain.mbPerS };
+    return [
+      { name: 'buffer append, 1,000-point batches one at a time', value: one.usPerPoint, unit: 'µs/point', baseline: plainUs },
+      { name: 'buffer append, 1,000-point batches one at a time', value: one.mbPerS, unit: 'MB/s', baseline: plainMb },
+      { name: 'buffer append, 16 batches in flight (group commit)', value: sixteen.usPerPoint, unit: 'µs/point', baseline: plainUs },
+      { name: 'buffer append, 16 batches in flight (group commit)', value: sixteen.mbPerS, unit: 'MB/s', baseline: plainMb },
+      { name: 'influxdb output into VictoriaMetrics, buffer included', value: buffered, unit: 'points/s', baseline: { name: 'direct POSTs of 5,000 points', value: direct } },
+    ];
   } finally {
     await vm.close();
   }
-}
-
-const round = (value: number): number => Math.round(value * 1000) / 1000;
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(JSON.stringify(await benchOutputs(), null, 2));
 }

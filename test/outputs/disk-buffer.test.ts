@@ -59,6 +59,17 @@ test('a window holds up to the points asked for, and always at least one batch',
   await buffer.close();
 });
 
+test('a batch larger than one read comes back whole', async () => {
+  const { buffer } = await openBuffer(tempTree(), 16 * 1024 ** 2);
+  await buffer.append(batch(0, 1));
+  await buffer.append(batch(1, 30_000)); // about 800 KiB, while a window of 2 points reads 64 KiB
+  await buffer.ack((await buffer.read(2))!);
+  const window = await buffer.read(2);
+  assert.deepEqual(window?.records.map((record) => record.points), [30_000]);
+  assert.equal(Buffer.from(window!.records[0]!.payload).toString(), batch(1, 30_000).payload.toString());
+  await buffer.close();
+});
+
 test('a reopened buffer resumes after the last acknowledged window', async () => {
   const dir = tempTree();
   const first = await openBuffer(dir);

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/logger.js';
 import { parseRecords, SEGMENT_MAGIC } from '../../src/outputs/buffer/segment-format.js';
 import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
 import { collectedPoints, seqRunnerTree } from '../helpers/collectors.js';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { MAIN } from '../helpers/cli.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { makeCertificates, VictoriaMetrics } from '../helpers/metric-servers.js';
 
 /** A real VictoriaMetrics (Debian's victoria-metrics) on a free loopback port. */
@@ -86,7 +87,7 @@ function bufferedMetricTimes(dir: string): string[] {
 }
 
 function startRunner(configFile: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js'), 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   after(() => void child.kill('SIGKILL'));

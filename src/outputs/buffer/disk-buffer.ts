@@ -47,8 +47,9 @@ interface PendingAppend {
 
 /** The largest segment; the buffer drops whole segments, so this is how much a full buffer gives up at once. */
 const MAX_SEGMENT_BYTES = 16 * 1024 ** 2;
-/** Read size when collecting a window; a larger record is read whole. */
-const READ_CHUNK_BYTES = 1024 ** 2;
+/** Bounds of one read when collecting a window; a larger record is read whole. */
+const MIN_READ_BYTES = 64 * 1024;
+const MAX_READ_BYTES = 4 * 1024 ** 2;
 const SEGMENT_NAME = /^(\d{16})\.wal$/;
 const ACK_FILE = 'ack.json';
 
@@ -277,7 +278,7 @@ export class DiskBuffer {
       const reader = await open(segment.file, 'r');
       try {
         while (at < segment.committed) {
-          const records = await readRecordsAt(reader, at, segment.committed);
+          const records = await readRecordsAt(reader, at, this.#readAhead(maxPoints - window.points), segment.committed);
           for (const record of records) {
             if (window.points > 0 && window.points + record.points > maxPoints) return window;
             window.records.push(record);
@@ -293,6 +294,12 @@ export class DiskBuffer {
       }
     }
     return window.records.length > 0 ? window : undefined;
+  }
+
+  /** Bytes to read for `points` more points: what the buffer holds per point on average, and some. */
+  #readAhead(points: number): number {
+    const bytesPerPoint = this.#bytes / Math.max(1, this.#points);
+    return Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, Math.ceil(points * bytesPerPoint * 1.25)));
   }
 
   /**
@@ -404,13 +411,13 @@ async function writeFully(writer: FileHandle, buffers: Uint8Array[], position: n
   }
 }
 
-/** Whole records from `at`, reading one chunk, or one record whole when it is larger than a chunk. */
-async function readRecordsAt(reader: FileHandle, at: number, limit: number): Promise<StoredRecord[]> {
-  const chunk = await readExactly(reader, at, Math.min(limit - at, READ_CHUNK_BYTES));
+/** Whole records from `at`, reading `bytes` (or one record whole, when it is larger), never past `end`. */
+async function readRecordsAt(reader: FileHandle, at: number, bytes: number, end: number): Promise<StoredRecord[]> {
+  const chunk = await readExactly(reader, at, Math.min(end - at, bytes));
   const { records } = parseRecords(chunk, at, false);
   if (records.length > 0) return records;
   const size = wholeRecordBytes(chunk);
-  if (size === undefined || at + size > limit) throw new Error(`buffer: cannot read a whole record at byte ${at} (segment shorter than its index says)`);
+  if (size === undefined || at + size > end) throw new Error(`buffer: no whole record at byte ${at} (the segment is shorter than its index says)`);
   return parseRecords(await readExactly(reader, at, size), at, false).records;
 }
 

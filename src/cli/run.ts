@@ -15,7 +15,7 @@ export async function runCommand(options: { config?: string }): Promise<number> 
   const log = createLogger(config.runner.log_level);
   log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
 
-  // Listening before start: a signal while inputs start still stops cleanly (outputs flush), once start is done.
+  // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
   const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
   const app = new App(config, { log });
   // Listen first: a taken address fails the run before any collector starts.

@@ -59,6 +59,26 @@ test('write resolves once the batch is on disk, while the destination does not a
   await output.close(0);
 });
 
+test('a write that comes before start is kept, and sent once the output starts', async () => {
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 204 });
+  const metrics = createMetrics('test');
+  const early = batch(3);
+  const output = new BufferedOutput(
+    'influxdb[0]',
+    new InfluxdbOutput({ ...influxdbDefaults, url: stub.url, database: 'db', timeout: 2_000 }),
+    { dir: tempTree(), batchSize: 1000, flushIntervalMs: 50, bufferBytes: 1024 ** 2 },
+    metrics,
+    silentLogger,
+  );
+  await output.write(early);
+  assert.equal(output.status().bufferedPoints, 3);
+  await output.start();
+  await waitFor(() => lines(stub.accepted()).length === 3, 'the early points sent');
+  assert.deepEqual(lines(stub.accepted()), early.lineProtocol!.toString().split('\n').filter(Boolean));
+  await output.close(1000);
+});
+
 test('a 400 answer drops the batch and counts it; the next batch is still sent', async () => {
   stub.requests.length = 0;
   stub.answer = (request) => (request.body.includes('bad') ? { status: 400, body: '{"error":"unable to parse"}' } : { status: 204 });
@@ -81,7 +101,10 @@ test('429, 503 and a refused connection are retried until the destination accept
   await started;
   const sent = batch(5);
   await output.write(sent);
+  await waitFor(() => output.health().ok === false, 'the output failing');
+  assert.match(output.health().error ?? '', /answered (429|503)/);
   await waitFor(async () => (await counted(metrics, 'sent')) === 5, 'the batch sent after two failures', 10_000);
+  assert.deepEqual(output.health(), { output: 'influxdb[0]', ok: true });
   assert.deepEqual(stub.requests.map((request) => request.status), [429, 503, 204]);
   assert.equal(await counted(metrics, 'failed'), 10);
   assert.equal(await counted(metrics, 'dropped'), 0);

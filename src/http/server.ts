@@ -12,7 +12,7 @@ import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
 /** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'health' | 'write' | 'lastErrors'>;
+export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors'>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
@@ -57,7 +57,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   const auth = bearerAuth(options.apiToken);
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
-  statusRoutes(server, { app, lastErrors: app.lastErrors, auth, log });
+  statusRoutes(server, { app, auth, log });
   writeRoutes(server, { app, auth, log });
   return server;
 }

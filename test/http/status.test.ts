@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InputStatus } from '../../src/app.js';
 import { LastErrors, type ReportedError } from '../../src/inputs/last-errors.js';
+import type { OutputStatus } from '../../src/outputs/running-output.js';
 import { goDuration } from '../../src/http/routes/health.js';
 import { VERSION } from '../../src/version.js';
 import { IDLE_COLLECTOR, startApiApp, type ApiApp } from '../helpers/api-app.js';
@@ -11,6 +12,7 @@ interface Collectors {
   version: string;
   executor: string;
   inputs: InputStatus[];
+  outputs: OutputStatus[];
   lastErrors: ReportedError[];
 }
 
@@ -124,6 +126,7 @@ describe('GET /v1/collectors', () => {
       assert.equal(typeof state.lastDurationMs, 'number');
       assert.match(state.host!, /^pid \d+$/);
     }
+    assert.deepEqual(collectors.outputs.map(({ id, bufferedPoints }) => ({ id, bufferedPoints })), [{ id: 'file[0]', bufferedPoints: 0 }]);
   });
 
   test('shows the errors external collectors reported with POST /v1/lasterror, the last one per input', async () => {

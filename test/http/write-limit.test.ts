@@ -17,6 +17,7 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     uptimeMs: 0,
     executorKind: 'process',
     status: () => [],
+    outputStatus: () => [],
     lastErrors: new LastErrors(),
     health: () => ({ state: 'running', outputs: [] }),
     write: async (_request: WriteRequest): Promise<WriteResult> => {

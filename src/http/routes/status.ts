@@ -3,27 +3,28 @@ import type { App } from '../../app.js';
 import type { Logger } from '../../logger.js';
 import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';
-import type { LastErrors } from '../../inputs/last-errors.js';
 
 /** A lasterror report is one short message; no reason to buffer more. */
 const LASTERROR_BODY_LIMIT = 64 * 1024;
 
 /**
- * GET /v1/collectors: every input and collector with its state, and the
- * errors external collectors reported. POST /v1/lasterror: DataKit's way for
+ * GET /v1/collectors: every input and collector with its state, every output
+ * with its buffer and last error, and the errors collectors reported. POST /v1/lasterror: DataKit's way for
  * an external collector to report its last error, `{"input","err_content"}`.
  */
 export function statusRoutes(
   server: FastifyInstance,
-  deps: { app: Pick<App, 'status' | 'executorKind' | 'uptimeMs'>; lastErrors: LastErrors; auth: onRequestHookHandler | undefined; log: Logger },
+  deps: { app: Pick<App, 'status' | 'outputStatus' | 'executorKind' | 'uptimeMs' | 'lastErrors'>; auth: onRequestHookHandler | undefined; log: Logger },
 ): void {
-  const { app, lastErrors, auth, log } = deps;
+  const { app, auth, log } = deps;
+  const { lastErrors } = app;
 
   server.get('/v1/collectors', async () => ({
     version: VERSION,
     executor: app.executorKind,
     uptimeMs: Math.round(app.uptimeMs),
     inputs: app.status(),
+    outputs: app.outputStatus(),
     lastErrors: lastErrors.list(),
   }));
 

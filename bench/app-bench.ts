@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,4 +130,26 @@ export async function bigReportFigures(executor: 'docker' | 'process', quick: bo
     { name: 'bigreport_lateness_p99_ms', value: lateness, unit: 'ms', target: `others' lateness while ${points} points flow` },
     { name: 'bigreport_tick_s', value: big_.lastDurationMs! / 1000, unit: 's' },
   ];
+}
+
+/** The resident memory of a real `pythond run` over the demo collectors, idle between ticks. */
+export async function idleFigures(executor: 'docker' | 'process'): Promise<Figure[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-'));
+  const main = new URL('../src/main.js', import.meta.url).pathname;
+  const demo = new URL('../../python.d', import.meta.url).pathname;
+  writeFileSync(
+    path.join(root, 'pythond.toml'),
+    `[runner]\nexecutor = "${executor}"\nlisten = "127.0.0.1:0"\npython_d = ${JSON.stringify(demo)}\n[[inputs.pythond]]\nname = "demo"\ndirs = ["demo"]\n[[outputs.file]]\npath = "points.jsonl"\n`,
+  );
+  const child = spawn(process.execPath, [main, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 12_000)); // past the first demo ticks
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+    return [{ name: 'idle_rss_mb', value: rssKb / 1024, unit: 'MiB', target: `pythond run, demo collectors, ${executor} executor` }];
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    rmSync(root, { recursive: true, force: true });
+  }
 }

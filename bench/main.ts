@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { bigReportFigures, scaleFigures } from './app-bench.js';
+import { bigReportFigures, idleFigures, scaleFigures } from './app-bench.js';
 import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
 import { outputFigures } from './outputs.js';
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   } else {
     log('no Docker engine: docker figures skipped, scale figures use the process executor');
   }
+  log(`idle runner (${executor}) ...`);
+  figures.push(...(await idleFigures(executor)));
   log(`scale (${executor}) ...`);
   figures.push(...(await scaleFigures(executor, quick)));
   log(`big report (${executor}) ...`);

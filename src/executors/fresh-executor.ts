@@ -2,7 +2,7 @@ import { HostFailure, type RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
 import type { Executor, HostLauncher } from './executor.js';
-import { HostConnection } from './host-connection.js';
+import { closeConnection, openConnection, type HostConnection } from './host-connection.js';
 import type { HostOptions } from './warm-executor.js';
 
 /**
@@ -65,27 +65,12 @@ export class FreshExecutor implements Executor {
 
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
-    const running = [...this.#runs.values()];
-    const timer = setTimeout(() => {
-      for (const connection of running) void connection.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`));
-    }, graceMs);
-    await Promise.all(running.map((connection) => connection.gone));
-    clearTimeout(timer);
+    await Promise.all([...this.#runs.values()].map((connection) => closeConnection(connection, graceMs)));
   }
 
   async #open(): Promise<HostConnection> {
     try {
-      const streams = await this.#launcher.launch();
-      let connection: HostConnection | undefined;
-      connection = new HostConnection(streams, {
-        maxLine: this.#options.maxLine,
-        maxStray: this.#options.maxStray,
-        log: this.#options.log,
-        onBroken: (failure) => void connection?.kill(failure),
-        onLastError: this.#options.onLastError,
-      });
-      await connection.hello();
-      return connection;
+      return await openConnection(this.#launcher, this.#options);
     } catch (err) {
       this.#backoff.failed();
       throw err;

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import { HostFailure, HostSession } from '../protocol/host-session.js';
 import type { LastErrorMessage, LogMessage } from '../protocol/messages.js';
-import type { HostStreams } from './executor.js';
+import type { HostLauncher, HostStreams } from './executor.js';
 
 /** Longest collector output line written to the log; the rest is cut. */
 const MAX_LOG_LINE = 4096;
@@ -115,4 +115,38 @@ export class HostConnection {
     this.#log.warn(fields, truncate(text));
     if (this.#strayBudget <= 0) this.#log.warn(`collector host ${this.id}: more output outside runs is dropped until the next run starts (max_stderr)`);
   }
+}
+
+/** What both executors give every host they start. */
+export interface ConnectionOptions {
+  /** The input's max_report_size: the longest protocol line accepted. */
+  maxLine: number;
+  /** The input's max_stderr: output logged between runs. */
+  maxStray: number;
+  log: Logger;
+  /** A collector called set_lasterror(). */
+  onLastError(message: LastErrorMessage): void;
+}
+
+/** Launches a host and waits for its hello; a host that breaks the protocol is killed. */
+export async function openConnection(
+  launcher: HostLauncher,
+  options: ConnectionOptions & { onFailed?(connection: HostConnection, failure: HostFailure): void },
+): Promise<HostConnection> {
+  const streams = await launcher.launch();
+  const connection: HostConnection = new HostConnection(streams, {
+    ...options,
+    onBroken: (failure) => void connection.kill(failure),
+    onFailed: options.onFailed && ((failure) => options.onFailed!(connection, failure)),
+  });
+  await connection.hello();
+  return connection;
+}
+
+/** Asks a host to finish its runs and exit; kills it after `graceMs`. */
+export async function closeConnection(connection: HostConnection, graceMs: number): Promise<void> {
+  connection.session.end();
+  const timer = setTimeout(() => void connection.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
+  await connection.gone;
+  clearTimeout(timer);
 }

@@ -1,20 +1,12 @@
-import type { Logger } from '../logger.js';
 import { HostFailure, type RunSink } from '../protocol/host-session.js';
-import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/messages.js';
+import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
 import type { Executor, HostLauncher } from './executor.js';
-import { HostConnection } from './host-connection.js';
+import { closeConnection, openConnection, type ConnectionOptions, type HostConnection } from './host-connection.js';
 
-export interface HostOptions {
-  /** The input's max_report_size: the longest protocol line accepted. */
-  maxLine: number;
-  /** The input's max_stderr: output logged between runs. */
-  maxStray: number;
-  log: Logger;
+export interface HostOptions extends ConnectionOptions {
   /** A host failed (killed, exited, broke the protocol) other than by close(): for metrics. */
   onHostLost(reason: string): void;
-  /** A collector called set_lasterror(). */
-  onLastError(message: LastErrorMessage): void;
   backoff?: Backoff;
 }
 
@@ -76,12 +68,7 @@ export class WarmExecutor implements Executor {
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     const live = this.#live ?? (await this.#starting?.catch(() => undefined));
-    if (live) {
-      live.session.end();
-      const timer = setTimeout(() => void live.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
-      await live.gone;
-      clearTimeout(timer);
-    }
+    if (live) await closeConnection(live, graceMs);
     await Promise.all(this.#dying);
   }
 
@@ -94,25 +81,16 @@ export class WarmExecutor implements Executor {
   }
 
   async #connect(): Promise<HostConnection> {
-    const log = this.#options.log;
-    let connection: HostConnection | undefined;
+    let connection: HostConnection;
     try {
-      const streams = await this.#launcher.launch();
-      connection = new HostConnection(streams, {
-        maxLine: this.#options.maxLine,
-        maxStray: this.#options.maxStray,
-        log,
-        onBroken: (failure) => void connection?.kill(failure),
-        onFailed: (failure) => this.#lost(connection!, failure),
-        onLastError: this.#options.onLastError,
-      });
-      this.#hello = await connection.hello();
+      connection = await openConnection(this.#launcher, { ...this.#options, onFailed: (failed, failure) => this.#lost(failed, failure) });
     } catch (err) {
       this.#backoff.failed();
       throw err;
     }
+    this.#hello = await connection.session.hello;
     this.#live = connection;
-    log.info({ host: connection.id, collectors: this.#hello.collectors.map((c) => c.id) }, `collector host ${connection.id} started (${this.#launcher.kind})`);
+    this.#options.log.info({ host: connection.id, collectors: this.#hello.collectors.map((c) => c.id) }, `collector host ${connection.id} started (${this.#launcher.kind})`);
     return connection;
   }
 

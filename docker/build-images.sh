@@ -485,18 +485,23 @@ build_runner_image() {
 }
 
 # pythond-prometheus:bookworm and pythond-victoria-metrics:bookworm, for
-# compose.yaml's `full` profile: Debian's packages as they are, run as the
-# system user their package created, with the binary as entrypoint.
+# compose.yaml's `full` profile: Debian's packages, run as the system user
+# their package created, with the binary as entrypoint. The last argument
+# lists what the server never uses (paths in the tree, globs allowed): the
+# timezone sources of moment-timezone (212 MB; the web UI loads one bundled
+# file), the packages' other command line tools.
 build_prometheus_image() {
-    build_service_image "$PROMETHEUS_IMAGE" prometheus prometheus /usr/bin/prometheus
+    build_service_image "$PROMETHEUS_IMAGE" prometheus prometheus /usr/bin/prometheus \
+        'usr/share/javascript/moment-timezone/data usr/bin/promtool'
 }
 
 build_victoria_metrics_image() {
-    build_service_image "$VICTORIA_METRICS_IMAGE" victoria-metrics _victoria-metrics /usr/bin/victoria-metrics
+    build_service_image "$VICTORIA_METRICS_IMAGE" victoria-metrics _victoria-metrics /usr/bin/victoria-metrics \
+        'usr/bin/vm*'
 }
 
 build_service_image() {
-    local image=$1 package=$2 user=$3 binary=$4 recipe started tree out
+    local image=$1 package=$2 user=$3 binary=$4 unused=$5 recipe started tree out path
     recipe=$(sha256_of "$SCRIPT_PATH" "$HOST_CA_BUNDLE")
     needs_build "$image" "$recipe" || return 0
     started=$(date +%s)
@@ -506,6 +511,7 @@ build_service_image() {
     unpack_rootfs "$ROOTFS_TARBALL" "$tree"
     step "slimming (apt caches, docs, man pages, locales, logs)"
     slim_rootfs "$tree"
+    for path in $unused; do rm -rf "$tree"/$path; done
     install_ca_bundle "$tree"
     step "docker import -> $image"
     import_tree "$tree" "$image" \

@@ -41,5 +41,7 @@ COPY docker/compose/pythond.toml /etc/pythond/pythond.toml
 COPY python.d/demo /etc/pythond/python.d/demo
 LABEL io.pythond.image=runner
 EXPOSE 9529
+# pythond reads ./pythond.toml: `docker run ... pythond-runner validate` works too.
+WORKDIR /etc/pythond
 ENTRYPOINT ["/app/docker/runner-entrypoint.sh"]
-CMD ["run", "--config", "/etc/pythond/pythond.toml"]
+CMD ["run"]

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
-import { docker, requireDocker } from '../helpers/docker.js';
+import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
 import { exec, freePort } from '../helpers/exec.js';
 import { waitFor } from '../helpers/fixtures.js';
 
@@ -32,8 +33,7 @@ async function okTicks(port: number): Promise<Map<string, number>> {
 describe('docker compose up (compose.yaml)', () => {
   it('runs the demo collectors in containers, serves /metrics, writes points to its volume, and leaves nothing behind after down -v', { timeout: 10 * 60_000 }, async (t) => {
     if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
-    // The runner image of these sources: docker's layer cache makes this seconds when it is up to date.
-    await exec('sh', ['docker/build-images.sh', 'runner'], { timeoutMs: 8 * 60_000 });
+    await buildRunnerImage();
 
     const port = await freePort();
     const project = `pythondtest${randomBytes(4).toString('hex')}`;
@@ -64,6 +64,12 @@ describe('docker compose up (compose.yaml)', () => {
       const ticks = await okTicks(port);
       return DEMO_COLLECTORS.every((c) => ticks.get(c)! > first!.get(c)!);
     }, 'every demo collector to tick ok again', 60_000, 1000);
+
+    // The entrypoint dropped root: user pythond, in the socket's group, no capabilities.
+    const status = (await compose('exec', '-T', 'pythond', 'cat', '/proc/1/status')).stdout;
+    assert.match(status, /^Uid:\s+10002\s+10002\s+10002\s+10002$/m);
+    assert.match(status, new RegExp(`^Groups:\\s+${statSync('/var/run/docker.sock').gid}\\s*$`, 'm'));
+    assert.match(status, /^CapEff:\s+0+$/m);
 
     instance = (await compose('exec', '-T', 'pythond', 'cat', '/var/lib/pythond/instance-id')).stdout.trim();
     const running = await collectorContainers();

@@ -73,6 +73,40 @@ describe('pythond run', () => {
     assert.ok(Date.now() - began < 5_000, `stopped in ${Date.now() - began} ms`);
   });
 
+  it('stops cleanly on a SIGTERM that comes while collectors are still starting', async () => {
+    const root = tempTree({
+      'python.d/c/slow_import.py': `
+        import time
+        from datakit_framework import DataKitFramework
+
+        time.sleep(2)  # the host says hello only after this
+
+        class SlowImport(DataKitFramework):
+            interval = 3600
+
+            def run(self):
+                pass
+      `,
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "slow"
+        dirs = ["c"]
+        [[outputs.stdout]]
+      `,
+    });
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    await waitFor(() => /starting with/.test(log), 'the runner to begin starting');
+    child.kill('SIGTERM');
+    const [code, signal] = await once(child, 'exit');
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, log);
+    assert.match(log, /SIGTERM received/);
+  });
+
   it('refuses to start on a bad config, naming the file, line and key', async () => {
     const root = tempTree({ 'bad.toml': '[runner]\nconcurrency = -1\n' });
     const { code, stderr } = await pythond(['run', '--config', path.join(root, 'bad.toml')]);

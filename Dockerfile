@@ -10,6 +10,7 @@ ARG BASE=node:20-bookworm-slim
 ARG BUILD_BASE=${BASE}
 
 FROM ${BUILD_BASE} AS build
+LABEL io.pythond.image=runner-build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are here, and no

@@ -54,6 +54,7 @@ NODE_INCLUDES=ca-certificates
 NODE_IMAGE=pythond-node:20              # bookworm + node: the runtime base
 NODE_BUILD_IMAGE=pythond-node:20-build  # + npm: the build stage's base
 RUNNER_IMAGE=pythond-runner:latest
+RUNNER_BUILD_IMAGE=pythond-runner:build # the Dockerfile's build stage, kept as build cache
 # compose.yaml's `full` profile: Debian's own packages.
 PROMETHEUS_IMAGE=pythond-prometheus:bookworm
 VICTORIA_METRICS_IMAGE=pythond-victoria-metrics:bookworm
@@ -471,13 +472,19 @@ build_runner_image() {
     rm -rf "$context"
     log="$CACHE_DIR/runner-build.log"
     step "docker build -> $RUNNER_IMAGE (Dockerfile; log: $log)"
-    if ! docker build --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" \
-            -t "$RUNNER_IMAGE" "$REPO_DIR" >"$log" 2>&1; then
+    # The build stage is tagged too: untagged, each source change would leave
+    # one behind (~270 MB), and pruning it would throw away the cached npm ci.
+    if ! { docker build --target build -t "$RUNNER_BUILD_IMAGE" \
+               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR" &&
+           docker build -t "$RUNNER_IMAGE" \
+               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR"
+         } >"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "docker build of $RUNNER_IMAGE failed (full log: $log)"
     fi
-    # The tag moved: drop the runner images it left untagged.
+    # The tags moved: drop the images they left untagged.
     docker image prune -f --filter label=io.pythond.image=runner >/dev/null
+    docker image prune -f --filter label=io.pythond.image=runner-build >/dev/null
     step "verifying $RUNNER_IMAGE"
     info "$(docker run --rm --network none --entrypoint node "$RUNNER_IMAGE" dist/src/main.js --version 2>&1)" ||
         die "$RUNNER_IMAGE does not start: see the line above"

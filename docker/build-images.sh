@@ -457,20 +457,23 @@ node_arch() {
 # run: docker's layer cache makes it a few seconds when nothing changed, and
 # the image never lags behind the sources it is built from.
 build_runner_image() {
-    local started context log
+    local started context log label out
     build_node_image
     started=$(date +%s)
     fetch_npm_tarball "npm@$NPM_VERSION"
+    log="$CACHE_DIR/runner-build.log"
     step "docker build -> $NODE_BUILD_IMAGE ($NODE_IMAGE + npm $NPM_VERSION, for the build stage)"
     context="$WORK_DIR/npm"
     mkdir -p "$context"
     tar -xzf "$NPM_TARBALL" -C "$context"
-    printf '%s\n' "FROM $NODE_IMAGE" \
-        'COPY package /usr/local/lib/node_modules/npm' \
-        'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx' |
-        docker build -q -t "$NODE_BUILD_IMAGE" -f - "$context" >/dev/null
+    if ! printf '%s\n' "FROM $NODE_IMAGE" \
+            'COPY package /usr/local/lib/node_modules/npm' \
+            'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx' |
+            docker build -t "$NODE_BUILD_IMAGE" -f - "$context" >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "docker build of $NODE_BUILD_IMAGE failed (full log: $log)"
+    fi
     rm -rf "$context"
-    log="$CACHE_DIR/runner-build.log"
     step "docker build -> $RUNNER_IMAGE (Dockerfile; log: $log)"
     # The build stage is tagged too: untagged, each source change would leave
     # one behind (~270 MB), and pruning it would throw away the cached npm ci.
@@ -478,16 +481,21 @@ build_runner_image() {
                --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR" &&
            docker build -t "$RUNNER_IMAGE" \
                --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR"
-         } >"$log" 2>&1; then
+         } >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "docker build of $RUNNER_IMAGE failed (full log: $log)"
     fi
-    # The tags moved: drop the images they left untagged.
-    docker image prune -f --filter label=io.pythond.image=runner >/dev/null
-    docker image prune -f --filter label=io.pythond.image=runner-build >/dev/null
+    # The tags moved: drop the images they left untagged (then the bases
+    # those held on to: the node images were replaced while still in use).
+    for label in runner runner-build node; do
+        docker image prune -f --filter "label=io.pythond.image=$label" >/dev/null
+    done
     step "verifying $RUNNER_IMAGE"
-    info "$(docker run --rm --network none --entrypoint node "$RUNNER_IMAGE" dist/src/main.js --version 2>&1)" ||
-        die "$RUNNER_IMAGE does not start: see the line above"
+    if ! out=$(docker run --rm --network none --entrypoint node "$RUNNER_IMAGE" /app/dist/src/main.js --version 2>&1); then
+        printf '%s\n' "$out" >&2
+        die "$RUNNER_IMAGE does not start"
+    fi
+    info "pythond $out"
     built "$RUNNER_IMAGE" "$started"
 }
 

@@ -114,6 +114,38 @@ describe('pythond run', () => {
     assert.match(stderr, /bad\.toml:2: runner\.concurrency must be an integer from 1 to 100000, got number -1/);
   });
 
+  it('exits 1 with the reason when its collectors cannot start, rather than staying up with only the API', async () => {
+    const root = tempTree({
+      'python.d/c/idle.py': `
+        from datakit_framework import DataKitFramework
+
+        class Idle(DataKitFramework):
+            def run(self):
+                pass
+      `,
+      'pythond.toml': `
+        [runner]
+        executor = "docker"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "idle"
+        dirs = ["c"]
+        [[outputs.stdout]]
+      `,
+    });
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], {
+      env: { ...process.env, DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    assert.equal(code, 1, log);
+    assert.match(log, /pythond: no Docker engine answers at unix:\/\/.*no-engine\.sock/);
+  });
+
   it('runs the demo collectors with the defaults and writes their points within one interval (npm start)', async () => {
     const file = path.join(REPO_ROOT, 'data/points.jsonl');
     rmSync(file, { force: true });

@@ -152,12 +152,17 @@ describe('pythond run', () => {
     const child = spawn(process.execPath, [MAIN, 'run'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (chunk) => (log += chunk));
+    const exited = once(child, 'exit');
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
-      await waitFor(() => lines(file).length >= 5, `demo points in ${file}; log: ${log}`, 25_000);
+      await waitFor(() => {
+        // e.g. 127.0.0.1:9529 taken by another pythond on this machine
+        if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log}`);
+        return lines(file).length >= 5;
+      }, `demo points in ${file}`, 25_000);
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await exited;
     }
     const measurements = new Set(lines(file).map((p) => p.measurement));
     for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);

@@ -3,7 +3,10 @@
 #
 #   sh docker/build-images.sh [--force] [--refresh-rootfs] [IMAGE...]
 #
-#   IMAGE             which images to build; default: all (currently: python)
+#   IMAGE             which images to build: python (collectors), runner
+#                     (pythond itself, for compose.yaml), prometheus and
+#                     victoria-metrics (compose.yaml's `full` profile);
+#                     default: python runner
 #   --force           rebuild even if the image already exists (also PYTHOND_REBUILD=1)
 #   --refresh-rootfs  re-run debootstrap instead of using the cached tree
 #                     (also PYTHOND_REFRESH_ROOTFS=1)
@@ -19,12 +22,15 @@
 # Images are made from a debootstrap'ed Debian tree piped into `docker import`,
 # because `docker pull` / `FROM` need a registry. Where a registry IS reachable,
 # docker/python/Dockerfile builds an equivalent image (see docker/README.md).
+# The runner image is the repository's Dockerfile, built on a local Node 20
+# base made the same way (the node binary comes from the npm registry).
 #
 # Plain sh (dash on Debian; `local` is the only non-POSIX feature used): no
 # pipefail, no arrays.
 set -eu
 
 SCRIPT_PATH=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+REPO_DIR=$(dirname "$(dirname "$SCRIPT_PATH")")
 
 SUITE=bookworm
 VARIANT=minbase
@@ -38,12 +44,29 @@ IMAGE_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 CACHE_DIR=${PYTHOND_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pythond}
 HOST_CA_BUNDLE=${PYTHOND_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
-ALL_IMAGES="python"   # later: "python runner"
+# The runner: the repository's Dockerfile, built on two local bases (the
+# Dockerfile's BASE and BUILD_BASE). The node binary is the official build,
+# shipped in the npm registry's node-linux-<arch> package; exact versions, so
+# that CI builds what a developer built.
+NODE_VERSION=20.20.2
+NPM_VERSION=10.9.9
+NODE_INCLUDES=ca-certificates
+NODE_IMAGE=pythond-node:20              # bookworm + node: the runtime base
+NODE_BUILD_IMAGE=pythond-node:20-build  # + npm: the build stage's base
+RUNNER_IMAGE=pythond-runner:latest
+RUNNER_BUILD_IMAGE=pythond-runner:build # the Dockerfile's build stage, kept as build cache
+# compose.yaml's `full` profile: Debian's own packages.
+PROMETHEUS_IMAGE=pythond-prometheus:bookworm
+VICTORIA_METRICS_IMAGE=pythond-victoria-metrics:bookworm
+
+ALL_IMAGES="python runner prometheus victoria-metrics"
+DEFAULT_IMAGES="python runner"   # what `docker compose up` needs
 
 FORCE=${PYTHOND_REBUILD:-0}
 REFRESH_ROOTFS=${PYTHOND_REFRESH_ROOTFS:-0}
 WORK_DIR=
 ROOTFS_TARBALL=
+NPM_TARBALL=
 
 # --------------------------------------------------------------------------
 # helpers
@@ -53,7 +76,7 @@ info() { printf '    %s\n' "$*"; }
 die()  { printf 'build-images: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$SCRIPT_PATH"
+    sed -n '2,20s/^# \{0,1\}//p' "$SCRIPT_PATH"
 }
 
 cleanup() {
@@ -72,6 +95,13 @@ unmount_below() {
 }
 
 sha256_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Report IMAGE's size and the seconds since STARTED.
+built() {
+    local size
+    size=$(docker image inspect --format '{{.Size}}' "$1")
+    step "$1 built: $((size / 1000000)) MB in $(( $(date +%s) - $2 )) s"
+}
 
 require_docker() {
     command -v docker >/dev/null 2>&1 ||
@@ -190,6 +220,20 @@ ensure_rootfs_tarball() {
     ROOTFS_TARBALL=$tarball
 }
 
+# Set NPM_TARBALL to the tarball of SPEC (name@version) from the npm registry,
+# fetched once into the cache with the host's npm (and its registry settings).
+fetch_npm_tarball() {
+    local spec=$1 dir="$CACHE_DIR/npm"
+    NPM_TARBALL="$dir/${spec%@*}-${spec##*@}.tgz"
+    [ -f "$NPM_TARBALL" ] && return
+    command -v npm >/dev/null 2>&1 ||
+        die "npm is missing; it fetches $spec from the npm registry (install Node 20 with npm)"
+    step "npm pack $spec"
+    mkdir -p "$dir"
+    (cd "$dir" && npm pack --silent "$spec" >/dev/null) || die "npm pack $spec failed"
+    [ -f "$NPM_TARBALL" ] || die "npm pack $spec did not leave $NPM_TARBALL"
+}
+
 unpack_rootfs() {
     local tarball=$1 dir=$2
     mkdir -p "$dir"
@@ -292,7 +336,7 @@ needs_build() {
 
 # pythond-python:3: the image every collector runs in.
 build_python_image() {
-    local recipe started tree size
+    local recipe started tree
     recipe=$(sha256_of "$SCRIPT_PATH" "$HOST_CA_BUNDLE")
     needs_build "$PYTHON_IMAGE" "$recipe" || return 0
     started=$(date +%s)
@@ -325,8 +369,7 @@ build_python_image() {
         docker rmi "$PYTHON_IMAGE" >/dev/null 2>&1 || true
         die "$PYTHON_IMAGE failed verification and was removed"
     fi
-    size=$(docker image inspect --format '{{.Size}}' "$PYTHON_IMAGE")
-    step "$PYTHON_IMAGE built: $((size / 1000000)) MB in $(( $(date +%s) - started )) s"
+    built "$PYTHON_IMAGE" "$started"
 }
 
 # Run the image the way the runner does (read-only, no network, no caps) and
@@ -352,11 +395,156 @@ print("ok", os.getuid())
     info "$out"
 }
 
-# Next: the runner image for `docker compose` (Node 20 + the built app).
-# Add build_runner_image here following the same pattern (needs_build ->
-# ensure_rootfs_tarball with its own package list -> slim -> import_tree ->
-# verify) and append "runner" to ALL_IMAGES.
-# build_runner_image() { ... }
+# pythond-node:20: Debian bookworm minbase with ca-certificates (the host CA
+# bundle installed over it) and the official Node 20 binary; the runner's
+# runtime base. Node keeps its own CA list, so NODE_EXTRA_CA_CERTS points it at
+# the system bundle too. No npm: a running pythond never needs it.
+build_node_image() {
+    local recipe started tree
+    recipe=$(sha256_of "$SCRIPT_PATH" "$HOST_CA_BUNDLE")
+    needs_build "$NODE_IMAGE" "$recipe" || return 0
+    started=$(date +%s)
+    ensure_rootfs_tarball "$NODE_INCLUDES"
+    fetch_npm_tarball "node-linux-$(node_arch)@$NODE_VERSION"
+    tree="$WORK_DIR/node"
+    step "unpacking the tree"
+    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
+    step "slimming (apt caches, docs, man pages, locales, logs)"
+    slim_rootfs "$tree"
+    step "installing host CA bundle at $IMAGE_CA_BUNDLE"
+    install_ca_bundle "$tree"
+    step "installing node $NODE_VERSION at /usr/local/bin/node"
+    tar -xzf "$NPM_TARBALL" -C "$WORK_DIR" package/bin/node
+    install -m 0755 "$WORK_DIR/package/bin/node" "$tree/usr/local/bin/node"
+    rm -rf "$WORK_DIR/package"
+    step "docker import -> $NODE_IMAGE"
+    import_tree "$tree" "$NODE_IMAGE" \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change "ENV NODE_EXTRA_CA_CERTS=$IMAGE_CA_BUNDLE" \
+        --change 'LABEL io.pythond.image=node' \
+        --change "LABEL io.pythond.recipe=$recipe" \
+        --change 'CMD ["node"]'
+    rm -rf "$tree"
+    step "verifying $NODE_IMAGE"
+    if ! verify_node_image "$NODE_IMAGE"; then
+        docker rmi "$NODE_IMAGE" >/dev/null 2>&1 || true
+        die "$NODE_IMAGE failed verification and was removed"
+    fi
+    built "$NODE_IMAGE" "$started"
+}
+
+verify_node_image() {
+    local out
+    out=$(docker run --rm --read-only --cap-drop ALL --network none --user 65534:65534 "$1" node -e '
+const tls = require("node:tls");
+if (process.versions.node !== process.argv[1]) throw new Error(`node ${process.versions.node}`);
+require("node:fs").accessSync(process.env.NODE_EXTRA_CA_CERTS);
+console.log("ok node", process.versions.node, "openssl", process.versions.openssl, tls.rootCertificates.length, "built-in CAs");
+' "$NODE_VERSION" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+    info "$out"
+}
+
+node_arch() {
+    case $(dpkg --print-architecture 2>/dev/null || uname -m) in
+        amd64|x86_64) echo x64 ;;
+        arm64|aarch64) echo arm64 ;;
+        *) die "no node-linux-* package for this architecture ($(uname -m))" ;;
+    esac
+}
+
+# pythond-runner:latest: the repository's Dockerfile on the local bases. Always
+# run: docker's layer cache makes it a few seconds when nothing changed, and
+# the image never lags behind the sources it is built from.
+build_runner_image() {
+    local started context log label out
+    build_node_image
+    started=$(date +%s)
+    fetch_npm_tarball "npm@$NPM_VERSION"
+    log="$CACHE_DIR/runner-build.log"
+    step "docker build -> $NODE_BUILD_IMAGE ($NODE_IMAGE + npm $NPM_VERSION, for the build stage)"
+    context="$WORK_DIR/npm"
+    mkdir -p "$context"
+    tar -xzf "$NPM_TARBALL" -C "$context"
+    if ! printf '%s\n' "FROM $NODE_IMAGE" \
+            'COPY package /usr/local/lib/node_modules/npm' \
+            'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx' |
+            docker build -t "$NODE_BUILD_IMAGE" -f - "$context" >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "docker build of $NODE_BUILD_IMAGE failed (full log: $log)"
+    fi
+    rm -rf "$context"
+    step "docker build -> $RUNNER_IMAGE (Dockerfile; log: $log)"
+    # The build stage is tagged too: untagged, each source change would leave
+    # one behind (~270 MB), and pruning it would throw away the cached npm ci.
+    if ! { docker build --target build -t "$RUNNER_BUILD_IMAGE" \
+               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR" &&
+           docker build -t "$RUNNER_IMAGE" \
+               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR"
+         } >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "docker build of $RUNNER_IMAGE failed (full log: $log)"
+    fi
+    # The tags moved: drop the images they left untagged (then the bases
+    # those held on to: the node images were replaced while still in use).
+    for label in runner runner-build node; do
+        docker image prune -f --filter "label=io.pythond.image=$label" >/dev/null
+    done
+    step "verifying $RUNNER_IMAGE"
+    if ! out=$(docker run --rm --network none --entrypoint node "$RUNNER_IMAGE" /app/dist/src/main.js --version 2>&1); then
+        printf '%s\n' "$out" >&2
+        die "$RUNNER_IMAGE does not start"
+    fi
+    info "pythond $out"
+    built "$RUNNER_IMAGE" "$started"
+}
+
+# pythond-prometheus:bookworm and pythond-victoria-metrics:bookworm, for
+# compose.yaml's `full` profile: Debian's packages, run as the system user
+# their package created, with the binary as entrypoint. The last argument
+# lists what the server never uses (paths in the tree, globs allowed): the
+# timezone sources of moment-timezone (212 MB; the web UI loads one bundled
+# file), the packages' other command line tools.
+build_prometheus_image() {
+    build_service_image "$PROMETHEUS_IMAGE" prometheus prometheus /usr/bin/prometheus \
+        'usr/share/javascript/moment-timezone/data usr/bin/promtool'
+}
+
+build_victoria_metrics_image() {
+    build_service_image "$VICTORIA_METRICS_IMAGE" victoria-metrics _victoria-metrics /usr/bin/victoria-metrics \
+        'usr/bin/vm*'
+}
+
+build_service_image() {
+    local image=$1 package=$2 user=$3 binary=$4 unused=$5 recipe started tree out path
+    recipe=$(sha256_of "$SCRIPT_PATH" "$HOST_CA_BUNDLE")
+    needs_build "$image" "$recipe" || return 0
+    started=$(date +%s)
+    ensure_rootfs_tarball "$package"
+    tree="$WORK_DIR/$package"
+    step "unpacking the tree"
+    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
+    step "slimming (apt caches, docs, man pages, locales, logs)"
+    slim_rootfs "$tree"
+    for path in $unused; do rm -rf "$tree"/$path; done
+    install_ca_bundle "$tree"
+    step "docker import -> $image"
+    import_tree "$tree" "$image" \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "LABEL io.pythond.image=$package" \
+        --change "LABEL io.pythond.recipe=$recipe" \
+        --change "USER $user" \
+        --change "ENTRYPOINT [\"$binary\"]"
+    rm -rf "$tree"
+    step "verifying $image"
+    if ! out=$(docker run --rm --network none "$image" --version 2>&1); then
+        printf '%s\n' "$out" >&2
+        docker rmi "$image" >/dev/null 2>&1 || true
+        die "$image failed verification and was removed"
+    fi
+    info "$(printf '%s\n' "$out" | head -n 1)"
+    built "$image" "$started"
+}
 
 # --------------------------------------------------------------------------
 
@@ -374,7 +562,7 @@ main() {
                esac ;;
         esac
     done
-    [ -n "$images" ] || images=$ALL_IMAGES
+    [ -n "$images" ] || images=$DEFAULT_IMAGES
 
     require_docker
     mkdir -p "$CACHE_DIR"
@@ -388,7 +576,7 @@ main() {
     trap 'exit 130' INT TERM
 
     for image in $images; do
-        "build_${image}_image"
+        "build_$(printf %s "$image" | tr - _)_image"
     done
 }
 

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'DISCOVERY_FAILED'
+  | 'DATA_DIR_UNWRITABLE'
   | 'HOST_START_FAILED'
   | 'HOST_PROTOCOL'
   | 'HOST_EXITED'

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
@@ -25,13 +27,17 @@ export interface CheckOptions {
  */
 export async function checkCommand(options: CheckOptions): Promise<number> {
   const dir = path.resolve(options.dir);
+  // Only the instance id goes there (see instanceId): not beside the collectors,
+  // whose folder may be read-only; one per user and folder, so a check that
+  // crashed has its containers removed by the next check of the same folder.
+  const dataDir = path.join(os.tmpdir(), `pythond-check-${process.getuid?.() ?? 0}-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
   // The same validation as a config file: a missing folder or a bad option reads the same way.
   const toml = [
     '[runner]',
     `python_d = ${JSON.stringify(path.dirname(dir))}`,
     `executor = ${JSON.stringify(options.executor)}`,
     ...(options.image ? [`image = ${JSON.stringify(options.image)}`] : []),
-    `data_dir = ${JSON.stringify(path.join(path.dirname(dir), '.pythond-check'))}`,
+    `data_dir = ${JSON.stringify(dataDir)}`,
     '[[inputs.pythond]]',
     `name = ${JSON.stringify(path.basename(dir))}`,
     `dirs = [${JSON.stringify(path.basename(dir))}]`,

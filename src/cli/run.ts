@@ -27,7 +27,14 @@ export async function runCommand(options: { config?: string }): Promise<number> 
     throw err;
   }
   log.info({ url: api.url }, `HTTP API listening on ${api.url}${config.runner.api_token ? ' (writes need the api_token)' : ''}`);
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    // The API would keep the process alive: a runner that cannot start must exit.
+    await api.close();
+    await app.stop();
+    throw err;
+  }
   log.info({ executor: app.executorKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.executorKind} executor`);
 
   const signal = await signalled;

@@ -1,4 +1,5 @@
 import type { Config, InputConfig } from '../config/load.js';
+import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { DockerEngine } from './docker/docker-engine.js';
@@ -53,7 +54,8 @@ export async function selectExecutor(config: Config, log: Logger, metrics: Metri
 }
 
 async function dockerProblem(engine: DockerEngine, images: string[]): Promise<Error | undefined> {
-  if (!(await engine.available())) return new Error(`no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
+  const unavailable = await engine.problem();
+  if (unavailable) return new PythondError('DOCKER_UNAVAILABLE', unavailable);
   try {
     for (const image of images) await engine.requireImage(image);
   } catch (err) {

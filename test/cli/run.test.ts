@@ -73,11 +73,77 @@ describe('pythond run', () => {
     assert.ok(Date.now() - began < 5_000, `stopped in ${Date.now() - began} ms`);
   });
 
+  it('stops cleanly on a SIGTERM that comes while collectors are still starting', async () => {
+    const root = tempTree({
+      'python.d/c/slow_import.py': `
+        import time
+        from datakit_framework import DataKitFramework
+
+        time.sleep(2)  # the host says hello only after this
+
+        class SlowImport(DataKitFramework):
+            interval = 3600
+
+            def run(self):
+                pass
+      `,
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "slow"
+        dirs = ["c"]
+        [[outputs.stdout]]
+      `,
+    });
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    await waitFor(() => /starting with/.test(log), 'the runner to begin starting');
+    child.kill('SIGTERM');
+    const [code, signal] = await once(child, 'exit');
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, log);
+    assert.match(log, /SIGTERM received/);
+  });
+
   it('refuses to start on a bad config, naming the file, line and key', async () => {
     const root = tempTree({ 'bad.toml': '[runner]\nconcurrency = -1\n' });
     const { code, stderr } = await pythond(['run', '--config', path.join(root, 'bad.toml')]);
     assert.equal(code, 1);
     assert.match(stderr, /bad\.toml:2: runner\.concurrency must be an integer from 1 to 100000, got number -1/);
+  });
+
+  it('exits 1 with the reason when its collectors cannot start, rather than staying up with only the API', async () => {
+    const root = tempTree({
+      'python.d/c/idle.py': `
+        from datakit_framework import DataKitFramework
+
+        class Idle(DataKitFramework):
+            def run(self):
+                pass
+      `,
+      'pythond.toml': `
+        [runner]
+        executor = "docker"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "idle"
+        dirs = ["c"]
+        [[outputs.stdout]]
+      `,
+    });
+    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], {
+      env: { ...process.env, DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (chunk) => (log += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    assert.equal(code, 1, log);
+    assert.match(log, /pythond: no Docker engine answers at unix:\/\/.*no-engine\.sock/);
   });
 
   it('runs the demo collectors with the defaults and writes their points within one interval (npm start)', async () => {
@@ -86,12 +152,17 @@ describe('pythond run', () => {
     const child = spawn(process.execPath, [MAIN, 'run'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (chunk) => (log += chunk));
+    const exited = once(child, 'exit');
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
-      await waitFor(() => lines(file).length >= 5, `demo points in ${file}; log: ${log}`, 25_000);
+      await waitFor(() => {
+        // e.g. 127.0.0.1:9529 taken by another pythond on this machine
+        if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log}`);
+        return lines(file).length >= 5;
+      }, `demo points in ${file}`, 25_000);
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await exited;
     }
     const measurements = new Set(lines(file).map((p) => p.measurement));
     for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import { instanceId } from '../../src/executors/docker/labels.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { tempTree } from '../helpers/fixtures.js';
 import { metricValue } from '../helpers/input-harness.js';
@@ -113,7 +114,9 @@ for (const executor of ['docker', 'process'] as const) {
           for (const [key, value] of Object.entries(hostile.reports)) assert.equal(probe.fields[key], value, `${key}`);
         }
         if (executor === 'docker') {
-          const left = await docker.listContainers({ all: true, filters: { label: ['io.pythond.input=hostile'] } });
+          // This runner's containers only: other runs on the same engine may have a "hostile" input too.
+          const instance = instanceId(outcome.app.config.runner.data_dir);
+          const left = await docker.listContainers({ all: true, filters: { label: ['io.pythond.input=hostile', `io.pythond.instance=${instance}`] } });
           assert.deepEqual(left.filter((c) => c.State === 'running'), [], 'no container outlives the runner');
         }
       });

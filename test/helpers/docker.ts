@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { TestContext } from 'node:test';
+import { exec } from './exec.js';
 
 const docker = new Docker();
 let answer: Promise<boolean> | undefined;
@@ -27,3 +28,12 @@ export async function requireDocker(t: TestContext): Promise<boolean> {
 }
 
 export { docker };
+
+/**
+ * Builds pythond-runner:latest from these sources with docker/build-images.sh
+ * (docker's layer cache: seconds when the image is up to date), for tests of
+ * the runner image and compose.yaml.
+ */
+export async function buildRunnerImage(): Promise<void> {
+  await exec('sh', ['docker/build-images.sh', 'runner'], { timeoutMs: 8 * 60_000 });
+}

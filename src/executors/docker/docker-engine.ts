@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Docker from 'dockerode';
 import { PythondError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -16,19 +17,21 @@ export class DockerEngine {
     this.#log = log;
   }
 
-  /** True when an engine answers within `timeoutMs`. */
-  async available(timeoutMs = 3_000): Promise<boolean> {
+  /** Why no engine answers within `timeoutMs`, as a sentence for the operator; undefined when one does. */
+  async problem(timeoutMs = 3_000): Promise<string | undefined> {
+    const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         this.docker.ping(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      return true;
-    } catch {
-      return false;
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') return socketDenied(where);
+      return `no Docker engine answers at ${where} (${errorMessage(err)})`;
     } finally {
       clearTimeout(timer);
     }
@@ -63,4 +66,18 @@ export class DockerEngine {
     );
     return leftovers.length;
   }
+}
+
+/** The socket is there but this user may not use it: say who we are and what the socket wants. */
+function socketDenied(where: string): string {
+  const socket = where.replace(/^unix:\/\//, '');
+  let owner = '';
+  try {
+    const stats = statSync(socket);
+    owner = ` (owner uid ${stats.uid}, group gid ${stats.gid}, mode ${(stats.mode & 0o777).toString(8)})`;
+  } catch {
+    // the message below still says who we are
+  }
+  const groups = process.getgroups?.().join(',') ?? '?';
+  return `permission denied on the Docker socket ${socket}${owner}: pythond runs as uid ${process.getuid?.()} with groups ${groups}; run it as a member of the socket's group, or as root`;
 }

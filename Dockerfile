@@ -1,0 +1,48 @@
+# The pythond runner image. Where a registry is reachable:
+#
+#   docker build -t pythond-runner .
+#
+# Without one, `npm run images` (docker/build-images.sh) builds it from local
+# Debian bases: --build-arg BASE=pythond-node:20 --build-arg
+# BUILD_BASE=pythond-node:20-build. BASE is the runtime (Debian with Node 20
+# as `node` on PATH); BUILD_BASE, default BASE, must also have npm.
+ARG BASE=node:20-bookworm-slim
+ARG BUILD_BASE=${BASE}
+
+FROM ${BUILD_BASE} AS build
+LABEL io.pythond.image=runner-build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would compile before the sources are here, and no
+# dependency needs an install script (ssh2's native helpers are optional).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src src
+COPY workers workers
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${BASE}
+# The unprivileged user the entrypoint runs pythond as (docker/runner-entrypoint.sh).
+RUN useradd --system --uid 10002 --user-group --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin --comment "pythond runner" pythond \
+ && mkdir -p /var/lib/pythond \
+ && chown pythond:pythond /var/lib/pythond
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/dist/src dist/src
+COPY --from=build /src/dist/workers dist/workers
+COPY python.d/core python.d/core
+COPY docker/runner-entrypoint.sh docker/
+# Defaults, so the image runs on its own: the compose configuration and the
+# demo collectors. compose.yaml mounts the project's files over them.
+COPY docker/compose/pythond.toml /etc/pythond/pythond.toml
+COPY python.d/demo /etc/pythond/python.d/demo
+LABEL io.pythond.image=runner
+EXPOSE 9529
+# pythond reads ./pythond.toml: `docker run ... pythond-runner validate` works too.
+WORKDIR /etc/pythond
+ENTRYPOINT ["/app/docker/runner-entrypoint.sh"]
+CMD ["run"]

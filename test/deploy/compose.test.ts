@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { describe, it, type TestContext } from 'node:test';
+import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
+import { exec, freePort } from '../helpers/exec.js';
+import { waitFor } from '../helpers/fixtures.js';
+
+const DEMO_COLLECTORS = ['counter_rate.CounterRate', 'events.Demo', 'feeds.Demo', 'general.Demo'];
+
+/** docker-compose v1 (Debian's); skips without it, unless PYTHOND_REQUIRE_DOCKER=1 (CI). */
+async function requireCompose(t: TestContext): Promise<boolean> {
+  const found = await exec('docker-compose', ['version', '--short']).then(() => true, () => false);
+  if (found) return true;
+  const why = 'needs docker-compose (apt-get install docker-compose)';
+  if (process.env.PYTHOND_REQUIRE_DOCKER === '1') throw new Error(`PYTHOND_REQUIRE_DOCKER=1 but this test ${why}`);
+  t.skip(why);
+  return false;
+}
+
+/**
+ * `docker-compose up -d` of compose.yaml as a project of its own, on free host
+ * ports, with the given config and profiles whatever a developer's shell or
+ * .env says; everything of it is removed when the test ends.
+ */
+async function upProject(t: TestContext, options: { config: string; profiles: string }) {
+  const [port, prometheusPort, victoriaMetricsPort] = [await freePort(), await freePort(), await freePort()];
+  const project = `pythondtest${randomBytes(4).toString('hex')}`;
+  const env = {
+    ...process.env,
+    PYTHOND_PORT: String(port),
+    PROMETHEUS_PORT: String(prometheusPort),
+    VICTORIA_METRICS_PORT: String(victoriaMetricsPort),
+    PYTHOND_CONFIG: options.config,
+    COMPOSE_PROFILES: options.profiles,
+  };
+  const compose = (...args: string[]) => exec('docker-compose', ['-p', project, '-f', 'compose.yaml', ...args], { env, timeoutMs: 120_000 });
+  let instance: string | undefined;
+  const collectorContainers = () => docker.listContainers({ all: true, filters: { label: ['io.pythond.managed=true', `io.pythond.instance=${instance}`] } });
+  t.after(async () => {
+    await compose('down', '-v', '--remove-orphans').catch(() => {});
+    if (instance) for (const c of await collectorContainers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  });
+
+  await compose('up', '-d');
+  const runner = docker.getContainer((await compose('ps', '-q', 'pythond')).stdout.trim());
+  const logs = async () => (await compose('logs', '--no-color', '--tail=30', 'pythond')).stdout;
+  await waitFor(async () => (await runner.inspect()).State.Health?.Status === 'healthy', 'the healthcheck to pass', 90_000, 1000).catch(async (err) => {
+    throw new Error(`${(err as Error).message}; health: ${JSON.stringify((await runner.inspect()).State.Health)}; logs:\n${await logs()}`);
+  });
+  instance = (await compose('exec', '-T', 'pythond', 'cat', '/var/lib/pythond/instance-id')).stdout.trim();
+  return { project, compose, runner, logs, collectorContainers, port, prometheusPort, victoriaMetricsPort };
+}
+
+/** `pythond_ticks_total{status="ok"}` per collector, from the runner's /metrics. */
+async function okTicks(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const ticks = new Map<string, number>();
+  for (const [, labels, value] of text.matchAll(/^pythond_ticks_total\{(.*)\} (\S+)$/gm)) {
+    if (!/(^|,)status="ok"/.test(labels!)) continue;
+    const collector = /collector="([^"]*)"/.exec(labels!)![1]!;
+    ticks.set(collector, (ticks.get(collector) ?? 0) + Number(value));
+  }
+  return ticks;
+}
+
+/** The samples of a Prometheus-style instant query (Prometheus and VictoriaMetrics answer alike). */
+async function query(port: number, promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
+  if (!response?.ok) return [];
+  return ((await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+}
+
+describe('docker compose up (compose.yaml)', () => {
+  it('runs the demo collectors in containers, serves /metrics, writes points to its volume, and leaves nothing behind after down -v', { timeout: 10 * 60_000 }, async (t) => {
+    if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
+    await buildRunnerImage();
+    const { project, compose, runner, logs, collectorContainers, port } = await upProject(t, { config: 'pythond.toml', profiles: '' });
+
+    const first = (await waitFor(async () => {
+      const ticks = await okTicks(port);
+      return DEMO_COLLECTORS.every((c) => ticks.has(c)) ? ticks : undefined;
+    }, 'an ok tick of every demo collector in /metrics', 60_000, 1000))!;
+    await waitFor(async () => {
+      const ticks = await okTicks(port);
+      return DEMO_COLLECTORS.every((c) => ticks.get(c)! > first.get(c)!);
+    }, 'every demo collector to tick ok again', 60_000, 1000);
+
+    // The entrypoint dropped root: user pythond, in the socket's group, no capabilities.
+    const status = (await compose('exec', '-T', 'pythond', 'cat', '/proc/1/status')).stdout;
+    assert.match(status, /^Uid:\s+10002\s+10002\s+10002\s+10002$/m);
+    assert.match(status, new RegExp(`^Groups:\\s+${statSync('/var/run/docker.sock').gid}\\s*$`, 'm'));
+    assert.match(status, /^CapEff:\s+0+$/m);
+
+    const running = await collectorContainers();
+    assert.equal(running.length, 1, 'one warm container for the demo input');
+    assert.equal(running[0]!.Labels['io.pythond.input'], 'demo');
+
+    const points = (await compose('exec', '-T', 'pythond', 'cat', '/var/lib/pythond/points.jsonl')).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { measurement: string });
+    const measurements = new Set(points.map((p) => p.measurement));
+    for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);
+
+    // SIGTERM reaches node (PID 1): it exits 0, well before the grace period, and removes its collectors.
+    const began = Date.now();
+    await compose('stop');
+    assert.equal((await runner.inspect()).State.ExitCode, 0, `runner exit code; logs:\n${await logs()}`);
+    assert.ok(Date.now() - began < 30_000, `stopped in ${Date.now() - began} ms`);
+    assert.deepEqual(await collectorContainers(), [], 'no collector container left after stop');
+
+    await compose('down', '-v');
+    const ofProject = { label: [`com.docker.compose.project=${project}`] };
+    assert.deepEqual(await docker.listContainers({ all: true, filters: ofProject }), []);
+    assert.deepEqual((await docker.listVolumes({ filters: ofProject })).Volumes ?? [], []);
+  });
+
+  it('with the full profile and pythond-full.toml, Prometheus scrapes the runner and VictoriaMetrics receives the points', { timeout: 15 * 60_000 }, async (t) => {
+    if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
+    await buildRunnerImage();
+    await exec('sh', ['docker/build-images.sh', 'prometheus', 'victoria-metrics'], { timeoutMs: 10 * 60_000 });
+    const { project, compose, collectorContainers, prometheusPort, victoriaMetricsPort } = await upProject(t, { config: 'pythond-full.toml', profiles: 'full' });
+
+    const [info] = (await waitFor(async () => {
+      const result = await query(prometheusPort, 'pythond_build_info');
+      return result.length > 0 ? result : undefined;
+    }, 'pythond_build_info in Prometheus', 60_000, 1000))!;
+    assert.equal(info!.metric.job, 'pythond');
+    assert.equal(info!.metric.instance, 'pythond:9529');
+
+    // general.Demo's mydata point, one series per field in VictoriaMetrics.
+    const [field] = (await waitFor(async () => {
+      const result = await query(victoriaMetricsPort, 'mydata_custom_field2');
+      return result.length > 0 ? result : undefined;
+    }, 'a demo point in VictoriaMetrics', 60_000, 1000))!;
+    assert.deepEqual(field!.metric, { __name__: 'mydata_custom_field2', db: 'pythond', tag1: 'val1', tag2: 'val2' });
+    assert.equal(field!.value[1], '1000');
+
+    await compose('down', '-v');
+    assert.deepEqual(await collectorContainers(), []);
+    const ofProject = { label: [`com.docker.compose.project=${project}`] };
+    assert.deepEqual(await docker.listContainers({ all: true, filters: ofProject }), []);
+    assert.deepEqual((await docker.listVolumes({ filters: ofProject })).Volumes ?? [], []);
+  });
+});

@@ -26,14 +26,20 @@ function collectorTree(inputs: number, collectors: number, extra: Record<string,
   return root;
 }
 
-/** p-th percentile of a prom-client histogram, interpolated inside its bucket. */
-export async function histogramPercentile(metrics: Metrics, name: string, p: number): Promise<number> {
+type Buckets = { le: number; count: number }[];
+
+/** The cumulative bucket counts of an unlabelled prom-client histogram, now. */
+async function histogramBuckets(metrics: Metrics, name: string): Promise<Buckets> {
   const { values } = await metrics.registry.getSingleMetric(name)!.get();
-  const buckets = values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), count: v.value }));
-  const total = buckets.at(-1)?.count ?? 0;
-  const rank = (p / 100) * total;
+  return values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), count: v.value }));
+}
+
+/** p-th percentile of the observations between two snapshots (or since the start), interpolated inside its bucket. */
+function bucketPercentile(buckets: Buckets, p: number, before?: Buckets): number {
+  const counts = buckets.map((bucket, i) => ({ le: bucket.le, count: bucket.count - (before?.[i]?.count ?? 0) }));
+  const rank = (p / 100) * (counts.at(-1)?.count ?? 0);
   let previous = { le: 0, count: 0 };
-  for (const bucket of buckets) {
+  for (const bucket of counts) {
     if (bucket.count >= rank) {
       if (!Number.isFinite(bucket.le)) return previous.le;
       const share = bucket.count === previous.count ? 0 : (rank - previous.count) / (bucket.count - previous.count);
@@ -60,8 +66,12 @@ export async function scaleFigures(executor: 'docker' | 'process', quick: boolea
   const root = collectorTree(inputs, collectors);
   const blocks = Array.from({ length: inputs }, (_, i) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"`);
   const app = appFor(root, executor, blocks, 'concurrency = 16');
+  const startBegan = performance.now();
   await app.start();
-  await new Promise((resolve) => setTimeout(resolve, 2_000)); // the first ticks are spread over one interval
+  const startupS = (performance.now() - startBegan) / 1000;
+  // Steady state: while the engine is still creating containers, round trips into the first ones are slow.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const latenessBefore = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
   const okBefore = await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok');
   const cpuBefore = process.cpuUsage();
   const began = performance.now();
@@ -72,6 +82,7 @@ export async function scaleFigures(executor: 'docker' | 'process', quick: boolea
   const skipped = await counterSum(app.metrics, 'pythond_ticks_skipped_total', () => true);
   const failed = await counterSum(app.metrics, 'pythond_tick_failures_total', () => true);
   const rssMb = process.memoryUsage().rss / 1024 ** 2;
+  const lateness = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
   let containerRssMb = NaN;
   if (executor === 'docker') {
     const docker = new Docker();
@@ -86,8 +97,10 @@ export async function scaleFigures(executor: 'docker' | 'process', quick: boolea
   }
   const figures: Figure[] = [
     { name: 'scale_ticks_per_s', value: ok / elapsedS, unit: 'ticks/s', baseline: { name: 'scale_ticks_due_per_s', value: inputs * collectors }, target: '500 ticks/s (50×10)' },
-    { name: 'scale_lateness_p50_ms', value: (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 50)) * 1000, unit: 'ms' },
-    { name: 'scale_lateness_p99_ms', value: (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 99)) * 1000, unit: 'ms', target: '<= 10 ms' },
+    { name: 'scale_lateness_p50_ms', value: bucketPercentile(lateness, 50, latenessBefore) * 1000, unit: 'ms' },
+    { name: 'scale_lateness_p99_ms', value: bucketPercentile(lateness, 99, latenessBefore) * 1000, unit: 'ms', target: '<= 10 ms (steady state)' },
+    { name: 'scale_startup_lateness_p99_ms', value: bucketPercentile(latenessBefore, 99) * 1000, unit: 'ms', target: 'while the hosts start' },
+    { name: 'scale_startup_s', value: startupS, unit: 's', target: `${inputs} hosts` },
     { name: 'scale_skipped_ticks', value: skipped, unit: 'ticks' },
     { name: 'scale_failed_ticks', value: failed, unit: 'ticks' },
     { name: 'scale_runner_cpu_percent', value: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100, unit: '% of one core' },
@@ -115,12 +128,18 @@ export async function bigReportFigures(executor: 'docker' | 'process', quick: bo
   );
   await app.start();
   const status = () => app.status().find((s) => s.input === 'big')!.collectors[0]!;
-  const began = performance.now();
-  while (!status().lastStatus) {
-    if (performance.now() - began > 300_000) throw new Error('the big report did not finish in 5 minutes');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const lateness = (await histogramPercentile(app.metrics, 'pythond_schedule_lateness_seconds', 99)) * 1000;
+  const waitUntil = async (done: () => boolean, what: string) => {
+    const began = performance.now();
+    while (!done()) {
+      if (performance.now() - began > 300_000) throw new Error(`big report: ${what} did not happen in 5 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  // The others' lateness while the big tick runs, from its start to its end.
+  await waitUntil(() => status().state === 'running', 'the tick starting');
+  const before = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
+  await waitUntil(() => status().lastStatus !== undefined, 'the tick ending');
+  const lateness = bucketPercentile(await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds'), 99, before) * 1000;
   const big_ = status();
   await app.stop();
   const written = readFileSync(path.join(root, 'points.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"big"')).length;

@@ -33,7 +33,7 @@ async function postMany(url: string, body: Uint8Array<ArrayBuffer>, rounds: numb
       while (next++ < rounds) {
         const began = performance.now();
         const response = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } });
-        if (response.status !== 200) throw new Error(`write answered ${response.status}: ${await response.text()}`);
+        if (!response.ok) throw new Error(`write answered ${response.status}: ${await response.text()}`);
         await response.arrayBuffer();
         perPostMs.push(performance.now() - began);
       }

@@ -24,6 +24,8 @@ export interface HostLauncher {
   /** `process` or `docker`, for logs. */
   readonly kind: string;
   launch(): Promise<HostStreams>;
+  /** Waits for what the launcher still does after its hosts are gone (e.g. removing containers). */
+  close?(): Promise<void>;
 }
 
 /**

@@ -14,6 +14,8 @@ export class FreshExecutor implements Executor {
   readonly #options: HostOptions;
   readonly #backoff: Backoff;
   readonly #runs = new Map<string, HostConnection>();
+  /** Hosts whose run is done and that are exiting: a tick does not wait for them, close() does. */
+  readonly #exiting = new Set<Promise<string>>();
   #closing = false;
 
   constructor(launcher: HostLauncher, options: HostOptions) {
@@ -46,7 +48,8 @@ export class FreshExecutor implements Executor {
       const done = connection.session.run(runId, collectorId, sink);
       connection.session.end(); // the host exits once this run is done
       const result = await done;
-      await connection.gone;
+      this.#exiting.add(connection.gone);
+      void connection.gone.finally(() => this.#exiting.delete(connection.gone));
       this.#backoff.succeeded();
       return result;
     } catch (err) {
@@ -66,6 +69,8 @@ export class FreshExecutor implements Executor {
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.#runs.values()].map((connection) => closeConnection(connection, graceMs)));
+    await Promise.all(this.#exiting);
+    await this.#launcher.close?.();
   }
 
   async #open(): Promise<HostConnection> {

@@ -70,6 +70,7 @@ export class WarmExecutor implements Executor {
     const live = this.#live ?? (await this.#starting?.catch(() => undefined));
     if (live) await closeConnection(live, graceMs);
     await Promise.all(this.#dying);
+    await this.#launcher.close?.();
   }
 
   #connection(): Promise<HostConnection> {

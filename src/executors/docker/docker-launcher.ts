@@ -33,6 +33,7 @@ export class DockerLauncher implements HostLauncher {
   readonly #bundle: CodeBundle;
   readonly #log: Logger;
   readonly #counts: ContainerCounts;
+  readonly #removals = new Set<Promise<unknown>>();
 
   constructor(options: { docker: Docker; input: InputConfig; image: string; instance: string; log: Logger; counts: ContainerCounts }) {
     this.#docker = options.docker;
@@ -91,10 +92,13 @@ export class DockerLauncher implements HostLauncher {
     attached.write(`${this.#bundle.tar.length}\n`);
     attached.write(this.#bundle.tar);
 
-    const exited = this.#exitReason(container).then(async (reason) => {
+    const exited = this.#exitReason(container).then((reason) => {
       this.#counts.stopped();
-      await remove();
-      log.debug({ reason }, `container ${id} gone (${reason})`);
+      log.debug({ reason }, `container ${id} stopped (${reason})`);
+      // Removing takes tens of ms: off the tick's path, but close() waits for it.
+      const removal = remove();
+      this.#removals.add(removal);
+      void removal.finally(() => this.#removals.delete(removal));
       return reason;
     });
     return {
@@ -110,16 +114,20 @@ export class DockerLauncher implements HostLauncher {
     };
   }
 
+  /** Waits until every stopped container is removed. */
+  async close(): Promise<void> {
+    await Promise.all(this.#removals);
+  }
+
   /** Waits for the container to stop and says why: `oom`, or `exit <code>`. */
   async #exitReason(container: Docker.Container): Promise<string> {
-    let code: number | undefined;
     try {
-      ({ StatusCode: code } = (await container.wait()) as { StatusCode: number });
-      const state = (await container.inspect()).State;
-      if (state.OOMKilled) return 'oom';
+      const { StatusCode: code } = (await container.wait()) as { StatusCode: number };
+      // The OOM killer sends SIGKILL (137); only then is the state worth a request.
+      if (code === 137 && (await container.inspect()).State.OOMKilled) return 'oom';
+      return `exit ${code}`;
     } catch (err) {
       return `lost (${errorMessage(err)})`;
     }
-    return `exit ${code}`;
   }
 }

@@ -36,7 +36,6 @@ export function decodeReport(task: ReportTask): DecodeResult {
     return batcher.rejectAll(`precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
   }
   const tags = data.ignore_global_tags ? {} : task.tags;
-  const receivedAtNs = BigInt(task.receivedAtNs);
 
   for (const key of Object.keys(CATEGORY_BY_KEY) as CategoryKey[]) {
     const points = data[key];
@@ -46,7 +45,7 @@ export function decodeReport(task: ReportTask): DecodeResult {
       batcher.reject(`${key} (${category}) must be a list of points, got ${typeof points}`);
       continue;
     }
-    points.forEach((raw, i) => batcher.add(category, raw, `${key}[${i}]`, precision as Precision, receivedAtNs, tags));
+    points.forEach((raw, i) => batcher.add(category, raw, `${key}[${i}]`, precision as Precision, task.receivedAtNs, tags));
   }
   return batcher.finish();
 }

@@ -5,16 +5,6 @@ import type { Category, FieldValue, Point } from '../src/points/point.js';
  * JSON Lines writes integers and floats alike as JSON numbers.
  */
 
-function jsonValue(value: FieldValue): string {
-  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
-}
-
-export function encodeJsonLine(category: Category, point: Point): string {
-  let fields = '';
-  for (const key in point.fields) fields += `${fields ? ',' : ''}${JSON.stringify(key)}:${jsonValue(point.fields[key]!)}`;
-  return `{"category":"${category}","measurement":${JSON.stringify(point.measurement)},"tags":${JSON.stringify(point.tags)},"fields":{${fields}},"time":${point.time}}\n`;
-}
-
 /**
  * Escaped names and tag values, remembered: a report repeats the same few
  * keys and values on every point, and escaping them again was a third of the
@@ -37,6 +27,30 @@ class EscapeCache {
     }
     return escaped;
   }
+}
+
+/** JSON-quoted names and tag values. */
+const quoted = new EscapeCache((text) => JSON.stringify(text));
+
+function jsonValue(value: FieldValue): string {
+  switch (typeof value) {
+    case 'number':
+      return String(value); // what JSON.stringify writes for a finite number
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+export function encodeJsonLine(category: Category, point: Point): string {
+  let tags = '';
+  for (const key in point.tags) tags += `${tags ? ',' : ''}${quoted.get(key)}:${quoted.get(point.tags[key]!)}`;
+  let fields = '';
+  for (const key in point.fields) fields += `${fields ? ',' : ''}${quoted.get(key)}:${jsonValue(point.fields[key]!)}`;
+  return `{"category":"${category}","measurement":${quoted.get(point.measurement)},"tags":{${tags}},"fields":{${fields}},"time":${point.time}}\n`;
 }
 
 const measurements = new EscapeCache((text) => text.replace(/[\\, ]/g, '\\$&'));

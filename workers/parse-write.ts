@@ -45,8 +45,7 @@ export function parseWrite(task: WriteTask): WriteResult {
   }
 
   const batcher = new PointBatcher(task.encodings);
-  const receivedAtNs = BigInt(task.receivedAtNs);
-  const add = (raw: unknown, where: string): void => batcher.add(task.category, raw, where, task.precision, receivedAtNs, {});
+  const add = (raw: unknown, where: string): void => batcher.add(task.category, raw, where, task.precision, task.receivedAtNs, {});
   if (task.format === 'json') {
     let points: unknown[];
     try {

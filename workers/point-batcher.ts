@@ -21,19 +21,45 @@ const MAX_ERRORS = 5;
  */
 export const MAX_POINTS_PER_BATCH = 10_000;
 
-interface CategoryText {
+const encoder = new TextEncoder();
+
+/**
+ * A batch's bytes, written as each point is encoded: the line strings die
+ * young, where concatenated strings (ropes) kept every line alive until the
+ * batch was done and made the old-generation GC the biggest cost.
+ */
+class ByteSink {
+  #bytes = new Uint8Array(16 * 1024);
+  #length = 0;
+
+  append(text: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    if (this.#length + text.length * 3 > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + text.length * 3));
+      grown.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = grown;
+    }
+    this.#length += encoder.encodeInto(text, this.#bytes.subarray(this.#length)).written;
+  }
+
+  /** The bytes, in a buffer of their own (so it can be moved to another thread). */
+  take(): Uint8Array<ArrayBuffer> {
+    return this.#bytes.slice(0, this.#length);
+  }
+}
+
+interface CategoryBatch {
   category: Category;
   points: number;
-  jsonl: string;
-  lineProtocol: string;
+  jsonl?: ByteSink;
+  lineProtocol?: ByteSink;
 }
 
 /** Collects validated points per category and encodes them, for one task. */
 export class PointBatcher {
-  // Strings grow by concatenation (V8 keeps them as ropes): far less garbage than arrays of lines joined.
   // The batch being filled, per category; full ones wait in #full.
-  readonly #filling = new Map<Category, CategoryText>();
-  readonly #full: CategoryText[] = [];
+  readonly #filling = new Map<Category, CategoryBatch>();
+  readonly #full: CategoryBatch[] = [];
   readonly #jsonl: boolean;
   readonly #lineProtocol: boolean;
   #points = 0;
@@ -45,7 +71,7 @@ export class PointBatcher {
     this.#lineProtocol = encodings.includes('lineProtocol');
   }
 
-  add(category: Category, raw: unknown, where: string, precision: Precision, receivedAtNs: bigint, extraTags: Record<string, string>): void {
+  add(category: Category, raw: unknown, where: string, precision: Precision, receivedAtNs: string, extraTags: Record<string, string>): void {
     let point;
     try {
       point = validatePoint(raw, category, precision, receivedAtNs);
@@ -59,12 +85,13 @@ export class PointBatcher {
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
       if (entry) this.#full.push(entry);
-      this.#filling.set(category, (entry = { category, points: 0, jsonl: '', lineProtocol: '' }));
+      entry = { category, points: 0, jsonl: this.#jsonl ? new ByteSink() : undefined, lineProtocol: this.#lineProtocol ? new ByteSink() : undefined };
+      this.#filling.set(category, entry);
     }
     entry.points++;
     this.#points++;
-    if (this.#jsonl) entry.jsonl += encodeJsonLine(category, point);
-    if (this.#lineProtocol) entry.lineProtocol += encodeLineProtocol(point);
+    entry.jsonl?.append(encodeJsonLine(category, point));
+    entry.lineProtocol?.append(encodeLineProtocol(point));
   }
 
   reject(error: string): void {
@@ -84,18 +111,19 @@ export class PointBatcher {
 
   /** The result, with its byte buffers moved (not copied) to the main thread. */
   finish(): DecodeResult {
-    const encoder = new TextEncoder();
     const batches: EncodedBatch[] = [];
     const buffers: ArrayBuffer[] = [];
-    const encode = (text: string): Uint8Array => {
-      const bytes = encoder.encode(text);
-      buffers.push(bytes.buffer as ArrayBuffer);
+    const take = (sink: ByteSink | undefined): Uint8Array | undefined => {
+      const bytes = sink?.take();
+      if (bytes) buffers.push(bytes.buffer);
       return bytes;
     };
     for (const entry of [...this.#full, ...this.#filling.values()]) {
       const batch: EncodedBatch = { category: entry.category, points: entry.points };
-      if (this.#jsonl) batch.jsonl = encode(entry.jsonl);
-      if (this.#lineProtocol) batch.lineProtocol = encode(entry.lineProtocol);
+      const jsonl = take(entry.jsonl);
+      const lineProtocol = take(entry.lineProtocol);
+      if (jsonl) batch.jsonl = jsonl;
+      if (lineProtocol) batch.lineProtocol = lineProtocol;
       batches.push(batch);
     }
     const result: DecodeResult = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };

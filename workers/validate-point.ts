@@ -9,9 +9,17 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** A point's `time` in the report's precision → ns; missing time is the moment the runner received it. */
-export function toNanoseconds(value: unknown, precision: Precision, receivedAtNs: bigint): bigint {
+/** Plain decimal digits without a leading zero: already a canonical integer. */
+const CANONICAL_INTEGER = /^-?[1-9]\d{0,17}$/;
+
+/**
+ * A point's `time` in the report's precision → ns, as decimal digits; missing
+ * time is the moment the runner received it. Nanosecond digits that are
+ * plainly in range pass as they are: most points need no BigInt at all.
+ */
+export function toNanoseconds(value: unknown, precision: Precision, receivedAtNs: string): string {
   if (value === undefined || value === null) return receivedAtNs;
+  if (precision === 'n' && typeof value === 'string' && CANONICAL_INTEGER.test(value)) return value;
   const unit = NS_PER_UNIT[precision];
   let ns: bigint;
   if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) ns = BigInt(value) * unit;
@@ -19,7 +27,7 @@ export function toNanoseconds(value: unknown, precision: Precision, receivedAtNs
   else if (typeof value === 'number' && Number.isFinite(value)) ns = BigInt(Math.round(value * Number(unit)));
   else throw new InvalidPoint(`time must be an integer timestamp in precision "${precision}", got ${JSON.stringify(value)}`);
   if (ns < INT64_MIN || ns > INT64_MAX) throw new InvalidPoint(`time ${String(value)} (precision "${precision}") is outside the int64 nanosecond range`);
-  return ns;
+  return ns.toString();
 }
 
 const hasLineBreak = (text: string): boolean => text.includes('\n') || text.includes('\r');
@@ -29,6 +37,7 @@ function checkName(kind: string, name: string): void {
   if (hasLineBreak(name)) throw new InvalidPoint(`${kind} ${JSON.stringify(name)} must not contain a line break`);
 }
 
+/** Throws unless `value` is a field value an output can store. */
 function fieldValue(key: string, value: unknown): FieldValue {
   switch (typeof value) {
     case 'number':
@@ -51,36 +60,41 @@ function fieldValue(key: string, value: unknown): FieldValue {
  * Checks one JSON point against DataKit's point model: a measurement name,
  * string tags, at least one basic-type field, an optional integer time.
  * Numbers in tags are accepted and written as text, as DataKit does.
+ * The point's own tags and fields objects are reused (tags converted in
+ * place): they were just parsed and belong to the caller's task, and copying
+ * them made garbage collection a large share of the work.
  */
-export function validatePoint(raw: unknown, category: Category, precision: Precision, receivedAtNs: bigint): Point {
+export function validatePoint(raw: unknown, category: Category, precision: Precision, receivedAtNs: string): Point {
   if (!isObject(raw)) throw new InvalidPoint(`must be an object with measurement, tags and fields, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`);
   const { measurement, tags = {}, fields, time } = raw;
   if (typeof measurement !== 'string') throw new InvalidPoint('measurement must be a non-empty string');
   checkName('measurement', measurement);
 
   if (!isObject(tags)) throw new InvalidPoint('tags must be an object of strings');
-  const outTags: Record<string, string> = {};
   for (const key in tags) {
     const value = tags[key];
     checkName('tag key', key);
-    if (typeof value === 'string') outTags[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') outTags[key] = String(value);
-    else throw new InvalidPoint(`tag "${key}" must be a string, got ${value === null ? 'null' : typeof value}`);
-    if (hasLineBreak(outTags[key]!)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
+    if (typeof value === 'number' || typeof value === 'boolean') tags[key] = String(value);
+    else if (typeof value !== 'string') throw new InvalidPoint(`tag "${key}" must be a string, got ${value === null ? 'null' : typeof value}`);
+    if (hasLineBreak(tags[key] as string)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
   }
-  if ((category === 'object' || category === 'custom_object') && !outTags.name) {
+  if ((category === 'object' || category === 'custom_object') && !tags.name) {
     throw new InvalidPoint(`${category} points need a "name" tag`);
   }
 
   if (!isObject(fields)) throw new InvalidPoint('fields must be an object with at least one field');
-  const outFields: Record<string, FieldValue> = {};
   let fieldCount = 0;
   for (const key in fields) {
     checkName('field key', key);
-    outFields[key] = fieldValue(key, fields[key]);
+    fieldValue(key, fields[key]);
     fieldCount++;
   }
   if (fieldCount === 0) throw new InvalidPoint('fields must have at least one field');
 
-  return { measurement, tags: outTags, fields: outFields, time: toNanoseconds(time, precision, receivedAtNs) };
+  return {
+    measurement,
+    tags: tags as Record<string, string>,
+    fields: fields as Record<string, FieldValue>,
+    time: toNanoseconds(time, precision, receivedAtNs),
+  };
 }

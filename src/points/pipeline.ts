@@ -16,6 +16,15 @@ export interface WriteRequest {
 
 const WORKER_ENTRY = new URL('../../workers/index.js', import.meta.url).href;
 
+/**
+ * The buffer to move (not copy) into a worker along with `bytes`, when
+ * `bytes` is all of it; small Buffers share Node's pool and are copied.
+ * The caller must not read `bytes` afterwards.
+ */
+function moved(bytes: Uint8Array): ArrayBuffer[] {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
+}
+
 /** Nanoseconds since the epoch, now, with sub-millisecond resolution. */
 export function nowNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
@@ -43,13 +52,13 @@ export class PointPipeline {
 
   decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
     const task: ReportTask = { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings };
-    return this.#pool.run(task, { name: 'decodeReport' });
+    return this.#pool.run(task, { name: 'decodeReport', transferList: moved(line) });
   }
 
   /** Parses, validates and encodes a write API body; rejects it whole if any point is bad. */
   parseWrite(request: WriteRequest, receivedAtNs: bigint = nowNs()): Promise<WriteResult> {
     const task: WriteTask = { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings };
-    return this.#pool.run(task, { name: 'parseWrite' });
+    return this.#pool.run(task, { name: 'parseWrite', transferList: moved(request.body) });
   }
 
   get queued(): number {

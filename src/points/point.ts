@@ -39,8 +39,8 @@ export interface Point {
   measurement: string;
   tags: Record<string, string>;
   fields: Record<string, FieldValue>;
-  /** Nanoseconds since the epoch. */
-  time: bigint;
+  /** Nanoseconds since the epoch, as decimal digits (int64 range). */
+  time: string;
 }
 
 /** How an output wants its points: JSON Lines or InfluxDB line protocol. */

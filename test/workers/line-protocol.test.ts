@@ -18,7 +18,7 @@ describe('parseLineProtocol', () => {
       measurement: 'disk io,\\ "m"=1',
       tags: { 'key with space': 'v,1=2', 'a\\b': 'c\\ d', ünï: 'cödé' },
       fields: { 'f=1': 'text with "quotes", \\backslashes\\ and\na line break', 'i i': -42n, 'x,y': 0.25, ok: false },
-      time: 1700000000000000000n,
+      time: '1700000000000000000',
     };
     const { points, errors } = parse(encodeLineProtocol(point));
     assert.deepEqual(errors, []);

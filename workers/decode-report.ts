@@ -45,7 +45,10 @@ export function decodeReport(task: ReportTask): DecodeResult {
       batcher.reject(`${key} (${category}) must be a list of points, got ${typeof points}`);
       continue;
     }
-    points.forEach((raw, i) => batcher.add(category, raw, `${key}[${i}]`, precision as Precision, task.receivedAtNs, tags));
+    points.forEach((raw, i) => {
+      const problem = batcher.add(category, raw, precision as Precision, task.receivedAtNs, tags);
+      if (problem) batcher.reject(`${key}[${i}]: ${problem}`);
+    });
   }
   return batcher.finish();
 }

@@ -45,7 +45,10 @@ export function parseWrite(task: WriteTask): WriteResult {
   }
 
   const batcher = new PointBatcher(task.encodings);
-  const add = (raw: unknown, where: string): void => batcher.add(task.category, raw, where, task.precision, task.receivedAtNs, {});
+  const add = (raw: unknown, where: string, index: number): void => {
+    const problem = batcher.add(task.category, raw, task.precision, task.receivedAtNs, {});
+    if (problem) batcher.reject(`${where} ${index}: ${problem}`);
+  };
   if (task.format === 'json') {
     let points: unknown[];
     try {
@@ -54,10 +57,10 @@ export function parseWrite(task: WriteTask): WriteResult {
       if (err instanceof JsonBodyError) return reject('unreadable', err.message);
       throw err;
     }
-    points.forEach((raw, i) => add(raw, `point ${i + 1}`));
+    points.forEach((raw, i) => add(raw, 'point', i + 1));
   } else {
     parseLineProtocol(text, {
-      point: (line, point) => add(point, `line ${line}`),
+      point: (line, point) => add(point, 'line', line),
       error: (line, message) => batcher.reject(`line ${line}, ${message}`),
     });
   }

@@ -71,14 +71,17 @@ export class PointBatcher {
     this.#lineProtocol = encodings.includes('lineProtocol');
   }
 
-  add(category: Category, raw: unknown, where: string, precision: Precision, receivedAtNs: string, extraTags: Record<string, string>): void {
+  /**
+   * Validates and encodes one point. Returns what is wrong with it, for the
+   * caller to reject with its location (built only then: most points are fine).
+   */
+  add(category: Category, raw: unknown, precision: Precision, receivedAtNs: string, extraTags: Record<string, string>): string | undefined {
     let point;
     try {
       point = validatePoint(raw, category, precision, receivedAtNs);
     } catch (err) {
       if (!(err instanceof InvalidPoint)) throw err;
-      this.reject(`${where}: ${err.message}`);
-      return;
+      return err.message;
     }
     for (const key in extraTags) if (!(key in point.tags)) point.tags[key] = extraTags[key]!;
 
@@ -92,6 +95,7 @@ export class PointBatcher {
     this.#points++;
     entry.jsonl?.append(encodeJsonLine(category, point));
     entry.lineProtocol?.append(encodeLineProtocol(point));
+    return undefined;
   }
 
   reject(error: string): void {

@@ -8,6 +8,7 @@ import { VERSION } from '../../src/version.js';
 import { MAIN } from '../helpers/cli.js';
 import { freePort } from '../helpers/exec.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { TICK_COLLECTOR } from '../helpers/collectors.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 
@@ -43,15 +44,7 @@ describe('Prometheus scraping a runner', () => {
     }
     const [runnerPort, prometheusPort] = [await freePort(), await freePort()];
     const root = tempTree({
-      'python.d/c/tick.py': `
-        from datakit_framework import DataKitFramework
-
-        class Tick(DataKitFramework):
-            interval = 1
-
-            def run(self):
-                self.feed_metric(measurement='tick', fields={'v': 1})
-      `,
+      'python.d/c/tick.py': TICK_COLLECTOR,
       'pythond.toml': `
         [runner]
         executor = "process"

@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 import { startInput } from '../helpers/input-harness.js';
+import { TICK_COLLECTOR } from '../helpers/collectors.js';
 
 const INSIDE = {
   'inside.py': `
@@ -127,15 +128,7 @@ describe('docker executor isolation', () => {
   it('leaves no container behind after SIGTERM, and exits 0', async (t) => {
     if (!(await requireDocker(t))) return;
     const root = tempTree({
-      'python.d/c/tick.py': `
-        from datakit_framework import DataKitFramework
-
-        class Tick(DataKitFramework):
-            interval = 1
-
-            def run(self):
-                self.feed_metric(measurement='tick', fields={'v': 1})
-      `,
+      'python.d/c/tick.py': TICK_COLLECTOR,
       'pythond.toml': `
         [runner]
         executor = "docker"

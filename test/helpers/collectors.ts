@@ -2,6 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dedent, tempTree } from './fixtures.js';
 
+/** The smallest useful collector: one `tick` point every second. */
+export const TICK_COLLECTOR = `
+  from datakit_framework import DataKitFramework
+
+  class Tick(DataKitFramework):
+      interval = 1
+
+      def run(self):
+          self.feed_metric(measurement='tick', fields={'v': 1})
+`;
+
 /**
  * A collector that counts its ticks: every 0.1 s it reports one metric point
  * (`pythond_seq`, field `n` = the tick number) and one logging point

@@ -282,6 +282,17 @@ install_ca_bundle() {
 # Collectors run as an unprivileged, fixed uid/gid so the runner can pass
 # `--user 10001:10001` and files it sees have a predictable owner. Home is
 # /tmp: the only writable place under `--read-only --tmpfs /tmp`.
+# Every image starts the same way: the cached debootstrap tree, unpacked
+# into $1, slimmed, with the host's CA bundle in it.
+prepare_tree() {
+    step "unpacking the tree"
+    unpack_rootfs "$ROOTFS_TARBALL" "$1"
+    step "slimming (apt caches, docs, man pages, locales, logs)"
+    slim_rootfs "$1"
+    step "installing host CA bundle at $IMAGE_CA_BUNDLE"
+    install_ca_bundle "$1"
+}
+
 add_collector_user() {
     local dir=$1
     grep -q '^collector:' "$dir/etc/passwd" || printf 'collector:x:%s:%s:pythond collector:/tmp:/usr/sbin/nologin\n' \
@@ -342,12 +353,7 @@ build_python_image() {
     started=$(date +%s)
     ensure_rootfs_tarball "$PYTHON_INCLUDES"
     tree="$WORK_DIR/python"
-    step "unpacking the tree"
-    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
-    step "slimming (apt caches, docs, man pages, locales, logs)"
-    slim_rootfs "$tree"
-    step "installing host CA bundle at $IMAGE_CA_BUNDLE"
-    install_ca_bundle "$tree"
+    prepare_tree "$tree"
     step "adding user collector ($COLLECTOR_UID:$COLLECTOR_GID, home /tmp)"
     add_collector_user "$tree"
     step "docker import -> $PYTHON_IMAGE"
@@ -407,12 +413,7 @@ build_node_image() {
     ensure_rootfs_tarball "$NODE_INCLUDES"
     fetch_npm_tarball "node-linux-$(node_arch)@$NODE_VERSION"
     tree="$WORK_DIR/node"
-    step "unpacking the tree"
-    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
-    step "slimming (apt caches, docs, man pages, locales, logs)"
-    slim_rootfs "$tree"
-    step "installing host CA bundle at $IMAGE_CA_BUNDLE"
-    install_ca_bundle "$tree"
+    prepare_tree "$tree"
     step "installing node $NODE_VERSION at /usr/local/bin/node"
     tar -xzf "$NPM_TARBALL" -C "$WORK_DIR" package/bin/node
     install -m 0755 "$WORK_DIR/package/bin/node" "$tree/usr/local/bin/node"
@@ -522,12 +523,8 @@ build_service_image() {
     started=$(date +%s)
     ensure_rootfs_tarball "$package"
     tree="$WORK_DIR/$package"
-    step "unpacking the tree"
-    unpack_rootfs "$ROOTFS_TARBALL" "$tree"
-    step "slimming (apt caches, docs, man pages, locales, logs)"
-    slim_rootfs "$tree"
+    prepare_tree "$tree"
     for path in $unused; do rm -rf "$tree"/$path; done
-    install_ca_bundle "$tree"
     step "docker import -> $image"
     import_tree "$tree" "$image" \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { MAIN, pythond } from '../helpers/cli.js';
+import { pythond, startRunner } from '../helpers/cli.js';
 import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
@@ -37,15 +36,13 @@ describe('pythond run', () => {
       `,
     });
     const file = path.join(root, 'out/points.jsonl');
-    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     await waitFor(() => lines(file).some((p) => p.measurement === 'started'), 'a tick to start');
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
-    assert.equal(code, 0, log);
+    assert.equal(code, 0, log());
     assert.deepEqual(lines(file).map((p) => p.measurement).slice(0, 2), ['started', 'finished'], 'the tick in flight finished and its points were written');
-    assert.match(log, /SIGTERM received/);
+    assert.match(log(), /SIGTERM received/);
   });
 
   it('stops at once when there is nothing in flight', async () => {
@@ -62,10 +59,8 @@ describe('pythond run', () => {
     });
     const config = path.join(root, 'pythond.toml');
     writeFileSync(config, '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["c"]\n[[outputs.stdout]]\n');
-    const second = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    second.stderr.on('data', (chunk) => (log += chunk));
-    await waitFor(() => /running 1 input/.test(log), 'the runner to start');
+    const { child: second, log } = startRunner(['--config', config]);
+    await waitFor(() => /running 1 input/.test(log()), 'the runner to start');
     const began = Date.now();
     second.kill('SIGINT');
     const [code] = await once(second, 'exit');
@@ -97,14 +92,12 @@ describe('pythond run', () => {
         [[outputs.stdout]]
       `,
     });
-    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
-    await waitFor(() => /starting with/.test(log), 'the runner to begin starting');
+    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    await waitFor(() => /starting with/.test(log()), 'the runner to begin starting');
     child.kill('SIGTERM');
     const [code, signal] = await once(child, 'exit');
-    assert.deepEqual({ code, signal }, { code: 0, signal: null }, log);
-    assert.match(log, /SIGTERM received/);
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, log());
+    assert.match(log(), /SIGTERM received/);
   });
 
   it('refuses to start on a bad config, naming the file, line and key', async () => {
@@ -133,31 +126,24 @@ describe('pythond run', () => {
         [[outputs.stdout]]
       `,
     });
-    const child = spawn(process.execPath, [MAIN, 'run', '--config', path.join(root, 'pythond.toml')], {
-      env: { ...process.env, DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')], { env: { DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` } });
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     const [code] = await once(child, 'exit');
     clearTimeout(timer);
-    assert.equal(code, 1, log);
-    assert.match(log, /pythond: no Docker engine answers at unix:\/\/.*no-engine\.sock/);
+    assert.equal(code, 1, log());
+    assert.match(log(), /pythond: no Docker engine answers at unix:\/\/.*no-engine\.sock/);
   });
 
   it('runs the demo collectors with the defaults and writes their points within one interval (npm start)', async () => {
     const file = path.join(REPO_ROOT, 'data/points.jsonl');
     rmSync(file, { force: true });
-    const child = spawn(process.execPath, [MAIN, 'run'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (chunk) => (log += chunk));
+    const { child, log } = startRunner([]);
     const exited = once(child, 'exit');
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
       await waitFor(() => {
         // e.g. 127.0.0.1:9529 taken by another pythond on this machine
-        if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log}`);
+        if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log()}`);
         return lines(file).length >= 5;
       }, `demo points in ${file}`, 25_000);
     } finally {

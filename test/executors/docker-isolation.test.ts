@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,7 +8,8 @@ import { selectExecutor } from '../../src/executors/select-executor.js';
 import { silentLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { docker, requireDocker } from '../helpers/docker.js';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { startRunner } from '../helpers/cli.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { startInput } from '../helpers/input-harness.js';
 import { TICK_COLLECTOR } from '../helpers/collectors.js';
 
@@ -144,7 +144,7 @@ describe('docker executor isolation', () => {
         path = "points.jsonl"
       `,
     });
-    const runner = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js'), 'run', '--config', path.join(root, 'pythond.toml')], { stdio: 'ignore' });
+    const { child: runner } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     const instance = instanceId(path.join(root, 'data'));
     const ours = async () => docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
     await waitFor(async () => (await ours()).length > 0, 'a collector container');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
 
@@ -21,4 +21,16 @@ export function pythond(args: string[], options: { cwd?: string; timeoutMs?: num
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A `pythond run` started in the background; `log()` is its stderr so far. */
+export function startRunner(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; log(): string } {
+  const child = spawn(process.execPath, [MAIN, 'run', ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (chunk) => (log += chunk));
+  return { child, log: () => log };
 }

@@ -9,6 +9,7 @@ import { parseConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/logger.js';
 import type { Metrics } from '../src/telemetry/metrics.js';
 import type { Figure } from './stats.js';
+import { PLUGINS } from '../src/plugins.js';
 
 /** A python.d with `inputs` folders of `collectors` collectors each; `extra` adds files. */
 function collectorTree(inputs: number, collectors: number, extra: Record<string, string> = {}): string {
@@ -56,7 +57,12 @@ async function counterSum(metrics: Metrics, name: string, match: (labels: Partia
 }
 
 function appFor(root: string, executor: string, inputs: string[], runnerToml = ''): App {
-  const config = parseConfig(`[runner]\nexecutor = "${executor}"\n${runnerToml}\n${inputs.join('\n')}\n[[outputs.file]]\npath = "points.jsonl"\n`, 'bench.toml', root);
+  const config = parseConfig(
+    `[runner]\nexecutor = "${executor}"\n${runnerToml}\n${inputs.join('\n')}\n[[outputs.file]]\npath = "points.jsonl"\n`,
+    'bench.toml',
+    root,
+    PLUGINS,
+  );
   return new App(config, { log: silentLogger });
 }
 
@@ -86,17 +92,28 @@ export async function scaleFigures(executor: 'docker' | 'process', quick: boolea
   let containerRssMb = NaN;
   if (executor === 'docker') {
     const docker = new Docker();
-    const ids = app.status().flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host)).filter((id): id is string => !!id);
+    const ids = app
+      .status()
+      .flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host))
+      .filter((id): id is string => !!id);
     const usages = await Promise.all(
       ids.slice(0, 10).map(async (id) => {
-        const stats = (await docker.getContainer(id).stats({ stream: false })) as { memory_stats: { usage: number; stats?: { total_inactive_file?: number; cache?: number } } };
+        const stats = (await docker.getContainer(id).stats({ stream: false })) as {
+          memory_stats: { usage: number; stats?: { total_inactive_file?: number; cache?: number } };
+        };
         return stats.memory_stats.usage - (stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
       }),
     );
     containerRssMb = usages.reduce((a, b) => a + b, 0) / usages.length / 1024 ** 2;
   }
   const figures: Figure[] = [
-    { name: 'scale_ticks_per_s', value: ok / elapsedS, unit: 'ticks/s', baseline: { name: 'scale_ticks_due_per_s', value: inputs * collectors }, target: '500 ticks/s (50×10)' },
+    {
+      name: 'scale_ticks_per_s',
+      value: ok / elapsedS,
+      unit: 'ticks/s',
+      baseline: { name: 'scale_ticks_due_per_s', value: inputs * collectors },
+      target: '500 ticks/s (50×10)',
+    },
     { name: 'scale_lateness_p50_ms', value: bucketPercentile(lateness, 50, latenessBefore) * 1000, unit: 'ms' },
     { name: 'scale_lateness_p99_ms', value: bucketPercentile(lateness, 99, latenessBefore) * 1000, unit: 'ms', target: '<= 10 ms (steady state)' },
     { name: 'scale_startup_lateness_p99_ms', value: bucketPercentile(latenessBefore, 99) * 1000, unit: 'ms', target: 'while the hosts start' },
@@ -142,9 +159,12 @@ export async function bigReportFigures(executor: 'docker' | 'process', quick: bo
   const lateness = bucketPercentile(await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds'), 99, before) * 1000;
   const big_ = status();
   await app.stop();
-  const written = readFileSync(path.join(root, 'points.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"big"')).length;
+  const written = readFileSync(path.join(root, 'points.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"big"')).length;
   rmSync(root, { recursive: true, force: true });
-  if (big_.lastStatus !== 'ok' || written !== points) throw new Error(`big report: ${big_.lastStatus} ${big_.lastError ?? ''}, ${written} of ${points} points written`);
+  if (big_.lastStatus !== 'ok' || written !== points)
+    throw new Error(`big report: ${big_.lastStatus} ${big_.lastError ?? ''}, ${written} of ${points} points written`);
   return [
     { name: 'bigreport_lateness_p99_ms', value: lateness, unit: 'ms', target: `others' lateness while ${points} points flow` },
     { name: 'bigreport_tick_s', value: big_.lastDurationMs! / 1000, unit: 's' },

@@ -3,13 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { App } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import { selectExecutor } from '../src/executors/select-executor.js';
-import { createRunningInput } from '../src/inputs/create-input.js';
 import { silentLogger } from '../src/logger.js';
-import { OutputSet } from '../src/outputs/running-output.js';
-import { PointPipeline } from '../src/points/pipeline.js';
-import { createMetrics } from '../src/telemetry/metrics.js';
+import { PLUGINS } from '../src/plugins.js';
 import { percentile, type Figure } from './stats.js';
 
 const IMAGE = 'pythond-python:3';
@@ -27,19 +24,22 @@ function noopTree(): string {
 }
 
 /** Tick wall time minus the collector's own run() time, over `ticks` sequential ticks. */
-async function tickOverheads(executor: 'process' | 'docker', mode: 'warm' | 'fresh', ticks: number): Promise<{ overheads: number[]; hostId?: string; close(): Promise<void> }> {
+async function tickOverheads(
+  executor: 'process' | 'docker',
+  mode: 'warm' | 'fresh',
+  ticks: number,
+): Promise<{ overheads: number[]; hostId?: string; close(): Promise<void> }> {
   const root = noopTree();
   const config = parseConfig(
     `[runner]\nexecutor = "${executor}"\n[[inputs.pythond]]\nname = "bench"\ndirs = ["noop"]\nmode = "${mode}"\ntimeout = "30s"\n[[outputs.stdout]]\n`,
     'bench.toml',
     root,
+    PLUGINS,
   );
-  const metrics = createMetrics('bench');
-  const pipeline = new PointPipeline({ workers: 1, encodings: ['jsonl'] });
-  const input = config.inputs[0]!;
-  const choice = await selectExecutor(config, silentLogger, metrics);
-  const runner = createRunningInput({ input, launcher: choice.launcherFor(input), pipeline, outputs: new OutputSet([]), metrics, log: silentLogger });
-  const [collector] = await runner.start();
+  const app = new App(config, { log: silentLogger, outputs: {} });
+  await app.start({ schedule: false });
+  const runner = app.inputs[0]!;
+  const [collector] = runner.collectors;
   const overheads: number[] = [];
   for (let i = 0; i < ticks; i++) {
     const outcome = await runner.tick(collector!);
@@ -48,10 +48,9 @@ async function tickOverheads(executor: 'process' | 'docker', mode: 'warm' | 'fre
   }
   return {
     overheads,
-    hostId: runner.states()[0]?.host,
+    hostId: runner.status().collectors[0]?.host,
     close: async () => {
-      await runner.close(5_000);
-      await pipeline.close();
+      await app.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -88,7 +87,9 @@ async function timeCommand(command: string, args: string[], runs: number): Promi
   for (let i = 0; i < runs; i++) {
     const began = performance.now();
     await new Promise<void>((resolve, reject) =>
-      spawn(command, args, { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)))),
+      spawn(command, args, { stdio: 'ignore' }).on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+      ),
     );
     times.push(performance.now() - began);
   }
@@ -101,8 +102,18 @@ export async function processFigures(quick: boolean): Promise<Figure[]> {
   await warm.close();
   const pipe = await echoRoundTrips('python3', ['-u', '-c', ECHO], ticks);
   return [
-    { name: 'process_overhead_p50_ms', value: percentile(warm.overheads, 50), unit: 'ms', baseline: { name: 'python_pipe_baseline_p50_ms', value: percentile(pipe, 50) } },
-    { name: 'process_overhead_p99_ms', value: percentile(warm.overheads, 99), unit: 'ms', baseline: { name: 'python_pipe_baseline_p99_ms', value: percentile(pipe, 99) } },
+    {
+      name: 'process_overhead_p50_ms',
+      value: percentile(warm.overheads, 50),
+      unit: 'ms',
+      baseline: { name: 'python_pipe_baseline_p50_ms', value: percentile(pipe, 50) },
+    },
+    {
+      name: 'process_overhead_p99_ms',
+      value: percentile(warm.overheads, 99),
+      unit: 'ms',
+      baseline: { name: 'python_pipe_baseline_p99_ms', value: percentile(pipe, 99) },
+    },
   ];
 }
 
@@ -112,7 +123,9 @@ export async function dockerFigures(quick: boolean): Promise<Figure[]> {
   const docker = new Docker();
 
   const warm = await tickOverheads('docker', 'warm', ticks);
-  const stats = (await docker.getContainer(warm.hostId!).stats({ stream: false })) as { memory_stats: { usage: number; stats?: { cache?: number; total_inactive_file?: number } } };
+  const stats = (await docker.getContainer(warm.hostId!).stats({ stream: false })) as {
+    memory_stats: { usage: number; stats?: { cache?: number; total_inactive_file?: number } };
+  };
   const rssBytes = stats.memory_stats.usage - (stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
   await warm.close();
 
@@ -124,9 +137,26 @@ export async function dockerFigures(quick: boolean): Promise<Figure[]> {
   const startTimes = await timeCommand('docker', ['run', '--rm', IMAGE, 'true'], freshTicks);
 
   return [
-    { name: 'warm_overhead_p50_ms', value: percentile(warm.overheads, 50), unit: 'ms', baseline: { name: 'attach_baseline_p50_ms', value: percentile(attach, 50) }, target: '<= 2×' },
-    { name: 'warm_overhead_p99_ms', value: percentile(warm.overheads, 99), unit: 'ms', baseline: { name: 'attach_baseline_p99_ms', value: percentile(attach, 99) } },
-    { name: 'fresh_overhead_p50_ms', value: percentile(fresh.overheads, 50), unit: 'ms', baseline: { name: 'docker_run_baseline_p50_ms', value: percentile(bareRun, 50) }, target: '<= 1.1×' },
+    {
+      name: 'warm_overhead_p50_ms',
+      value: percentile(warm.overheads, 50),
+      unit: 'ms',
+      baseline: { name: 'attach_baseline_p50_ms', value: percentile(attach, 50) },
+      target: '<= 2×',
+    },
+    {
+      name: 'warm_overhead_p99_ms',
+      value: percentile(warm.overheads, 99),
+      unit: 'ms',
+      baseline: { name: 'attach_baseline_p99_ms', value: percentile(attach, 99) },
+    },
+    {
+      name: 'fresh_overhead_p50_ms',
+      value: percentile(fresh.overheads, 50),
+      unit: 'ms',
+      baseline: { name: 'docker_run_baseline_p50_ms', value: percentile(bareRun, 50) },
+      target: '<= 1.1×',
+    },
     { name: 'container_start_p50_ms', value: percentile(startTimes, 50), unit: 'ms' },
     { name: 'warm_container_rss_mb', value: rssBytes / 1024 ** 2, unit: 'MiB' },
   ];

@@ -9,6 +9,7 @@ import { startHttpApi } from '../src/http/server.js';
 import { silentLogger } from '../src/logger.js';
 import { VictoriaMetrics } from '../test/helpers/metric-servers.js';
 import { percentile, type Figure } from './stats.js';
+import { PLUGINS } from '../src/plugins.js';
 
 const LINES = 100_000;
 const CONNECTIONS = 4;
@@ -62,11 +63,15 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
   const rounds = quick ? 4 : 16;
   const root = mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-'));
   mkdirSync(path.join(root, 'python.d/idle'), { recursive: true });
-  writeFileSync(path.join(root, 'python.d/idle/idle.py'), 'from datakit_framework import DataKitFramework\n\nclass Idle(DataKitFramework):\n    interval = 3600\n\n    def run(self):\n        pass\n');
+  writeFileSync(
+    path.join(root, 'python.d/idle/idle.py'),
+    'from datakit_framework import DataKitFramework\n\nclass Idle(DataKitFramework):\n    interval = 3600\n\n    def run(self):\n        pass\n',
+  );
   const config = parseConfig(
     '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["idle"]\n[[outputs.file]]\npath = "data/points.jsonl"\n',
     'bench.toml',
     root,
+    PLUGINS,
   );
   const app = new App(config, { log: silentLogger });
   const api = await startHttpApi(app, { listen: config.runner.listen, maxBodySize: config.runner.max_body_size, log: silentLogger });

@@ -24,7 +24,10 @@ async function main(): Promise<void> {
   figures.push(...(await processFigures(quick)));
   log('point pipeline ...');
   figures.push(...(await pipelineFigures(2, quick)));
-  const dockerUp = await new Docker().ping().then(() => true, () => false);
+  const dockerUp = await new Docker().ping().then(
+    () => true,
+    () => false,
+  );
   const executor = dockerUp ? 'docker' : 'process';
   if (dockerUp) {
     log('docker executor ...');

@@ -40,7 +40,9 @@ async function bufferAppends(batches: EncodedBatch[], inFlight: number): Promise
   const buffer = await DiskBuffer.open({ dir, maxBytes: 1024 ** 3, log: silentLogger, onDrop: () => {} });
   const started = performance.now();
   for (let i = 0; i < batches.length; i += inFlight) {
-    await Promise.all(batches.slice(i, i + inFlight).map((batch) => buffer.append({ category: batch.category, points: batch.points, payload: batch.lineProtocol! })));
+    await Promise.all(
+      batches.slice(i, i + inFlight).map((batch) => buffer.append({ category: batch.category, points: batch.points, payload: batch.lineProtocol! })),
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   await buffer.close();
@@ -76,7 +78,13 @@ const influxdbOutput = (vm: VictoriaMetrics): InfluxdbOutput =>
 async function bufferedInfluxdbRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
   const dir = tempDir();
   const metrics = createMetrics('bench');
-  const output = new BufferedOutput('influxdb[0]', influxdbOutput(vm), { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 }, metrics, silentLogger);
+  const output = new BufferedOutput(
+    'influxdb[0]',
+    influxdbOutput(vm),
+    { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 },
+    metrics,
+    silentLogger,
+  );
   await output.start();
   const total = batches.reduce((sum, batch) => sum + batch.points, 0);
   const sent = async (): Promise<number> => (await metrics.outputPoints.get()).values.find((value) => value.labels.status === 'sent')?.value ?? 0;

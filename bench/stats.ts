@@ -24,7 +24,7 @@ export function printTable(figures: Figure[], out: NodeJS.WritableStream = proce
     f.name,
     `${round(f.value)} ${f.unit}`,
     f.baseline ? `${f.baseline.name} ${round(f.baseline.value)} ${f.unit}` : '',
-    f.baseline && f.baseline.value ? `${round(f.value / f.baseline.value, 2)}×` : '',
+    f.baseline?.value ? `${round(f.value / f.baseline.value, 2)}×` : '',
     f.target ?? '',
   ]);
   const header = ['figure', 'value', 'baseline (same run)', 'ratio', 'target'];

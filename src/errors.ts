@@ -1,23 +1,22 @@
 /**
  * Every error pythond raises on purpose carries a stable `code`, so callers
  * (and tests) branch on the code, not on message text. Messages are written
- * for the operator: what is wrong, where, and what was expected.
+ * for the operator: what is wrong, where, and what was expected. Each code
+ * is described in docs/errors.md (a test keeps the two in step).
  */
-export type ErrorCode =
-  | 'CONFIG_INVALID'
-  | 'DISCOVERY_FAILED'
-  | 'DATA_DIR_UNWRITABLE'
-  | 'HOST_START_FAILED'
-  | 'HOST_PROTOCOL'
-  | 'HOST_EXITED'
-  | 'TICK_TIMEOUT'
-  | 'TICK_LIMIT'
-  | 'DOCKER_UNAVAILABLE'
-  | 'IMAGE_MISSING'
-  | 'OUTPUT_FAILED'
-  | 'OUTPUT_REJECTED'
-  | 'BUFFER_CORRUPT'
-  | 'HTTP_LISTEN_FAILED';
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'DATA_DIR_UNWRITABLE',
+  'HOST_START_FAILED',
+  'DOCKER_UNAVAILABLE',
+  'IMAGE_MISSING',
+  'OUTPUT_FAILED',
+  'OUTPUT_REJECTED',
+  'BUFFER_CORRUPT',
+  'HTTP_LISTEN_FAILED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class PythondError extends Error {
   readonly code: ErrorCode;

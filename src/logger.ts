@@ -16,9 +16,9 @@ const consoleStream = {
     const entry = JSON.parse(line) as Record<string, unknown>;
     const context = CONSOLE_FIELDS.filter((key) => entry[key] !== undefined).map((key) => `${key}=${String(entry[key])}`);
     let text = `${(LEVEL_NAMES[entry.level as number] ?? 'log').padEnd(5)} ${context.length ? `${context.join(' ')}: ` : ''}${String(entry.msg ?? '')}\n`;
-    if (typeof entry.traceback === 'string') text += entry.traceback.replace(/^/gm, '      ').trimEnd() + '\n';
+    if (typeof entry.traceback === 'string') text += `${entry.traceback.replace(/^/gm, '      ').trimEnd()}\n`;
     const err = entry.err as { stack?: string } | undefined;
-    if (err?.stack) text += err.stack.replace(/^/gm, '      ') + '\n';
+    if (err?.stack) text += `${err.stack.replace(/^/gm, '      ')}\n`;
     process.stderr.write(text);
   },
 };

@@ -4,6 +4,7 @@ import { checkCommand } from './cli/check.js';
 import { runCommand } from './cli/run.js';
 import { validateCommand } from './cli/validate.js';
 import { isPythondError } from './errors.js';
+import { PLUGINS } from './plugins.js';
 import { VERSION } from './version.js';
 
 const USAGE = `pythond ${VERSION}: runs DataKit-style Python collectors in isolated containers
@@ -41,8 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand({ config: values.config });
     case 'check': {
       const executor = values.executor ?? 'auto';
-      if (rest.length !== 1 || !['auto', 'docker', 'process'].includes(executor)) break;
-      return checkCommand({ dir: rest[0]!, executor: executor as 'auto' | 'docker' | 'process', collector: values.collector, image: values.image });
+      if (rest.length !== 1 || !PLUGINS.runtimes.concat('auto').includes(executor)) break;
+      return checkCommand({ dir: rest[0]!, executor, collector: values.collector, image: values.image });
     }
     case undefined:
       if (values.help) {
@@ -59,7 +60,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`pythond: ${isPythondError(err) ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`pythond: ${isPythondError(err) ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   },
 );

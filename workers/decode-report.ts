@@ -1,18 +1,8 @@
-import { CATEGORY_BY_KEY, PRECISIONS, type CategoryKey, type Encoding, type Precision } from '../src/points/point.js';
-import { PointBatcher, type DecodeResult } from './point-batcher.js';
+import { CATEGORY_BY_KEY, PRECISIONS, type CategoryKey, type Precision } from '../src/points/point.js';
+import type { DecodeResult, ReportTask } from '../src/points/tasks.js';
+import { PointBatcher } from './point-batcher.js';
 
-export interface ReportTask {
-  /** One `report` line from the collector host, as received. */
-  line: Uint8Array;
-  /** When the runner received the line: the time of points that have none. */
-  receivedAtNs: string;
-  /** The input's `tags`, added to points that lack them unless the report sets ignore_global_tags. */
-  tags: Record<string, string>;
-  encodings: Encoding[];
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Decodes one `report` message (PROTOCOL.md): validates every point of every

@@ -14,8 +14,8 @@ class EscapeCache {
   readonly #escape: (text: string) => string;
   #cache = new Map<string, string>();
 
-  constructor(escape: (text: string) => string) {
-    this.#escape = escape;
+  constructor(escapeText: (text: string) => string) {
+    this.#escape = escapeText;
   }
 
   get(text: string): string {

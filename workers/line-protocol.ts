@@ -45,7 +45,18 @@ const BACKSLASH = 92;
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
-const BOOLEANS: Record<string, boolean> = { t: true, T: true, true: true, True: true, TRUE: true, f: false, F: false, false: false, False: false, FALSE: false };
+const BOOLEANS: Record<string, boolean> = {
+  t: true,
+  T: true,
+  true: true,
+  True: true,
+  TRUE: true,
+  f: false,
+  F: false,
+  false: false,
+  False: false,
+  FALSE: false,
+};
 const INTEGER = /^-?\d+$/;
 const FLOAT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
@@ -180,7 +191,8 @@ class LineParser {
         const value = BigInt(digits);
         if (last === 117 && value < 0n) throw this.#at(start, `field ${quote(key)}: unsigned integer ${token} is negative`);
         // Outputs store integers as int64 (JSON Lines numbers, line protocol `i`): a larger uint cannot be kept exactly.
-        if (value > INT64_MAX || value < INT64_MIN) throw this.#at(start, `field ${quote(key)}: ${token} is outside the int64 range pythond stores integers in`);
+        if (value > INT64_MAX || value < INT64_MIN)
+          throw this.#at(start, `field ${quote(key)}: ${token} is outside the int64 range pythond stores integers in`);
         return value;
       }
     }

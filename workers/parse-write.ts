@@ -1,34 +1,7 @@
-import type { Category, Encoding, Precision } from '../src/points/point.js';
+import type { WriteRejection, WriteResult, WriteTask } from '../src/points/tasks.js';
 import { JsonBodyError, parseJsonPoints } from './json-body.js';
 import { parseLineProtocol } from './line-protocol.js';
-import { PointBatcher, type DecodeResult } from './point-batcher.js';
-
-/** How a write body is written: `Content-Type: application/json`, or line protocol (DataKit's default). */
-export type WriteFormat = 'json' | 'lineProtocol';
-
-export interface WriteTask {
-  /** The request body, as received. */
-  body: Uint8Array;
-  format: WriteFormat;
-  category: Category;
-  /** The unit of the body's timestamps. */
-  precision: Precision;
-  /** When the request arrived: the time of points that have none. */
-  receivedAtNs: string;
-  encodings: Encoding[];
-}
-
-/** A body refused whole: none of its points reach the outputs. */
-export interface WriteRejection {
-  /** `unreadable`: not UTF-8 or not JSON; `invalid`: some points are bad; `empty`: no points at all. */
-  rejected: 'unreadable' | 'invalid' | 'empty';
-  /** For the client: what is wrong and where (`line 3, column 14: ...`), the first few problems. */
-  message: string;
-  /** Points that failed validation (0 when the body as a whole could not be read). */
-  invalid: number;
-}
-
-export type WriteResult = DecodeResult | WriteRejection;
+import { PointBatcher } from './point-batcher.js';
 
 /**
  * Parses a `/v1/write/<category>` body, validates every point as collector
@@ -57,7 +30,7 @@ export function parseWrite(task: WriteTask): WriteResult {
       if (err instanceof JsonBodyError) return reject('unreadable', err.message);
       throw err;
     }
-    points.forEach((raw, i) => add(raw, 'point', i + 1));
+    for (const [i, raw] of points.entries()) add(raw, 'point', i + 1);
   } else {
     parseLineProtocol(text, {
       point: (line, point) => add(point, 'line', line),

@@ -1,17 +1,8 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import type { Category, EncodedBatch, Encoding, Precision } from '../src/points/point.js';
+import type { Category, EncodedBatch, Encoding, Point, Precision } from '../src/points/point.js';
+import type { DecodeResult } from '../src/points/tasks.js';
 import { encodeJsonLine, encodeLineProtocol } from './encode.js';
 import { InvalidPoint, validatePoint } from './validate-point.js';
-
-export interface DecodeResult {
-  batches: EncodedBatch[];
-  /** Points accepted. */
-  points: number;
-  /** Points rejected (or whole messages that could not be read). */
-  invalid: number;
-  /** The first few rejections, each naming the point. */
-  errors: string[];
-}
 
 const MAX_ERRORS = 5;
 /**
@@ -76,7 +67,7 @@ export class PointBatcher {
    * caller to reject with its location (built only then: most points are fine).
    */
   add(category: Category, raw: unknown, precision: Precision, receivedAtNs: string, extraTags: Record<string, string>): string | undefined {
-    let point;
+    let point: Point;
     try {
       point = validatePoint(raw, category, precision, receivedAtNs);
     } catch (err) {

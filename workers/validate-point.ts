@@ -3,8 +3,7 @@ import { NS_PER_UNIT, type Category, type FieldValue, type Point, type Precision
 /** Why one point was rejected; the message names the point and the key. */
 export class InvalidPoint extends Error {}
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -3,7 +3,10 @@
 them when the runner asks, speaking the protocol of PROTOCOL.md (beside this
 file) over stdin and the process's original stdout.
 
-    python3 host.py --root PYTHON_D DIR [DIR ...]
+    python3 host.py --root ROOT [--path DIR ...] MODULE=FILE [MODULE=FILE ...]
+
+The runner finds the modules (as DataKit does: the *.py files of each dir
+and of its immediate subfolders); the host imports exactly those it is given.
 
 Importing this module has no side effects; main() does the work.
 """
@@ -289,74 +292,26 @@ def interval_of(cls):
     return interval
 
 
-def module_files(root, dirs):
-    """(module name, path) of every collector module of `dirs`, found as
-    DataKit finds them: the *.py files in each DIR and in its immediate
-    subfolders, except __init__.py. Also returns load errors for DIRs that
-    do not exist."""
-    found, errors = [], []
-    for dir_arg in dirs:
-        base = os.path.join(root, dir_arg)
-        if os.path.isfile(base) and base.endswith('.py'):
-            found.append((_stem(base), base))
-        elif os.path.isdir(base):
-            found.extend(_modules_in(base))
-        else:
-            errors.append({'module': dir_arg, 'file': _relative(root, base),
-                           'error': 'FileNotFoundError: %s is neither a folder nor a .py file' % base,
-                           'traceback': ''})
-    return found, errors
-
-
-def _modules_in(base):
-    """Files first, then subfolders, each sorted; hidden entries (editor
-    and VCS files) are skipped."""
-    entries = [entry for entry in sorted(os.listdir(base)) if not entry.startswith('.')]
-    for entry in entries:
-        path = os.path.join(base, entry)
-        if _is_module_file(path):
-            yield _stem(path), path
-    for entry in entries:
-        folder = os.path.join(base, entry)
-        if os.path.isdir(folder):
-            for sub_entry in sorted(os.listdir(folder)):
-                path = os.path.join(folder, sub_entry)
-                if not sub_entry.startswith('.') and _is_module_file(path):
-                    yield entry + '.' + _stem(path), path
-
-
-def _is_module_file(path):
-    return path.endswith('.py') and os.path.basename(path) != '__init__.py' and os.path.isfile(path)
-
-
-def _stem(path):
-    return os.path.splitext(os.path.basename(path))[0]
-
-
 def _relative(root, path):
     return os.path.relpath(path, root).replace(os.sep, '/')
 
 
-def python_path_entries(root, dirs):
+def python_path_entries(paths):
     """What goes at the front of sys.path: the SDK folder (this file's), so
     scripts import datakit_framework unmodified and get this SDK even when
-    PYTHON_D/core holds DataKit's copy; then every DIR (for a DIR that is a
-    file, its folder), so scripts import their sibling modules, as in DataKit."""
-    entries = [os.path.dirname(_THIS_FILE)]
-    for dir_arg in dirs:
-        path = os.path.join(root, dir_arg)
-        entries.append(os.path.dirname(path) if path.endswith('.py') else path)
-    return entries
+    PYTHON_D/core holds DataKit's copy; then every dir's folder, so scripts
+    import their sibling modules, as in DataKit."""
+    return [os.path.dirname(_THIS_FILE)] + list(paths)
 
 
-def load_collectors(root, dirs, base_class):
-    """Import every module of `dirs` once and instantiate each collector
-    class once. Returns (collectors, load_errors); a module or class that
-    fails is a load error and does not stop the others."""
-    found, load_errors = module_files(root, dirs)
+def load_collectors(root, modules, base_class):
+    """Import every (module name, path) of `modules` once, in order, and
+    instantiate each collector class once. Returns (collectors, load_errors);
+    a module or class that fails is a load error and does not stop the others."""
+    load_errors = []
     collectors = []
     loaded = set()
-    for module_name, path in found:
+    for module_name, path in modules:
         if (module_name, os.path.realpath(path)) in loaded:
             continue  # the same file reached through two DIRs
         loaded.add((module_name, os.path.realpath(path)))
@@ -455,9 +410,9 @@ class Host:
         # once): starting a thread per run cost more than the rest of a tick.
         self._run_queues = {}
 
-    def load(self, root, dirs, base_class):
-        """Load the collectors of `dirs` and send `hello`."""
-        collectors, load_errors = load_collectors(root, dirs, base_class)
+    def load(self, root, modules, base_class):
+        """Load the collectors of `modules` and send `hello`."""
+        collectors, load_errors = load_collectors(root, modules, base_class)
         for collector in collectors:
             self._collectors[collector.id] = collector
             self._collectors_by_instance[id(collector.instance)] = collector
@@ -583,9 +538,19 @@ class Host:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description='Run the DataKit-style collectors of one pythond input.')
-    parser.add_argument('--root', required=True, help='the python.d folder (holding core/ and the collector folders)')
-    parser.add_argument('dirs', nargs='+', metavar='DIR', help='a folder (or .py file) of collectors, relative to --root')
+    parser.add_argument('--root', required=True, help='the folder file names in messages are relative to')
+    parser.add_argument('--path', action='append', default=[], metavar='DIR',
+                        help='a folder put on sys.path, so scripts import their siblings (once per dir)')
+    parser.add_argument('modules', nargs='*', metavar='MODULE=FILE', type=_module_arg,
+                        help='a module to import: its import name and its file')
     return parser.parse_args(argv)
+
+
+def _module_arg(text):
+    name, sep, path = text.partition('=')
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError('%r is not MODULE=FILE' % text)
+    return name, path
 
 
 def report_chunk_from(environ):
@@ -628,11 +593,11 @@ def main(argv=None):
     context = RunContext()
     log_streams = [LogStream('stdout', 1, channel, context), LogStream('stderr', 2, channel, context)]
     sys.stdout, sys.stderr = log_streams
-    sys.path[0:0] = python_path_entries(root, args.dirs)
+    sys.path[0:0] = python_path_entries(args.path)
 
     host = Host(channel, context, log_streams, report_chunk)
     datakit_framework.connect_runner(host)
-    host.load(root, args.dirs, datakit_framework.DataKitFramework)
+    host.load(root, args.modules, datakit_framework.DataKitFramework)
     with os.fdopen(request_fd, 'rb') as request_lines:
         host.serve(request_lines)
     for stream in log_streams:

@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { App } from '../app.js';
 import { parseConfig } from '../config/load.js';
-import { errorMessage } from '../errors.js';
-import { selectExecutor } from '../executors/select-executor.js';
-import { createRunningInput } from '../inputs/create-input.js';
 import { createLogger } from '../logger.js';
-import { DirectOutput } from '../outputs/direct-output.js';
-import { OutputSet } from '../outputs/running-output.js';
-import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
-import { PointPipeline } from '../points/pipeline.js';
-import { createMetrics } from '../telemetry/metrics.js';
-import { VERSION } from '../version.js';
+import { PLUGINS } from '../plugins.js';
 
 export interface CheckOptions {
   dir: string;
-  executor: 'auto' | 'docker' | 'process';
+  executor: string;
   collector?: string;
   image?: string;
 }
@@ -38,43 +31,42 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     `executor = ${JSON.stringify(options.executor)}`,
     ...(options.image ? [`image = ${JSON.stringify(options.image)}`] : []),
     `data_dir = ${JSON.stringify(dataDir)}`,
+    'workers = 1',
     '[[inputs.pythond]]',
     `name = ${JSON.stringify(path.basename(dir))}`,
     `dirs = [${JSON.stringify(path.basename(dir))}]`,
     'mode = "fresh"',
     '[[outputs.stdout]]',
   ].join('\n');
-  const config = parseConfig(toml, `check ${options.dir}`, process.cwd());
-  const input = config.inputs[0]!;
-  const log = createLogger('info', 'console');
-  const metrics = createMetrics(VERSION);
-  const outputs = new OutputSet([new DirectOutput('stdout', new StdoutOutput(), metrics, log)]);
-  const pipeline = new PointPipeline({ workers: 1, encodings: outputs.encodings });
-  const executor = await selectExecutor(config, log, metrics);
-  const runner = createRunningInput({ input, launcher: executor.launcherFor(input), pipeline, outputs, metrics, log });
+  const config = parseConfig(toml, `check ${options.dir}`, process.cwd(), PLUGINS);
+  const app = new App(config, { log: createLogger('info', 'console') });
 
   let failed = 0;
   try {
-    const collectors = await runner.start();
-    failed += runner.loadErrors.length;
+    await app.start({ schedule: false });
+    const input = app.inputs[0]!;
+    const { state, error, loadErrors } = input.status();
+    if (state !== 'running') throw new Error(error);
+    failed += loadErrors.length;
+    const collectors = input.collectors;
     const chosen = collectors.filter((c) => !options.collector || c.id === options.collector || c.name === options.collector);
     if (options.collector && chosen.length === 0) {
-      process.stderr.write(`no collector ${JSON.stringify(options.collector)} in ${options.dir}; found: ${collectors.map((c) => `${c.id} (name ${c.name})`).join(', ') || 'none'}\n`);
+      process.stderr.write(
+        `no collector ${JSON.stringify(options.collector)} in ${options.dir}; found: ${collectors.map((c) => `${c.id} (name ${c.name})`).join(', ') || 'none'}\n`,
+      );
       failed++;
     }
     for (const collector of chosen) {
-      const outcome = await runner.tick(collector);
-      const summary = `${collector.id}: ${outcome.status}, ${outcome.points} point(s) in ${outcome.durationMs.toFixed(1)} ms (${executor.kind} executor)`;
+      const outcome = await input.tick(collector);
+      const summary = `${collector.id}: ${outcome.status}, ${outcome.points} point(s) in ${outcome.durationMs.toFixed(1)} ms (${app.runtimeKind} executor)`;
       process.stderr.write(outcome.status === 'ok' ? `${summary}\n` : `${summary}: ${outcome.error}\n`);
       if (outcome.status !== 'ok') failed++;
     }
   } catch (err) {
-    process.stderr.write(`cannot start the collectors of ${options.dir}: ${errorMessage(err)}\n`);
+    process.stderr.write(`cannot start the collectors of ${options.dir}: ${(err as Error).message}\n`);
     failed++;
   } finally {
-    await runner.close(5_000);
-    await pipeline.close();
-    await outputs.close(0);
+    await app.stop();
   }
   return failed === 0 ? 0 : 1;
 }

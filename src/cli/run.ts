@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { App } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { VERSION } from '../version.js';
@@ -11,7 +12,7 @@ import { VERSION } from '../version.js';
  * finish or time out, hosts stop, outputs flush) and exits 0.
  */
 export async function runCommand(options: { config?: string }): Promise<number> {
-  const config = loadConfig(options.config);
+  const config = loadConfig(options.config, PLUGINS);
   const log = createLogger(config.runner.log_level);
   log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
 
@@ -35,7 +36,7 @@ export async function runCommand(options: { config?: string }): Promise<number> 
     await app.stop();
     throw err;
   }
-  log.info({ executor: app.executorKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.executorKind} executor`);
+  log.info({ executor: app.runtimeKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.runtimeKind} executor`);
 
   const signal = await signalled;
   log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);

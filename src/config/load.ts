@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import toml from 'toml';
 import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { PythondError } from '../errors.js';
-import { OUTPUT_PLUGINS, type OutputConfig, type OutputPlugin, type OutputType } from '../outputs/registry.js';
+import { readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
-import { readTable, type Issue, type Schema } from './fields.js';
 import { inputSchema, runnerSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 
@@ -14,6 +13,32 @@ export interface InputConfig extends InputTable {
   key: string;
   /** Each `dirs` entry with the collector modules found in it. */
   discovered: DiscoveredDir[];
+}
+
+/** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
+export interface OutputConfig {
+  type: string;
+  /** `file[0]`, `influxdb[1]`: the label used in logs and metrics. */
+  id: string;
+  options: Record<string, unknown>;
+}
+
+/** What the config reader needs of an output plugin: its keys, and its rules across keys. */
+export interface OutputSchemaPlugin {
+  /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
+  schema(baseDir: string): Schema;
+  /** Rules across keys, checked once every key has been read: `key` is the key to blame. */
+  check?(options: never): { key: string; message: string }[];
+}
+
+/**
+ * The plugins a config may name. Passed in, so that reading a config knows
+ * no plugin: `[[outputs.<name>]]` is read against `outputs[name]`, and
+ * `[runner] executor` must be `auto` or one of `runtimes`.
+ */
+export interface ConfigPlugins {
+  outputs: Readonly<Record<string, OutputSchemaPlugin>>;
+  runtimes: readonly string[];
 }
 
 export interface Config {
@@ -42,16 +67,16 @@ export class ConfigError extends PythondError {
  * embedded default. Every problem is reported at once, each naming the file,
  * the line and the key.
  */
-export function loadConfig(file?: string): Config {
+export function loadConfig(file: string | undefined, plugins: ConfigPlugins): Config {
   const chosen = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd());
+  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins);
   let text: string;
   try {
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
     throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)));
+  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins);
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -66,7 +91,7 @@ function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
 }
 
 /** Parses and validates config text; relative paths are taken from `baseDir`. */
-export function parseConfig(text: string, source: string, baseDir: string): Config {
+export function parseConfig(text: string, source: string, baseDir: string, plugins: ConfigPlugins): Config {
   let raw: unknown;
   try {
     raw = toml.parse(text);
@@ -84,9 +109,9 @@ export function parseConfig(text: string, source: string, baseDir: string): Conf
     }
   }
 
-  const runner = readTable(top.runner, runnerSchema(baseDir), 'runner', issues);
+  const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
   const inputs = readInputs(top.inputs, runner, issues);
-  const outputs = readOutputs(top.outputs, baseDir, issues);
+  const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, issues);
 
   if (issues.length > 0) {
     const locator = new TomlLocator(text);
@@ -125,19 +150,26 @@ function readInputs(raw: unknown, runner: RunnerConfig, issues: Issue[]): InputC
     }
 
     const discovered: DiscoveredDir[] = [];
-    const modules = new Map<string, string>();
+    const modules = new Map<string, { file: string; real: string }>();
     (input.dirs ?? []).forEach((entry, j) => {
       try {
         const dir = discoverDir(runner.python_d, entry);
-        for (const { module, file } of dir.modules) {
+        const unseen = dir.modules.filter(({ module, file }) => {
+          const real = realpathSync(file);
           const other = modules.get(module);
-          if (other) issues.push({ path: `${key}.dirs[${j}]`, message: `module "${module}" (${file}) has the same import name as ${other}; rename one of them` });
-          modules.set(module, file);
-        }
-        discovered.push(dir);
+          if (!other) modules.set(module, { file, real });
+          else if (other.real !== real)
+            issues.push({ path: `${key}.dirs[${j}]`, message: `module "${module}" (${file}) has the same import name as ${other.file}; rename one of them` });
+          // The same file reached through two entries is imported once.
+          return !other;
+        });
+        discovered.push({ ...dir, modules: unseen });
       } catch (err) {
         if (!(err instanceof DiscoveryProblem)) throw err;
-        issues.push({ path: `${key}.dirs[${j}]`, message: `names ${JSON.stringify(entry)}, but ${err.message} (dirs are read under python_d = ${displayPath(runner.python_d)})` });
+        issues.push({
+          path: `${key}.dirs[${j}]`,
+          message: `names ${JSON.stringify(entry)}, but ${err.message} (dirs are read under python_d = ${displayPath(runner.python_d)})`,
+        });
       }
     });
     inputs.push({ ...input, key, discovered });
@@ -148,25 +180,26 @@ function readInputs(raw: unknown, runner: RunnerConfig, issues: Issue[]): InputC
   return inputs;
 }
 
-function readOutputs(raw: unknown, baseDir: string, issues: Issue[]): OutputConfig[] {
+function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], issues: Issue[]): OutputConfig[] {
   const outputs: OutputConfig[] = [];
   if (raw !== undefined && !isTable(raw)) {
     issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
     return outputs;
   }
   for (const [type, tables] of Object.entries(raw ?? {})) {
-    if (!(type in OUTPUT_PLUGINS)) {
-      issues.push({ path: `outputs.${type}`, message: `is not a known output; known outputs: ${Object.keys(OUTPUT_PLUGINS).join(', ')}` });
+    const plugin = Object.hasOwn(plugins, type) ? plugins[type]! : undefined;
+    if (!plugin) {
+      issues.push({ path: `outputs.${type}`, message: `is not a known output; known outputs: ${Object.keys(plugins).join(', ')}` });
       continue;
     }
-    const plugin = OUTPUT_PLUGINS[type as OutputType] as OutputPlugin<Schema>;
     tablesAt(tables, `outputs.${type}`, issues).forEach((table, i) => {
       const key = `outputs.${type}[${i}]`;
       const before = issues.length;
       const options = readTable(table, plugin.schema(baseDir), key, issues);
       // Rules across keys only make sense once every key read well.
-      if (issues.length === before) for (const problem of plugin.check?.(options) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
-      outputs.push({ type, id: `${type}[${i}]`, options } as OutputConfig);
+      if (issues.length === before)
+        for (const problem of plugin.check?.(options as never) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
+      outputs.push({ type, id: `${type}[${i}]`, options });
     });
   }
   if (Object.keys(raw ?? {}).length === 0) {

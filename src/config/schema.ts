@@ -14,14 +14,13 @@ import {
   stringMap,
   withDefault,
   type TableOf,
-} from './fields.js';
+} from '../schema/fields.js';
 
 /**
  * The schema of pythond.toml: every key, its type and its default, in one
  * place. The TypeScript types of the loaded config are derived from it.
  */
 
-export const EXECUTORS = ['auto', 'docker', 'process'] as const;
 export const MODES = ['warm', 'fresh'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -35,12 +34,13 @@ const listenAddress = () => ({
   },
 });
 
-export const runnerSchema = (baseDir: string) => ({
+/** `runtimes`: where collector hosts can run (`[runner] executor`); `auto` picks the first that works here. */
+export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   /** Ticks running at once, all inputs together. */
   concurrency: withDefault(integer(1, 100_000), 8),
   /** piscina threads decoding and encoding points. */
   workers: withDefault(integer(1, 64), Math.max(1, Math.min(2, os.availableParallelism()))),
-  executor: withDefault(oneOf(EXECUTORS), 'auto'),
+  executor: withDefault(oneOf(['auto', ...runtimes]), 'auto'),
   image: withDefault(nonEmptyString('an image name such as "pythond-python:3"'), 'pythond-python:3'),
   listen: withDefault(listenAddress(), '127.0.0.1:9529'),
   python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
@@ -86,7 +86,8 @@ export const inputSchema = () => ({
     stringList({
       nonEmpty: false,
       expected: 'a list of "/host/path:/container/path[:ro]" strings',
-      item: (text) => (MOUNT_ENTRY.test(text) ? undefined : `must look like "/host/path:/container/path" (mounts are always read-only), got ${JSON.stringify(text)}`),
+      item: (text) =>
+        MOUNT_ENTRY.test(text) ? undefined : `must look like "/host/path:/container/path" (mounts are always read-only), got ${JSON.stringify(text)}`,
     }),
     [],
   ),

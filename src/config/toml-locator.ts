@@ -4,7 +4,7 @@
  * this reads the text once more, just for table headers and `key =` lines:
  * enough to point an operator at the line of a bad value.
  */
-const KEY = String.raw`(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)`;
+const KEY = `(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)`;
 const HEADER = new RegExp(String.raw`^\s*(\[\[?)\s*(${KEY}(?:\s*\.\s*${KEY})*)\s*\]\]?`);
 const ASSIGNMENT = new RegExp(String.raw`^\s*(${KEY}(?:\s*\.\s*${KEY})*)\s*=`);
 

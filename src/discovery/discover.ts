@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** One collector script, as DataKit's pythond would import it. */
@@ -14,6 +14,8 @@ export interface DiscoveredDir {
   entry: string;
   /** Absolute path of the folder (or single file). */
   path: string;
+  /** The folder its scripts import their siblings from: `path`, or the single file's folder. */
+  folder: string;
   modules: CollectorModule[];
 }
 
@@ -26,28 +28,34 @@ export function displayPath(target: string): string {
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : target;
 }
 
-const isPython = (name: string): boolean => name.toLowerCase().endsWith('.py') && name !== '__init__.py';
+// As Python sees modules: `.py` exactly (an `x.PY` file cannot be imported), names in code point order.
+const isPython = (name: string): boolean => name.endsWith('.py') && name !== '__init__.py';
 const stem = (name: string): string => name.slice(0, -'.py'.length);
+const byCodePoint = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function listDir(dir: string): { files: string[]; folders: string[] } {
   const files: string[] = [];
   const folders: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort(byCodePoint)) {
     if (entry.name.startsWith('.') || entry.name === '__pycache__') continue;
-    if (entry.isDirectory()) folders.push(entry.name);
-    else if (entry.isFile() && isPython(entry.name)) files.push(entry.name);
+    // Symbolic links count as what they point to (Kubernetes mounts a ConfigMap's files as links).
+    const stats = entry.isSymbolicLink() ? statSync(path.join(dir, entry.name), { throwIfNoEntry: false }) : entry;
+    if (stats?.isDirectory()) folders.push(entry.name);
+    else if (stats?.isFile() && isPython(entry.name)) files.push(entry.name);
   }
   return { files, folders };
 }
 
 /**
  * Finds the collector modules of one `dirs` entry the way DataKit does: `.py`
- * files directly in the folder and in its immediate subfolders (depth 2),
- * skipping `__init__.py`. An entry may also name a single `.py` file.
+ * files directly in the folder, then those of its immediate subfolders
+ * (depth 2), skipping `__init__.py` and hidden entries. An entry may also
+ * name a single `.py` file. This is the only discovery: the collector host
+ * imports the modules it is given.
  */
 export function discoverDir(pythonD: string, entry: string): DiscoveredDir {
   const target = path.resolve(pythonD, entry);
-  let stats;
+  let stats: Stats;
   try {
     stats = statSync(target);
   } catch {
@@ -55,7 +63,7 @@ export function discoverDir(pythonD: string, entry: string): DiscoveredDir {
   }
   if (stats.isFile()) {
     if (!isPython(path.basename(target))) throw new DiscoveryProblem(`${displayPath(target)} is neither a folder nor a .py collector script`);
-    return { entry, path: target, modules: [{ module: stem(path.basename(target)), file: target }] };
+    return { entry, path: target, folder: path.dirname(target), modules: [{ module: stem(path.basename(target)), file: target }] };
   }
   if (!stats.isDirectory()) throw new DiscoveryProblem(`${displayPath(target)} is not a folder`);
 
@@ -69,5 +77,5 @@ export function discoverDir(pythonD: string, entry: string): DiscoveredDir {
   if (modules.length === 0) {
     throw new DiscoveryProblem(`folder ${displayPath(target)} has no collector scripts (*.py, not __init__.py) in it or its subfolders`);
   }
-  return { entry, path: target, modules };
+  return { entry, path: target, folder: target, modules };
 }

@@ -22,7 +22,7 @@ export function bearerAuth(token: string | undefined): onRequestHookHandler | un
       'unauthorized',
       request.headers.authorization === undefined
         ? 'this endpoint needs "Authorization: Bearer <token>" with the runner\'s api_token'
-        : 'the bearer token does not match the runner\'s api_token',
+        : "the bearer token does not match the runner's api_token",
     );
   };
 }

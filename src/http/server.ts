@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
-import { formatBytes } from '../config/units.js';
+import { formatBytes } from '../schema/units.js';
 import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
@@ -12,7 +12,7 @@ import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
 /** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'executorKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors'>;
+export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors'>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
@@ -92,9 +92,13 @@ const LISTEN_PROBLEMS: Record<string, string> = {
 
 function listenError(listen: string, err: NodeJS.ErrnoException): PythondError {
   const problem = LISTEN_PROBLEMS[err.code ?? ''] ?? err.message;
-  return new PythondError('HTTP_LISTEN_FAILED', `runner.listen = ${JSON.stringify(listen)}: cannot serve the HTTP API there: ${problem}; set another [runner] listen address`, {
-    cause: err,
-  });
+  return new PythondError(
+    'HTTP_LISTEN_FAILED',
+    `runner.listen = ${JSON.stringify(listen)}: cannot serve the HTTP API there: ${problem}; set another [runner] listen address`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Fastify's own refusals (body too large, bad Content-Length, ...) in the API's error shape. */

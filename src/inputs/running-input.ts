@@ -1,21 +1,28 @@
+import { EventEmitter } from 'node:events';
 import type { InputConfig } from '../config/load.js';
-import { formatBytes } from '../config/units.js';
 import { errorMessage } from '../errors.js';
-import type { Executor } from '../executors/executor.js';
+import type { HostMode } from '../hosts/host-mode.js';
+import { createHostMode } from '../hosts/modes.js';
 import type { Logger } from '../logger.js';
 import type { OutputSet } from '../outputs/running-output.js';
-import type { DecodeResult, PointPipeline } from '../points/pipeline.js';
-import { HostFailure, type RunSink } from '../protocol/host-session.js';
+import type { PointPipeline } from '../points/pipeline.js';
+import type { DecodeResult } from '../points/tasks.js';
+import { HostFailure, type FailureReason } from '../protocol/host-failure.js';
+import type { RunSink } from '../protocol/host-session.js';
 import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '../protocol/messages.js';
-import type { LastErrors } from './last-errors.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { formatBytes } from '../schema/units.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { LastErrors } from './last-errors.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
 
+/** Why a tick did not end ok: how its host failed, or what the collector did. Short and bounded: a metric label. */
+export type TickReason = FailureReason | 'exception' | 'invalid_points' | 'backoff';
+
 export interface TickOutcome {
   status: TickStatus;
-  /** Short and bounded, for metrics: `exception`, `timeout`, `max_points`, `oom`, `exit 139`, `backoff`, ... */
-  reason?: string;
+  reason?: TickReason;
   /** What went wrong, for the operator. */
   error?: string;
   durationMs: number;
@@ -41,17 +48,40 @@ export interface CollectorState {
   host?: string;
 }
 
+/** An input as the status API shows it, before and after its host started. */
+export interface InputStatus {
+  input: string;
+  /** The runtime its hosts run in (`[runner] executor` as resolved). */
+  executor: string;
+  mode: InputConfig['mode'];
+  state: 'starting' | 'running' | 'failed';
+  error?: string;
+  loadErrors: { module: string; file: string; error: string }[];
+  collectors: CollectorState[];
+}
+
+export interface RunningInputEvents {
+  /** The input's host started: these collectors are ready to tick. */
+  started: [collectors: readonly CollectorInfo[]];
+}
+
+/** A failed first start is tried again no sooner than this, whatever the backoff allows. */
+const START_RETRY_MIN_MS = 1_000;
+
 /** Cut collector-controlled text to a size a log line and an API field can carry. */
 const clip = (text: string, max = 2000): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /**
- * The runtime of one `[[inputs.pythond]]` block, around its executor: it
- * owns what every tick shares (time and size limits, the point pipeline,
- * counting, logging, status), so executors only start hosts and pass messages.
+ * One `[[inputs.pythond]]` block at run time, around its hosts (its mode
+ * over the runtime): it starts them (retrying a start that fails), and owns
+ * what every tick shares (time and size limits, the point pipeline,
+ * counting, logging, status), so modes and runtimes only start hosts and
+ * pass messages.
  */
-export class RunningInput {
+export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly config: InputConfig;
-  readonly #executor: Executor;
+  readonly #mode: HostMode;
+  readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
   readonly #outputs: OutputSet;
   readonly #metrics: Metrics;
@@ -60,23 +90,30 @@ export class RunningInput {
   readonly #lastErrors: LastErrors;
   #collectors: CollectorInfo[] = [];
   #loadErrors: LoadError[] = [];
-  #runCounter = 0;
+  #state: InputStatus['state'] = 'starting';
+  #startError: string | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(options: {
     config: InputConfig;
-    executor: Executor;
+    runtime: Runtime;
     pipeline: PointPipeline;
     outputs: OutputSet;
     metrics: Metrics;
     log: Logger;
     lastErrors: LastErrors;
   }) {
+    super();
     this.config = options.config;
-    this.#executor = options.executor;
+    this.#log = options.log.child({ input: options.config.name });
+    this.#runtimeKind = options.runtime.kind;
+    this.#mode = createHostMode(options.config, options.runtime, this.#log);
+    this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
+    this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
     this.#outputs = options.outputs;
     this.#metrics = options.metrics;
-    this.#log = options.log;
     this.#lastErrors = options.lastErrors;
   }
 
@@ -92,31 +129,73 @@ export class RunningInput {
     return this.#loadErrors;
   }
 
-  /** Starts the executor's host and learns the collectors it loaded. */
-  async start(): Promise<readonly CollectorInfo[]> {
-    const hello = await this.#executor.start();
+  /**
+   * Starts the input's host and learns the collectors it loaded; `started`
+   * tells when. Resolves after the first attempt, true if it worked; one
+   * that failed is tried again in the background, at the pace of the
+   * input's backoff, until it works or the input is closed.
+   */
+  async start(): Promise<boolean> {
+    try {
+      this.#started(await this.#mode.start());
+      return true;
+    } catch (err) {
+      this.#state = 'failed';
+      this.#startError = errorMessage(err);
+      if (this.#closed) return false;
+      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining());
+      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${waitMs / 1000} s`);
+      this.#retry = setTimeout(() => void this.start(), waitMs).unref();
+      return false;
+    }
+  }
+
+  /** The input, its state and its collectors', for the status API. */
+  status(): InputStatus {
+    const host = this.#mode.hostId;
+    return {
+      input: this.name,
+      executor: this.#runtimeKind,
+      mode: this.config.mode,
+      state: this.#state,
+      error: this.#startError,
+      loadErrors: this.#loadErrors.map(({ module, file, error }) => ({ module, file, error })),
+      collectors: [...this.#states.values()].map((state) => ({ ...state, host })),
+    };
+  }
+
+  #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
+    this.#state = 'running';
+    this.#startError = undefined;
     this.#collectors = hello.collectors;
     this.#loadErrors = hello.load_errors;
     for (const failed of hello.load_errors) {
-      this.#log.error({ module: failed.module, file: failed.file, traceback: failed.traceback }, `input ${this.name}: cannot load ${failed.file}: ${failed.error}`);
+      this.#log.error(
+        { module: failed.module, file: failed.file, traceback: failed.traceback },
+        `input ${this.name}: cannot load ${failed.file}: ${failed.error}`,
+      );
     }
     if (hello.collectors.length === 0) {
       this.#log.warn(`input ${this.name}: no DataKitFramework collector found in ${this.config.dirs.join(', ')}`);
     }
     for (const collector of hello.collectors) {
-      this.#states.set(collector.id, { input: this.name, collector: collector.id, name: collector.name, interval: collector.interval, state: 'idle', runs: 0, failures: 0 });
+      this.#states.set(collector.id, {
+        input: this.name,
+        collector: collector.id,
+        name: collector.name,
+        interval: collector.interval,
+        state: 'idle',
+        runs: 0,
+        failures: 0,
+      });
     }
-    return hello.collectors;
+    this.emit('started', hello.collectors);
   }
 
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
   planned(collectorId: string, nextRunEpochMs: number): void {
     const state = this.#states.get(collectorId);
     if (state) state.nextRun = new Date(nextRunEpochMs).toISOString();
-  }
-
-  states(): CollectorState[] {
-    return [...this.#states.values()].map((state) => ({ ...state, host: this.#executor.hostId }));
   }
 
   /** Counts a tick the scheduler did not run. */
@@ -128,7 +207,7 @@ export class RunningInput {
 
   /** Runs one tick of `collector`: its run, its points to the outputs, its outcome counted. */
   async tick(collector: CollectorInfo): Promise<TickOutcome> {
-    const waitMs = this.#executor.backoffRemaining();
+    const waitMs = this.#mode.backoffRemaining();
     if (waitMs > 0) {
       this.skipped(collector, 'backoff');
       return { status: 'skipped', reason: 'backoff', durationMs: 0, points: 0 };
@@ -144,7 +223,6 @@ export class RunningInput {
 
   async #run(collector: CollectorInfo): Promise<TickOutcome> {
     const { max_report_size: maxBytes, max_points: maxPoints, max_stderr: maxOutput } = this.config;
-    const runId = String(++this.#runCounter);
     const timeoutMs = this.config.timeout ?? collector.interval * 1000;
     let reportBytes = 0;
     let outputBytes = 0;
@@ -153,11 +231,12 @@ export class RunningInput {
     const invalidErrors: string[] = [];
     const deliveries: Promise<void>[] = [];
     let breach: HostFailure | undefined;
-
-    const stop = (reason: string, message: string): void => {
+    // A breach of a bound (or the timeout) aborts the run: its host is killed and the run fails with the breach.
+    const abort = new AbortController();
+    const stop = (reason: FailureReason, message: string): void => {
       if (breach) return;
       breach = new HostFailure(reason, message);
-      void this.#executor.abort(runId, breach);
+      abort.abort(breach);
     };
     const accept = (result: DecodeResult): Promise<void> | undefined => {
       if (breach) return undefined;
@@ -196,7 +275,7 @@ export class RunningInput {
     let done: DoneMessage | undefined;
     let failure: unknown;
     try {
-      done = await this.#executor.run(runId, collector.id, sink);
+      done = await this.#mode.run(collector.id, sink, abort.signal);
     } catch (err) {
       failure = err;
     } finally {
@@ -247,18 +326,21 @@ export class RunningInput {
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */
-  lastError(message: LastErrorMessage): void {
+  #lastError(message: LastErrorMessage): void {
     const entry = this.#lastErrors.record(message.input, message.error);
     this.#log.warn({ collector: message.collector ?? undefined }, `${entry.input}: ${entry.error} (set_lasterror)`);
   }
 
-  /** Called by the executor when a host went away: counted as a restart. */
-  hostLost(reason: string): void {
+  /** A host went away other than by close(): counted as a restart. */
+  #hostLost({ reason }: HostFailure): void {
     this.#metrics.hostRestarts.inc({ input: this.name, reason });
     this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
   }
 
+  /** Stops retrying a start, lets ticks in flight finish (killing them after `graceMs`) and stops the hosts. */
   async close(graceMs: number): Promise<void> {
-    await this.#executor.close(graceMs);
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await this.#mode.close(graceMs);
   }
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff } from '../backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Category, EncodedBatch, Encoding } from '../points/point.js';
@@ -14,19 +15,6 @@ export interface BufferedOutputOptions {
   batchSize: number;
   flushIntervalMs: number;
   bufferBytes: number;
-}
-
-/** Retry pauses double from the first up to the cap. */
-const RETRY_FIRST_MS = 200;
-const RETRY_MAX_MS = 30_000;
-
-/**
- * The pause after `failures` failed attempts in a row, drawn from [½, 1] of a
- * capped doubling step, so outputs that failed together do not retry in step.
- */
-function retryDelayMs(failures: number): number {
-  const step = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
-  return Math.round(step * (0.5 + Math.random() / 2));
 }
 
 /** The window's records as one batch per category (a request carries one category), in first-seen order. */
@@ -62,6 +50,8 @@ export class BufferedOutput implements RunningOutput {
   readonly #log: Logger;
   /** Aborts the request or retry pause in progress when the shutdown grace is over. */
   readonly #stop = new AbortController();
+  /** Pauses between failed sends (or buffer reads): 200 ms doubling to 30 s, jittered so outputs that failed together do not retry in step. */
+  readonly #retry = new Backoff({ firstMs: 200, maxMs: 30_000, jitter: true });
   /** Opened by start() or by a write that comes first: the HTTP API takes writes before the app starts. */
   #opening: Promise<DiskBuffer> | undefined;
   #buffer: DiskBuffer | undefined;
@@ -153,7 +143,6 @@ export class BufferedOutput implements RunningOutput {
 
   async #sendLoop(buffer: DiskBuffer): Promise<void> {
     const { batchSize, flushIntervalMs } = this.#options;
-    let failures = 0;
     while (!this.#stop.signal.aborted) {
       if (!this.#closing && buffer.points < batchSize) await this.#waitForBatch(flushIntervalMs);
       try {
@@ -165,13 +154,12 @@ export class BufferedOutput implements RunningOutput {
         if (!(await this.#send(window))) return;
         await buffer.ack(window);
         this.#updateDepth();
-        failures = 0;
       } catch (err) {
         // The buffer's own disk failed (read or ack); the points stay where they are.
         this.#lastError = { message: `buffer in ${this.#options.dir}: ${errorMessage(err)}`, at: new Date().toISOString() };
         this.#failing = this.#lastError.message;
         this.#log.error({ err }, `output ${this.id}: ${this.#lastError.message}`);
-        if (!(await this.#pause(retryDelayMs(++failures)))) return;
+        if (!(await this.#pause(this.#retry.failed()))) return;
       }
     }
   }
@@ -179,7 +167,7 @@ export class BufferedOutput implements RunningOutput {
   /** Sends every category of the window, each until accepted or refused; false if stopped first. */
   async #send(window: BufferWindow): Promise<boolean> {
     for (const batch of batchesByCategory(window, this.encoding)) {
-      for (let failures = 1; ; failures++) {
+      for (;;) {
         try {
           await this.#output.write(batch, this.#stop.signal);
           this.#sent(batch.points);
@@ -190,8 +178,8 @@ export class BufferedOutput implements RunningOutput {
             this.#dropped(batch.points, `the destination refused them: ${err.message}`);
             break;
           }
-          const delayMs = retryDelayMs(failures);
-          this.#failed(batch, err, failures, delayMs);
+          const delayMs = this.#retry.failed();
+          this.#failed(batch, err, this.#retry.failures, delayMs);
           if (!(await this.#pause(delayMs))) return false;
         }
       }
@@ -227,6 +215,7 @@ export class BufferedOutput implements RunningOutput {
 
   #sent(points: number): void {
     this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, points);
+    this.#retry.succeeded();
     this.#lastSuccess = new Date().toISOString();
     this.#failing = undefined;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Schema, TableOf } from '../config/fields.js';
+import type { OutputConfig } from '../config/load.js';
+import type { Schema, TableOf } from '../schema/fields.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BufferOptions, bufferSchema } from './buffer/buffer-options.js';
@@ -33,17 +34,6 @@ export const OUTPUT_PLUGINS = {
   datakit: remote({ schema: datakitOutputSchema, create: (options) => new DatakitOutput(options) }),
 };
 
-export type OutputType = keyof typeof OUTPUT_PLUGINS;
-
-export type OutputConfig = {
-  [K in OutputType]: {
-    type: K;
-    /** `file[0]`, `influxdb[1]`: the label used in logs and metrics. */
-    id: string;
-    options: TableOf<ReturnType<(typeof OUTPUT_PLUGINS)[K]['schema']>>;
-  };
-}[OutputType];
-
 /** `<data_dir>/buffer/influxdb-0` for `influxdb[0]`: no brackets, which shells would take for a glob. */
 export function bufferDir(dataDir: string, id: string): string {
   return path.join(dataDir, 'buffer', id.replace(/\[(\d+)\]$/, '-$1'));
@@ -51,10 +41,16 @@ export function bufferDir(dataDir: string, id: string): string {
 
 /** The output of one config block, inside the wrapper its kind needs. */
 export function createRunningOutput(config: OutputConfig, context: { dataDir: string; metrics: Metrics; log: Logger }): RunningOutput {
-  const plugin = OUTPUT_PLUGINS[config.type] as OutputPlugin<Schema>;
-  const output = plugin.create(config.options);
+  // The config was read against this registry: its type is a key, its options match the schema.
+  const plugin = OUTPUT_PLUGINS[config.type as keyof typeof OUTPUT_PLUGINS] as OutputPlugin<Schema>;
+  const output = plugin.create(config.options as TableOf<Schema>);
   if (!plugin.buffered) return new DirectOutput(config.id, output, context.metrics, context.log);
-  const options = config.options as BufferOptions;
-  const buffer = { dir: bufferDir(context.dataDir, config.id), batchSize: options.batch_size, flushIntervalMs: options.flush_interval, bufferBytes: options.buffer_size };
+  const options = config.options as unknown as BufferOptions;
+  const buffer = {
+    dir: bufferDir(context.dataDir, config.id),
+    batchSize: options.batch_size,
+    flushIntervalMs: options.flush_interval,
+    bufferBytes: options.buffer_size,
+  };
   return new BufferedOutput(config.id, output, buffer, context.metrics, context.log);
 }

@@ -1,10 +1,6 @@
 import { Piscina } from 'piscina';
 import type { Category, Encoding, Precision } from './point.js';
-import type { ReportTask } from '../../workers/decode-report.js';
-import type { WriteFormat, WriteResult, WriteTask } from '../../workers/parse-write.js';
-import type { DecodeResult } from '../../workers/point-batcher.js';
-
-export type { DecodeResult, WriteFormat, WriteResult };
+import type { DecodeResult, TaskName, WorkerTasks, WriteFormat, WriteResult } from './tasks.js';
 
 /** A `/v1/write/<category>` request body and how to read it. */
 export interface WriteRequest {
@@ -51,21 +47,19 @@ export class PointPipeline {
   }
 
   decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
-    const task: ReportTask = { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings };
-    return this.#pool.run(task, { name: 'decodeReport', transferList: moved(line) });
+    return this.#run('decodeReport', { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings }, moved(line));
   }
 
   /** Parses, validates and encodes a write API body; rejects it whole if any point is bad. */
   parseWrite(request: WriteRequest, receivedAtNs: bigint = nowNs()): Promise<WriteResult> {
-    const task: WriteTask = { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings };
-    return this.#pool.run(task, { name: 'parseWrite', transferList: moved(request.body) });
-  }
-
-  get queued(): number {
-    return this.#pool.queueSize;
+    return this.#run('parseWrite', { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings }, moved(request.body));
   }
 
   async close(): Promise<void> {
     await this.#pool.destroy();
+  }
+
+  #run<N extends TaskName>(name: N, task: Parameters<WorkerTasks[N]>[0], transferList: ArrayBuffer[]): Promise<ReturnType<WorkerTasks[N]>> {
+    return this.#pool.run(task, { name, transferList });
   }
 }

@@ -1,9 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
+import { HostFailure } from './host-failure.js';
 import { LineSplitter } from './line-splitter.js';
 import {
   asControlMessage,
+  PROTOCOL_VERSION,
   ProtocolViolation,
   reportRunId,
+  type ControlMessage,
   type DoneMessage,
   type HelloMessage,
   type LastErrorMessage,
@@ -20,17 +23,6 @@ export interface RunSink {
   stderr(bytes: number): void;
 }
 
-/** A run ended without its `done`: the host broke, exited or was stopped. */
-export class HostFailure extends Error {
-  constructor(
-    /** Short, bounded reason for metrics: `protocol`, `exit 139`, `oom`, `timeout`, ... */
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 interface PendingRun {
   sink: RunSink;
   resolve(done: DoneMessage): void;
@@ -43,19 +35,20 @@ const MAX_CONTROL_LINE = 1024 * 1024;
 /**
  * One conversation with one collector host over its stdin and protocol
  * channel. It matches messages to runs and notices protocol violations; it
- * does not own the host's process or container: `onBroken` tells the owner to
- * get rid of it.
+ * does not own the host's process or container: `failed` tells the owner the
+ * session is over (and why), and the owner gets rid of the host.
  */
 export class HostSession {
   readonly hello: Promise<HelloMessage>;
+  /** Settles once, when no run can use this session any more: the host broke the protocol, or fail() was called. */
+  readonly failed: Promise<HostFailure>;
   readonly #stdin: Writable;
   readonly #runs = new Map<string, PendingRun>();
-  readonly #onBroken: (failure: HostFailure) => void;
-  readonly #onFailed: (failure: HostFailure) => void;
   readonly #onStrayLog: (message: LogMessage) => void;
   readonly #onLastError: (message: LastErrorMessage) => void;
   #resolveHello!: (hello: HelloMessage) => void;
   #rejectHello!: (err: HostFailure) => void;
+  #resolveFailed!: (failure: HostFailure) => void;
   #failure: HostFailure | undefined;
   #sawHello = false;
 
@@ -64,17 +57,12 @@ export class HostSession {
     channel: Readable;
     /** Largest line accepted: the input's max_report_size. */
     maxLine: number;
-    onBroken(failure: HostFailure): void;
-    /** The session failed (once, whatever the cause): no run can use it any more. */
-    onFailed?(failure: HostFailure): void;
     /** Log lines written outside any run (import time, stray threads). */
     onStrayLog(message: LogMessage): void;
     /** A collector called set_lasterror(). */
     onLastError(message: LastErrorMessage): void;
   }) {
     this.#stdin = options.stdin;
-    this.#onBroken = options.onBroken;
-    this.#onFailed = options.onFailed ?? (() => {});
     this.#onStrayLog = options.onStrayLog;
     this.#onLastError = options.onLastError;
     this.hello = new Promise((resolve, reject) => {
@@ -82,6 +70,7 @@ export class HostSession {
       this.#rejectHello = reject;
     });
     this.hello.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+    this.failed = new Promise((resolve) => (this.#resolveFailed = resolve));
     const splitter = new LineSplitter({
       maxLine: options.maxLine,
       onLine: (line) => this.#onLine(line),
@@ -106,10 +95,6 @@ export class HostSession {
     for (const run of this.#runs.values()) run.sink.stderr(bytes);
   }
 
-  get inFlight(): number {
-    return this.#runs.size;
-  }
-
   /**
    * Fails every run in flight (and a missing hello); later runs fail at once.
    * When one run caused it, that run gets `failure` and the others are told
@@ -120,15 +105,14 @@ export class HostSession {
     this.#failure = failure;
     if (!this.#sawHello) this.#rejectHello(failure);
     for (const [id, run] of this.#runs) {
-      run.reject(culpritId === undefined || id === culpritId ? failure : new HostFailure('host_restart', `the collector host was restarted because another run failed: ${failure.message}`));
+      run.reject(
+        culpritId === undefined || id === culpritId
+          ? failure
+          : new HostFailure('host_restart', `the collector host was restarted because another run failed: ${failure.message}`),
+      );
     }
     this.#runs.clear();
-    this.#onFailed(failure);
-  }
-
-  /** Why the session failed; undefined while it is usable. */
-  get failure(): HostFailure | undefined {
-    return this.#failure;
+    this.#resolveFailed(failure);
   }
 
   /** Asks the host to finish its runs and exit. */
@@ -136,19 +120,17 @@ export class HostSession {
     this.#stdin.end();
   }
 
-  #broken(failure: HostFailure, culpritId?: string): void {
-    this.fail(failure, culpritId);
-    this.#onBroken(failure);
-  }
-
   #violation(what: string): void {
-    this.#broken(new HostFailure('protocol', `the collector host broke the protocol: ${what}`));
+    this.fail(new HostFailure('protocol', `the collector host broke the protocol: ${what}`));
   }
 
   #onOverflow(head: Buffer): void {
     const id = reportRunId(head);
-    if (id === undefined || !this.#runs.has(id)) return this.#violation('wrote a line longer than max_report_size that is not a report of a run in flight');
-    this.#broken(new HostFailure('max_report_size', 'reported one message larger than max_report_size'), id);
+    if (id === undefined || !this.#runs.has(id)) {
+      this.#violation('wrote a line longer than max_report_size that is not a report of a run in flight');
+      return;
+    }
+    this.fail(new HostFailure('max_report_size', 'reported one message larger than max_report_size'), id);
   }
 
   #onLine(line: Buffer): void {
@@ -156,23 +138,39 @@ export class HostSession {
     const reportId = reportRunId(line);
     if (reportId !== undefined) {
       const run = this.#runs.get(reportId);
-      if (!run) return this.#violation(`report for run ${JSON.stringify(reportId)}, which is not in flight`);
+      if (!run) {
+        this.#violation(`report for run ${JSON.stringify(reportId)}, which is not in flight`);
+        return;
+      }
       run.sink.report(line);
       return;
     }
-    if (line.length > MAX_CONTROL_LINE) return this.#violation(`a ${line.length}-byte line that is not a report`);
+    if (line.length > MAX_CONTROL_LINE) {
+      this.#violation(`a ${line.length}-byte line that is not a report`);
+      return;
+    }
 
-    let message;
+    let message: ControlMessage;
     try {
       message = asControlMessage(JSON.parse(line.toString('utf8')));
     } catch (err) {
       const what = err instanceof ProtocolViolation ? err.message : `a line that is not JSON: ${JSON.stringify(line.toString('utf8', 0, 80))}`;
-      return this.#violation(what);
+      this.#violation(what);
+      return;
     }
 
     switch (message.type) {
       case 'hello':
-        if (this.#sawHello) return this.#violation('a second hello');
+        if (this.#sawHello) {
+          this.#violation('a second hello');
+          return;
+        }
+        if (message.protocol !== PROTOCOL_VERSION) {
+          this.#violation(
+            `it speaks protocol version ${JSON.stringify(message.protocol)}, this runner ${PROTOCOL_VERSION}: its python.d/core is not this pythond's`,
+          );
+          return;
+        }
         this.#sawHello = true;
         this.#resolveHello(message);
         return;
@@ -187,13 +185,17 @@ export class HostSession {
         return;
       case 'done': {
         const run = this.#runs.get(message.id);
-        if (!run) return this.#violation(`done for run ${JSON.stringify(message.id)}, which is not in flight`);
+        if (!run) {
+          this.#violation(`done for run ${JSON.stringify(message.id)}, which is not in flight`);
+          return;
+        }
         this.#runs.delete(message.id);
         run.resolve(message);
         return;
       }
       case 'error':
-        return this.#violation(`the host reported: ${message.error}`);
+        this.#violation(`the host reported: ${message.error}`);
+        return;
     }
   }
 }

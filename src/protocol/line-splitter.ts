@@ -31,11 +31,6 @@ export class LineSplitter {
     }
   }
 
-  /** Bytes of an unfinished line, for callers that account for them. */
-  get pending(): number {
-    return this.#partBytes;
-  }
-
   #append(piece: Buffer): void {
     if (piece.length === 0) return;
     if (this.#partBytes + piece.length > this.#maxLine) {

@@ -75,8 +75,7 @@ export interface RunRequest {
 /** Why a message is not what the protocol allows; the host is then restarted. */
 export class ProtocolViolation extends Error {}
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function check(condition: unknown, what: string): asserts condition {
   if (!condition) throw new ProtocolViolation(what);
@@ -89,7 +88,10 @@ export function asControlMessage(value: unknown): ControlMessage {
     case 'hello':
       check(Array.isArray(value.collectors) && Array.isArray(value.load_errors), 'hello without collectors and load_errors lists');
       for (const c of value.collectors as unknown[]) {
-        check(isObject(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0, 'hello lists a collector without id or positive interval');
+        check(
+          isObject(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0,
+          'hello lists a collector without id or positive interval',
+        );
       }
       return value as unknown as HelloMessage;
     case 'log':

@@ -13,7 +13,12 @@ interface JsonPoint {
   time: number;
 }
 
-const parse = (stdout: string): JsonPoint[] => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const parse = (stdout: string): JsonPoint[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 
 /** The demo's points without what differs from run to run (time, the counter collector's process figures). */
 const stable = (points: JsonPoint[]) =>
@@ -49,7 +54,10 @@ describe('pythond check', () => {
   it('runs only the collector named by --collector', async () => {
     const { code, stdout } = await pythond(['check', 'python.d/demo', '--executor', 'process', '--collector', 'general.Demo']);
     assert.equal(code, 0);
-    assert.deepEqual(parse(stdout).map((p) => p.measurement), ['abc', 'def']);
+    assert.deepEqual(
+      parse(stdout).map((p) => p.measurement),
+      ['abc', 'def'],
+    );
   });
 
   it('exits 1 and says why when a collector fails or a module does not load', async () => {
@@ -73,7 +81,11 @@ describe('pythond check', () => {
     );
     const { code, stdout, stderr } = await pythond(['check', dir, '--executor', 'process']);
     assert.equal(code, 1);
-    assert.deepEqual(parse(stdout).map((p) => p.measurement), ['good'], 'the good collector still reports');
+    assert.deepEqual(
+      parse(stdout).map((p) => p.measurement),
+      ['good'],
+      'the good collector still reports',
+    );
     assert.match(stderr, /bad\.Bad: error.*ValueError: arguments missing "df_title"/);
     assert.match(stderr, /cannot load .*broken\.py: SyntaxError/);
   });

@@ -56,7 +56,10 @@ test('pythond run with a listen address already in use exits 1 with one line nam
     const [code] = await run.exited;
     assert.equal(code, 1);
     const last = run.stderr().trimEnd().split('\n').at(-1)!;
-    assert.equal(last, `pythond: runner.listen = "127.0.0.1:${port}": cannot serve the HTTP API there: the address is already in use (another pythond, or a DataKit?); set another [runner] listen address`);
+    assert.equal(
+      last,
+      `pythond: runner.listen = "127.0.0.1:${port}": cannot serve the HTTP API there: the address is already in use (another pythond, or a DataKit?); set another [runner] listen address`,
+    );
     assert.doesNotMatch(run.stderr(), /collector host .* started/, 'no collector started');
   } finally {
     holder.close();

@@ -6,7 +6,13 @@ import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
 import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const lines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
 describe('pythond run', () => {
   it('finishes the tick in flight on SIGTERM, flushes its points and exits 0', async () => {
@@ -41,7 +47,13 @@ describe('pythond run', () => {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0, log());
-    assert.deepEqual(lines(file).map((p) => p.measurement).slice(0, 2), ['started', 'finished'], 'the tick in flight finished and its points were written');
+    assert.deepEqual(
+      lines(file)
+        .map((p) => p.measurement)
+        .slice(0, 2),
+      ['started', 'finished'],
+      'the tick in flight finished and its points were written',
+    );
     assert.match(log(), /SIGTERM received/);
   });
 
@@ -141,11 +153,15 @@ describe('pythond run', () => {
     const exited = once(child, 'exit');
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
-      await waitFor(() => {
-        // e.g. 127.0.0.1:9529 taken by another pythond on this machine
-        if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log()}`);
-        return lines(file).length >= 5;
-      }, `demo points in ${file}`, 25_000);
+      await waitFor(
+        () => {
+          // e.g. 127.0.0.1:9529 taken by another pythond on this machine
+          if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log()}`);
+          return lines(file).length >= 5;
+        },
+        `demo points in ${file}`,
+        25_000,
+      );
     } finally {
       child.kill('SIGTERM');
       await exited;

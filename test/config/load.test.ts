@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
 import { REPO_ROOT, dedent, tempTree } from '../helpers/fixtures.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 const base = tempTree({
   'python.d/demo/a.py': 'x = 1\n',
@@ -14,7 +15,7 @@ const base = tempTree({
 });
 
 function load(toml: string) {
-  return parseConfig(dedent(toml), 'pythond.toml', base);
+  return parseConfig(dedent(toml), 'pythond.toml', base, PLUGINS);
 }
 
 function problems(toml: string): string[] {
@@ -37,7 +38,7 @@ const MINIMAL = `
 `;
 
 describe('config', () => {
-  it('accepts DataKit\'s [[inputs.pythond]] block unchanged', () => {
+  it("accepts DataKit's [[inputs.pythond]] block unchanged", () => {
     const config = load(`
       [[inputs.pythond]]
         # Python collector name
@@ -63,10 +64,13 @@ describe('config', () => {
     assert.equal(input.mode, 'warm');
     assert.equal(input.cmd, 'python3');
     assert.equal(input.concurrency, 1);
-    assert.equal(input.timeout, undefined, 'the timeout defaults to each collector\'s interval');
+    assert.equal(input.timeout, undefined, "the timeout defaults to each collector's interval");
     assert.equal(input.memory, 128 * 1024 ** 2);
     assert.equal(input.network, 'bridge');
-    assert.deepEqual(input.discovered[0]!.modules.map((m) => m.module), ['a']);
+    assert.deepEqual(
+      input.discovered[0]!.modules.map((m) => m.module),
+      ['a'],
+    );
   });
 
   it('reads durations and sizes as operators write them', () => {
@@ -93,7 +97,7 @@ describe('config', () => {
     assert.throws(() => ((config.runner as { concurrency: number }).concurrency = 1));
   });
 
-  it('resolves relative paths from the config file\'s folder', () => {
+  it("resolves relative paths from the config file's folder", () => {
     const config = load(MINIMAL);
     const output = config.outputs[0]!;
     assert.equal(output.type, 'file');
@@ -171,7 +175,10 @@ describe('config', () => {
     {
       name: 'a bad duration and a bad size',
       toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ntimeout = "soon"\nmemory = "2m"\n[[outputs.stdout]]\n',
-      expect: [/:4: inputs\.pythond\[0\]\.timeout must be a duration such as "10s"/, /:5: inputs\.pythond\[0\]\.memory must be a size .* of at least 6 MiB, got "2m"/],
+      expect: [
+        /:4: inputs\.pythond\[0\]\.timeout must be a duration such as "10s"/,
+        /:5: inputs\.pythond\[0\]\.memory must be a size .* of at least 6 MiB, got "2m"/,
+      ],
     },
     {
       name: 'a writable mount',
@@ -208,7 +215,7 @@ describe('config', () => {
     it(`rejects ${name} with the file, line and key`, () => {
       const issues = problems(toml);
       assert.equal(issues.length, expect.length, `issues: ${issues.join(' | ')}`);
-      expect.forEach((pattern, i) => assert.match(issues[i]!, pattern));
+      for (const [i, pattern] of expect.entries()) assert.match(issues[i]!, pattern);
     });
   }
 
@@ -217,15 +224,26 @@ describe('config', () => {
     assert.equal(issues.length, 5, issues.join('\n'));
   });
 
+  it('imports a script reached through two dirs entries once', () => {
+    const config = load('[[inputs.pythond]]\nname = "x"\ndirs = ["demo", "demo/a.py"]\n[[outputs.stdout]]\n');
+    assert.deepEqual(
+      config.inputs[0]!.discovered.map((dir) => dir.modules.map((m) => m.module)),
+      [['a'], []],
+    );
+  });
+
   it('parses the embedded default config', () => {
-    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', REPO_ROOT);
+    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', REPO_ROOT, PLUGINS);
     assert.equal(config.inputs[0]!.name, 'demo');
-    assert.deepEqual(config.outputs.map((o) => o.type), ['file']);
+    assert.deepEqual(
+      config.outputs.map((o) => o.type),
+      ['file'],
+    );
   });
 
   it('parses the sample pythond.toml shipped at the repository root', () => {
     const file = path.join(REPO_ROOT, 'pythond.toml');
-    const config = parseConfig(readFileSync(file, 'utf8'), file, REPO_ROOT);
+    const config = parseConfig(readFileSync(file, 'utf8'), file, REPO_ROOT, PLUGINS);
     assert.ok(config.inputs.length >= 1);
   });
 });

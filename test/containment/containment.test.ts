@@ -5,11 +5,12 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { instanceId } from '../../src/executors/docker/labels.js';
+import { instanceId } from '../../src/runtimes/docker/labels.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { tempTree } from '../helpers/fixtures.js';
 import { metricValue } from '../helpers/input-harness.js';
 import { HEALTHY, HOSTILE_CASES, type HostileCase } from './hostile.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 /** How long each case runs: the hostile collector ticks every second. */
 const RUN_MS = 6_000;
@@ -45,6 +46,7 @@ async function runCase(executor: 'docker' | 'process', hostile: HostileCase): Pr
     ].join('\n'),
     'containment.toml',
     root,
+    PLUGINS,
   );
   const logs: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
@@ -61,7 +63,10 @@ async function runCase(executor: 'docker' | 'process', hostile: HostileCase): Pr
   const hostileStatus = app.status().find((s) => s.input === 'hostile')!;
   await app.stop();
 
-  const points = readFileSync(path.join(root, 'points.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const points = readFileSync(path.join(root, 'points.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const at = points.filter((p) => p.measurement === 'healthy').map((p) => p.fields.at as number);
   return {
     healthyGaps: at.slice(1).map((t, i) => t - at[i]!),
@@ -84,7 +89,8 @@ for (const executor of ['docker', 'process'] as const) {
 
         // The healthy input kept ticking on time throughout.
         assert.ok(outcome.healthyGaps.length >= RUN_MS / 1000 - 2, `healthy ticks: ${outcome.healthyGaps.length + 1}`);
-        for (const gap of outcome.healthyGaps) assert.ok(Math.abs(gap - 1) <= GAP_TOLERANCE_S, `healthy gaps ${outcome.healthyGaps.map((g) => g.toFixed(2)).join(' ')}`);
+        for (const gap of outcome.healthyGaps)
+          assert.ok(Math.abs(gap - 1) <= GAP_TOLERANCE_S, `healthy gaps ${outcome.healthyGaps.map((g) => g.toFixed(2)).join(' ')}`);
         // The runner's memory stayed bounded.
         assert.ok(outcome.rssGrowthMb < RSS_GROWTH_LIMIT_MB, `runner RSS grew by ${outcome.rssGrowthMb.toFixed(0)} MB`);
 
@@ -99,15 +105,25 @@ for (const executor of ['docker', 'process'] as const) {
         } else {
           // The hostile ticks were counted with their reason, in the status API and in /metrics.
           assert.ok(collector!.failures >= 1, 'the hostile tick failed');
-          const reasons = await Promise.all(hostile.reasons.map((reason) => metricValue(outcome.app.metrics, 'pythond_tick_failures_total', { input: 'hostile', reason })));
-          assert.ok(reasons.some((n) => n >= 1), `no failure counted with reason ${hostile.reasons.join(' | ')}; last error: ${collector!.lastError}`);
+          const reasons = await Promise.all(
+            hostile.reasons.map((reason) => metricValue(outcome.app.metrics, 'pythond_tick_failures_total', { input: 'hostile', reason })),
+          );
+          assert.ok(
+            reasons.some((n) => n >= 1),
+            `no failure counted with reason ${hostile.reasons.join(' | ')}; last error: ${collector!.lastError}`,
+          );
           // ... and it came back or backed off by itself: more ticks were attempted or skipped for backoff.
-          const attempts = await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'error' })
-            + (await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'timeout' }))
-            + (await metricValue(outcome.app.metrics, 'pythond_ticks_skipped_total', { input: 'hostile', reason: 'backoff' }));
+          const attempts =
+            (await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'error' })) +
+            (await metricValue(outcome.app.metrics, 'pythond_ticks_total', { input: 'hostile', status: 'timeout' })) +
+            (await metricValue(outcome.app.metrics, 'pythond_ticks_skipped_total', { input: 'hostile', reason: 'backoff' }));
           assert.ok(attempts >= 2, `only ${attempts} hostile tick(s) after the first failure`);
         }
-        if (hostile.log) assert.ok(outcome.logs.some((line) => hostile.log!.test(line)), `no log line matches ${hostile.log}:\n${outcome.logs.join('\n')}`);
+        if (hostile.log)
+          assert.ok(
+            outcome.logs.some((line) => hostile.log!.test(line)),
+            `no log line matches ${hostile.log}:\n${outcome.logs.join('\n')}`,
+          );
         if (hostile.reports) {
           const probe = outcome.hostilePoints.find((p) => p.measurement === 'probe');
           assert.ok(probe, 'the probe reported');
@@ -117,7 +133,11 @@ for (const executor of ['docker', 'process'] as const) {
           // This runner's containers only: other runs on the same engine may have a "hostile" input too.
           const instance = instanceId(outcome.app.config.runner.data_dir);
           const left = await docker.listContainers({ all: true, filters: { label: ['io.pythond.input=hostile', `io.pythond.instance=${instance}`] } });
-          assert.deepEqual(left.filter((c) => c.State === 'running'), [], 'no container outlives the runner');
+          assert.deepEqual(
+            left.filter((c) => c.State === 'running'),
+            [],
+            'no container outlives the runner',
+          );
         }
       });
     }

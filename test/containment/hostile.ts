@@ -34,7 +34,12 @@ export interface HostileCase {
 }
 
 export const HOSTILE_CASES: HostileCase[] = [
-  { name: 'raises an exception in run()', source: collector("raise RuntimeError('hostile failure')"), reasons: ['exception'], log: /hostile\/hostile\.Hostile raised RuntimeError: hostile failure/ },
+  {
+    name: 'raises an exception in run()',
+    source: collector("raise RuntimeError('hostile failure')"),
+    reasons: ['exception'],
+    log: /hostile\/hostile\.Hostile raised RuntimeError: hostile failure/,
+  },
   {
     name: 'raises at import time',
     source: "raise ImportError('cannot import at all')\n",
@@ -88,7 +93,7 @@ export const HOSTILE_CASES: HostileCase[] = [
     log: /max_report_size/,
   },
   {
-    name: 'tries to read another input\'s code and to write outside its tmpfs',
+    name: "tries to read another input's code and to write outside its tmpfs",
     source: collector(
       `
 found = [os.path.join(d, f) for d, _, files in os.walk('/') if not d.startswith('/proc') for f in files if f == 'healthy.py']
@@ -111,7 +116,7 @@ self.feed_metric(measurement='probe', fields={
     dockerOnly: true,
   },
   {
-    name: 'tries to reach the Docker socket, the runner\'s API and the host\'s files',
+    name: "tries to reach the Docker socket, the runner's API and the host's files",
     source: collector(
       `
 def connects(address):
@@ -140,9 +145,7 @@ self.feed_metric(measurement='probe', fields={
   },
   {
     name: 'returns garbage from run() and writes raw bytes onto the protocol channel',
-    source: collector(
-      "for fd in range(3, 64):\n    try:\n        os.write(fd, b'\\xff\\xfe not json\\n')\n    except OSError:\n        pass\nreturn object()",
-    ),
+    source: collector("for fd in range(3, 64):\n    try:\n        os.write(fd, b'\\xff\\xfe not json\\n')\n    except OSError:\n        pass\nreturn object()"),
     reasons: ['protocol'],
     log: /broke the protocol/,
   },

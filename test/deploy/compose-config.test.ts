@@ -4,13 +4,14 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 const composeFile = readFileSync(path.join(REPO_ROOT, 'compose.yaml'), 'utf8');
 
 /** A runner config of compose.yaml, read as the runner in the container reads it (python.d beside it). */
 function composeConfig(name: string) {
   const file = path.join('docker/compose', name);
-  return parseConfig(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file, REPO_ROOT);
+  return parseConfig(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file, REPO_ROOT, PLUGINS);
 }
 
 const seconds = (text: string): number => Number(/^(\d+)s$/.exec(text)?.[1]);
@@ -27,7 +28,10 @@ describe('the runner configs of compose.yaml', () => {
       assert.match(composeFile, /- data:\/var\/lib\/pythond\n/);
       const grace = seconds(/stop_grace_period: (\S+)/.exec(composeFile)![1]!);
       // Ticks in flight get shutdown_timeout, then hosts get up to 5 s to stop, then outputs flush.
-      assert.ok(config.runner.shutdown_timeout / 1000 + 10 <= grace, `shutdown_timeout ${config.runner.shutdown_timeout / 1000} s + 10 s within stop_grace_period ${grace} s`);
+      assert.ok(
+        config.runner.shutdown_timeout / 1000 + 10 <= grace,
+        `shutdown_timeout ${config.runner.shutdown_timeout / 1000} s + 10 s within stop_grace_period ${grace} s`,
+      );
     });
   }
 

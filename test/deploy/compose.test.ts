@@ -10,7 +10,10 @@ const DEMO_COLLECTORS = ['counter_rate.CounterRate', 'events.Demo', 'feeds.Demo'
 
 /** docker-compose v1 (Debian's); skips without it, unless PYTHOND_REQUIRE_DOCKER=1 (CI). */
 async function requireCompose(t: TestContext): Promise<boolean> {
-  const found = await exec('docker-compose', ['version', '--short']).then(() => true, () => false);
+  const found = await exec('docker-compose', ['version', '--short']).then(
+    () => true,
+    () => false,
+  );
   if (found) return true;
   const why = 'needs docker-compose (apt-get install docker-compose)';
   if (process.env.PYTHOND_REQUIRE_DOCKER === '1') throw new Error(`PYTHOND_REQUIRE_DOCKER=1 but this test ${why}`);
@@ -39,7 +42,12 @@ async function upProject(t: TestContext, options: { config: string; profiles: st
   const collectorContainers = () => docker.listContainers({ all: true, filters: { label: ['io.pythond.managed=true', `io.pythond.instance=${instance}`] } });
   t.after(async () => {
     await compose('down', '-v', '--remove-orphans').catch(() => {});
-    if (instance) for (const c of await collectorContainers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    if (instance)
+      for (const c of await collectorContainers())
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {});
   });
 
   await compose('up', '-d');
@@ -72,19 +80,31 @@ async function query(port: number, promql: string): Promise<{ metric: Record<str
 }
 
 describe('docker compose up (compose.yaml)', () => {
-  it('runs the demo collectors in containers, serves /metrics, writes points to its volume, and leaves nothing behind after down -v', { timeout: 10 * 60_000 }, async (t) => {
+  it('runs the demo collectors in containers, serves /metrics, writes points to its volume, and leaves nothing behind after down -v', {
+    timeout: 10 * 60_000,
+  }, async (t) => {
     if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
     await buildRunnerImage();
     const { project, compose, runner, logs, collectorContainers, port } = await upProject(t, { config: 'pythond.toml', profiles: '' });
 
-    const first = (await waitFor(async () => {
-      const ticks = await okTicks(port);
-      return DEMO_COLLECTORS.every((c) => ticks.has(c)) ? ticks : undefined;
-    }, 'an ok tick of every demo collector in /metrics', 60_000, 1000))!;
-    await waitFor(async () => {
-      const ticks = await okTicks(port);
-      return DEMO_COLLECTORS.every((c) => ticks.get(c)! > first.get(c)!);
-    }, 'every demo collector to tick ok again', 60_000, 1000);
+    const first = (await waitFor(
+      async () => {
+        const ticks = await okTicks(port);
+        return DEMO_COLLECTORS.every((c) => ticks.has(c)) ? ticks : undefined;
+      },
+      'an ok tick of every demo collector in /metrics',
+      60_000,
+      1000,
+    ))!;
+    await waitFor(
+      async () => {
+        const ticks = await okTicks(port);
+        return DEMO_COLLECTORS.every((c) => ticks.get(c)! > first.get(c)!);
+      },
+      'every demo collector to tick ok again',
+      60_000,
+      1000,
+    );
 
     // The entrypoint dropped root: user pythond, in the socket's group, no capabilities.
     const status = (await compose('exec', '-T', 'pythond', 'cat', '/proc/1/status')).stdout;
@@ -116,24 +136,39 @@ describe('docker compose up (compose.yaml)', () => {
     assert.deepEqual((await docker.listVolumes({ filters: ofProject })).Volumes ?? [], []);
   });
 
-  it('with the full profile and pythond-full.toml, Prometheus scrapes the runner and VictoriaMetrics receives the points', { timeout: 15 * 60_000 }, async (t) => {
+  it('with the full profile and pythond-full.toml, Prometheus scrapes the runner and VictoriaMetrics receives the points', {
+    timeout: 15 * 60_000,
+  }, async (t) => {
     if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
     await buildRunnerImage();
     await exec('sh', ['docker/build-images.sh', 'prometheus', 'victoria-metrics'], { timeoutMs: 10 * 60_000 });
-    const { project, compose, collectorContainers, prometheusPort, victoriaMetricsPort } = await upProject(t, { config: 'pythond-full.toml', profiles: 'full' });
+    const { project, compose, collectorContainers, prometheusPort, victoriaMetricsPort } = await upProject(t, {
+      config: 'pythond-full.toml',
+      profiles: 'full',
+    });
 
-    const [info] = (await waitFor(async () => {
-      const result = await query(prometheusPort, 'pythond_build_info');
-      return result.length > 0 ? result : undefined;
-    }, 'pythond_build_info in Prometheus', 60_000, 1000))!;
+    const [info] = (await waitFor(
+      async () => {
+        const result = await query(prometheusPort, 'pythond_build_info');
+        return result.length > 0 ? result : undefined;
+      },
+      'pythond_build_info in Prometheus',
+      60_000,
+      1000,
+    ))!;
     assert.equal(info!.metric.job, 'pythond');
     assert.equal(info!.metric.instance, 'pythond:9529');
 
     // general.Demo's mydata point, one series per field in VictoriaMetrics.
-    const [field] = (await waitFor(async () => {
-      const result = await query(victoriaMetricsPort, 'mydata_custom_field2');
-      return result.length > 0 ? result : undefined;
-    }, 'a demo point in VictoriaMetrics', 60_000, 1000))!;
+    const [field] = (await waitFor(
+      async () => {
+        const result = await query(victoriaMetricsPort, 'mydata_custom_field2');
+        return result.length > 0 ? result : undefined;
+      },
+      'a demo point in VictoriaMetrics',
+      60_000,
+      1000,
+    ))!;
     assert.deepEqual(field!.metric, { __name__: 'mydata_custom_field2', db: 'pythond', tag1: 'val1', tag2: 'val2' });
     assert.equal(field!.value[1], '1000');
 

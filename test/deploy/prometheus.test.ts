@@ -78,17 +78,27 @@ describe('Prometheus scraping a runner', () => {
     };
     const failure = () => `\nrunner:\n${runner.output()}\nprometheus:\n${prometheus.output()}`;
 
-    const [info] = (await waitFor(async () => {
-      const result = await query('pythond_build_info');
-      return result.length > 0 ? result : undefined;
-    }, `pythond_build_info in Prometheus${failure()}`, 60_000, 500))!;
+    const [info] = (await waitFor(
+      async () => {
+        const result = await query('pythond_build_info');
+        return result.length > 0 ? result : undefined;
+      },
+      `pythond_build_info in Prometheus${failure()}`,
+      60_000,
+      500,
+    ))!;
     assert.deepEqual(info!.metric, { __name__: 'pythond_build_info', instance: `127.0.0.1:${runnerPort}`, job: 'pythond', version: VERSION });
     assert.equal(info!.value[1], '1');
 
-    const [ticks] = (await waitFor(async () => {
-      const result = await query('pythond_ticks_total{input="ticks",status="ok"}');
-      return result.length > 0 && Number(result[0]!.value[1]) > 0 ? result : undefined;
-    }, `ok ticks in Prometheus${failure()}`, 30_000, 500))!;
+    const [ticks] = (await waitFor(
+      async () => {
+        const result = await query('pythond_ticks_total{input="ticks",status="ok"}');
+        return result.length > 0 && Number(result[0]!.value[1]) > 0 ? result : undefined;
+      },
+      `ok ticks in Prometheus${failure()}`,
+      30_000,
+      500,
+    ))!;
     assert.equal(ticks!.metric.collector, 'tick.Tick');
   });
 });

@@ -7,7 +7,7 @@ import { exec } from '../helpers/exec.js';
 const RUNNER_IMAGE = 'pythond-runner:latest';
 
 describe('the runner image', () => {
-  it('run as a user outside the Docker socket\'s group, says so and exits 1', { timeout: 10 * 60_000 }, async (t) => {
+  it("run as a user outside the Docker socket's group, says so and exits 1", { timeout: 10 * 60_000 }, async (t) => {
     if (!(await requireDocker(t))) return;
     await buildRunnerImage();
     const socket = statSync('/var/run/docker.sock');

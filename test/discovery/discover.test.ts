@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { discoverDir, DiscoveryProblem } from '../../src/discovery/discover.js';
@@ -34,7 +35,10 @@ describe('discovery, as DataKit finds scripts', () => {
   });
 
   it('takes a dirs entry that names one script', () => {
-    assert.deepEqual(discoverDir(pythonD, 'single.py').modules.map((m) => m.module), ['single']);
+    assert.deepEqual(
+      discoverDir(pythonD, 'single.py').modules.map((m) => m.module),
+      ['single'],
+    );
   });
 
   it('reads absolute entries as they are', () => {
@@ -42,7 +46,43 @@ describe('discovery, as DataKit finds scripts', () => {
   });
 
   it('says so when a folder does not exist or holds no script', () => {
-    assert.throws(() => discoverDir(pythonD, 'missing'), (err) => err instanceof DiscoveryProblem && /folder .*python\.d\/missing does not exist/.test(err.message));
+    assert.throws(
+      () => discoverDir(pythonD, 'missing'),
+      (err) => err instanceof DiscoveryProblem && /folder .*python\.d\/missing does not exist/.test(err.message),
+    );
     assert.throws(() => discoverDir(pythonD, 'empty'), /has no collector scripts \(\*\.py, not __init__\.py\)/);
+  });
+});
+
+describe('discovery, as Python imports modules', () => {
+  const root = path.join(
+    tempTree({
+      'python.d/mixed/b.py': '',
+      'python.d/mixed/B.py': '',
+      'python.d/mixed/a.py': '',
+      'python.d/mixed/upper.PY': '',
+      'python.d/mixed/.git/hook.py': '',
+      'python.d/mixed/Zsub/z.py': '',
+      'python.d/mixed/asub/y.py': '',
+      'python.d/real/linked.py': '',
+      'python.d/real/folder/inner.py': '',
+    }),
+    'python.d',
+  );
+  symlinkSync(path.join(root, 'real/linked.py'), path.join(root, 'mixed/link.py'));
+  symlinkSync(path.join(root, 'real/folder'), path.join(root, 'mixed/linkdir'));
+  symlinkSync(path.join(root, 'real/nowhere.py'), path.join(root, 'mixed/dangling.py'));
+
+  it('orders names by code point and takes .py exactly, files first, then subfolders, links as what they point to', () => {
+    assert.deepEqual(
+      discoverDir(root, 'mixed').modules.map((m) => m.module),
+      ['B', 'a', 'b', 'link', 'Zsub.z', 'asub.y', 'linkdir.inner'],
+      'upper.PY cannot be imported, .git is hidden, a dangling link is nothing',
+    );
+  });
+
+  it("puts a single script's folder on the path, and a folder itself", () => {
+    assert.equal(discoverDir(root, 'real/linked.py').folder, path.join(root, 'real'));
+    assert.equal(discoverDir(root, 'real').folder, path.join(root, 'real'));
   });
 });

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { instanceId, LABEL_INSTANCE, LABEL_MANAGED } from '../../src/executors/docker/labels.js';
-import { selectExecutor } from '../../src/executors/select-executor.js';
+import { instanceId, LABEL_INSTANCE, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
+import { selectRuntime } from '../../src/runtimes/select-runtime.js';
 import { silentLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { docker, requireDocker } from '../helpers/docker.js';
@@ -12,6 +12,7 @@ import { startRunner } from '../helpers/cli.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { startInput } from '../helpers/input-harness.js';
 import { TICK_COLLECTOR } from '../helpers/collectors.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 const INSIDE = {
   'inside.py': `
@@ -66,9 +67,9 @@ describe('docker executor isolation', () => {
     assert.equal(inside.no_new_privs, '1');
     assert.equal(inside.interfaces, 'lo', 'network = "none" leaves only loopback');
     assert.equal(inside.docker_socket, false);
-    assert.equal(inside.code_dir, 'core,d0', 'only the SDK and this input\'s code were shipped in');
+    assert.equal(inside.code_dir, 'core,d0', "only the SDK and this input's code were shipped in");
 
-    const id = h.runner.states()[0]!.host!;
+    const id = h.input.status().collectors[0]!.host!;
     const info = await docker.getContainer(id).inspect();
     const host = info.HostConfig;
     assert.equal(info.Config.User, '10001:10001');
@@ -104,7 +105,7 @@ describe('docker executor isolation', () => {
   it('removes containers a crashed run of the same instance left behind, and no others', async (t) => {
     if (!(await requireDocker(t))) return;
     const root = tempTree({ 'python.d/c/a.py': 'x = 1\n' });
-    const config = parseConfig('[runner]\nexecutor = "docker"\n[[inputs.pythond]]\nname = "a"\ndirs = ["c"]\n[[outputs.stdout]]\n', 't', root);
+    const config = parseConfig('[runner]\nexecutor = "docker"\n[[inputs.pythond]]\nname = "a"\ndirs = ["c"]\n[[outputs.stdout]]\n', 't', root, PLUGINS);
     const mine = instanceId(config.runner.data_dir);
     const leftover = async (instance: string) => {
       const container = await docker.createContainer({
@@ -119,10 +120,10 @@ describe('docker executor isolation', () => {
     const other = await leftover('someone-else');
     t.after(() => docker.getContainer(other).remove({ force: true }));
 
-    await selectExecutor(config, silentLogger, createMetrics('test'));
+    await selectRuntime({ config, log: silentLogger, metrics: createMetrics('test') });
     const ids = (await docker.listContainers({ all: true })).map((c) => c.Id);
     assert.ok(!ids.includes(stale), 'the leftover is gone');
-    assert.ok(ids.includes(other), 'another instance\'s container is untouched');
+    assert.ok(ids.includes(other), "another instance's container is untouched");
   });
 
   it('leaves no container behind after SIGTERM, and exits 0', async (t) => {

@@ -20,17 +20,20 @@ for (const executor of ['process', 'docker'] as const) {
       const h = await start(t);
       if (!h) return;
       assert.deepEqual(
-        h.runner.collectors.map((c) => c.id),
+        h.input.collectors.map((c) => c.id),
         ['big.Big', 'boom.Boom', 'chatty.Chatty', 'crash.Crash', 'flood.Flood', 'garbage.Garbage', 'many.Many', 'segv.Segv', 'sleepy.Sleepy', 'state.Counter'],
       );
     });
 
-    it('keeps a collector\'s state across ticks in warm mode', async (t) => {
+    it("keeps a collector's state across ticks in warm mode", async (t) => {
       const h = await start(t, 'warm');
       if (!h) return;
       await h.tick('state.Counter');
       await h.tick('state.Counter');
-      assert.deepEqual(h.output.points.map((p) => p.fields.n), [1, 2]);
+      assert.deepEqual(
+        h.output.points.map((p) => p.fields.n),
+        [1, 2],
+      );
     });
 
     it('starts every tick clean in fresh mode', async (t) => {
@@ -38,7 +41,10 @@ for (const executor of ['process', 'docker'] as const) {
       if (!h) return;
       assert.equal((await h.tick('state.Counter')).status, 'ok');
       assert.equal((await h.tick('state.Counter')).status, 'ok');
-      assert.deepEqual(h.output.points.map((p) => p.fields.n), [1, 1]);
+      assert.deepEqual(
+        h.output.points.map((p) => p.fields.n),
+        [1, 1],
+      );
       assert.notEqual(h.output.points[0]!.tags.pid === h.output.points[1]!.tags.pid && executor === 'process', true, 'a new process each tick');
     });
 
@@ -47,7 +53,10 @@ for (const executor of ['process', 'docker'] as const) {
       if (!h) return;
       const outcome = await h.tick('chatty.Chatty');
       assert.equal(outcome.status, 'ok', outcome.error);
-      assert.deepEqual(h.output.points.map((p) => p.measurement), ['chatty']);
+      assert.deepEqual(
+        h.output.points.map((p) => p.measurement),
+        ['chatty'],
+      );
     });
 
     it('fails a tick whose run() raises, with the exception, and keeps the host', async (t) => {
@@ -60,7 +69,11 @@ for (const executor of ['process', 'docker'] as const) {
       await h.tick('state.Counter');
       await h.tick('boom.Boom');
       await h.tick('state.Counter');
-      assert.deepEqual(h.output.points.map((p) => p.fields.n), [1, 2], 'the same host, state intact');
+      assert.deepEqual(
+        h.output.points.map((p) => p.fields.n),
+        [1, 2],
+        'the same host, state intact',
+      );
     });
 
     it('times out a tick past its timeout, kills the host and starts a new one at the next tick', async (t) => {
@@ -73,7 +86,11 @@ for (const executor of ['process', 'docker'] as const) {
       assert.match(outcome.error!, /still running after 3 s \(timeout\)/);
       assert.ok(Date.now() - began < 8_000, 'the tick ends at its timeout, not when run() returns');
       assert.equal((await h.tick('state.Counter')).status, 'ok');
-      assert.deepEqual(h.output.points.map((p) => p.fields.n), [1, 1], 'state is gone: a new host');
+      assert.deepEqual(
+        h.output.points.map((p) => p.fields.n),
+        [1, 1],
+        'state is gone: a new host',
+      );
       assert.equal(await metricValue(h.metrics, 'pythond_container_restarts_total', { input: 'test', reason: 'timeout' }), 1);
       assert.equal(await metricValue(h.metrics, 'pythond_ticks_total', { collector: 'sleepy.Sleepy', status: 'timeout' }), 1);
     });

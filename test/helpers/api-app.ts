@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startHttpApi, type HttpApi } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
 import { dedent, tempTree } from './fixtures.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 /** A collector that never ticks during a test: the config needs one input, write tests need none. */
 export const IDLE_COLLECTOR = `
@@ -62,9 +63,14 @@ export async function startApiApp(options: { files?: Record<string, string>; dir
     [[outputs.file]]
     path = "data/points.jsonl"
   `);
-  const config = parseConfig(toml, 'test config', root);
+  const config = parseConfig(toml, 'test config', root, PLUGINS);
   const app = new App(config, { log: silentLogger });
-  const api = await startHttpApi(app, { listen: config.runner.listen, apiToken: config.runner.api_token, maxBodySize: config.runner.max_body_size, log: silentLogger });
+  const api = await startHttpApi(app, {
+    listen: config.runner.listen,
+    apiToken: config.runner.api_token,
+    maxBodySize: config.runner.max_body_size,
+    log: silentLogger,
+  });
   if (options.start ?? true) await app.start();
   return {
     app,

@@ -51,7 +51,10 @@ export const SEQ_COLLECTOR = `
  * with the process executor (no Docker needed) into `outputs` plus a file
  * output (data/points.jsonl) that records every point collected.
  */
-export function seqRunnerTree(outputs: string, options: { objects?: boolean; shutdownTimeout?: string } = {}): { root: string; configFile: string; pointsFile: string } {
+export function seqRunnerTree(
+  outputs: string,
+  options: { objects?: boolean; shutdownTimeout?: string } = {},
+): { root: string; configFile: string; pointsFile: string } {
   const root = tempTree({
     'python.d/seq/seq.py': `OBJECTS = ${options.objects ? 'True' : 'False'}\n${dedent(SEQ_COLLECTOR)}`,
     // TOML does not mind indentation, so the caller's block goes in as it is.

@@ -10,7 +10,10 @@ export function dockerReady(image = 'pythond-python:3'): Promise<boolean> {
   answer ??= docker
     .ping()
     .then(() => docker.getImage(image).inspect())
-    .then(() => true, () => false);
+    .then(
+      () => true,
+      () => false,
+    );
   return answer;
 }
 

@@ -1,15 +1,12 @@
 import { after } from 'node:test';
+import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { selectExecutor } from '../../src/executors/select-executor.js';
-import { createRunningInput } from '../../src/inputs/create-input.js';
 import type { RunningInput, TickOutcome } from '../../src/inputs/running-input.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { Output } from '../../src/outputs/output.js';
-import { DirectOutput } from '../../src/outputs/direct-output.js';
-import { OutputSet } from '../../src/outputs/running-output.js';
-import { PointPipeline } from '../../src/points/pipeline.js';
 import type { EncodedBatch } from '../../src/points/point.js';
-import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
+import { PLUGINS } from '../../src/plugins.js';
+import type { Metrics } from '../../src/telemetry/metrics.js';
 import { tempTree } from './fixtures.js';
 
 /** Keeps what it is given: the edge where tests look at the points. */
@@ -23,7 +20,8 @@ export class MemoryOutput implements Output {
 }
 
 export interface InputHarness {
-  runner: RunningInput;
+  app: App;
+  input: RunningInput;
   output: MemoryOutput;
   metrics: Metrics;
   tick(collectorId: string): Promise<TickOutcome>;
@@ -31,8 +29,9 @@ export interface InputHarness {
 
 /**
  * One input over a temporary python.d holding `files` (under `collectors/`),
- * with the real executor chosen by `executor`, started and closed after the test file.
- * `inputToml` adds keys to its [[inputs.pythond]] block.
+ * in an App on the real runtime chosen by `executor`, started (without its
+ * scheduler: the test ticks) and stopped after the test file. `inputToml`
+ * adds keys to its [[inputs.pythond]] block.
  */
 export async function startInput(options: {
   executor: 'process' | 'docker';
@@ -42,40 +41,31 @@ export async function startInput(options: {
 }): Promise<InputHarness> {
   const files = Object.fromEntries(Object.entries(options.files).map(([name, content]) => [`python.d/collectors/${name}`, content]));
   const root = tempTree(files);
-  const config = parseConfig(
-    [
-      '[runner]',
-      `executor = "${options.executor}"`,
-      '[[inputs.pythond]]',
-      'name = "test"',
-      'dirs = ["collectors"]',
-      options.inputToml ?? '',
-      '[[outputs.stdout]]',
-    ].join('\n'),
-    'test.toml',
-    root,
-  );
-  const log = options.log ?? silentLogger;
-  const metrics = createMetrics('test');
+  const toml = [
+    '[runner]',
+    `executor = "${options.executor}"`,
+    'workers = 1',
+    '[[inputs.pythond]]',
+    'name = "test"',
+    'dirs = ["collectors"]',
+    options.inputToml ?? '',
+    '[[outputs.stdout]]',
+  ];
+  const config = parseConfig(toml.join('\n'), 'test.toml', root, PLUGINS);
   const output = new MemoryOutput();
-  const outputs = new OutputSet([new DirectOutput('memory', output, metrics, log)]);
-  const pipeline = new PointPipeline({ workers: 1, encodings: ['jsonl'] });
-  const choice = await selectExecutor(config, log, metrics);
-  const input = config.inputs[0]!;
-  const runner = createRunningInput({ input, launcher: choice.launcherFor(input), pipeline, outputs, metrics, log });
-  after(async () => {
-    await runner.close(2_000);
-    await pipeline.close();
-  });
-  await runner.start();
+  const app = new App(config, { log: options.log ?? silentLogger, outputs: { memory: output } });
+  after(() => app.stop());
+  await app.start({ schedule: false });
+  const input = app.inputs[0]!;
   return {
-    runner,
+    app,
+    input,
     output,
-    metrics,
+    metrics: app.metrics,
     tick: (collectorId) => {
-      const collector = runner.collectors.find((c) => c.id === collectorId);
-      if (!collector) throw new Error(`no collector ${collectorId}; have ${runner.collectors.map((c) => c.id).join(', ')}`);
-      return runner.tick(collector);
+      const collector = input.collectors.find((c) => c.id === collectorId);
+      if (!collector) throw new Error(`no collector ${collectorId}; have ${input.collectors.map((c) => c.id).join(', ')}`);
+      return input.tick(collector);
     },
   };
 }

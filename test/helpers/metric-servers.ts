@@ -54,7 +54,13 @@ abstract class ServerProcess {
     for (;;) {
       const early = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
       if (early !== undefined) throw new Error(`${file} exited (code ${early}) before answering; its log:\n${this.log()}`);
-      if (await get(this.readyUrl(), this.ca).then((answer) => answer.status < 300, () => false)) return;
+      if (
+        await get(this.readyUrl(), this.ca).then(
+          (answer) => answer.status < 300,
+          () => false,
+        )
+      )
+        return;
       if (Date.now() > deadline) throw new Error(`${file} did not answer ${this.readyUrl()} within 30 s; its log:\n${this.log()}`);
     }
   }
@@ -245,6 +251,22 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=pythond test CA');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
   writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('san.ext'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    file('san.ext'),
+  );
   return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
 }

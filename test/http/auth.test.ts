@@ -32,7 +32,10 @@ describe('[runner] api_token', () => {
   test('a write with the token as a bearer token is accepted', async () => {
     const response = await write({ authorization: 'Bearer s3cret' });
     assert.equal(response.status, 200, await response.text());
-    assert.deepEqual(api.points().map((point) => point.measurement), ['auth']);
+    assert.deepEqual(
+      api.points().map((point) => point.measurement),
+      ['auth'],
+    );
   });
 
   test('POST /v1/lasterror needs the token too', async () => {

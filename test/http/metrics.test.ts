@@ -72,13 +72,19 @@ describe('GET /metrics', () => {
     assert.ok(points(second.families, 'metric') > points(first.families, 'metric'), 'metric points moved');
     assert.ok(points(second.families, 'logging') > points(first.families, 'logging'), 'logging points moved');
     assert.equal(points(second.families, 'metric'), 2 * okTicks(second.families), 'two metric points per ok tick');
-    assert.ok(sum(second.families, 'pythond_output_points_total', { output: 'file[0]', status: 'sent' }) > sum(first.families, 'pythond_output_points_total', { output: 'file[0]', status: 'sent' }));
+    assert.ok(
+      sum(second.families, 'pythond_output_points_total', { output: 'file[0]', status: 'sent' }) >
+        sum(first.families, 'pythond_output_points_total', { output: 'file[0]', status: 'sent' }),
+    );
 
     const lint = promtoolCheck(t, second.text);
     if (lint) {
       // prom-client's default Node.js metrics name three gauges *_total, which promtool's linter flags (exit 3); ours must pass.
       assert.ok(lint.status === 0 || lint.status === 3, `promtool could not parse the text: ${lint.problems.join('\n')}`);
-      assert.deepEqual(lint.problems.filter((line) => !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(line)), []);
+      assert.deepEqual(
+        lint.problems.filter((line) => !/^nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(line)),
+        [],
+      );
     }
   });
 

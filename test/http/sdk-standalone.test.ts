@@ -37,7 +37,13 @@ const POINTS_PER_RUN = 7;
 /** What both transports must agree on; time only where the collector set one. */
 const comparable = (points: WrittenPoint[]) =>
   points
-    .map(({ category, measurement, tags, fields, time }) => ({ category, measurement, tags, fields, time: measurement === 'probe_cpu' || measurement === 'probe_ms' ? time : 'now' }))
+    .map(({ category, measurement, tags, fields, time }) => ({
+      category,
+      measurement,
+      tags,
+      fields,
+      time: measurement === 'probe_cpu' || measurement === 'probe_ms' ? time : 'now',
+    }))
     .sort((a, b) => a.measurement.localeCompare(b.measurement));
 
 test('the SDK standalone, posting to this server, lands the same points as the runner channel does for the same collector', async () => {
@@ -63,7 +69,10 @@ test('the SDK standalone, posting to this server, lands the same points as the r
       `print(json.dumps(probe.Probe(ip='127.0.0.1', port=${port}).run()))`,
     ].join('\n');
     // Asynchronously: the server answering it runs on this thread.
-    const run = await promisify(execFile)('python3', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } });
+    const run = await promisify(execFile)('python3', ['-c', script], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+    });
     assert.equal(run.stderr, '');
     assert.deepEqual(JSON.parse(run.stdout), ['', '', '', '', ''], 'every POST was answered 200 with an empty body');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { InputStatus } from '../../src/app.js';
+import type { InputStatus } from '../../src/inputs/running-input.js';
 import { LastErrors, type ReportedError } from '../../src/inputs/last-errors.js';
 import type { OutputStatus } from '../../src/outputs/running-output.js';
 import { goDuration } from '../../src/http/routes/health.js';
@@ -126,11 +126,15 @@ describe('GET /v1/collectors', () => {
       assert.equal(typeof state.lastDurationMs, 'number');
       assert.match(state.host!, /^pid \d+$/);
     }
-    assert.deepEqual(collectors.outputs.map(({ id, bufferedPoints }) => ({ id, bufferedPoints })), [{ id: 'file[0]', bufferedPoints: 0 }]);
+    assert.deepEqual(
+      collectors.outputs.map(({ id, bufferedPoints }) => ({ id, bufferedPoints })),
+      [{ id: 'file[0]', bufferedPoints: 0 }],
+    );
   });
 
   test('shows the errors external collectors reported with POST /v1/lasterror, the last one per input', async () => {
-    const report = (body: object) => fetch(`${api.url}/v1/lasterror`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const report = (body: object) =>
+      fetch(`${api.url}/v1/lasterror`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
     assert.equal((await report({ input: 'redis', err_content: 'first' })).status, 200);
     assert.equal((await report({ input: 'mysql', err_content: 'access denied' })).status, 200);
     const answer = await report({ input: 'redis', source: 'us-east', err_content: 'cache avalanche' });
@@ -167,7 +171,10 @@ describe('GET /v1/collectors', () => {
         const { body } = await getJson<Collectors>(`${reporter.url}/v1/collectors`);
         return body.lastErrors.length > 0 ? body : undefined;
       }, 'the collector to tick');
-      assert.deepEqual(body.lastErrors.map(({ input, error }) => ({ input, error })), [{ input: 'postgres', error: 'too many connections' }]);
+      assert.deepEqual(
+        body.lastErrors.map(({ input, error }) => ({ input, error })),
+        [{ input: 'postgres', error: 'too many connections' }],
+      );
     } finally {
       await reporter.stop();
     }
@@ -189,7 +196,10 @@ describe('LastErrors', () => {
     errors.record('input-0', 'x'.repeat(5000));
     const list = errors.list();
     assert.equal(list.length, 100);
-    assert.deepEqual(list.slice(0, 2).map((entry) => entry.input), ['input-0', 'input-149']);
+    assert.deepEqual(
+      list.slice(0, 2).map((entry) => entry.input),
+      ['input-0', 'input-149'],
+    );
     assert.equal(list[0]!.error.length, 2001, '2000 characters and an ellipsis');
     assert.equal(list.at(-1)!.input, 'input-51');
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WriteRequest, WriteResult } from '../../src/points/pipeline.js';
+import type { WriteRequest } from '../../src/points/pipeline.js';
+import type { WriteResult } from '../../src/points/tasks.js';
 import { LastErrors } from '../../src/inputs/last-errors.js';
 import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
@@ -15,7 +16,7 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
   const backend: ApiBackend = {
     metrics: createMetrics('test'),
     uptimeMs: 0,
-    executorKind: 'process',
+    runtimeKind: 'process',
     status: () => [],
     outputStatus: () => [],
     lastErrors: new LastErrors(),

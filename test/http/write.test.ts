@@ -29,7 +29,9 @@ describe('POST /v1/write/:category', () => {
   for (const category of CATEGORIES) {
     test(`a line protocol body posted to /v1/write/${category} lands in the outputs as ${category} points`, async () => {
       const mark = api.points().length;
-      const tags = Object.entries(tagsFor(category)).map(([k, v]) => `,${k}=${v}`).join('');
+      const tags = Object.entries(tagsFor(category))
+        .map(([k, v]) => `,${k}=${v}`)
+        .join('');
       const answer = await post(api.url, `/v1/write/${category}`, `lp_${category}${tags} value=1.5,count=3i 1700000000000000000\n`, LINE_PROTOCOL);
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.text, '');
@@ -63,7 +65,12 @@ describe('POST /v1/write/:category', () => {
     test(`precision=${precision} turns line protocol and JSON timestamps into ${ns} ns`, async () => {
       const mark = api.points().length;
       const lp = await post(api.url, `/v1/write/metric?precision=${precision}`, `p_${precision} v=1 ${time}`, LINE_PROTOCOL);
-      const json = await post(api.url, `/v1/write/metric?precision=${precision}`, `[{"measurement":"p_${precision}","fields":{"v":1},"time":${time}}]`, JSON_BODY);
+      const json = await post(
+        api.url,
+        `/v1/write/metric?precision=${precision}`,
+        `[{"measurement":"p_${precision}","fields":{"v":1},"time":${time}}]`,
+        JSON_BODY,
+      );
       assert.equal(lp.status, 200, lp.text);
       assert.equal(json.status, 200, json.text);
       assert.deepEqual(
@@ -118,34 +125,186 @@ describe('POST /v1/write/:category', () => {
 
   // [what, path, body, headers, status, error_code, message]
   const MALFORMED: [string, string, string | Uint8Array<ArrayBuffer>, Record<string, string>, number, string, RegExp][] = [
-    ['an escaped closing quote', '/v1/write/metric', 'm s="abc\\"\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 5: the string value of field "s" has no closing quote/],
-    ['an escaped space that swallows the fields', '/v1/write/metric', 'm,t=a\\ f=1\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 11: the point has no fields/],
-    ['a tag without a value', '/v1/write/metric', 'ok v=1\nm,host v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 2, column 7: tag "host" has no value/],
+    [
+      'an escaped closing quote',
+      '/v1/write/metric',
+      'm s="abc\\"\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1, column 5: the string value of field "s" has no closing quote/,
+    ],
+    [
+      'an escaped space that swallows the fields',
+      '/v1/write/metric',
+      'm,t=a\\ f=1\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1, column 11: the point has no fields/,
+    ],
+    [
+      'a tag without a value',
+      '/v1/write/metric',
+      'ok v=1\nm,host v=1\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 2, column 7: tag "host" has no value/,
+    ],
     ['a point without fields', '/v1/write/metric', 'm,host=a\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 9: the point has no fields/],
     ['a field without a value', '/v1/write/metric', 'm v=\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 5: field "v" has no value/],
-    ['an unquoted string value', '/v1/write/metric', 'm v=abc\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 5: field "v" has the invalid value "abc" \(strings are double-quoted/],
-    ['an integer past int64', '/v1/write/metric', 'm v=9223372036854775808i\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /field "v": 9223372036854775808i is outside the int64 range/],
+    [
+      'an unquoted string value',
+      '/v1/write/metric',
+      'm v=abc\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1, column 5: field "v" has the invalid value "abc" \(strings are double-quoted/,
+    ],
+    [
+      'an integer past int64',
+      '/v1/write/metric',
+      'm v=9223372036854775808i\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /field "v": 9223372036854775808i is outside the int64 range/,
+    ],
     ['an array value', '/v1/write/metric', 'm v=[1i,2i]\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /field "v": array values are not supported/],
-    ['a timestamp that is not an integer', '/v1/write/metric', 'm v=1 1700000000.5\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 7: the timestamp "1700000000.5" is not an integer/],
-    ['a timestamp past int64 nanoseconds', '/v1/write/metric?precision=h', 'm v=1 1700000000\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1: time 1700000000 \(precision "h"\) is outside the int64 nanosecond range/],
-    ['text after the timestamp', '/v1/write/metric', 'm v=1 1 2\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1, column 9: unexpected text after the timestamp: "2"/],
-    ['an object point without a name tag', '/v1/write/object', 'host_obj v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidLinePoint', /line 1: object points need a "name" tag/],
-    ['bytes that are not UTF-8', '/v1/write/metric', Buffer.concat([Buffer.from('ok v=1\nm s="'), Buffer.from([0xc3, 0x28]), Buffer.from('"\n')]), {}, 400, 'datakit.invalidLinePoint', /the body is not valid UTF-8 \(first at line 2\)/],
+    [
+      'a timestamp that is not an integer',
+      '/v1/write/metric',
+      'm v=1 1700000000.5\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1, column 7: the timestamp "1700000000.5" is not an integer/,
+    ],
+    [
+      'a timestamp past int64 nanoseconds',
+      '/v1/write/metric?precision=h',
+      'm v=1 1700000000\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1: time 1700000000 \(precision "h"\) is outside the int64 nanosecond range/,
+    ],
+    [
+      'text after the timestamp',
+      '/v1/write/metric',
+      'm v=1 1 2\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1, column 9: unexpected text after the timestamp: "2"/,
+    ],
+    [
+      'an object point without a name tag',
+      '/v1/write/object',
+      'host_obj v=1\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidLinePoint',
+      /line 1: object points need a "name" tag/,
+    ],
+    [
+      'bytes that are not UTF-8',
+      '/v1/write/metric',
+      Buffer.concat([Buffer.from('ok v=1\nm s="'), Buffer.from([0xc3, 0x28]), Buffer.from('"\n')]),
+      {},
+      400,
+      'datakit.invalidLinePoint',
+      /the body is not valid UTF-8 \(first at line 2\)/,
+    ],
     ['an empty body', '/v1/write/metric', '', LINE_PROTOCOL, 400, 'datakit.emptyBody', /the body is empty/],
     ['only comments and blank lines', '/v1/write/metric', '# nothing\n\n', LINE_PROTOCOL, 400, 'datakit.noPoints', /the body has no points/],
-    ['a line longer than max_body_size', '/v1/write/metric', `m s="${'x'.repeat(300 * 1024)}"\n`, LINE_PROTOCOL, 413, 'pythond.bodyTooLarge', /larger than max_body_size \(256 KiB\)/],
-    ['a Content-Type that is neither line protocol nor JSON', '/v1/write/metric', '<m/>', { 'Content-Type': 'application/xml' }, 415, 'pythond.unsupportedMediaType', /Content-Type "application\/xml" is not accepted/],
-    ['a compressed body', '/v1/write/metric', 'm v=1', { ...LINE_PROTOCOL, 'Content-Encoding': 'gzip' }, 415, 'pythond.unsupportedMediaType', /Content-Encoding "gzip" is not supported/],
+    [
+      'a line longer than max_body_size',
+      '/v1/write/metric',
+      `m s="${'x'.repeat(300 * 1024)}"\n`,
+      LINE_PROTOCOL,
+      413,
+      'pythond.bodyTooLarge',
+      /larger than max_body_size \(256 KiB\)/,
+    ],
+    [
+      'a Content-Type that is neither line protocol nor JSON',
+      '/v1/write/metric',
+      '<m/>',
+      { 'Content-Type': 'application/xml' },
+      415,
+      'pythond.unsupportedMediaType',
+      /Content-Type "application\/xml" is not accepted/,
+    ],
+    [
+      'a compressed body',
+      '/v1/write/metric',
+      'm v=1',
+      { ...LINE_PROTOCOL, 'Content-Encoding': 'gzip' },
+      415,
+      'pythond.unsupportedMediaType',
+      /Content-Encoding "gzip" is not supported/,
+    ],
     ['line protocol sent as JSON', '/v1/write/metric', 'm v=1\n', JSON_BODY, 400, 'datakit.invalidJSONPoint', /the body is not valid JSON/],
-    ['JSON with a syntax error', '/v1/write/metric', '[\n{"measurement":"m",}\n]', JSON_BODY, 400, 'datakit.invalidJSONPoint', /the body is not valid JSON: line 2, column 20: /],
-    ['a JSON object instead of a list', '/v1/write/metric', '{"measurement":"m","fields":{"v":1}}', JSON_BODY, 400, 'datakit.invalidJSONPoint', /a JSON body must be a list of points/],
-    ['a JSON point without fields', '/v1/write/metric', '[{"measurement":"m","fields":{"v":1}},{"measurement":"m"}]', JSON_BODY, 400, 'datakit.invalidJSONPoint', /1 of 2 points are invalid, so none was written:\npoint 2: fields must be an object/],
-    ['a JSON field that is null', '/v1/write/metric', '[{"measurement":"m","fields":{"v":null}}]', JSON_BODY, 400, 'datakit.invalidJSONPoint', /point 1: field "v" is null/],
+    [
+      'JSON with a syntax error',
+      '/v1/write/metric',
+      '[\n{"measurement":"m",}\n]',
+      JSON_BODY,
+      400,
+      'datakit.invalidJSONPoint',
+      /the body is not valid JSON: line 2, column 20: /,
+    ],
+    [
+      'a JSON object instead of a list',
+      '/v1/write/metric',
+      '{"measurement":"m","fields":{"v":1}}',
+      JSON_BODY,
+      400,
+      'datakit.invalidJSONPoint',
+      /a JSON body must be a list of points/,
+    ],
+    [
+      'a JSON point without fields',
+      '/v1/write/metric',
+      '[{"measurement":"m","fields":{"v":1}},{"measurement":"m"}]',
+      JSON_BODY,
+      400,
+      'datakit.invalidJSONPoint',
+      /1 of 2 points are invalid, so none was written:\npoint 2: fields must be an object/,
+    ],
+    [
+      'a JSON field that is null',
+      '/v1/write/metric',
+      '[{"measurement":"m","fields":{"v":null}}]',
+      JSON_BODY,
+      400,
+      'datakit.invalidJSONPoint',
+      /point 1: field "v" is null/,
+    ],
     ['an empty JSON list', '/v1/write/metric', '[]', JSON_BODY, 400, 'datakit.noPoints', /the body has no points/],
-    ['DataKit\'s network category', '/v1/write/network', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidCategory', /invalid category "network": pythond accepts metric, logging, rum, object, custom_object, keyevent/],
-    ['DataKit\'s security category', '/v1/write/security', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidCategory', /invalid category "security"/],
-    ['DataKit\'s profiling category', '/v1/write/profiling', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidCategory', /invalid category "profiling"/],
-    ['an unknown precision', '/v1/write/metric?precision=d', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidPrecision', /precision must be one of n, u, ms, s, m, h \(given once\), got "d"/],
+    [
+      "DataKit's network category",
+      '/v1/write/network',
+      'm v=1\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidCategory',
+      /invalid category "network": pythond accepts metric, logging, rum, object, custom_object, keyevent/,
+    ],
+    ["DataKit's security category", '/v1/write/security', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidCategory', /invalid category "security"/],
+    ["DataKit's profiling category", '/v1/write/profiling', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidCategory', /invalid category "profiling"/],
+    [
+      'an unknown precision',
+      '/v1/write/metric?precision=d',
+      'm v=1\n',
+      LINE_PROTOCOL,
+      400,
+      'datakit.invalidPrecision',
+      /precision must be one of n, u, ms, s, m, h \(given once\), got "d"/,
+    ],
     ['a precision given twice', '/v1/write/metric?precision=s&precision=ms', 'm v=1\n', LINE_PROTOCOL, 400, 'datakit.invalidPrecision', /got \["s","ms"\]/],
   ];
 
@@ -162,7 +321,10 @@ describe('POST /v1/write/:category', () => {
     assert.deepEqual(landedSince(mark), [], 'no refused body wrote anything');
     const good = await post(api.url, '/v1/write/metric', 'after_bad v=1 1700000000000000000\n', LINE_PROTOCOL);
     assert.equal(good.status, 200, good.text);
-    assert.deepEqual(landedSince(mark).map((point) => point.measurement), ['after_bad']);
+    assert.deepEqual(
+      landedSince(mark).map((point) => point.measurement),
+      ['after_bad'],
+    );
   });
 
   test('accepted API points count in pythond_points_total under input="api", refused ones in pythond_points_invalid_total', async () => {

@@ -105,7 +105,10 @@ test('429, 503 and a refused connection are retried until the destination accept
   assert.match(output.health().error ?? '', /answered (429|503)/);
   await waitFor(async () => (await counted(metrics, 'sent')) === 5, 'the batch sent after two failures', 10_000);
   assert.deepEqual(output.health(), { output: 'influxdb[0]', ok: true });
-  assert.deepEqual(stub.requests.map((request) => request.status), [429, 503, 204]);
+  assert.deepEqual(
+    stub.requests.map((request) => request.status),
+    [429, 503, 204],
+  );
   assert.equal(await counted(metrics, 'failed'), 10);
   assert.equal(await counted(metrics, 'dropped'), 0);
   await output.close(1000);
@@ -122,7 +125,11 @@ test('429, 503 and a refused connection are retried until the destination accept
 test('a request left without an answer for timeout is given up and sent again', async () => {
   stub.requests.length = 0;
   let first = true;
-  stub.answer = () => (first ? ((first = false), 'hang') : { status: 204 });
+  stub.answer = () => {
+    if (!first) return { status: 204 };
+    first = false;
+    return 'hang';
+  };
   const { output, metrics, started } = startOutput({ timeoutMs: 300 });
   await started;
   await output.write(batch(4));
@@ -157,7 +164,10 @@ test('windows are sent in order, one category per request', async () => {
   for (const b of written) await output.write(b);
   await waitFor(() => lines(stub.accepted()).length === 8, 'every point sent');
   assert.equal(stub.requests.length, 2);
-  assert.deepEqual(lines(stub.accepted()), [written[0]!, written[2]!, written[1]!, written[3]!].flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)));
+  assert.deepEqual(
+    lines(stub.accepted()),
+    [written[0]!, written[2]!, written[1]!, written[3]!].flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)),
+  );
   await output.close(1000);
 });
 
@@ -180,7 +190,10 @@ test('close leaves what the destination does not take for the next start, which 
   await second.started;
   assert.equal(second.output.status().bufferedPoints, 7);
   await waitFor(() => lines(stub.accepted()).length === 7, 'the buffered points sent after the restart');
-  assert.deepEqual(lines(stub.accepted()), written.flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)));
+  assert.deepEqual(
+    lines(stub.accepted()),
+    written.flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean)),
+  );
   await waitFor(() => second.output.status().bufferedPoints === 0, 'the buffer emptied');
   assert.ok(second.output.status().lastSuccess, 'status has the last success');
   await second.output.close(1000);

@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import { collectedPoints, seqRunnerTree } from '../helpers/collectors.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { StubServer } from '../helpers/stub-http.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 // No DataKit here: a stub records what a DataKit would receive.
 const datakit = await StubServer.start();
@@ -13,7 +14,7 @@ after(() => datakit.close());
 
 test('the datakit output posts each category to /v1/write/<category> in line protocol with precision=n', async () => {
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.datakit]]\nurl = "${datakit.url}"\nflush_interval = "100ms"`, { objects: true });
-  const app = new App(loadConfig(configFile), { log: silentLogger });
+  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
   await app.start();
   await waitFor(() => datakit.requests.length >= 3, 'requests for three categories');
   await app.stop();
@@ -28,7 +29,11 @@ test('the datakit output posts each category to /v1/write/<category> in line pro
   assert.deepEqual([...byPath.keys()].sort(), ['/v1/write/logging', '/v1/write/metric', '/v1/write/object']);
 
   const collected = collectedPoints(pointsFile);
-  for (const [category, measurement] of [['metric', 'pythond_seq'], ['logging', 'pythond_log'], ['object', 'pythond_host']]) {
+  for (const [category, measurement] of [
+    ['metric', 'pythond_seq'],
+    ['logging', 'pythond_log'],
+    ['object', 'pythond_host'],
+  ]) {
     const expected = collected.filter((point) => point.category === category).map((point) => point.time);
     const received = byPath.get(`/v1/write/${category}`)!.map((line) => {
       assert.ok(line.startsWith(`${measurement},`), line);

@@ -31,7 +31,10 @@ async function drain(buffer: DiskBuffer, windowPoints = 1_000_000): Promise<stri
   return payloads;
 }
 
-const segments = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.wal')).sort();
+const segments = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((name) => name.endsWith('.wal'))
+    .sort();
 
 test('appended batches come back in order with their category and point count', async () => {
   const { buffer } = await openBuffer(tempTree());
@@ -65,7 +68,10 @@ test('a batch larger than one read comes back whole', async () => {
   await buffer.append(batch(1, 30_000)); // about 800 KiB, while a window of 2 points reads 64 KiB
   await buffer.ack((await buffer.read(2))!);
   const window = await buffer.read(2);
-  assert.deepEqual(window?.records.map((record) => record.points), [30_000]);
+  assert.deepEqual(
+    window?.records.map((record) => record.points),
+    [30_000],
+  );
   assert.equal(Buffer.from(window!.records[0]!.payload).toString(), batch(1, 30_000).payload.toString());
   await buffer.close();
 });
@@ -79,7 +85,10 @@ test('a reopened buffer resumes after the last acknowledged window', async () =>
 
   const second = await openBuffer(dir);
   assert.equal(second.buffer.points, 20);
-  assert.deepEqual(await drain(second.buffer), [batch(10, 10), batch(20, 10)].map((b) => b.payload.toString()));
+  assert.deepEqual(
+    await drain(second.buffer),
+    [batch(10, 10), batch(20, 10)].map((b) => b.payload.toString()),
+  );
   await second.buffer.close();
 });
 
@@ -137,7 +146,10 @@ test('segments under the window being sent are not dropped; a new batch that doe
   assert.equal(window?.points, 2000);
 
   await buffer.append(batch(2000, 1000));
-  assert.deepEqual(drops.map((drop) => drop.points), [1000]);
+  assert.deepEqual(
+    drops.map((drop) => drop.points),
+    [1000],
+  );
   assert.match(drops[0]!.reason, /is full and what it holds is being sent/);
   await buffer.ack(window!);
   assert.equal(buffer.points, 0);

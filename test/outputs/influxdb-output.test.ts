@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import { collectedPoints, seqRunnerTree, type CollectedPoint } from '../helpers/collectors.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { InfluxDB } from '../helpers/metric-servers.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 /** A real InfluxDB 1.x (Debian's influxd) on free loopback ports. */
 const influx = await InfluxDB.start();
@@ -23,7 +24,7 @@ const influxdbBlock = (db: string, extra = ''): string => `[[outputs.influxdb]]\
 const metricPoints = (file: string): CollectedPoint[] => collectedPoints(file).filter((point) => point.category === 'metric');
 
 async function runApp(configFile: string): Promise<App> {
-  const app = new App(loadConfig(configFile), { log: silentLogger });
+  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
   await app.start();
   return app;
 }
@@ -89,7 +90,9 @@ test('every point arrives once when InfluxDB is stopped during collection and st
   await app.stop();
 
   const stored = (await influx.rows(db, 'pythond_seq')).map((row) => row.time).sort();
-  const collected = metricPoints(pointsFile).map((point) => point.time).sort();
+  const collected = metricPoints(pointsFile)
+    .map((point) => point.time)
+    .sort();
   assert.deepEqual(stored, collected, 'every collected point stored, none twice');
   assert.ok((await outputPoints(app, 'failed')) > 0, 'failed attempts were counted');
   assert.equal(await outputPoints(app, 'dropped'), 0);
@@ -99,7 +102,8 @@ test('username and password go as basic auth; wrong ones are retried, not droppe
   const secured = await InfluxDB.start({ auth: { username: 'admin', password: 'secret' } });
   after(() => secured.close());
   await secured.query('CREATE DATABASE guarded');
-  const block = (password: string) => `[[outputs.influxdb]]\nurl = "${secured.url}"\ndatabase = "guarded"\nflush_interval = "100ms"\nusername = "admin"\npassword = "${password}"\n`;
+  const block = (password: string) =>
+    `[[outputs.influxdb]]\nurl = "${secured.url}"\ndatabase = "guarded"\nflush_interval = "100ms"\nusername = "admin"\npassword = "${password}"\n`;
   const { configFile, pointsFile } = seqRunnerTree(block('secret') + block('wrong'), { shutdownTimeout: '2s' });
   const app = await runApp(configFile);
   const wrong = () => app.outputStatus().find((output) => output.id === 'influxdb[1]')!;

@@ -13,6 +13,7 @@ import { collectedPoints, seqRunnerTree } from '../helpers/collectors.js';
 import { MAIN } from '../helpers/cli.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { makeCertificates, VictoriaMetrics } from '../helpers/metric-servers.js';
+import { PLUGINS } from '../../src/plugins.js';
 
 /** A real VictoriaMetrics (Debian's victoria-metrics) on a free loopback port. */
 const vm = await VictoriaMetrics.start();
@@ -22,7 +23,7 @@ const noAuth = { username: undefined, password: undefined, token: undefined, tls
 
 test('points from collectors reach VictoriaMetrics through the influxdb output, values and tags equal', async () => {
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.influxdb]]\nurl = "${vm.url}"\ndatabase = "first"\nflush_interval = "100ms"`);
-  const app = new App(loadConfig(configFile), { log: silentLogger });
+  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
   await app.start();
   await waitFor(() => collectedPoints(pointsFile).length >= 10, 'five ticks');
   await app.stop();
@@ -37,7 +38,7 @@ test('points from collectors reach VictoriaMetrics through the influxdb output, 
   const samples = new Map<string, unknown>();
   for (const { metric, values, timestamps } of series) {
     const { __name__: name, ...labels } = metric;
-    values.forEach((value, i) => samples.set(`${name} ${JSON.stringify(labels)} ${timestamps[i]}`, value));
+    for (const [i, value] of values.entries()) samples.set(`${name} ${JSON.stringify(labels)} ${timestamps[i]}`, value);
   }
   assert.equal(samples.size, collected.length * 3, 'n, half and up of every point, once');
   for (const point of collected) {
@@ -76,7 +77,9 @@ test('an https server whose certificate is signed by tls_ca is trusted, and only
 /** Metric lines in a buffer folder's segments, as a runner left them (read-only: the folder is not opened as a buffer). */
 function bufferedMetricTimes(dir: string): string[] {
   const times: string[] = [];
-  for (const name of readdirSync(dir).filter((file) => file.endsWith('.wal')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((file) => file.endsWith('.wal'))
+    .sort()) {
     const bytes = readFileSync(path.join(dir, name));
     for (const record of parseRecords(bytes.subarray(SEGMENT_MAGIC.length), SEGMENT_MAGIC.length, true).records) {
       if (record.category !== 'metric') continue;
@@ -117,10 +120,14 @@ test('points buffered when the runner is killed with SIGKILL while the backend i
   const second = startRunner(configFile);
   const storedMs = async (): Promise<Set<number>> => new Set((await backend.export('pythond_seq_n{db="crash"}')).flatMap((series) => series.timestamps));
   const expectedMs = buffered.map((time) => Number(BigInt(time) / 1_000_000n));
-  await waitFor(async () => {
-    const stored = await storedMs();
-    return expectedMs.every((ms) => stored.has(ms));
-  }, `the ${buffered.length} buffered points in VictoriaMetrics (runner log: ${second.stderr()})`, 60_000);
+  await waitFor(
+    async () => {
+      const stored = await storedMs();
+      return expectedMs.every((ms) => stored.has(ms));
+    },
+    `the ${buffered.length} buffered points in VictoriaMetrics (runner log: ${second.stderr()})`,
+    60_000,
+  );
   second.child.kill('SIGTERM');
   const [code] = await once(second.child, 'exit');
   assert.equal(code, 0, second.stderr());

@@ -15,7 +15,12 @@ function reportLine(data: Record<string, unknown>): Buffer {
 async function decode(data: Record<string, unknown>, tags: Record<string, string> = {}) {
   const result = await pipeline.decodeReport(reportLine(data), tags, RECEIVED);
   const text = (batch: EncodedBatch, key: 'jsonl' | 'lineProtocol') => Buffer.from(batch[key]!).toString('utf8');
-  const jsonl = result.batches.flatMap((b) => text(b, 'jsonl').trim().split('\n').map((line) => JSON.parse(line)));
+  const jsonl = result.batches.flatMap((b) =>
+    text(b, 'jsonl')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+  );
   const lineProtocol = result.batches.flatMap((b) => text(b, 'lineProtocol').trim().split('\n'));
   return { ...result, jsonl, lineProtocol };
 }
@@ -28,12 +33,19 @@ describe('report decoding in the worker pool', () => {
     const r = await decode({ M: [point], L: [point], R: [point], O: [withName], CO: [withName], E: [point] });
     assert.deepEqual(
       r.batches.map((b) => [b.category, b.points]),
-      [['metric', 1], ['logging', 1], ['rum', 1], ['object', 1], ['custom_object', 1], ['keyevent', 1]],
+      [
+        ['metric', 1],
+        ['logging', 1],
+        ['rum', 1],
+        ['object', 1],
+        ['custom_object', 1],
+        ['keyevent', 1],
+      ],
     );
     assert.equal(r.points, 6);
   });
 
-  it('writes JSON Lines in the file output\'s shape, time in ns', async () => {
+  it("writes JSON Lines in the file output's shape, time in ns", async () => {
     const r = await decode({ M: [{ ...point, time: 1624550216 }], precision: 's' });
     assert.deepEqual(r.jsonl, [{ category: 'metric', measurement: 'abc', tags: { t1: 'b' }, fields: point.fields, time: 1624550216000000000 }]);
   });
@@ -58,9 +70,15 @@ describe('report decoding in the worker pool', () => {
     assert.match(r.lineProtocol[0]!, new RegExp(` ${RECEIVED}$`));
   });
 
-  it('adds the input\'s tags unless the point sets them, and not at all with ignore_global_tags', async () => {
+  it("adds the input's tags unless the point sets them, and not at all with ignore_global_tags", async () => {
     const r = await decode({ M: [point, { ...point, tags: { host: 'mine' } }] }, { host: 'h1', env: 'prod' });
-    assert.deepEqual(r.jsonl.map((p) => p.tags), [{ t1: 'b', host: 'h1', env: 'prod' }, { host: 'mine', env: 'prod' }]);
+    assert.deepEqual(
+      r.jsonl.map((p) => p.tags),
+      [
+        { t1: 'b', host: 'h1', env: 'prod' },
+        { host: 'mine', env: 'prod' },
+      ],
+    );
     const ignored = await decode({ M: [point], ignore_global_tags: 'true' }, { host: 'h1' });
     assert.deepEqual(ignored.jsonl[0].tags, { t1: 'b' });
   });

@@ -34,9 +34,15 @@ class HostProcess:
     """Starts host.py, reads its protocol channel in a thread and keeps every
     line that is not a JSON object in bad_lines."""
 
-    def __init__(self, root, dirs, env=None):
+    def __init__(self, root, dirs, env=None, modules=None):
+        """A host of the modules the runner finds in `dirs`, or of `modules`
+        ((name, path) pairs, paths relative to `root`) when given."""
+        if modules is None:
+            args = support.discover(root, dirs)
+        else:
+            args = ['%s=%s' % (name, os.path.join(root, path)) for name, path in modules]
         self.process = subprocess.Popen(
-            [sys.executable, support.HOST, '--root', root] + list(dirs),
+            [sys.executable, support.HOST, '--root', root] + args,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=dict(os.environ, **(env or {})))
         self.bad_lines = []
@@ -132,15 +138,15 @@ class HostTestCase(unittest.TestCase):
     """Starts hosts that are killed when the test ends, and checks then that
     every line they wrote on the channel was a JSON object."""
 
-    def start_host(self, files, dirs=('collectors',), env=None, root=None):
+    def start_host(self, files, dirs=('collectors',), env=None, root=None, modules=None):
         """A host of `files` in a temporary python.d, or of the python.d `root`."""
-        host = HostProcess(root or make_python_d(self, files), dirs, env)
+        host = HostProcess(root or make_python_d(self, files), dirs, env, modules)
         self.addCleanup(self._check_and_kill, host)
         return host
 
-    def start_serving_host(self, files, dirs=('collectors',), env=None, root=None):
+    def start_serving_host(self, files, dirs=('collectors',), env=None, root=None, modules=None):
         """A host whose hello has been read; it is in host.hello."""
-        host = self.start_host(files, dirs, env, root)
+        host = self.start_host(files, dirs, env, root, modules)
         host.hello = host.next_message()
         self.assertEqual(host.hello['type'], 'hello')
         return host

@@ -1,9 +1,8 @@
-"""host.py's pure functions: the wire encoding, report chunking, log line
-caps and module discovery."""
+"""host.py's pure functions: the wire encoding, report chunking and log line
+caps. (Which modules an input has is the runner's discovery, tested in
+test/discovery.)"""
 
 import json
-import os
-import tempfile
 import unittest
 
 from test.python import support  # noqa: F401  (puts the SDK on sys.path)
@@ -79,36 +78,6 @@ class IntervalTest(unittest.TestCase):
         for interval, expected in cases:
             with self.subTest(interval=interval):
                 self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), expected)
-
-
-class ModuleFilesTest(unittest.TestCase):
-
-    def setUp(self):
-        temp = tempfile.TemporaryDirectory()
-        self.addCleanup(temp.cleanup)
-        self.root = temp.name
-        for path in ('in/top.py', 'in/__init__.py', 'in/notes.txt', 'in/.hidden.py',
-                     'in/pkg/mod.py', 'in/pkg/__init__.py', 'in/pkg/deep/too_deep.py',
-                     'in/.git/hook.py', 'single.py'):
-            os.makedirs(os.path.dirname(os.path.join(self.root, path)), exist_ok=True)
-            open(os.path.join(self.root, path), 'w').close()
-
-    def test_files_of_a_dir_and_of_its_subfolders_are_modules(self):
-        found, errors = host.module_files(self.root, ['in'])
-        self.assertEqual([name for name, _ in found], ['top', 'pkg.mod'])
-        self.assertEqual(found[1][1], os.path.join(self.root, 'in', 'pkg', 'mod.py'))
-        self.assertEqual(errors, [])
-
-    def test_a_dir_may_be_a_single_file_or_an_absolute_path(self):
-        found, _ = host.module_files(self.root, ['single.py', os.path.join(self.root, 'in', 'pkg')])
-        self.assertEqual([name for name, _ in found], ['single', 'mod', 'deep.too_deep'])
-
-    def test_a_missing_dir_is_a_load_error(self):
-        found, errors = host.module_files(self.root, ['nowhere'])
-        self.assertEqual(found, [])
-        self.assertEqual(errors, [{'module': 'nowhere', 'file': 'nowhere', 'traceback': '',
-                                   'error': 'FileNotFoundError: %s is neither a folder nor a .py file'
-                                            % os.path.join(self.root, 'nowhere')}])
 
 
 if __name__ == '__main__':

@@ -59,7 +59,11 @@ describe('TickScheduler', () => {
     const h = harness({ random: () => 0.5, durationMs: 300 });
     h.add('a', 1000);
     await h.clock.advance(5_000);
-    assert.deepEqual(h.started.map((s) => s.at), [500, 1500, 2500, 3500, 4500], 'a 300 ms tick does not push the next one back');
+    assert.deepEqual(
+      h.started.map((s) => s.at),
+      [500, 1500, 2500, 3500, 4500],
+      'a 300 ms tick does not push the next one back',
+    );
   });
 
   it('spreads first ticks over one interval, never beyond it', async () => {
@@ -69,16 +73,29 @@ describe('TickScheduler', () => {
     h.add('b', 10_000);
     h.add('c', 10_000);
     await h.clock.advance(9_999);
-    assert.deepEqual(h.started.map((s) => [s.name, s.at]), [['a', 0], ['b', 2500], ['c', 9990]]);
+    assert.deepEqual(
+      h.started.map((s) => [s.name, s.at]),
+      [
+        ['a', 0],
+        ['b', 2500],
+        ['c', 9990],
+      ],
+    );
   });
 
   it('starts a collector with a long interval within 10 s, then keeps its interval', async () => {
     const h = harness({ random: () => 0.999 });
     h.add('hourly', 3_600_000);
     await h.clock.advance(10_000);
-    assert.deepEqual(h.started.map((s) => Math.round(s.at)), [9990]);
+    assert.deepEqual(
+      h.started.map((s) => Math.round(s.at)),
+      [9990],
+    );
     await h.clock.advance(3_600_000);
-    assert.deepEqual(h.started.map((s) => Math.round(s.at)), [9990, 3_609_990]);
+    assert.deepEqual(
+      h.started.map((s) => Math.round(s.at)),
+      [9990, 3_609_990],
+    );
   });
 
   it('never runs two ticks of one collector at once: a tick due while one runs is skipped as overlap', async () => {
@@ -86,9 +103,20 @@ describe('TickScheduler', () => {
     h.add('slow', 1000);
     await h.clock.advance(6_000);
     // runs start at 0, 3000 (the ticks at 1000 and 2000 found it running), 6000 ...
-    assert.deepEqual(h.started.map((s) => s.at), [0, 3000, 6000]);
+    assert.deepEqual(
+      h.started.map((s) => s.at),
+      [0, 3000, 6000],
+    );
     assert.equal(h.maxRunning(), 1);
-    assert.deepEqual(h.skipped.map((s) => [s.reason, s.count]), [['overlap', 1], ['overlap', 1], ['overlap', 1], ['overlap', 1]]);
+    assert.deepEqual(
+      h.skipped.map((s) => [s.reason, s.count]),
+      [
+        ['overlap', 1],
+        ['overlap', 1],
+        ['overlap', 1],
+        ['overlap', 1],
+      ],
+    );
   });
 
   it('skips a tick as late while the previous one still waits for a concurrency slot', async () => {
@@ -96,7 +124,10 @@ describe('TickScheduler', () => {
     h.add('hog', 10_000); // runs 0..1500
     h.add('b', 500); // due 0, waits until 1500
     await h.clock.advance(1_000);
-    assert.ok(h.skipped.some((s) => s.name === 'b' && s.reason === 'late'), 'b at 500 found its tick at 0 still queued');
+    assert.ok(
+      h.skipped.some((s) => s.name === 'b' && s.reason === 'late'),
+      'b at 500 found its tick at 0 still queued',
+    );
     assert.equal(h.queue.waiting, 1, 'never more than one queued tick per collector');
   });
 
@@ -116,7 +147,7 @@ describe('TickScheduler', () => {
     assert.ok(h.started.length >= 12, `${h.started.length} ticks ran`);
   });
 
-  it('holds each input\'s concurrency limit', async () => {
+  it("holds each input's concurrency limit", async () => {
     const h = harness({ concurrency: 10, inputConcurrency: 2, durationMs: 5_000 });
     for (let i = 0; i < 6; i++) h.add(`c${i}`, 1000, 'shared');
     await h.clock.advance(20_000);

@@ -28,7 +28,9 @@ describe('parseLineProtocol', () => {
   test('reads every boolean spelling DataKit accepts, and nothing else as a boolean', () => {
     const { points, errors } = parse('m a=t,b=T,c=true,d=True,e=TRUE,f=f,g=F,h=false,i=False,j=FALSE\nm x=tRUE\n');
     assert.deepEqual(points[0]![1].fields, { a: true, b: true, c: true, d: true, e: true, f: false, g: false, h: false, i: false, j: false });
-    assert.deepEqual(errors, [[2, 'column 5: field "x" has the invalid value "tRUE" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)']]);
+    assert.deepEqual(errors, [
+      [2, 'column 5: field "x" has the invalid value "tRUE" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)'],
+    ]);
   });
 
   test('reads integers as bigints and every other number as a float', () => {
@@ -75,8 +77,9 @@ describe('parseLineProtocol', () => {
 });
 
 describe('quoteLongPointTimes', () => {
-  test('quotes a point\'s integer time too long for a double, and nothing else', () => {
-    const body = '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : -1700000000000000001},{"time":1.7e18},{"time":17000}]';
+  test("quotes a point's integer time too long for a double, and nothing else", () => {
+    const body =
+      '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : -1700000000000000001},{"time":1.7e18},{"time":17000}]';
     assert.equal(
       quoteLongPointTimes(body),
       '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : "-1700000000000000001"},{"time":1.7e18},{"time":17000}]',

@@ -10,13 +10,21 @@ test('a report larger than 10,000 points of a category comes back in batches of 
     const result = await pipeline.decodeReport(Buffer.from(JSON.stringify(report)), {});
     assert.deepEqual(
       result.batches.map((batch) => [batch.category, batch.points]),
-      [['metric', 10_000], ['metric', 10_000], ['metric', 5_000], ['logging', 1]],
+      [
+        ['metric', 10_000],
+        ['metric', 10_000],
+        ['metric', 5_000],
+        ['logging', 1],
+      ],
     );
     const times = result.batches
       .filter((batch) => batch.category === 'metric')
       .flatMap((batch) => Buffer.from(batch.lineProtocol!).toString().split('\n').filter(Boolean))
       .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
-    assert.deepEqual(times, points.map((point) => point.time));
+    assert.deepEqual(
+      times,
+      points.map((point) => point.time),
+    );
     assert.equal(Buffer.from(result.batches[0]!.jsonl!).toString().split('\n').filter(Boolean).length, 10_000);
   } finally {
     await pipeline.close();

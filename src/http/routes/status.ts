@@ -14,14 +14,14 @@ const LASTERROR_BODY_LIMIT = 64 * 1024;
  */
 export function statusRoutes(
   server: FastifyInstance,
-  deps: { app: Pick<App, 'status' | 'outputStatus' | 'executorKind' | 'uptimeMs' | 'lastErrors'>; auth: onRequestHookHandler | undefined; log: Logger },
+  deps: { app: Pick<App, 'status' | 'outputStatus' | 'runtimeKind' | 'uptimeMs' | 'lastErrors'>; auth: onRequestHookHandler | undefined; log: Logger },
 ): void {
   const { app, auth, log } = deps;
   const { lastErrors } = app;
 
   server.get('/v1/collectors', async () => ({
     version: VERSION,
-    executor: app.executorKind,
+    executor: app.runtimeKind,
     uptimeMs: Math.round(app.uptimeMs),
     inputs: app.status(),
     outputs: app.outputStatus(),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
 import type { Logger } from '../../logger.js';
-import type { WriteFormat } from '../../points/pipeline.js';
+import type { WriteFormat, WriteResult } from '../../points/tasks.js';
 import { CATEGORIES, PRECISIONS, type Category, type Precision } from '../../points/point.js';
 import { ApiError } from '../api-error.js';
 
@@ -35,29 +35,37 @@ export function writeRoutes(server: FastifyInstance, deps: { app: Pick<App, 'wri
   const { app, auth, log } = deps;
   let inFlight = 0;
 
-  server.post<{ Params: { category: string }; Querystring: Query; Body: Buffer | undefined }>('/v1/write/:category', { onRequest: auth }, async (request, reply) => {
-    const target = readTarget(request);
-    const body = request.body;
-    if (body === undefined || body.length === 0) throw new ApiError('emptyBody', 'the body is empty; send points as line protocol, or as JSON with Content-Type: application/json');
-    if (inFlight >= MAX_WRITES_IN_FLIGHT) {
-      reply.header('Retry-After', '1');
-      throw new ApiError('reachMaxAPILimit', `${MAX_WRITES_IN_FLIGHT} writes are already in progress; retry shortly`);
-    }
+  server.post<{ Params: { category: string }; Querystring: Query; Body: Buffer | undefined }>(
+    '/v1/write/:category',
+    { onRequest: auth },
+    async (request, reply) => {
+      const target = readTarget(request);
+      const body = request.body;
+      if (body === undefined || body.length === 0)
+        throw new ApiError('emptyBody', 'the body is empty; send points as line protocol, or as JSON with Content-Type: application/json');
+      if (inFlight >= MAX_WRITES_IN_FLIGHT) {
+        reply.header('Retry-After', '1');
+        throw new ApiError('reachMaxAPILimit', `${MAX_WRITES_IN_FLIGHT} writes are already in progress; retry shortly`);
+      }
 
-    inFlight++;
-    let result;
-    try {
-      result = await app.write({ body, format: target.format, category: target.category, precision: target.precision });
-    } finally {
-      inFlight--;
-    }
-    if ('rejected' in result) {
-      log.warn({ category: target.category, client: target.input, remote: request.ip }, `write to /v1/write/${target.category} refused: ${result.message.split('\n', 2).join(' ')}`);
-      if (result.rejected === 'empty') throw new ApiError('noPoints', result.message);
-      throw new ApiError(target.format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint', result.message);
-    }
-    reply.code(200).send();
-  });
+      inFlight++;
+      let result: WriteResult;
+      try {
+        result = await app.write({ body, format: target.format, category: target.category, precision: target.precision });
+      } finally {
+        inFlight--;
+      }
+      if ('rejected' in result) {
+        log.warn(
+          { category: target.category, client: target.input, remote: request.ip },
+          `write to /v1/write/${target.category} refused: ${result.message.split('\n', 2).join(' ')}`,
+        );
+        if (result.rejected === 'empty') throw new ApiError('noPoints', result.message);
+        throw new ApiError(target.format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint', result.message);
+      }
+      reply.code(200).send();
+    },
+  );
 }
 
 function readTarget(request: FastifyRequest<{ Params: { category: string }; Querystring: Query }>): WriteTarget {

@@ -1,4 +1,4 @@
-import { duration, integer, size, withDefault, type TableOf } from '../../config/fields.js';
+import { duration, integer, size, withDefault, type TableOf } from '../../schema/fields.js';
 
 /** The keys every buffered output takes: how it batches sends, how much it keeps while its destination is away. */
 export const bufferSchema = () => ({

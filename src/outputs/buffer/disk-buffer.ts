@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { formatBytes } from '../../config/units.js';
+import { formatBytes } from '../../schema/units.js';
 import { PythondError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { parseRecords, recordBytes, recordHead, SEGMENT_MAGIC, wholeRecordBytes, type BufferRecord, type StoredRecord } from './segment-format.js';
@@ -323,7 +323,10 @@ export class DiskBuffer {
           await rm(file, { force: true }); // created just before a crash, before its magic was written
           continue;
         }
-        throw new PythondError('BUFFER_CORRUPT', `${file} is not a pythond buffer segment (it does not start with ${SEGMENT_MAGIC.toString('latin1')}); move it out of ${this.#dir} and start again`);
+        throw new PythondError(
+          'BUFFER_CORRUPT',
+          `${file} is not a pythond buffer segment (it does not start with ${SEGMENT_MAGIC.toString('latin1')}); move it out of ${this.#dir} and start again`,
+        );
       }
       const parsed = parseRecords(bytes.subarray(SEGMENT_MAGIC.length), SEGMENT_MAGIC.length, true);
       if (parsed.problem) {
@@ -359,7 +362,10 @@ export class DiskBuffer {
       if (record.end === offset) return points;
     }
     if (offset === SEGMENT_MAGIC.length) return 0;
-    this.#log.warn({ segment: file, offset }, `buffer: ${ACK_FILE} points inside a record of ${file} (byte ${offset}); that segment is sent again from its start`);
+    this.#log.warn(
+      { segment: file, offset },
+      `buffer: ${ACK_FILE} points inside a record of ${file} (byte ${offset}); that segment is sent again from its start`,
+    );
     return 0;
   }
 

@@ -1,4 +1,4 @@
-import { duration, httpUrl, withDefault, type TableOf } from '../../config/fields.js';
+import { duration, httpUrl, withDefault, type TableOf } from '../../schema/fields.js';
 import { CATEGORIES, type Category, type EncodedBatch } from '../../points/point.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';

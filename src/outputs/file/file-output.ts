@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { filePath } from '../../config/fields.js';
+import { filePath } from '../../schema/fields.js';
 import type { EncodedBatch } from '../../points/point.js';
 import type { Output } from '../output.js';
 

@@ -60,7 +60,12 @@ export class HttpWriter {
     signal?.addEventListener('abort', stop, { once: true });
 
     return new Promise<void>((resolve, reject) => {
-      const options = { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.byteLength) }, signal: controller.signal };
+      const options = {
+        method: 'POST',
+        agent: this.#agent,
+        headers: { ...this.#headers, 'content-length': String(body.byteLength) },
+        signal: controller.signal,
+      };
       const req = this.#request(url, options, (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -93,6 +98,8 @@ export class HttpWriter {
   #unreachable(url: URL, err: Error, timedOut: boolean): PythondError {
     if (timedOut) return new PythondError('OUTPUT_FAILED', `${url.href} did not answer within ${this.#timeoutMs / 1000} s (timeout)`, { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
-    return new PythondError('OUTPUT_FAILED', `cannot reach ${url.href}: ${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`, { cause: err });
+    return new PythondError('OUTPUT_FAILED', `cannot reach ${url.href}: ${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`, {
+      cause: err,
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { duration, httpUrl, nonEmptyString, optional, readableFile, string, withDefault, type TableOf } from '../../config/fields.js';
+import { duration, httpUrl, nonEmptyString, optional, readableFile, string, withDefault, type TableOf } from '../../schema/fields.js';
 import type { EncodedBatch } from '../../points/point.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';
@@ -25,7 +25,8 @@ export function checkInfluxdbOptions(options: InfluxdbOptions): { key: string; m
   const problems: { key: string; message: string }[] = [];
   if (options.username !== undefined && options.password === undefined) problems.push({ key: 'password', message: 'is required when username is set' });
   if (options.password !== undefined && options.username === undefined) problems.push({ key: 'username', message: 'is required when password is set' });
-  if (options.token !== undefined && options.username !== undefined) problems.push({ key: 'token', message: 'cannot be combined with username and password; keep one of them' });
+  if (options.token !== undefined && options.username !== undefined)
+    problems.push({ key: 'token', message: 'cannot be combined with username and password; keep one of them' });
   return problems;
 }
 

@@ -52,19 +52,26 @@ export class DockerEngine {
     }
   }
 
-  /** Removes containers a previous run of this instance left behind (after a crash or kill -9). */
-  async removeLeftovers(instance: string): Promise<number> {
-    const leftovers = await this.docker.listContainers({
+  /**
+   * Removes every container of this runner instance, found by its labels:
+   * at start what a crashed run left behind, at shutdown anything still
+   * there. Returns their names.
+   */
+  async removeContainers(instance: string): Promise<string[]> {
+    const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`] },
     });
     await Promise.all(
-      leftovers.map(async (info) => {
-        await this.docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => {});
-        this.#log.info({ containerId: info.Id.slice(0, 12) }, `removed leftover container ${info.Names[0] ?? info.Id.slice(0, 12)} from an earlier run`);
+      containers.map(async (info) => {
+        await this.docker
+          .getContainer(info.Id)
+          .remove({ force: true, v: true })
+          .catch(() => {});
+        this.#log.debug({ containerId: info.Id.slice(0, 12) }, `removed container ${info.Id.slice(0, 12)}`);
       }),
     );
-    return leftovers.length;
+    return containers.map((info) => info.Names[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12));
   }
 }
 

@@ -42,7 +42,9 @@ export function instanceId(dataDir: string): string {
 }
 
 function instanceFileError(file: string, err: unknown): PythondError {
-  return new PythondError('DATA_DIR_UNWRITABLE', `cannot keep this runner's instance id in ${file} (runner.data_dir must be writable): ${errorMessage(err)}`, { cause: err });
+  return new PythondError('DATA_DIR_UNWRITABLE', `cannot keep this runner's instance id in ${file} (runner.data_dir must be writable): ${errorMessage(err)}`, {
+    cause: err,
+  });
 }
 
 export function containerLabels(instance: string, input: string): Record<string, string> {

@@ -190,8 +190,7 @@ export function readTable<S extends Schema>(raw: unknown, schema: S, path: strin
 }
 
 /** A file system path; relative paths are taken from `baseDir` (the config file's folder). */
-export const filePath = (baseDir: string): Field<string> =>
-  field((value) => path.resolve(baseDir, nonEmptyString('a path').read(value)));
+export const filePath = (baseDir: string): Field<string> => field((value) => path.resolve(baseDir, nonEmptyString('a path').read(value)));
 
 /** A file that must exist and be readable now, so a typo shows at load rather than at first use. */
 export const readableFile = (baseDir: string): Field<string> =>
@@ -220,7 +219,7 @@ export const httpUrl = (example: string): Field<string> =>
       throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
-    if (url.username || url.password) throw new FieldError('must not carry a user name or password (URLs show up in logs); use the output\'s credential keys');
+    if (url.username || url.password) throw new FieldError("must not carry a user name or password (URLs show up in logs); use the output's credential keys");
     if (url.search || url.hash) throw new FieldError(`must be the server's base URL, without ?query or #fragment, got ${JSON.stringify(text)}`);
     return url.href;
   });

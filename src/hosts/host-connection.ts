@@ -1,0 +1,152 @@
+import type { Logger } from '../logger.js';
+import { HostFailure, type FailureReason, type HostExit } from '../protocol/host-failure.js';
+import { HostSession } from '../protocol/host-session.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
+import type { HelloMessage, LastErrorMessage, LogMessage } from '../protocol/messages.js';
+import type { RuntimeHost } from '../runtimes/runtime.js';
+
+/** Longest collector output line written to the log; the rest is cut. */
+const MAX_LOG_LINE = 4096;
+/** A host that has not said hello by then is stuck importing its modules. */
+export const HOST_START_TIMEOUT_MS = 60_000;
+
+const truncate = (text: string): string =>
+  text.length > MAX_LOG_LINE ? `${text.slice(0, MAX_LOG_LINE)}… (${text.length - MAX_LOG_LINE} more characters)` : text;
+
+/** What an operator should read when a host ends by itself. */
+function describeExit(host: string, exit: HostExit): string {
+  if (exit === 'oom') return `collector host ${host} ran out of memory and was killed (the input's memory limit)`;
+  if (exit === 'exit 139' || exit === 'signal SIGSEGV') return `collector host ${host} crashed with a segmentation fault (${exit})`;
+  if (exit === 'lost') return `lost track of collector host ${host} (the runtime cannot say what became of it)`;
+  if (exit.startsWith('exit '))
+    return `collector host ${host} exited with code ${exit.slice('exit '.length)} (os._exit() in a collector, or the interpreter died)`;
+  return `collector host ${host} ended (${exit})`;
+}
+
+/** What every host connection is given. */
+export interface ConnectionOptions {
+  /** The input's max_report_size: the longest protocol line accepted. */
+  maxLine: number;
+  /** The input's max_stderr: output logged between runs. */
+  maxStray: number;
+  log: Logger;
+  /** A collector called set_lasterror(). */
+  onLastError(message: LastErrorMessage): void;
+}
+
+/**
+ * A started host wired up: its protocol session, its raw stderr going to
+ * the log, its exit failing whatever was in flight, and a host that broke
+ * the protocol killed.
+ */
+export class HostConnection {
+  readonly session: HostSession;
+  readonly id: string;
+  /** Settles once the host can serve no more runs (it broke the protocol, was killed, or ended), with why. */
+  readonly failed: Promise<HostFailure>;
+  /** Settles once the host has stopped, with why: the reason it was killed for, or how it ended. */
+  readonly gone: Promise<FailureReason>;
+  readonly #host: RuntimeHost;
+  readonly #log: Logger;
+  #killing: Promise<void> | undefined;
+  #stopped = false;
+  /** Why we killed the host, when we did: what `gone` reports instead of the signal. */
+  #killedFor: FailureReason | undefined;
+  /** Bytes of output written outside any run that may still be logged before the next run starts. */
+  #strayBudget: number;
+  readonly #maxStray: number;
+
+  constructor(host: RuntimeHost, options: ConnectionOptions) {
+    this.#host = host;
+    this.id = host.id;
+    this.#log = options.log;
+    this.#maxStray = options.maxStray;
+    this.#strayBudget = options.maxStray;
+    this.session = new HostSession({
+      stdin: host.stdin,
+      channel: host.channel,
+      maxLine: options.maxLine,
+      onLastError: options.onLastError,
+      onStrayLog: (message) => this.#logStray(message.text, message),
+    });
+    this.failed = this.session.failed;
+    // A host still up that broke the protocol serves no more runs: it goes.
+    void this.failed.then((failure) => {
+      if (!this.#stopped) void this.kill(failure);
+    });
+
+    const stderrLines = new LineSplitter({
+      maxLine: MAX_LOG_LINE,
+      onLine: (line) => this.#logStray(line.toString('utf8')),
+      onOverflow: (head) => this.#logStray(`${head.toString('utf8')}… (line cut)`),
+    });
+    host.stderr.on('data', (chunk: Buffer) => {
+      this.session.chargeStderr(chunk.length);
+      stderrLines.push(chunk);
+    });
+
+    this.gone = host.exited.then((exit) => {
+      this.#stopped = true;
+      this.session.fail(new HostFailure(exit, describeExit(this.id, exit)));
+      return this.#killedFor ?? exit;
+    });
+  }
+
+  /** A run is starting: output between runs may be logged again. */
+  runStarting(): void {
+    this.#strayBudget = this.#maxStray;
+  }
+
+  /** Waits for hello, failing the host if it does not come in time. */
+  async hello(timeoutMs = HOST_START_TIMEOUT_MS): Promise<HelloMessage> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HostFailure('start_timeout', `collector host ${this.id} did not load its collectors within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.session.hello, timeout]);
+    } catch (err) {
+      await this.kill(err as HostFailure);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Fails what is in flight with `failure` (the run `culpritRunId` caused it) and kills the host. */
+  kill(failure: HostFailure, culpritRunId?: string): Promise<void> {
+    this.#killedFor ??= failure.reason;
+    this.session.fail(failure, culpritRunId);
+    this.#killing ??= this.#host
+      .kill()
+      .then(() => this.gone)
+      .then(() => undefined);
+    return this.#killing;
+  }
+
+  /** Asks the host to finish its runs and exit; kills it after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    this.session.end();
+    const timer = setTimeout(() => void this.kill(new HostFailure('shutdown', `did not finish within ${graceMs} ms of shutdown`)), graceMs);
+    await this.gone;
+    clearTimeout(timer);
+  }
+
+  #logStray(text: string, message?: LogMessage): void {
+    if (this.#strayBudget <= 0) return;
+    this.#strayBudget -= text.length;
+    const fields = message?.collector ? { collector: message.collector, stream: message.stream } : { stream: message?.stream ?? 'stderr' };
+    this.#log.warn(fields, truncate(text));
+    if (this.#strayBudget <= 0) this.#log.warn(`collector host ${this.id}: more output outside runs is dropped until the next run starts (max_stderr)`);
+  }
+}
+
+/** Starts a host and waits for its hello; a host that does not say it in time is killed. */
+export async function openConnection(launch: () => Promise<RuntimeHost>, options: ConnectionOptions): Promise<HostConnection> {
+  const connection = new HostConnection(await launch(), options);
+  await connection.hello();
+  return connection;
+}

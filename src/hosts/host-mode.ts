@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import { Backoff } from '../backoff.js';
+import type { InputConfig } from '../config/load.js';
+import type { Logger } from '../logger.js';
+import { HostFailure } from '../protocol/host-failure.js';
+import type { RunSink } from '../protocol/host-session.js';
+import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/messages.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { openConnection, type HostConnection } from './host-connection.js';
+
+export interface HostModeEvents {
+  /** A host failed (killed, ended, broke the protocol) other than by close(): counted as a restart. */
+  hostLost: [failure: HostFailure];
+  /** A collector called set_lasterror(). */
+  lastError: [message: LastErrorMessage];
+}
+
+/**
+ * How long the hosts of one `[[inputs.pythond]]` block live, over any
+ * runtime: `warm` keeps one host across ticks, `fresh` starts one per tick.
+ */
+export interface HostMode extends EventEmitter<HostModeEvents> {
+  /** Starts (or probes) a host and returns what it loaded. */
+  start(): Promise<HelloMessage>;
+  /**
+   * Runs one collector once; resolves with its `done`, rejects with a
+   * HostFailure. Aborting `signal` with a HostFailure (a timeout, a broken
+   * limit) kills the run's host, and the run rejects with that failure.
+   */
+  run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage>;
+  /** Milliseconds before a host may be started again after failures; 0 when one may now. */
+  backoffRemaining(): number;
+  /** The current host, for the status API. */
+  readonly hostId: string | undefined;
+  /** Lets runs in flight finish (or kills them after `graceMs`), then stops every host. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** What warm and fresh share: starting hosts with backoff, run ids, aborts, shutdown. */
+export abstract class HostModeBase extends EventEmitter<HostModeEvents> implements HostMode {
+  protected readonly log: Logger;
+  /**
+   * One pace for the input's host starts, whoever asks: the first start
+   * retried, a host that died restarted. A first failure is retried at once
+   * (the next tick); then 1 s, doubling up to 5 min. A finished run resets it.
+   */
+  protected readonly backoff = new Backoff({ firstMs: 1_000, maxMs: 300_000, free: 1 });
+  protected closing = false;
+  readonly #input: InputConfig;
+  readonly #runtime: Runtime;
+  #runIds = 0;
+
+  constructor(input: InputConfig, runtime: Runtime, log: Logger) {
+    super();
+    this.#input = input;
+    this.#runtime = runtime;
+    this.log = log;
+  }
+
+  abstract readonly hostId: string | undefined;
+  abstract start(): Promise<HelloMessage>;
+  abstract run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage>;
+  abstract close(graceMs: number): Promise<void>;
+
+  backoffRemaining(): number {
+    return this.backoff.remaining();
+  }
+
+  /** Starts a host of the input and waits for its hello; a failure counts against the backoff. */
+  protected async open(): Promise<HostConnection> {
+    if (this.closing) throw new HostFailure('shutdown', 'pythond is shutting down');
+    try {
+      return await openConnection(() => this.#runtime.start(this.#input), {
+        maxLine: this.#input.max_report_size,
+        maxStray: this.#input.max_stderr,
+        log: this.log,
+        onLastError: (message) => this.emit('lastError', message),
+      });
+    } catch (err) {
+      this.backoff.failed();
+      throw err;
+    }
+  }
+
+  /** Runs `collectorId` on `connection`; an abort of `signal` kills that host, failing the run with the abort's reason. */
+  protected async runOn(connection: HostConnection, collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage> {
+    const runId = String(++this.#runIds);
+    const abort = (): void => void connection.kill(signal.reason as HostFailure, runId);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const done = await connection.session.run(runId, collectorId, sink);
+      this.backoff.succeeded();
+      return done;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
+  protected get runtimeKind(): string {
+    return this.#runtime.kind;
+  }
+}

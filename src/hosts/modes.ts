@@ -1,0 +1,17 @@
+import type { InputConfig } from '../config/load.js';
+import type { Logger } from '../logger.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { FreshMode } from './fresh-mode.js';
+import type { HostMode } from './host-mode.js';
+import { WarmMode } from './warm-mode.js';
+
+/** Every mode, by its name in an input's `mode`. */
+const MODES: Record<InputConfig['mode'], new (input: InputConfig, runtime: Runtime, log: Logger) => HostMode> = {
+  warm: WarmMode,
+  fresh: FreshMode,
+};
+
+/** The hosts of `input`, in its mode, over `runtime`. */
+export function createHostMode(input: InputConfig, runtime: Runtime, log: Logger): HostMode {
+  return new MODES[input.mode](input, runtime, log);
+}

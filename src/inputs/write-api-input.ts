@@ -1,0 +1,36 @@
+import type { OutputSet } from '../outputs/running-output.js';
+import type { PointPipeline, WriteRequest } from '../points/pipeline.js';
+import type { WriteResult } from '../points/tasks.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+/** The `input` label of points posted to the write API: one fixed value, whatever the client calls itself. */
+const WRITE_API_INPUT = 'api';
+
+/**
+ * Points posted to the HTTP write API, taken in like a collector's: parsed
+ * in the workers and, when the whole body is valid, counted and delivered
+ * to every output.
+ */
+export class WriteApiInput {
+  readonly #pipeline: PointPipeline;
+  readonly #outputs: OutputSet;
+  readonly #metrics: Metrics;
+
+  constructor(options: { pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics }) {
+    this.#pipeline = options.pipeline;
+    this.#outputs = options.outputs;
+    this.#metrics = options.metrics;
+  }
+
+  /** Resolves once the outputs took the points, or with why the body was refused. */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    const result = await this.#pipeline.parseWrite(request);
+    if ('rejected' in result) {
+      if (result.invalid > 0) this.#metrics.invalidPoints.inc({ input: WRITE_API_INPUT }, result.invalid);
+      return result;
+    }
+    for (const batch of result.batches) this.#metrics.points.inc({ input: WRITE_API_INPUT, category: batch.category }, batch.points);
+    await this.#outputs.deliver(result.batches);
+    return result;
+  }
+}

@@ -1,0 +1,66 @@
+import type { Category, EncodedBatch, Encoding, Precision } from './point.js';
+
+/**
+ * The tasks the main thread hands to the worker threads (workers/), in one
+ * place: each task's name, what it is given and what it answers. The main
+ * thread calls them through PointPipeline; workers/index.ts exports one
+ * function per name.
+ */
+
+/** Decode one `report` message of a collector host. */
+export interface ReportTask {
+  /** One `report` line from the collector host, as received. */
+  line: Uint8Array;
+  /** When the runner received the line: the time of points that have none. */
+  receivedAtNs: string;
+  /** The input's `tags`, added to points that lack them unless the report sets ignore_global_tags. */
+  tags: Record<string, string>;
+  encodings: Encoding[];
+}
+
+/** How a write body is written: `Content-Type: application/json`, or line protocol (DataKit's default). */
+export type WriteFormat = 'json' | 'lineProtocol';
+
+/** Parse one `/v1/write/<category>` body. */
+export interface WriteTask {
+  /** The request body, as received. */
+  body: Uint8Array;
+  format: WriteFormat;
+  category: Category;
+  /** The unit of the body's timestamps. */
+  precision: Precision;
+  /** When the request arrived: the time of points that have none. */
+  receivedAtNs: string;
+  encodings: Encoding[];
+}
+
+/** Points validated and encoded by a worker. */
+export interface DecodeResult {
+  batches: EncodedBatch[];
+  /** Points accepted. */
+  points: number;
+  /** Points rejected (or whole messages that could not be read). */
+  invalid: number;
+  /** The first few rejections, each naming the point. */
+  errors: string[];
+}
+
+/** A body refused whole: none of its points reach the outputs. */
+export interface WriteRejection {
+  /** `unreadable`: not UTF-8 or not JSON; `invalid`: some points are bad; `empty`: no points at all. */
+  rejected: 'unreadable' | 'invalid' | 'empty';
+  /** For the client: what is wrong and where (`line 3, column 14: ...`), the first few problems. */
+  message: string;
+  /** Points that failed validation (0 when the body as a whole could not be read). */
+  invalid: number;
+}
+
+export type WriteResult = DecodeResult | WriteRejection;
+
+/** Every task: its name (the worker's export), what it takes and what it returns. */
+export interface WorkerTasks {
+  decodeReport(task: ReportTask): DecodeResult;
+  parseWrite(task: WriteTask): WriteResult;
+}
+
+export type TaskName = keyof WorkerTasks;

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, type Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import type { InputConfig } from '../../config/load.js';
+import { PythondError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
+import type { HostExit } from '../../protocol/host-failure.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import type { Runtime, RuntimeContext, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { buildCodeBundle, type CodeBundle } from './code-bundle.js';
+import { CODE_DIR, containerSpec } from './container-spec.js';
+import { DockerEngine } from './docker-engine.js';
+import { instanceId } from './labels.js';
+
+const BOOTSTRAP = readFileSync(path.join(SDK_CORE_DIR, 'bootstrap.py'), 'utf8');
+
+/**
+ * Collector hosts in hardened Docker containers: create, attach, start, then
+ * stream the code bundle and speak the protocol over the attached stdin and
+ * the demultiplexed stdout. When a container is gone its exit state says why
+ * (`oom`, `exit 139`), and it is removed.
+ */
+export const dockerRuntime: RuntimePlugin = {
+  isolated: true,
+  async open({ config, log, metrics }: RuntimeContext): Promise<Runtime> {
+    const engine = new DockerEngine(log);
+    const unavailable = await engine.problem();
+    if (unavailable) throw new PythondError('DOCKER_UNAVAILABLE', unavailable);
+    for (const image of new Set(config.inputs.map((input) => input.image ?? config.runner.image))) await engine.requireImage(image);
+    const instance = instanceId(config.runner.data_dir);
+    for (const name of await engine.removeContainers(instance)) log.info(`removed leftover container ${name} from an earlier run`);
+    metrics.containers.set({ state: 'running' }, 0);
+    return new DockerRuntime({ engine, instance, image: config.runner.image, log, metrics });
+  },
+};
+
+class DockerRuntime implements Runtime {
+  readonly kind = 'docker';
+  readonly #engine: DockerEngine;
+  readonly #docker: Docker;
+  readonly #instance: string;
+  readonly #image: string;
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  /** Each input's code, packed once: a fresh tick should not read the files again. */
+  readonly #bundles = new WeakMap<InputConfig, CodeBundle>();
+  readonly #removals = new Set<Promise<unknown>>();
+
+  constructor(options: { engine: DockerEngine; instance: string; image: string; log: Logger; metrics: Metrics }) {
+    this.#engine = options.engine;
+    this.#docker = options.engine.docker;
+    this.#instance = options.instance;
+    this.#image = options.image;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+  }
+
+  async start(input: InputConfig): Promise<RuntimeHost> {
+    const image = input.image ?? this.#image;
+    const bundle = await this.#bundle(input);
+    const name = `pythond-${input.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    const spec = containerSpec({ input, image, instance: this.#instance, bootstrap: BOOTSTRAP, hostArgs: hostArguments(CODE_DIR, bundle.dirs), name });
+    let container: Docker.Container;
+    try {
+      container = await this.#docker.createContainer(spec);
+    } catch (err) {
+      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${errorMessage(err)}`, { cause: err });
+    }
+    const id = container.id.slice(0, 12);
+    const log = this.#log.child({ input: input.name, containerId: id });
+    const remove = () => container.remove({ force: true, v: true }).catch(() => {});
+
+    let attached: Duplex;
+    try {
+      attached = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as unknown as Duplex;
+      await container.start();
+    } catch (err) {
+      await remove();
+      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot start container ${name}: ${errorMessage(err)}`, { cause: err });
+    }
+    this.#metrics.containers.inc({ state: 'running' });
+    log.debug({ name }, `container ${id} started`);
+
+    const channel = new PassThrough();
+    const stderr = new PassThrough();
+    container.modem.demuxStream(attached, channel, stderr);
+    attached.on('end', () => {
+      channel.end();
+      stderr.end();
+    });
+    attached.on('error', () => {}); // the container's end is reported by wait()
+
+    attached.write(`${bundle.tar.length}\n`);
+    attached.write(bundle.tar);
+
+    const exited = exitOf(container, log).then((exit) => {
+      this.#metrics.containers.dec({ state: 'running' });
+      log.debug({ exit }, `container ${id} stopped (${exit})`);
+      // Removing takes tens of ms: off the tick's path, but removeAll() waits for it.
+      const removal = remove();
+      this.#removals.add(removal);
+      void removal.finally(() => this.#removals.delete(removal));
+      return exit;
+    });
+    return {
+      id,
+      stdin: attached,
+      channel,
+      stderr,
+      exited,
+      kill: async () => {
+        await container.kill({ signal: 'SIGKILL' }).catch(() => {});
+        await exited;
+      },
+    };
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.#removals);
+    for (const name of await this.#engine.removeContainers(this.#instance)) this.#log.warn(`removed container ${name}, left behind by this run`);
+  }
+
+  async #bundle(input: InputConfig): Promise<CodeBundle> {
+    let bundle = this.#bundles.get(input);
+    if (!bundle) {
+      bundle = await buildCodeBundle(SDK_CORE_DIR, CODE_DIR, input.discovered, input.key);
+      this.#bundles.set(input, bundle);
+    }
+    return bundle;
+  }
+}
+
+/** Waits for the container to stop and says why: `oom`, `exit <code>`, or `lost` when the engine cannot say. */
+async function exitOf(container: Docker.Container, log: Logger): Promise<HostExit> {
+  try {
+    const { StatusCode: code } = (await container.wait()) as { StatusCode: number };
+    // The OOM killer sends SIGKILL (137); only then is the state worth a request.
+    if (code === 137 && (await container.inspect()).State.OOMKilled) return 'oom';
+    return `exit ${code}`;
+  } catch (err) {
+    log.warn(`lost track of the container: ${errorMessage(err)}`);
+    return 'lost';
+  }
+}

@@ -1,0 +1,53 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Config, InputConfig } from '../config/load.js';
+import type { Logger } from '../logger.js';
+import type { HostExit } from '../protocol/host-failure.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+/**
+ * Where collector hosts run: Docker containers, local processes; later
+ * remote engines or Kubernetes pods. A runtime only starts hosts and ends
+ * them; how long a host lives (warm, fresh) and what is said to it (the
+ * protocol) are the same over every runtime (src/hosts).
+ */
+export interface Runtime {
+  /** `docker`, `process`: its name in `[runner] executor`, in logs and in the status API. */
+  readonly kind: string;
+  /**
+   * Starts a collector host for `input`, with the input's limits, its code
+   * and this runner's labels, and attaches its stdio. Rejects (with nothing
+   * left behind) when the host cannot start.
+   */
+  start(input: InputConfig): Promise<RuntimeHost>;
+  /** Removes every host this runner instance started, found by its labels, tracked or not. */
+  removeAll(): Promise<void>;
+}
+
+/** A started collector host: its stdio, how it ended, and a way to end it. */
+export interface RuntimeHost {
+  /** `pid 1234` or the short container id: for logs and the status API. */
+  readonly id: string;
+  readonly stdin: Writable;
+  /** The protocol channel (the host's stdout). */
+  readonly channel: Readable;
+  readonly stderr: Readable;
+  /** Settles once the host has stopped, with why (removing what is left of it may go on: removeAll waits for that). */
+  readonly exited: Promise<HostExit>;
+  /** Kills the host and everything it started; resolves once it is gone. */
+  kill(): Promise<void>;
+}
+
+/** What opening a runtime may use. */
+export interface RuntimeContext {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** One runtime's entry in the registry (registry.ts). */
+export interface RuntimePlugin {
+  /** Whether hosts are isolated from this machine and from each other; `auto` says loudly when it falls back to one that is not. */
+  readonly isolated: boolean;
+  /** Gets the runtime ready for `context.config`'s inputs; rejects with a PythondError saying why it cannot run them here. */
+  open(context: RuntimeContext): Promise<Runtime>;
+}

@@ -1,0 +1,31 @@
+import { isPythondError } from '../errors.js';
+import { RUNTIMES } from './registry.js';
+import type { Runtime, RuntimeContext, RuntimePlugin } from './runtime.js';
+
+/**
+ * Opens the runtime `[runner] executor` names. `auto` tries each runtime in
+ * the registry's order and takes the first that can run the inputs here,
+ * warning loudly when that one does not isolate collectors; a named runtime
+ * that cannot run them is an error that says why.
+ */
+export async function selectRuntime(context: RuntimeContext): Promise<Runtime> {
+  const { executor } = context.config.runner;
+  if (executor !== 'auto') return RUNTIMES[executor]!.open(context);
+  return openFirst(Object.entries(RUNTIMES), context, []);
+}
+
+async function openFirst(candidates: [string, RuntimePlugin][], context: RuntimeContext, problems: string[]): Promise<Runtime> {
+  const [[kind, plugin], ...rest] = candidates as [[string, RuntimePlugin], ...[string, RuntimePlugin][]];
+  try {
+    const runtime = await plugin.open(context);
+    if (problems.length > 0 && !plugin.isolated) {
+      context.log.warn(
+        `executor = "auto": ${problems.join('; ')}. Falling back to the ${kind} executor: collectors run as plain python3 processes on this machine, WITHOUT isolation or resource limits`,
+      );
+    }
+    return runtime;
+  } catch (err) {
+    if (rest.length === 0 || !isPythondError(err)) throw err;
+    return openFirst(rest, context, [...problems, err.message]);
+  }
+}

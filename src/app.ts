@@ -1,14 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from './config/load.js';
 import { LastErrors } from './inputs/last-errors.js';
 import { RunningInput, type InputStatus } from './inputs/running-input.js';
-import { WriteApiInput } from './inputs/write-api-input.js';
+import { WriteApiInput, type WriteApiResult } from './inputs/write-api-input.js';
 import type { Logger } from './logger.js';
 import { DirectOutput } from './outputs/direct-output.js';
 import type { Output } from './outputs/output.js';
 import { createRunningOutput } from './outputs/registry.js';
 import { OutputSet, type OutputHealth, type OutputStatus } from './outputs/running-output.js';
 import { PointPipeline, type WriteRequest } from './points/pipeline.js';
-import type { WriteResult } from './points/tasks.js';
 import type { CollectorInfo } from './protocol/messages.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { selectRuntime } from './runtimes/select-runtime.js';
@@ -27,10 +27,19 @@ interface Scheduled {
   collector: CollectorInfo;
 }
 
-/** Whether the app can take points: started, not stopping, and every output's last write went through. */
+/** An input as /healthz reports it: ok while every one of its scripts runs. */
+export interface InputHealth {
+  input: string;
+  ok: boolean;
+  /** Why not: its host cannot start, or scripts failed to load. */
+  error?: string;
+}
+
+/** Whether the app can take points (started, not stopping, every output's last write went through), and which inputs have problems. */
 export interface AppHealth {
   state: 'starting' | 'running' | 'stopping';
   outputs: OutputHealth[];
+  inputs: InputHealth[];
 }
 
 export interface AppOptions {
@@ -52,6 +61,8 @@ export class App {
   readonly metrics: Metrics;
   /** set_lasterror() and POST /v1/lasterror reports, for the status API. */
   readonly lastErrors = new LastErrors();
+  /** Marks the writes this runner forwards (datakit output), so its write API refuses them if they come back. */
+  readonly loopToken: string = randomUUID();
   readonly #log: Logger;
   readonly #outputs: OutputSet;
   readonly #pipeline: PointPipeline;
@@ -68,7 +79,7 @@ export class App {
     this.config = config;
     this.#log = options.log;
     this.metrics = options.metrics ?? createMetrics(VERSION);
-    const context = { dataDir: config.runner.data_dir, metrics: this.metrics, log: this.#log };
+    const context = { dataDir: config.runner.data_dir, metrics: this.metrics, log: this.#log, loopToken: this.loopToken };
     this.#outputs = new OutputSet(
       options.outputs
         ? Object.entries(options.outputs).map(([id, output]) => new DirectOutput(id, output, this.metrics, this.#log))
@@ -145,11 +156,12 @@ export class App {
 
   health(): AppHealth {
     const state = this.#stopping ? 'stopping' : this.#started ? 'running' : 'starting';
-    return { state, outputs: this.#outputs.health() };
+    const inputs = this.status().map(({ input, state, error }): InputHealth => (state === 'running' ? { input, ok: true } : { input, ok: false, error }));
+    return { state, outputs: this.#outputs.health(), inputs };
   }
 
   /** Points posted to the write API; resolves once the outputs took them (see WriteApiInput). */
-  write(request: WriteRequest): Promise<WriteResult> {
+  write(request: WriteRequest): Promise<WriteApiResult> {
     return this.#writeApi.write(request);
   }
 

@@ -46,7 +46,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     await app.start({ schedule: false });
     const input = app.inputs[0]!;
     const { state, error, loadErrors } = input.status();
-    if (state !== 'running') throw new Error(error);
+    // Scripts that failed to load are counted below; a host that cannot start at all ends the check.
+    if (state === 'failed' && loadErrors.length === 0) throw new Error(error);
     failed += loadErrors.length;
     const collectors = input.collectors;
     const chosen = collectors.filter((c) => !options.collector || c.id === options.collector || c.name === options.collector);

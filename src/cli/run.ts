@@ -18,6 +18,9 @@ export async function runCommand(options: { config?: string }): Promise<number> 
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
   const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
+  // SIGHUP must never kill a long-running agent (node's default would).
+  const hangUp = (): void => log.warn('SIGHUP received: pythond does not reload its config yet; restart it to apply changes (it keeps running)');
+  process.on('SIGHUP', hangUp);
   const app = new App(config, { log });
   // Listen first: a taken address fails the run before any collector starts.
   let api: HttpApi;

@@ -27,8 +27,14 @@ export interface OutputConfig {
 export interface OutputSchemaPlugin {
   /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
   schema(baseDir: string): Schema;
-  /** Rules across keys, checked once every key has been read: `key` is the key to blame. */
-  check?(options: never): { key: string; message: string }[];
+  /** Rules across keys (and against the runner's own `listen`), checked once every key has been read: `key` is the key to blame. */
+  check?(options: never, runner: OutputCheckContext): { key: string; message: string }[];
+}
+
+/** What an output's cross-key rules may compare against. */
+export interface OutputCheckContext {
+  /** `[runner] listen`: the runner's own HTTP API, which an output must not write back into. */
+  listen: string;
 }
 
 /**
@@ -111,7 +117,7 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
 
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
   const inputs = readInputs(top.inputs, runner, issues);
-  const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, issues);
+  const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
   if (issues.length > 0) {
     const locator = new TomlLocator(text);
@@ -180,7 +186,7 @@ function readInputs(raw: unknown, runner: RunnerConfig, issues: Issue[]): InputC
   return inputs;
 }
 
-function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], issues: Issue[]): OutputConfig[] {
+function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], context: OutputCheckContext, issues: Issue[]): OutputConfig[] {
   const outputs: OutputConfig[] = [];
   if (raw !== undefined && !isTable(raw)) {
     issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
@@ -198,7 +204,7 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
       const options = readTable(table, plugin.schema(baseDir), key, issues);
       // Rules across keys only make sense once every key read well.
       if (issues.length === before)
-        for (const problem of plugin.check?.(options as never) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
+        for (const problem of plugin.check?.(options as never, context) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
       outputs.push({ type, id: `${type}[${i}]`, options });
     });
   }

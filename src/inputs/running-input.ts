@@ -54,7 +54,12 @@ export interface InputStatus {
   /** The runtime its hosts run in (`[runner] executor` as resolved). */
   executor: string;
   mode: InputConfig['mode'];
-  state: 'starting' | 'running' | 'failed';
+  /**
+   * `running`: every script loaded; `degraded`: running, but scripts failed
+   * to load (see loadErrors); `failed`: its host cannot start, or it has no
+   * collector to run; `error` says why.
+   */
+  state: 'starting' | 'running' | 'degraded' | 'failed';
   error?: string;
   loadErrors: { module: string; file: string; error: string }[];
   collectors: CollectorState[];
@@ -165,18 +170,26 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
-    this.#state = 'running';
-    this.#startError = undefined;
+    for (const previous of this.#loadErrors) this.#metrics.loadErrors.remove({ input: this.name, file: previous.file });
     this.#collectors = hello.collectors;
     this.#loadErrors = hello.load_errors;
     for (const failed of hello.load_errors) {
+      this.#metrics.loadErrors.set({ input: this.name, file: failed.file }, 1);
       this.#log.error(
         { module: failed.module, file: failed.file, traceback: failed.traceback },
         `input ${this.name}: cannot load ${failed.file}: ${failed.error}`,
       );
     }
+    const failedScripts = hello.load_errors.map((failed) => `${failed.file}: ${failed.error}`).join('; ');
     if (hello.collectors.length === 0) {
-      this.#log.warn(`input ${this.name}: no DataKitFramework collector found in ${this.config.dirs.join(', ')}`);
+      this.#state = 'failed';
+      this.#startError = failedScripts
+        ? `no collector could be loaded: ${failedScripts}`
+        : `no DataKitFramework collector in ${this.config.dirs.join(', ')} (a class that subclasses DataKitFramework and overrides run())`;
+      this.#log.error(`input ${this.name}: ${this.#startError}`);
+    } else {
+      this.#state = hello.load_errors.length > 0 ? 'degraded' : 'running';
+      this.#startError = failedScripts ? `${hello.load_errors.length} script(s) failed to load: ${failedScripts}` : undefined;
     }
     for (const collector of hello.collectors) {
       this.#states.set(collector.id, {
@@ -248,7 +261,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       }
       points += result.points;
       for (const batch of result.batches) this.#metrics.points.inc({ input: this.name, category: batch.category }, batch.points);
-      return this.#outputs.deliver(result.batches);
+      // Points an output could not keep are counted (dropped) and logged by that output.
+      return this.#outputs.deliver(result.batches).then(() => undefined);
     };
     const chargeOutput = (bytes: number): boolean => {
       outputBytes += bytes;

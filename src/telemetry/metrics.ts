@@ -60,6 +60,12 @@ export function createMetrics(version: string) {
       labelNames: ['input'] as const,
       registers: r,
     }),
+    loadErrors: new Gauge({
+      name: 'pythond_load_errors',
+      help: 'Collector scripts of an input that failed to load when its host last started (1 each); the error is in the log and /v1/collectors.',
+      labelNames: ['input', 'file'] as const,
+      registers: r,
+    }),
     containers: new Gauge({
       name: 'pythond_containers',
       help: 'Collector containers by state.',

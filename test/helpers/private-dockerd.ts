@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, type TestContext } from 'node:test';
+import Docker from 'dockerode';
+import { docker as sharedEngine } from './docker.js';
+import { waitFor } from './fixtures.js';
+
+/**
+ * A Docker engine of the test's own, so a test can stop and start it: its
+ * own socket, data root, exec root and pid file, and no bridge (`--bridge
+ * none`, no iptables), so the shared engine's docker0 and state stay
+ * untouched. Its data survives stop/start, as a real engine's does.
+ */
+export class PrivateDockerd {
+  readonly host: string;
+  readonly docker: Docker;
+  readonly #dir: string;
+  #process: ChildProcess | undefined;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.host = `unix://${path.join(dir, 'docker.sock')}`;
+    this.docker = new Docker({ socketPath: path.join(dir, 'docker.sock') });
+  }
+
+  /**
+   * Starts one, removed after the test file. Needs root and dockerd: skipped
+   * with the reason elsewhere, failing in CI.
+   */
+  static async start(t: TestContext): Promise<PrivateDockerd | undefined> {
+    if (process.getuid?.() !== 0) {
+      const why = 'needs root to start a Docker engine of its own';
+      if (process.env.CI === 'true') throw new Error(why);
+      t.skip(why);
+      return undefined;
+    }
+    // Short: containerd's socket path under the exec root must stay below 108 bytes.
+    const engine = new PrivateDockerd(mkdtempSync('/tmp/pdk-'));
+    after(async () => {
+      await engine.stop();
+      rmSync(engine.#dir, { recursive: true, force: true });
+    });
+    await engine.resume();
+    return engine;
+  }
+
+  /** Starts (again) the engine on its data; resolves once it answers. */
+  async resume(): Promise<void> {
+    const log = openSync(path.join(this.#dir, 'dockerd.log'), 'a');
+    const dir = this.#dir;
+    this.#process = spawn(
+      'dockerd',
+      [
+        `--host=${this.host}`,
+        `--data-root=${path.join(dir, 'data')}`,
+        `--exec-root=${path.join(dir, 'exec')}`,
+        `--pidfile=${path.join(dir, 'docker.pid')}`,
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-masq=false',
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    const exited = once(this.#process, 'exit');
+    await Promise.race([
+      waitFor(
+        () =>
+          this.docker.ping().then(
+            () => true,
+            () => false,
+          ),
+        'the private dockerd to answer',
+        60_000,
+        200,
+      ),
+      exited.then(() => {
+        throw new Error(`the private dockerd exited:\n${this.log().slice(-2000)}`);
+      }),
+    ]);
+  }
+
+  /** Stops the engine as an operator would (SIGTERM; its containers stop with it); resolves once it is gone. */
+  async stop(): Promise<void> {
+    const running = this.#process;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Copies an image of the shared engine into this one. */
+  async loadImage(name: string): Promise<void> {
+    const image = await sharedEngine.getImage(name).get();
+    const loading = await this.docker.loadImage(image);
+    loading.resume();
+    await once(loading, 'end');
+    await this.docker.getImage(name).inspect();
+  }
+
+  log(): string {
+    return readFileSync(path.join(this.#dir, 'dockerd.log'), 'utf8');
+  }
+}

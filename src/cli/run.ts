@@ -1,9 +1,12 @@
 import { once } from 'node:events';
+import path from 'node:path';
 import { App } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { EMBEDDED_SOURCE, loadConfig, type Config } from '../config/load.js';
+import { displayPath } from '../discovery/discover.js';
 import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
 import { createLogger } from '../logger.js';
+import { ChangeWatcher, type Watched } from '../reload/watcher.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -18,10 +21,14 @@ export async function runCommand(options: { config?: string }): Promise<number> 
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
   const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
-  // SIGHUP must never kill a long-running agent (node's default would).
-  const hangUp = (): void => log.warn('SIGHUP received: pythond does not reload its config yet; restart it to apply changes (it keeps running)');
-  process.on('SIGHUP', hangUp);
-  const app = new App(config, { log });
+  const app = new App(config, { log, source: { load: (checkouts) => loadConfig(options.config, PLUGINS, checkouts) } });
+  // Every trigger goes through the one reload path; SIGHUP must never kill a long-running agent (node's default would).
+  const watcher = new ChangeWatcher({ changed: (what) => void reload(`${displayPath(what)} changed`), log });
+  const reload = async (trigger: string): Promise<void> => {
+    await app.reload(trigger);
+    watcher.watch(watched(app.config));
+  };
+  process.on('SIGHUP', () => void reload('SIGHUP'));
   // Listen first: a taken address fails the run before any collector starts.
   let api: HttpApi;
   try {
@@ -39,7 +46,11 @@ export async function runCommand(options: { config?: string }): Promise<number> 
     await app.stop();
     throw err;
   }
-  log.info({ executor: app.runtimeKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.runtimeKind} executor`);
+  log.info(
+    { executor: app.runtimeKind, inputs: app.config.inputs.length },
+    `running ${app.config.inputs.length} input(s) with the ${app.runtimeKind} executor`,
+  );
+  watcher.watch(watched(app.config));
 
   const signal = await signalled;
   log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
@@ -48,8 +59,20 @@ export async function runCommand(options: { config?: string }): Promise<number> 
     process.exit(1);
   };
   process.once('SIGINT', forceExit).once('SIGTERM', forceExit);
+  watcher.close();
   await api.close();
   await app.stop();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * What a change of reloads: the config file (not the embedded default) and
+ * the folders of the inputs' scripts, except those of git repositories,
+ * whose checkouts never change (a pull brings a new one).
+ */
+function watched(config: Config): Watched {
+  const gitrepos = path.join(config.runner.data_dir, 'gitrepos') + path.sep;
+  const dirs = config.inputs.flatMap((input) => input.discovered.map((dir) => dir.folder)).filter((dir) => !dir.startsWith(gitrepos));
+  return { file: config.source === EMBEDDED_SOURCE ? undefined : path.resolve(config.source), dirs };
 }

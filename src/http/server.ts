@@ -13,7 +13,10 @@ import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
 /** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors' | 'loopToken'>;
+export type ApiBackend = Pick<
+  App,
+  'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors' | 'loopToken' | 'runnerStatus' | 'gitStatus' | 'reload'
+>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */

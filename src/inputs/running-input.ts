@@ -84,7 +84,7 @@ const clip = (text: string, max = 2000): string => (text.length > max ? `${text.
  * pass messages.
  */
 export class RunningInput extends EventEmitter<RunningInputEvents> {
-  readonly config: InputConfig;
+  #config: InputConfig;
   readonly #mode: HostMode;
   readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
@@ -110,7 +110,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     lastErrors: LastErrors;
   }) {
     super();
-    this.config = options.config;
+    this.#config = options.config;
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
@@ -123,7 +123,21 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   get name(): string {
-    return this.config.name;
+    return this.#config.name;
+  }
+
+  /** The input's config: the one its hosts were started with, or a later one that differs only in keys it takes live. */
+  get config(): InputConfig {
+    return this.#config;
+  }
+
+  /**
+   * Takes a new version of the input's config that differs only in keys it
+   * applies to its next ticks (`timeout`, `tags`, `max_points`,
+   * `concurrency`, which the queue applies): its hosts stay.
+   */
+  update(next: InputConfig): void {
+    this.#config = next;
   }
 
   get collectors(): readonly CollectorInfo[] {
@@ -349,6 +363,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #hostLost({ reason }: HostFailure): void {
     this.#metrics.hostRestarts.inc({ input: this.name, reason });
     this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
+  }
+
+  /** Whether close() was called: its ticks are over. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Stops retrying a start, lets ticks in flight finish (killing them after `graceMs`) and stops the hosts. */

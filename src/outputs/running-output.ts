@@ -54,15 +54,38 @@ export interface RunningOutput {
 
 /** Every configured output; each batch goes to each of them. */
 export class OutputSet {
-  readonly #outputs: RunningOutput[];
+  #outputs: RunningOutput[];
+  #encodings: Encoding[] = [];
 
   constructor(outputs: RunningOutput[]) {
     this.#outputs = outputs;
+    this.#updateEncodings();
   }
 
   /** The encodings the workers must produce. */
   get encodings(): Encoding[] {
-    return [...new Set(this.#outputs.map((output) => output.encoding))];
+    return this.#encodings;
+  }
+
+  get ids(): string[] {
+    return this.#outputs.map((output) => output.id);
+  }
+
+  /**
+   * Starts `added` and takes them in; lets the outputs named in `removed`
+   * deliver what they can within `graceMs` and closes them (a reload).
+   * Batches already handed to an output are delivered by it.
+   */
+  async change(added: RunningOutput[], removed: readonly string[], graceMs: number): Promise<void> {
+    const leaving = this.#outputs.filter((output) => removed.includes(output.id));
+    await Promise.all(added.map((output) => output.start()));
+    this.#outputs = [...this.#outputs.filter((output) => !removed.includes(output.id)), ...added];
+    this.#updateEncodings();
+    await Promise.all(leaving.map((output) => output.close(graceMs)));
+  }
+
+  #updateEncodings(): void {
+    this.#encodings = [...new Set(this.#outputs.map((output) => output.encoding))];
   }
 
   /** Starts every output; if one cannot start, those started are closed again and the error is thrown. */

@@ -52,13 +52,33 @@ export class TickScheduler<T extends Schedulable> {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Starts ticking `entry`; its first tick is due within one interval (at most maxSpreadMs) from now. */
-  add(entry: T): void {
+  /**
+   * Starts ticking `entry`: its first tick is due at `dueAt` (clock time) when
+   * given (a collector taking over another's schedule), else within one
+   * interval (at most maxSpreadMs) from now.
+   */
+  add(entry: T, dueAt?: number): void {
     const spread = Math.min(entry.intervalMs, this.#options.maxSpreadMs ?? 10_000);
-    const slot: Slot<T> = { entry, dueAt: this.#clock.now() + this.#random() * spread, phase: 'idle', timer: undefined };
+    const slot: Slot<T> = { entry, dueAt: dueAt ?? this.#clock.now() + this.#random() * spread, phase: 'idle', timer: undefined };
     this.#slots.add(slot);
     this.#options.planned?.(entry, slot.dueAt);
     this.#arm(slot);
+  }
+
+  /**
+   * Stops ticking the entries `match` picks; a tick of theirs already queued
+   * or running still finishes. Returns each one's next due time, so a
+   * replacement can keep the schedule.
+   */
+  remove(match: (entry: T) => boolean): Map<T, number> {
+    const removed = new Map<T, number>();
+    for (const slot of this.#slots) {
+      if (!match(slot.entry)) continue;
+      this.#clock.clearTimeout(slot.timer);
+      this.#slots.delete(slot);
+      removed.set(slot.entry, slot.dueAt);
+    }
+    return removed;
   }
 
   /** No tick is started after this; ticks already queued still run (see TickQueue.onIdle). */

@@ -90,6 +90,24 @@ export function createMetrics(version: string) {
       labelNames: ['output'] as const,
       registers: r,
     }),
+    reloads: new Counter({
+      name: 'pythond_reloads_total',
+      help: 'Reloads of the configuration and the collectors, by result: ok (applied, or nothing changed), partial (some inputs kept their old version), error (the config could not be read: nothing changed).',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    gitPulls: new Counter({
+      name: 'pythond_git_pulls_total',
+      help: 'Pulls of each git repository, by result (ok, error).',
+      labelNames: ['repo', 'result'] as const,
+      registers: r,
+    }),
+    gitLastPull: new Gauge({
+      name: 'pythond_git_last_pull_timestamp_seconds',
+      help: 'When a pull of each git repository last went through (Unix time).',
+      labelNames: ['repo'] as const,
+      registers: r,
+    }),
     httpRequests: new Counter({
       name: 'pythond_http_requests_total',
       help: 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.',

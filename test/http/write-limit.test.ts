@@ -21,6 +21,9 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     status: () => [],
     outputStatus: () => [],
     lastErrors: new LastErrors(),
+    runnerStatus: () => ({ concurrency: 8, workers: 1, executor: 'process', config: { source: 'test', digest: '0', loadedAt: new Date(0).toISOString() } }),
+    gitStatus: () => [],
+    reload: () => Promise.reject(new Error('not in this test')),
     health: () => ({ state: 'running', outputs: [], inputs: [] }),
     write: async (_request: WriteRequest): Promise<WriteApiResult> => {
       waiting++;

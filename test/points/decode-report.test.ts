@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { PointPipeline } from '../../src/points/pipeline.js';
 import type { EncodedBatch } from '../../src/points/point.js';
 
-const pipeline = new PointPipeline({ workers: 2, encodings: ['jsonl', 'lineProtocol'] });
+const pipeline = new PointPipeline({ workers: 2, encodings: () => ['jsonl', 'lineProtocol'] });
 after(() => pipeline.close());
 
 const RECEIVED = 1_700_000_000_123_456_000n;

@@ -43,7 +43,7 @@ function harness(options: { concurrency?: number; inputConcurrency?: number; dur
   });
   const add = (name: string, intervalMs: number, input = 'in', concurrency = options.inputConcurrency ?? 100) => {
     try {
-      queue.addInput(input, concurrency);
+      queue.setInput(input, concurrency);
     } catch {
       // already added
     }

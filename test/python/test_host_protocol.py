@@ -334,7 +334,7 @@ class ChunkingTest(HostTestCase):
         messages = host.run('big.Big', 'b1')
         self.assertEqual([m['type'] for m in messages], ['report', 'report', 'report', 'done'])
         self.assertEqual([len(m['data']['M']) for m in messages[:3]], [5000, 5000, 2000])
-        self.assertTrue(all(list(m['data']) == ['input', 'precision', 'M'] for m in messages[:3]))
+        self.assertTrue(all(list(m['data']) == ['precision', 'input', 'M'] for m in messages[:3]))
         self.assertEqual([p['fields']['i'] for m in messages[:3] for p in m['data']['M']], list(range(12000)))
 
     def test_the_chunk_size_comes_from_PYTHOND_REPORT_CHUNK(self):

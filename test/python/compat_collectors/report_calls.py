@@ -6,6 +6,9 @@ from datakit_framework import DataKitFramework
 
 POINT = {'measurement': 'm', 'tags': {'t': 'v'}, 'fields': {'f': 1, 'g': 2.5, 's': 'x', 'b': False}}
 NAMED = {'measurement': 'o', 'tags': {'name': 'n1'}, 'fields': {'f': 1}}
+# 2023-11-14 in each precision.
+TIMES = [('n', 1700000000000000000), ('u', 1700000000000000), ('ms', 1700000000000), ('s', 1700000000),
+         ('m', 28333333), ('h', 472222)]
 
 
 class Reports(DataKitFramework):
@@ -17,8 +20,8 @@ class Reports(DataKitFramework):
         answers.append(self.report({
             'M': [POINT, dict(POINT, time=1700000000)], 'L': [POINT], 'R': [POINT], 'O': [NAMED], 'CO': [NAMED],
             'E': [POINT], 'input': 'all', 'precision': 's', 'ignore_global_tags': 'true', 'version': '1.2.3'}))
-        for precision in ('n', 'u', 'ms', 's', 'm', 'h'):
-            answers.append(self.report({'M': [dict(POINT, time=1700000000)], 'precision': precision}))
+        for precision, time in TIMES:
+            answers.append(self.report({'M': [dict(POINT, time=time)], 'precision': precision}))
         answers += [
             self.report({'M': [POINT], 'input': 'only-input'}),
             self.report({'M': [POINT], 'ignore_global_tags': 'true'}),

@@ -23,6 +23,8 @@ interface Scheduled {
   /** The input's name: the concurrency limit the tick counts against. */
   input: string;
   intervalMs: number;
+  /** Its input has `timeout = "0"`: its run is meant to last (see Schedulable). */
+  service: boolean;
   owner: RunningInput;
   collector: CollectorInfo;
 }
@@ -134,7 +136,9 @@ export class App {
       this.#queue.addInput(input.name, input.concurrency);
       if (options.schedule ?? true) {
         owner.on('started', (collectors) => {
-          for (const collector of collectors) this.#scheduler.add({ input: input.name, intervalMs: collector.interval * 1000, owner, collector });
+          for (const collector of collectors) {
+            this.#scheduler.add({ input: input.name, intervalMs: collector.interval * 1000, service: owner.service, owner, collector });
+          }
         });
       }
       return owner;

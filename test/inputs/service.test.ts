@@ -15,11 +15,12 @@ import { MemoryOutput, metricValue } from '../helpers/input-harness.js';
 /**
  * A collector whose run() never returns: it serves HTTP on SERVICE_PORT,
  * answering every GET with a token of its host (a restarted host answers
- * with another) and reporting a point per request.
+ * with another) and how long it has served, and reporting a point per request.
  */
 const SERVICE = `
   import http.server
   import os
+  import time
   import uuid
 
   from datakit_framework import DataKitFramework
@@ -33,11 +34,12 @@ const SERVICE = `
 
       def run(self):
           collector = self
+          started = time.monotonic()
 
           class Handler(http.server.BaseHTTPRequestHandler):
               def do_GET(self):
                   collector.feed_metric(measurement='served', fields={'path': self.path})
-                  body = HOST_TOKEN.encode()
+                  body = ('%s %f' % (HOST_TOKEN, time.monotonic() - started)).encode()
                   self.send_response(200)
                   self.send_header('Content-Length', str(len(body)))
                   self.end_headers()
@@ -81,16 +83,16 @@ interface ServiceApp {
 }
 
 /**
- * Runs `body` with the service, a plain one-second collector and `files`
- * in one input with `timeout = "0"`, scheduled, in a started App; stops the
- * App after.
+ * Runs `body` with `files` (by default the service and a plain one-second
+ * collector) in one input with `timeout = "0"`, scheduled, in a started
+ * App; stops the App after.
  */
 async function withService(
   options: { executor: 'process' | 'docker'; inputToml: string; files?: Record<string, string> },
   body: (service: ServiceApp) => Promise<void>,
 ): Promise<void> {
   const { executor, inputToml } = options;
-  const root = tempTree({ 'python.d/svc/service.py': SERVICE, 'python.d/svc/tick.py': TICK_COLLECTOR, ...options.files });
+  const root = tempTree(options.files ?? { 'python.d/svc/service.py': SERVICE, 'python.d/svc/tick.py': TICK_COLLECTOR });
   const toml = `
 [runner]
 executor = "${executor}"
@@ -112,12 +114,30 @@ ${inputToml}
   }
 }
 
-/** The token of the host that answers on `port`, or undefined while none does. */
-const askService = (port: number): Promise<string | undefined> =>
+/** The token of the host that answers on `port` and how long its run has served, or undefined while none answers. */
+const askService = (port: number): Promise<{ token: string; servingS: number } | undefined> =>
   fetch(`http://127.0.0.1:${port}/probe`).then(
-    (response) => response.text(),
+    async (response) => {
+      const [token, servingS] = (await response.text()).split(' ');
+      return { token: token!, servingS: Number(servingS) };
+    },
     () => undefined,
   );
+
+/** Waits until a host other than `previous`'s answers; returns its token. */
+async function newHost(port: number, previous: string): Promise<string> {
+  const answer = await waitFor(async () => {
+    const answer = await askService(port);
+    return answer && answer.token !== previous ? answer : undefined;
+  }, 'the service to answer from a new host');
+  return answer.token;
+}
+
+function killHost(executor: string | undefined, host: string): Promise<void> {
+  if (executor === 'docker') return docker.getContainer(host).kill();
+  process.kill(Number(host.replace('pid ', '')), 'SIGKILL');
+  return Promise.resolve();
+}
 
 /**
  * The whole life of a service: reachable, running (not counted as overlap
@@ -125,12 +145,11 @@ const askService = (port: number): Promise<string | undefined> =>
  * killed, started again.
  */
 async function serviceSurvivesAHostKill(t: TestContext, { app, output, state }: ServiceApp, port: number): Promise<void> {
-  const executor = app.runtimeKind;
-  const first = await waitFor(() => askService(port), 'the service to answer');
+  const { token: first } = await waitFor(() => askService(port), 'the service to answer');
 
   // Several intervals pass while it serves: the other collector of its input ticks, with the input's concurrency of 1.
   await waitFor(async () => (await metricValue(app.metrics, 'pythond_ticks_total', { collector: 'tick.Tick', status: 'ok' })) >= 3, 'three ticks of tick.Tick');
-  assert.equal(await askService(port), first, 'the same run still serves');
+  assert.equal((await askService(port))?.token, first, 'the same run still serves');
   assert.deepEqual(
     { state: state().state, runs: state().runs, nextRun: state().nextRun, service: state().service },
     { state: 'running', runs: 0, nextRun: undefined, service: true },
@@ -142,15 +161,10 @@ async function serviceSurvivesAHostKill(t: TestContext, { app, output, state }: 
   );
 
   const host = state().host!;
-  if (executor === 'process') process.kill(Number(host.replace('pid ', '')), 'SIGKILL');
-  else await docker.getContainer(host).kill();
+  await killHost(app.runtimeKind, host);
   t.diagnostic(`killed host ${host}`);
 
-  const second = await waitFor(async () => {
-    const token = await askService(port);
-    return token !== undefined && token !== first ? token : undefined;
-  }, 'the service to answer from a new host');
-  assert.notEqual(second, first);
+  await newHost(port, first);
   assert.equal(state().state, 'running');
   assert.equal(state().runs, 1, 'the run the kill ended');
   assert.equal(state().failures, 1);
@@ -166,10 +180,35 @@ describe('a collector whose run() never returns, under timeout = "0"', () => {
     await withService({ executor: 'process', inputToml }, (service) => serviceSurvivesAHostKill(t, service, port));
   });
 
-  it('holds its bounds per interval, not over its whole run (which never ends)', async () => {
+  it('is started again at once after a death that follows an interval of health, without backoff', async () => {
     const port = await freePort();
-    const inputToml = `envs = ["SERVICE_PORT=${port}", "PATH=${process.env.PATH}"]\nmax_points = 4`;
-    await withService({ executor: 'process', inputToml, files: { 'python.d/svc/heartbeat.py': HEARTBEAT } }, async ({ app, output }) => {
+    const inputToml = `envs = ["SERVICE_PORT=${port}", "PATH=${process.env.PATH}"]`;
+    // Alone in its input: no other collector's good tick resets the backoff.
+    await withService({ executor: 'process', inputToml, files: { 'python.d/svc/service.py': SERVICE } }, async ({ app, state }) => {
+      let token = (await waitFor(() => askService(port), 'the service to answer')).token;
+      for (let death = 1; death <= 3; death++) {
+        await waitFor(async () => ((await askService(port))?.servingS ?? 0) > 1.5, 'the service to serve for longer than its interval');
+        await killHost(app.runtimeKind, state().host!);
+        token = await newHost(port, token);
+      }
+      assert.equal(state().failures, 3);
+      assert.equal(await metricValue(app.metrics, 'pythond_ticks_skipped_total', { collector: 'service.Service', reason: 'backoff' }), 0);
+    });
+  });
+
+  it('is ended at once when pythond stops, recorded as a run that went well', async () => {
+    const port = await freePort();
+    const inputToml = `envs = ["SERVICE_PORT=${port}", "PATH=${process.env.PATH}"]`;
+    await withService({ executor: 'process', inputToml }, async ({ app, state }) => {
+      await waitFor(() => askService(port), 'the service to answer');
+      await app.stop();
+      assert.deepEqual({ runs: state().runs, lastStatus: state().lastStatus, failures: state().failures }, { runs: 1, lastStatus: 'ok', failures: 0 });
+      assert.equal(await askService(port), undefined, 'its host is gone');
+    });
+  });
+
+  it('holds its bounds per interval, not over its whole run (which never ends)', async () => {
+    await withService({ executor: 'process', inputToml: 'max_points = 4', files: { 'python.d/svc/heartbeat.py': HEARTBEAT } }, async ({ app, output }) => {
       await waitFor(() => output.points.filter((p) => p.measurement === 'beat').length >= 10, 'ten beats, past max_points = 4');
       const heartbeat = app.status()[0]!.collectors.find((c) => c.collector === 'heartbeat.Heartbeat')!;
       assert.deepEqual({ state: heartbeat.state, runs: heartbeat.runs, failures: heartbeat.failures }, { state: 'running', runs: 0, failures: 0 });
@@ -194,7 +233,7 @@ describe('a collector whose run() never returns, under timeout = "0"', () => {
     if (!(await requireDocker(t))) return;
     const port = await freePort();
     await withService({ executor: 'docker', inputToml: `envs = ["SERVICE_PORT=${port}"]\nnetwork = "host"` }, async () => {
-      assert.ok(await waitFor(() => askService(port), 'the service to answer'));
+      await waitFor(() => askService(port), 'the service to answer');
     });
   });
 });

@@ -291,12 +291,11 @@ def name_of(collector):
     for cls in type(collector).__mro__:
         if cls is datakit_framework.DataKitFramework:
             break
-        own = vars(cls)
-        if 'name' in own:
-            return str(own['name'])
+        if 'name' in vars(cls):
+            return str(collector.name)
         mangled = '_%s__name' % cls.__name__.lstrip('_')
-        if mangled in own:
-            return str(own[mangled])
+        if mangled in vars(cls):
+            return str(getattr(collector, mangled))
     return type(collector).__name__
 
 

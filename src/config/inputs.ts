@@ -84,6 +84,14 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
     else context.names.set(input.name, source === context.mainSource ? key : `${key} of ${source}`);
   }
 
+  if (input.ports?.length && (input.network === 'host' || input.network === 'none')) {
+    const why =
+      input.network === 'host'
+        ? 'network = "host" shares the host\'s network, so the collector\'s ports are on the host already; leave ports out'
+        : 'network = "none" gives the container no network to publish them on; use "bridge" or a network name';
+    issues.push({ path: `${key}.ports`, message: `publishes ports, but ${why}` });
+  }
+
   const discovered: DiscoveredDir[] = [];
   const modules = new Map<string, { file: string; real: string }>();
   (input.dirs ?? []).forEach((entry, j) => {

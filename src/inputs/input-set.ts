@@ -16,6 +16,8 @@ interface Scheduled {
   /** The input's name: the concurrency limit the tick counts against. */
   input: string;
   intervalMs: number;
+  /** Its input has `timeout = "0"`: its run is meant to last (see Schedulable). */
+  service: boolean;
   owner: RunningInput;
   collector: CollectorInfo;
 }
@@ -148,7 +150,10 @@ export class InputSet {
     const schedule = (collectors: readonly CollectorInfo[]): void => {
       if (input.closed) return;
       for (const collector of collectors) {
-        this.#scheduler.add({ input: input.name, intervalMs: collector.interval * 1000, owner: input, collector }, dueAt.get(collector.id));
+        this.#scheduler.add(
+          { input: input.name, intervalMs: collector.interval * 1000, service: input.service, owner: input, collector },
+          dueAt.get(collector.id),
+        );
       }
     };
     if (input.status().state === 'starting' || input.status().state === 'failed') input.once('started', schedule);

@@ -44,8 +44,11 @@ export interface CollectorState {
   lastStatus?: TickStatus;
   lastDurationMs?: number;
   lastError?: string;
+  /** Unset while a service runs: it is looked at again only once it has ended. */
   nextRun?: string;
   host?: string;
+  /** Set for the collectors of an input with `timeout = "0"`, whose one run is meant to last. */
+  service?: true;
 }
 
 /** An input as the status API shows it, before and after its host started. */
@@ -99,6 +102,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #startError: string | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Ends a service's run in flight (see close()). */
+  readonly #serviceStops = new Set<(reason: FailureReason, message: string) => void>();
 
   constructor(options: {
     config: InputConfig;
@@ -146,6 +151,15 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   get loadErrors(): readonly LoadError[] {
     return this.#loadErrors;
+  }
+
+  /**
+   * `timeout = "0"`: the input's collectors are services, whose run() may
+   * never return (one that serves HTTP, say). Each runs with no timeout and
+   * its bounds count per interval; when it ends it is started again.
+   */
+  get service(): boolean {
+    return this.config.timeout === 0;
   }
 
   /**
@@ -214,6 +228,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         state: 'idle',
         runs: 0,
         failures: 0,
+        ...(this.service ? { service: true as const } : {}),
       });
     }
     this.emit('started', hello.collectors);
@@ -222,7 +237,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
   planned(collectorId: string, nextRunEpochMs: number): void {
     const state = this.#states.get(collectorId);
-    if (state) state.nextRun = new Date(nextRunEpochMs).toISOString();
+    if (state && !(this.service && state.state === 'running')) state.nextRun = new Date(nextRunEpochMs).toISOString();
   }
 
   /** Counts a tick the scheduler did not run. */
@@ -241,7 +256,10 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
     const started = performance.now();
     const state = this.#states.get(collector.id);
-    if (state) state.state = 'running';
+    if (state) {
+      state.state = 'running';
+      if (this.service) state.nextRun = undefined;
+    }
     const outcome = await this.#run(collector);
     outcome.durationMs = performance.now() - started;
     this.#record(collector, outcome);
@@ -250,13 +268,18 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   async #run(collector: CollectorInfo): Promise<TickOutcome> {
     const { max_report_size: maxBytes, max_points: maxPoints, max_stderr: maxOutput } = this.config;
-    const timeoutMs = this.config.timeout ?? collector.interval * 1000;
-    let reportBytes = 0;
-    let outputBytes = 0;
+    const intervalMs = collector.interval * 1000;
+    const service = this.service;
+    const timeoutMs = this.config.timeout ?? intervalMs;
+    // What the per-tick bounds count. A service's run never ends, so its bounds count per interval.
+    const per = service ? 'interval' : 'tick';
+    let used = { reportBytes: 0, outputBytes: 0, points: 0 };
+    const nextWindow = service ? setInterval(() => (used = { reportBytes: 0, outputBytes: 0, points: 0 }), intervalMs) : undefined;
     let points = 0;
     let invalid = 0;
     const invalidErrors: string[] = [];
-    const deliveries: Promise<void>[] = [];
+    // Each report's way to the outputs; a settled one is dropped, so a service's run does not pile them up.
+    const deliveries = new Set<Promise<void>>();
     let breach: HostFailure | undefined;
     // A breach of a bound (or the timeout) aborts the run: its host is killed and the run fails with the breach.
     const abort = new AbortController();
@@ -267,29 +290,42 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     };
     const accept = (result: DecodeResult): Promise<void> | undefined => {
       if (breach) return undefined;
-      invalid += result.invalid;
-      for (const error of result.errors) if (invalidErrors.length < 5) invalidErrors.push(error);
-      if (points + result.points > maxPoints) {
-        stop('max_points', `reported more than ${maxPoints} points in one tick (max_points)`);
+      if (result.invalid > 0) {
+        invalid += result.invalid;
+        this.#metrics.invalidPoints.inc({ input: this.name }, result.invalid);
+        for (const error of result.errors) if (invalidErrors.length < 5) invalidErrors.push(error);
+        // A service's outcome may never come: say it now.
+        if (service)
+          this.#log.warn(
+            { collector: collector.id },
+            `${this.name}/${collector.id}: ${result.invalid} invalid point(s) dropped: ${result.errors.slice(0, 5).join('; ')}`,
+          );
+      }
+      if (used.points + result.points > maxPoints) {
+        stop('max_points', `reported more than ${maxPoints} points in one ${per} (max_points)`);
         return undefined;
       }
+      used.points += result.points;
       points += result.points;
       for (const batch of result.batches) this.#metrics.points.inc({ input: this.name, category: batch.category }, batch.points);
       // Points an output could not keep are counted (dropped) and logged by that output.
       return this.#outputs.deliver(result.batches).then(() => undefined);
     };
     const chargeOutput = (bytes: number): boolean => {
-      outputBytes += bytes;
-      if (outputBytes <= maxOutput) return true;
-      stop('max_stderr', `wrote more than ${formatBytes(maxOutput)} of output in one tick (max_stderr)`);
+      used.outputBytes += bytes;
+      if (used.outputBytes <= maxOutput) return true;
+      stop('max_stderr', `wrote more than ${formatBytes(maxOutput)} of output in one ${per} (max_stderr)`);
       return false;
     };
     const sink: RunSink = {
       report: (line) => {
         if (breach) return;
-        reportBytes += line.length;
-        if (reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one tick (max_report_size)`);
-        deliveries.push(this.#pipeline.decodeReport(line, this.config.tags).then(accept));
+        used.reportBytes += line.length;
+        if (used.reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one ${per} (max_report_size)`);
+        const delivery = this.#pipeline.decodeReport(line, this.config.tags).then(accept);
+        const settled = (): boolean => deliveries.delete(delivery);
+        deliveries.add(delivery);
+        void delivery.then(settled, settled);
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;
@@ -299,19 +335,25 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       stderr: (bytes) => void chargeOutput(bytes),
     };
 
-    const timer = setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    const timer = service ? undefined : setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    if (service) this.#serviceStops.add(stop);
     let done: DoneMessage | undefined;
     let failure: unknown;
     try {
-      done = await this.#mode.run(collector.id, sink, abort.signal);
+      // A service that has run for an interval is healthy: a later death restarts it without waiting.
+      done = await this.#mode.run(collector.id, sink, abort.signal, service ? intervalMs : undefined);
     } catch (err) {
       failure = err;
     } finally {
       clearTimeout(timer);
+      clearInterval(nextWindow);
+      this.#serviceStops.delete(stop);
     }
     await Promise.all(deliveries);
 
     const base = { durationMs: 0, points, runMs: done?.run_ms };
+    // A service that ran until pythond stopped did its job.
+    if (breach?.reason === 'shutdown') return { ...base, status: 'ok' };
     if (breach) return { ...base, status: breach.reason === 'timeout' ? 'timeout' : 'error', reason: breach.reason, error: breach.message };
     if (failure) {
       const reason = failure instanceof HostFailure ? failure.reason : 'host_start';
@@ -322,7 +364,6 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised') };
     }
     if (invalid > 0) {
-      this.#metrics.invalidPoints.inc({ input: this.name }, invalid);
       return { ...base, status: 'error', reason: 'invalid_points', error: `${invalid} invalid point(s) dropped: ${invalidErrors.join('; ')}` };
     }
     return { ...base, status: 'ok' };
@@ -370,10 +411,15 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     return this.#closed;
   }
 
-  /** Stops retrying a start, lets ticks in flight finish (killing them after `graceMs`) and stops the hosts. */
+  /**
+   * Stops retrying a start, ends services at once (they would not finish),
+   * lets other ticks in flight finish (killing them after `graceMs`) and
+   * stops the hosts.
+   */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    for (const stop of this.#serviceStops) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
 }

@@ -48,7 +48,9 @@ export function planReload(current: Config, next: Config): ReloadPlan {
     }
     const changed = changedKeys(old, input);
     if (imageOf(current, old) !== imageOf(next, input) && !changed.includes('image')) changed.push('image');
-    const needHost = changed.filter((key) => !(LIVE_INPUT_KEYS as readonly string[]).includes(key));
+    // A timeout of 0 makes the input's collectors services, which are scheduled differently: that needs its hosts anew.
+    const becomesService = changed.includes('timeout') && (old.timeout === 0 || input.timeout === 0);
+    const needHost = changed.filter((key) => !(LIVE_INPUT_KEYS as readonly string[]).includes(key) || (key === 'timeout' && becomesService));
     if (needHost.length > 0) plan.restart.push({ next: input, why: needHost });
     else plan.keep.push({ next: input, live: changed });
   }

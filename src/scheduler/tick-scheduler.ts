@@ -5,6 +5,14 @@ export interface Schedulable {
   /** The input whose concurrency limit the tick counts against. */
   input: string;
   intervalMs: number;
+  /**
+   * A service (an input with `timeout = "0"`): its run may never end. It
+   * starts outside the concurrency limits, which it would hold for good;
+   * each later due time only looks at it: while it runs nothing happens and
+   * nothing is counted; once it has ended (run() returned or raised, its
+   * host died), it is started again.
+   */
+  service?: boolean;
 }
 
 export type SkipReason = 'overlap' | 'late';
@@ -38,6 +46,7 @@ interface Slot<T> {
  * `first + k × interval` whatever a tick costs. At most one tick per collector
  * is queued or running; a tick due while the previous one is still there is
  * skipped and counted, so the queue never grows past one tick per collector.
+ * A service's due times start it only when it is not running (see Schedulable).
  */
 export class TickScheduler<T extends Schedulable> {
   readonly #options: TickSchedulerOptions<T>;
@@ -96,32 +105,38 @@ export class TickScheduler<T extends Schedulable> {
     const { entry } = slot;
     const now = this.#clock.now();
     // Timers themselves ran late (a blocked event loop): the ticks whose time fully passed are lost.
+    // (A service loses nothing: its due times are only looks at it.)
     const missed = Math.floor((now - slot.dueAt) / entry.intervalMs);
     if (missed > 0) {
-      this.#options.skipped(entry, 'late', missed);
+      if (!entry.service) this.#options.skipped(entry, 'late', missed);
       slot.dueAt += missed * entry.intervalMs;
     }
 
     const dueAt = slot.dueAt;
-    if (slot.phase === 'running') this.#options.skipped(entry, 'overlap', 1);
-    else if (slot.phase === 'queued') this.#options.skipped(entry, 'late', 1);
-    else this.#enqueue(slot, dueAt);
+    if (slot.phase === 'idle') this.#start(slot, dueAt);
+    else if (!entry.service) this.#options.skipped(entry, slot.phase === 'running' ? 'overlap' : 'late', 1);
 
     slot.dueAt = dueAt + entry.intervalMs;
     this.#options.planned?.(entry, slot.dueAt);
     this.#arm(slot);
   }
 
-  #enqueue(slot: Slot<T>, dueAt: number): void {
+  #start(slot: Slot<T>, dueAt: number): void {
+    if (slot.entry.service) {
+      void this.#execute(slot, dueAt);
+      return;
+    }
     slot.phase = 'queued';
-    void this.#options.queue.add(slot.entry.input, async () => {
-      slot.phase = 'running';
-      this.#options.started?.(slot.entry, this.#clock.now() - dueAt);
-      try {
-        await this.#options.run(slot.entry, dueAt);
-      } finally {
-        slot.phase = 'idle';
-      }
-    });
+    void this.#options.queue.add(slot.entry.input, () => this.#execute(slot, dueAt));
+  }
+
+  async #execute(slot: Slot<T>, dueAt: number): Promise<void> {
+    slot.phase = 'running';
+    this.#options.started?.(slot.entry, this.#clock.now() - dueAt);
+    try {
+      await this.#options.run(slot.entry, dueAt);
+    } finally {
+      slot.phase = 'idle';
+    }
   }
 }

@@ -70,6 +70,12 @@ describe('report decoding in the worker pool', () => {
     assert.match(r.lineProtocol[0]!, new RegExp(` ${RECEIVED}$`));
   });
 
+  it('reads "tags": null and "time": null, as DataKit\'s feed_* helpers send them, as no tags and now', async () => {
+    const r = await decode({ M: [{ measurement: 'm', tags: null, fields: { v: 1 }, time: null }] }, { host: 'h1' });
+    assert.equal(r.invalid, 0, r.errors.join('; '));
+    assert.deepEqual(r.jsonl, [{ category: 'metric', measurement: 'm', tags: { host: 'h1' }, fields: { v: 1 }, time: Number(RECEIVED) }]);
+  });
+
   it("adds the input's tags unless the point sets them, and not at all with ignore_global_tags", async () => {
     const r = await decode({ M: [point, { ...point, tags: { host: 'mine' } }] }, { host: 'h1', env: 'prod' });
     assert.deepEqual(

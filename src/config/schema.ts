@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { CLUSTER_MODES } from './cluster.js';
 import {
   FieldError,
   duration,
@@ -123,6 +124,8 @@ export const inputSchema = () => ({
     }),
     [],
   ),
+  /** With [cluster]: `one` runs on one replica at a time, `each` on every replica (collectors of the machine itself). */
+  cluster: withDefault(oneOf(CLUSTER_MODES), 'one'),
   /** Per tick: points reported. */
   max_points: withDefault(integer(1), 1_000_000),
   /** Per tick: bytes of report messages (and so the largest single message). */

@@ -7,6 +7,7 @@ import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
@@ -15,7 +16,19 @@ import { writeRoutes } from './routes/write.js';
 /** What the HTTP API uses of the running app. */
 export type ApiBackend = Pick<
   App,
-  'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors' | 'loopToken' | 'runnerStatus' | 'gitStatus' | 'reload'
+  | 'metrics'
+  | 'uptimeMs'
+  | 'runtimeKind'
+  | 'status'
+  | 'outputStatus'
+  | 'health'
+  | 'write'
+  | 'lastErrors'
+  | 'loopToken'
+  | 'runnerStatus'
+  | 'gitStatus'
+  | 'reload'
+  | 'clusterStatus'
 >;
 
 export interface HttpApiOptions {
@@ -63,6 +76,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   healthRoutes(server, app);
   statusRoutes(server, { app, auth, log });
   writeRoutes(server, { app, auth, log });
+  clusterRoutes(server, app);
   return server;
 }
 

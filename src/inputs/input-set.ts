@@ -22,6 +22,9 @@ interface Scheduled {
   collector: CollectorInfo;
 }
 
+/** The first due time (clock time) of a collector of an input, or undefined for the scheduler's own spread. */
+export type FirstDueAt = (input: InputConfig, collector: CollectorInfo) => number | undefined;
+
 /** How a replacement went: the new version runs, or the old one stays and `error` says why. */
 export type Replacement = { replaced: true } | { replaced: false; error: string };
 
@@ -33,10 +36,13 @@ export type Replacement = { replaced: true } | { replaced: false; error: string 
  */
 export class InputSet {
   readonly #inputs = new Map<string, RunningInput>();
+  /** Inputs removed whose hosts are still stopping (a tick in flight finishing). */
+  readonly #stopping = new Map<string, Promise<void>>();
   readonly #runtime: Runtime;
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
   readonly #schedule: boolean;
+  readonly #firstDueAt: FirstDueAt | undefined;
   readonly #deps: { pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics; log: Logger; lastErrors: LastErrors };
 
   constructor(options: {
@@ -45,16 +51,19 @@ export class InputSet {
     clock: Clock;
     /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
     schedule: boolean;
+    /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
+    firstDueAt?: FirstDueAt;
     pipeline: PointPipeline;
     outputs: OutputSet;
     metrics: Metrics;
     log: Logger;
     lastErrors: LastErrors;
   }) {
-    const { runtime, queue, clock, schedule, metrics, ...deps } = options;
+    const { runtime, queue, clock, schedule, firstDueAt, metrics, ...deps } = options;
     this.#runtime = runtime;
     this.#queue = queue;
     this.#schedule = schedule;
+    this.#firstDueAt = firstDueAt;
     this.#deps = { ...deps, metrics };
     this.#scheduler = new TickScheduler<Scheduled>({
       queue,
@@ -78,6 +87,11 @@ export class InputSet {
     return this.#inputs.get(name);
   }
 
+  /** Whether anything of the input may still run here: it is in the set, or removed with its hosts still stopping. */
+  active(name: string): boolean {
+    return this.#inputs.has(name) || this.#stopping.has(name);
+  }
+
   /** Starts `config` and puts its collectors on the schedule once it has started; resolves after its first start attempt. */
   async add(config: InputConfig): Promise<RunningInput> {
     const input = this.#create(config);
@@ -88,14 +102,23 @@ export class InputSet {
     return input;
   }
 
-  /** Takes the input off the schedule and stops it; a tick in flight finishes first (or is killed after `graceMs`). */
+  /**
+   * Takes the input off the schedule and stops it; a tick in flight finishes
+   * first (or is killed after `graceMs`). Resolves once its hosts are gone,
+   * also when it was being removed already.
+   */
   async remove(name: string, graceMs: number): Promise<void> {
     const input = this.#inputs.get(name);
-    if (!input) return;
+    if (!input) return this.#stopping.get(name);
     this.#inputs.delete(name);
     this.#scheduler.remove((entry) => entry.owner === input);
-    await input.close(graceMs);
-    await this.#queue.removeInput(name);
+    const stopped = input.close(graceMs).then(() => this.#queue.removeInput(name));
+    this.#stopping.set(name, stopped);
+    try {
+      await stopped;
+    } finally {
+      if (this.#stopping.get(name) === stopped) this.#stopping.delete(name);
+    }
   }
 
   /** A new version of an input that differs only in keys it takes live: the same hosts, the same schedule. */
@@ -109,6 +132,7 @@ export class InputSet {
    * replaces the old (taking over its collectors' due times) once it has
    * started with every script loaded, or at once when the old is not
    * running well either; otherwise the trial is stopped and the old stays.
+   * An input removed while its trial started stays removed.
    */
   async replace(config: InputConfig, graceMs: number): Promise<Replacement> {
     const old = this.#inputs.get(config.name);
@@ -118,6 +142,10 @@ export class InputSet {
     }
     const trial = this.#create(config);
     await trial.start();
+    if (this.#inputs.get(config.name) !== old) {
+      await trial.close(graceMs);
+      return { replaced: false, error: 'the input was stopped while its new version started' };
+    }
     const { state, error } = trial.status();
     if (state !== 'running' && old.status().state === 'running') {
       await trial.close(graceMs);
@@ -152,7 +180,7 @@ export class InputSet {
       for (const collector of collectors) {
         this.#scheduler.add(
           { input: input.name, intervalMs: collector.interval * 1000, service: input.service, owner: input, collector },
-          dueAt.get(collector.id),
+          dueAt.get(collector.id) ?? this.#firstDueAt?.(input.config, collector),
         );
       }
     };

@@ -3,9 +3,9 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
 /**
  * Input keys a running input takes as they are, without a new host: they
  * bound or shape its ticks, not the process or container its collectors
- * live in.
+ * live in (`cluster` says which replica runs it: the app decides that).
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'cluster'] as const;
 
 /** Runner keys applied to the running runner; every other key needs a restart. */
 const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image']);
@@ -68,5 +68,6 @@ export function planReload(current: Config, next: Config): ReloadPlan {
     (LIVE_RUNNER_KEYS.has(key) ? plan.runner.live : plan.runner.restart).push(key);
   }
   if (!same(current.gitRepos, next.gitRepos)) plan.runner.restart.push('git_repos');
+  if (!same(current.cluster, next.cluster)) plan.runner.restart.push('cluster');
   return plan;
 }

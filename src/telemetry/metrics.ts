@@ -108,6 +108,22 @@ export function createMetrics(version: string) {
       labelNames: ['repo'] as const,
       registers: r,
     }),
+    clusterMembers: new Gauge({
+      name: 'pythond_cluster_members',
+      help: 'Live members of the cluster ([cluster]) as this member last read them from etcd, itself included.',
+      registers: r,
+    }),
+    clusterOwnedInputs: new Gauge({
+      name: 'pythond_cluster_owned_inputs',
+      help: 'Shared inputs ([cluster], cluster = "one") whose ownership key this member holds in etcd.',
+      registers: r,
+    }),
+    clusterHandoffs: new Counter({
+      name: 'pythond_cluster_handoffs_total',
+      help: 'Shared inputs this member took (direction "in": free, or left by a member that stopped it or is gone) or gave up after stopping them ("out").',
+      labelNames: ['direction'] as const,
+      registers: r,
+    }),
     httpRequests: new Counter({
       name: 'pythond_http_requests_total',
       help: 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.',

@@ -209,7 +209,8 @@ export class App {
     });
     this.#inputs = inputs;
     if (this.#config.cluster) await this.#joinCluster(this.#config.cluster, inputs);
-    await Promise.all(this.#effective(this.#config).inputs.map((input) => inputs.add(input)));
+    // In turn with the changes of owners the cluster may have announced already.
+    await this.#inTurn(() => Promise.all(this.#effective(this.#config).inputs.map((input) => inputs.add(input))));
     this.#cluster?.settled();
     this.#started = true;
   }
@@ -223,9 +224,7 @@ export class App {
    * time: others wait their turn.
    */
   reload(trigger: string): Promise<ReloadResult> {
-    const result = this.#reloading.then(() => this.#reload(trigger));
-    this.#reloading = result.catch(() => {});
-    return result;
+    return this.#inTurn(() => this.#reload(trigger));
   }
 
   health(): AppHealth {
@@ -464,9 +463,16 @@ export class App {
     await cluster.start(sharedInputs(this.#config));
   }
 
+  /** Runs `work` once the reloads and changes of owners before it are done: one change of the inputs at a time. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.#reloading.then(work);
+    this.#reloading = done.catch(() => {});
+    return done;
+  }
+
   /** Starts the shared inputs this member now holds and stops those it gives up, in turn with reloads. */
   #applyOwnership(): Promise<void> {
-    const applied = this.#reloading.then(async () => {
+    const applied = this.#inTurn(async () => {
       const inputs = this.#inputs;
       if (this.#stopping || !inputs || !this.#cluster) return;
       const changes: InputChanges = { added: [], removed: [], restarted: [], updated: [], failed: [] };
@@ -476,8 +482,7 @@ export class App {
       if (done.some(Boolean)) this.#log.info(`cluster: member ${this.#cluster.member} ${done.filter(Boolean).join('; ')}`);
       this.#cluster.settled();
     });
-    this.#reloading = applied.catch((err) => this.#log.error(`cluster: applying a change of owners failed: ${errorMessage(err)}`));
-    return applied;
+    return applied.catch((err) => this.#log.error(`cluster: applying a change of owners failed: ${errorMessage(err)}`));
   }
 
   /** etcd does not confirm this member's lease: every shared input stops now, not in turn with reloads. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { Backoff } from '../backoff.js';
 import type { ClusterConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
@@ -229,6 +229,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
           this.#lastError = undefined;
         }
       } catch (err) {
+        // A request under a lease etcd no longer has: the lease expired while this member could not renew it.
+        if (err instanceof EtcdLeaseInvalidError && this.#lease) this.#expired(this.#lease);
         const wait = this.#backoff.failed();
         const message = errorMessage(err);
         if (message !== this.#lastError) this.#log.error(`cluster: etcd ${this.#config.etcd.join(', ')}: ${message}; retrying`);

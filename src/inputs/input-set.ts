@@ -94,6 +94,8 @@ export class InputSet {
 
   /** Starts `config` and puts its collectors on the schedule once it has started; resolves after its first start attempt. */
   async add(config: InputConfig): Promise<RunningInput> {
+    // The first would go on running with nothing left to stop it: callers replace() or remove() first.
+    if (this.#inputs.has(config.name)) throw new Error(`InputSet: input ${config.name} is running already`);
     const input = this.#create(config);
     this.#inputs.set(config.name, input);
     this.#queue.setInput(config.name, config.concurrency);

@@ -108,6 +108,14 @@ describe('config', () => {
     ]);
   });
 
+  it('reads [cluster] with its defaults, and leaves it out when the table is absent', () => {
+    assert.equal(load(MINIMAL).cluster, undefined);
+    const config = load(`[cluster]\netcd = ["https://etcd-1:2379/", "https://etcd-2:2379"]\nprefix = "/pythond/prod/"\n${MINIMAL}`);
+    const { etcd, prefix, lease_ttl, member } = config.cluster!;
+    assert.deepEqual({ etcd, prefix, lease_ttl, member }, { etcd: ['https://etcd-1:2379', 'https://etcd-2:2379'], prefix: '/pythond/prod', lease_ttl: 10_000, member: undefined });
+    assert.equal(config.inputs[0]!.cluster, 'one');
+  });
+
   it('returns a frozen config', () => {
     const config = load(MINIMAL);
     assert.ok(Object.isFrozen(config.inputs[0]!));
@@ -240,6 +248,37 @@ describe('config', () => {
       name: 'a bad key in a sub-table of the second input',
       toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n[[inputs.pythond]]\nname = "y"\ndirs = ["other"]\n[inputs.pythond.tags]\nhost = 3\n[[outputs.stdout]]\n',
       expect: [/:8: inputs\.pythond\[1\]\.tags\.host must be a string, got number 3/],
+    },
+    {
+      name: 'an etcd endpoint that is not a URL, and a lease shorter than 2 s',
+      toml: `[cluster]\netcd = ["127.0.0.1:2379"]\nlease_ttl = "1s"\n${MINIMAL}`,
+      expect: [
+        /:2: cluster\.etcd\[0\] must be an http:\/\/ or https:\/\/ URL such as "http:\/\/127\.0\.0\.1:2379", got "127\.0\.0\.1:2379"/,
+        /:3: cluster\.lease_ttl must be a duration such as "10s", "500ms" or "1m30s" of at least 2000 ms, got "1s"/,
+      ],
+    },
+    {
+      name: 'a lease_ttl etcd cannot count, a member name with a slash, a prefix without one',
+      toml: `[cluster]\nlease_ttl = "2500ms"\nmember = "a/b"\nprefix = "pythond"\n${MINIMAL}`,
+      expect: [
+        /:4: cluster\.prefix must be an etcd key prefix starting with "\/"/,
+        /:3: cluster\.member must be a member name of letters, digits and \. _ : @ - \(no "\/"\)/,
+        /:2: cluster\.lease_ttl must be whole seconds \(etcd leases count in seconds\)/,
+      ],
+    },
+    {
+      name: 'TLS keys with http:// endpoints, a certificate without its key, a user without a password',
+      toml: `[cluster]\netcd = ["http://10.0.0.1:2379"]\ntls_cert = "python.d/demo/a.py"\nusername = "pythond"\n${MINIMAL}`,
+      expect: [
+        /:3: cluster\.tls_cert is set, but the etcd endpoints are http:\/\/; write them as https:\/\/ to use TLS/,
+        /cluster\.tls_key is required with tls_cert and tls_key: a client certificate goes with its key/,
+        /cluster\.password is required: etcd authentication needs both username and password/,
+      ],
+    },
+    {
+      name: 'an input cluster mode that is neither one nor each',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ncluster = "all"\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.cluster must be one of "one", "each", got "all"/],
     },
   ];
   for (const { name, toml, expect } of cases) {

@@ -101,7 +101,10 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
 
     const moved = cluster.inputs.filter((input) => ownerOf(input, MEMBERS) !== before.get(input));
     assert.ok(moved.length >= 5 && moved.length <= 15, `${moved.length} of 30 inputs moved`);
-    assert.ok(moved.every((input) => ownerOf(input, MEMBERS) === 'm3'), 'only inputs going to the new member moved');
+    assert.ok(
+      moved.every((input) => ownerOf(input, MEMBERS) === 'm3'),
+      'only inputs going to the new member moved',
+    );
     const runs = cluster.runs();
     const handoff: number[] = [];
     const lost: number[] = [];
@@ -136,10 +139,17 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
       const ran = runs.filter((run) => run.input === 'local' && run.member === member && run.start > stoppedAt + LEASE_TTL && run.start < backAt);
       assert.ok(ran.length > 0, `the cluster = "each" input kept running on ${member} without etcd`);
       const log = cluster.members.get(member)!.log();
-      assert.match(log, /etcd has not confirmed the lease of member m\d for [\d.]+ s \(lease_ttl 5 s\): stopping its \d+ shared input\(s\) before the lease can expire/);
+      assert.match(
+        log,
+        /etcd has not confirmed the lease of member m\d for [\d.]+ s \(lease_ttl 5 s\): stopping its \d+ shared input\(s\) before the lease can expire/,
+      );
       assert.match(log, /etcd confirms the lease of member m\d again: resuming its inputs/);
     }
-    const lastBefore = Math.max(...shared(runs).filter((run) => run.start < backAt).map((run) => run.end));
+    const lastBefore = Math.max(
+      ...shared(runs)
+        .filter((run) => run.start < backAt)
+        .map((run) => run.end),
+    );
     figures.push(
       `etcd stopped for ${2 * LEASE_TTL} s: last shared run ended ${(lastBefore - stoppedAt).toFixed(2)} s after the stop (lease_ttl ${LEASE_TTL} s); every input ticking again ${(resumed - backAt).toFixed(2)} s after etcd was started again`,
     );

@@ -112,7 +112,10 @@ describe('config', () => {
     assert.equal(load(MINIMAL).cluster, undefined);
     const config = load(`[cluster]\netcd = ["https://etcd-1:2379/", "https://etcd-2:2379"]\nprefix = "/pythond/prod/"\n${MINIMAL}`);
     const { etcd, prefix, lease_ttl, member } = config.cluster!;
-    assert.deepEqual({ etcd, prefix, lease_ttl, member }, { etcd: ['https://etcd-1:2379', 'https://etcd-2:2379'], prefix: '/pythond/prod', lease_ttl: 10_000, member: undefined });
+    assert.deepEqual(
+      { etcd, prefix, lease_ttl, member },
+      { etcd: ['https://etcd-1:2379', 'https://etcd-2:2379'], prefix: '/pythond/prod', lease_ttl: 10_000, member: undefined },
+    );
     assert.equal(config.inputs[0]!.cluster, 'one');
   });
 

@@ -9,7 +9,7 @@ const ETCDCTL = '/usr/bin/etcdctl';
 
 /** Why etcd cannot run here, or undefined when Debian's etcd-server and etcd-client are installed. */
 export function etcdMissing(): string | undefined {
-  return existsSync(ETCD) && existsSync(ETCDCTL) ? undefined : 'needs Debian\'s etcd-server and etcd-client (apt-get install etcd-server etcd-client)';
+  return existsSync(ETCD) && existsSync(ETCDCTL) ? undefined : "needs Debian's etcd-server and etcd-client (apt-get install etcd-server etcd-client)";
 }
 
 /** TLS files for etcd's client port: a server certificate for 127.0.0.1 signed by `ca`. */

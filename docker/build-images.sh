@@ -5,8 +5,8 @@
 #
 #   IMAGE             which images to build: python (collectors), runner
 #                     (pythond itself, for compose.yaml), prometheus and
-#                     victoria-metrics (compose.yaml's `full` profile);
-#                     default: python runner
+#                     victoria-metrics (compose.yaml's `full` profile), etcd
+#                     (its `cluster` profile); default: python runner
 #   --force           rebuild even if the image already exists (also PYTHOND_REBUILD=1)
 #   --refresh-rootfs  re-run debootstrap instead of using the cached tree
 #                     (also PYTHOND_REFRESH_ROOTFS=1)
@@ -58,8 +58,10 @@ RUNNER_BUILD_IMAGE=pythond-runner:build # the Dockerfile's build stage, kept as 
 # compose.yaml's `full` profile: Debian's own packages.
 PROMETHEUS_IMAGE=pythond-prometheus:bookworm
 VICTORIA_METRICS_IMAGE=pythond-victoria-metrics:bookworm
+# compose.yaml's `cluster` profile: Debian's etcd-server.
+ETCD_IMAGE=pythond-etcd:bookworm
 
-ALL_IMAGES="python runner prometheus victoria-metrics"
+ALL_IMAGES="python runner prometheus victoria-metrics etcd"
 DEFAULT_IMAGES="python runner"   # what `docker compose up` needs
 
 FORCE=${PYTHOND_REBUILD:-0}
@@ -514,6 +516,10 @@ build_prometheus_image() {
 build_victoria_metrics_image() {
     build_service_image "$VICTORIA_METRICS_IMAGE" victoria-metrics _victoria-metrics /usr/bin/victoria-metrics \
         'usr/bin/vm*'
+}
+
+build_etcd_image() {
+    build_service_image "$ETCD_IMAGE" etcd-server etcd /usr/bin/etcd ''
 }
 
 build_service_image() {

@@ -209,9 +209,8 @@ export class App {
     });
     this.#inputs = inputs;
     if (this.#config.cluster) await this.#joinCluster(this.#config.cluster, inputs);
-    // In turn with the changes of owners the cluster may have announced already.
-    await this.#inTurn(() => Promise.all(this.#effective(this.#config).inputs.map((input) => inputs.add(input))));
-    this.#cluster?.settled();
+    // As a plan, in turn with the changes of owners the cluster may have applied already.
+    await this.#inTurn(() => this.#applyOwned(inputs));
     this.#started = true;
   }
 
@@ -473,16 +472,21 @@ export class App {
   /** Starts the shared inputs this member now holds and stops those it gives up, in turn with reloads. */
   #applyOwnership(): Promise<void> {
     const applied = this.#inTurn(async () => {
-      const inputs = this.#inputs;
-      if (this.#stopping || !inputs || !this.#cluster) return;
-      const changes: InputChanges = { added: [], removed: [], restarted: [], updated: [], failed: [] };
-      const graceMs = Math.min(this.#config.runner.shutdown_timeout, 5_000);
-      await this.#applyInputs(inputs, planReload(this.#running(inputs), this.#effective(this.#config)), graceMs, changes);
-      const done = [changes.added.length > 0 && `started ${changes.added.join(', ')}`, changes.removed.length > 0 && `stopped ${changes.removed.join(', ')}`];
-      if (done.some(Boolean)) this.#log.info(`cluster: member ${this.#cluster.member} ${done.filter(Boolean).join('; ')}`);
-      this.#cluster.settled();
+      if (!this.#stopping && this.#inputs) await this.#applyOwned(this.#inputs);
     });
     return applied.catch((err) => this.#log.error(`cluster: applying a change of owners failed: ${errorMessage(err)}`));
+  }
+
+  /** Runs what the config in effect and this member's share of it say should run here (all of it without [cluster]). */
+  async #applyOwned(inputs: InputSet): Promise<void> {
+    const changes: InputChanges = { added: [], removed: [], restarted: [], updated: [], failed: [] };
+    const graceMs = Math.min(this.#config.runner.shutdown_timeout, 5_000);
+    await this.#applyInputs(inputs, planReload(this.#running(inputs), this.#effective(this.#config)), graceMs, changes);
+    const cluster = this.#cluster;
+    if (!cluster) return;
+    const done = [changes.added.length > 0 && `started ${changes.added.join(', ')}`, changes.removed.length > 0 && `stopped ${changes.removed.join(', ')}`];
+    if (done.some(Boolean)) this.#log.info(`cluster: member ${cluster.member} ${done.filter(Boolean).join('; ')}`);
+    cluster.settled();
   }
 
   /** etcd does not confirm this member's lease: every shared input stops now, not in turn with reloads. */

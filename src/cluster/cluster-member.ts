@@ -189,7 +189,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     this.#closed = true;
     clearTimeout(this.#retry);
     await this.#pumping;
-    await this.#watcher?.cancel().catch(() => {});
+    this.#dropWatcher();
     try {
       await this.#lease?.revoke();
       this.#log.info(`cluster: member ${this.member} left; its inputs go to the other members now`);
@@ -291,9 +291,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   /** Reads every member and owner, then watches for changes from the revision read. */
   async #sync(): Promise<void> {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    await watcher?.cancel().catch(() => {});
+    this.#dropWatcher();
     const answer = await this.#client.getAll().prefix(`${this.#config.prefix}/`).exec();
     this.#members.clear();
     this.#owners.clear();
@@ -319,6 +317,15 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     });
     this.#watcher = next;
     this.#synced = true;
+  }
+
+  /** Cancels the watch without waiting: a watch etcd never confirmed (etcd away, access refused) would never say it ended. */
+  #dropWatcher(): void {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.removeAllListeners();
+    watcher?.on('error', () => {});
+    void watcher?.cancel().catch(() => {});
   }
 
   #mapOf(key: string): [Map<string, Entry>, string] | undefined {

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterStatus } from '../../src/cluster/cluster-member.js';
@@ -34,6 +34,13 @@ const TICK_COLLECTOR = `
                   f.write('%s %s %.4f %.4f\\n' % (os.environ['TICK_INPUT'], member, start, end))
           self.feed_metric(measurement='tick', tags={'member': member}, fields={'start': start, 'end': end})
 `;
+
+/**
+ * The interpreter python3 on PATH runs: hosts started by path, not through
+ * a version manager's shell shims, which cost more than the host itself to
+ * start, and dozens start at once here.
+ */
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
 /** One run of a collector, as it recorded itself (seconds since the epoch). */
 export interface Run {
@@ -130,16 +137,24 @@ export class ClusterFixture {
 
   /** Waits until every shared input has ticked on the member `owners` gives it, after `since` (epoch seconds). */
   async settled(owners: (input: string) => string, since: number, timeoutMs = 60_000): Promise<void> {
-    await waitFor(
-      () => {
-        const latest = new Map<string, Run>();
-        for (const run of this.runs()) if (run.start > since && this.inputs.includes(run.input)) latest.set(run.input, run);
-        return this.inputs.every((input) => latest.get(input)?.member === owners(input));
-      },
-      'every shared input to tick on its owner',
-      timeoutMs,
-      200,
-    );
+    const latest = new Map<string, Run>();
+    try {
+      await waitFor(
+        () => {
+          for (const run of this.runs()) if (run.start > since && this.inputs.includes(run.input)) latest.set(run.input, run);
+          return this.inputs.every((input) => latest.get(input)?.member === owners(input));
+        },
+        'every shared input to tick on its owner',
+        timeoutMs,
+        200,
+      );
+    } catch (err) {
+      const wrong = this.inputs.filter((input) => latest.get(input)?.member !== owners(input));
+      const said = [...this.members.values()].map((member) => `${member.name}:\n${notices(member.log())}`);
+      throw new Error(
+        `${(err as Error).message}; not yet: ${wrong.map((input) => `${input} (${latest.get(input)?.member ?? 'no run'}, owner ${owners(input)})`).join(', ')}\n${said.join('\n')}`,
+      );
+    }
   }
 
   #config(name: string, port: number): string {
@@ -149,6 +164,7 @@ export class ClusterFixture {
         [[inputs.pythond]]
         name = "${input}"
         dirs = ["tick"]
+        ${this.#executor === 'process' ? `cmd = "${PYTHON}"` : ''}
         network = "none"
         tags = { input = "${input}" }
         envs = ${JSON.stringify(this.#executor === 'process' ? [`TICK_LOG=${this.#tickLog}`, `TICK_INPUT=${input}`] : [])}
@@ -169,6 +185,7 @@ export class ClusterFixture {
       [[inputs.pythond]]
       name = "local"
       dirs = ["tick"]
+      ${this.#executor === 'process' ? `cmd = "${PYTHON}"` : ''}
       network = "none"
       cluster = "each"
       tags = { input = "local" }
@@ -194,4 +211,13 @@ export function overlaps(runs: readonly Run[]): string[] {
     }
   }
   return found;
+}
+
+/** The warnings and errors of a member's JSON log, one message a line. */
+function notices(log: string): string {
+  return log
+    .split('\n')
+    .filter((line) => line.startsWith('{') && !line.includes('"level":30'))
+    .map((line) => `  ${(JSON.parse(line) as { time: string; msg: string }).time} ${(JSON.parse(line) as { msg: string }).msg}`)
+    .join('\n');
 }

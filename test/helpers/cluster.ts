@@ -66,12 +66,13 @@ export interface Member {
 export class ClusterFixture {
   readonly root: string;
   readonly inputs: string[];
-  readonly #etcd: string;
+  readonly #etcd: () => string;
   readonly #leaseTtl: number;
   readonly #executor: 'process' | 'docker';
   readonly members = new Map<string, Member>();
 
-  constructor(options: { etcd: string; shared: number; leaseTtlSeconds: number; executor: 'process' | 'docker' }) {
+  /** Made where the test's temporary folders live (a test or a describe body, not a hook); `etcd` is read at each start. */
+  constructor(options: { etcd: () => string; shared: number; leaseTtlSeconds: number; executor: 'process' | 'docker' }) {
     this.root = tempTree({ 'python.d/tick/tick.py': TICK_COLLECTOR });
     this.inputs = Array.from({ length: options.shared }, (_, i) => `in${String(i).padStart(2, '0')}`);
     this.#etcd = options.etcd;
@@ -178,7 +179,7 @@ export class ClusterFixture {
       python_d = "${path.join(this.root, 'python.d')}"
 
       [cluster]
-      etcd = ["${this.#etcd}"]
+      etcd = ["${this.#etcd()}"]
       member = "${name}"
       lease_ttl = "${this.#leaseTtl}s"
       ${shared.join('')}

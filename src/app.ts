@@ -261,8 +261,7 @@ export class App {
               mode: input.mode,
               state: 'standby',
               cluster: 'one',
-              owner: cluster.fenced ? undefined : cluster.ownerOf(input.name),
-              ...(cluster.fenced ? { error: `stopped here: etcd does not confirm the lease of member ${cluster.member}` } : {}),
+              ...(cluster.state === 'member' ? { owner: cluster.ownerOf(input.name) } : { error: this.#notInCluster(cluster) }),
               loadErrors: [],
               collectors: [],
             }),
@@ -280,6 +279,14 @@ export class App {
       }),
     );
     return [...running, ...standby, ...unusable];
+  }
+
+  /** Why a shared input cannot run anywhere this member knows of: it is not in the cluster, or fenced. */
+  #notInCluster(cluster: ClusterMember): string {
+    const why = cluster.lastError ? `: ${cluster.lastError}` : '';
+    return cluster.state === 'fenced'
+      ? `stopped here: etcd does not confirm the lease of member ${cluster.member}${why}`
+      : `member ${cluster.member} has not joined the cluster yet${why || ': waiting for etcd'}`;
   }
 
   /** The cluster as this member sees it, for GET /v1/cluster; undefined without [cluster]. */

@@ -77,7 +77,15 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   readonly #config: ClusterConfig;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  /** Keys and the watch. */
   readonly #client: Etcd3;
+  /**
+   * The lease's own connection: the client resets every channel of a
+   * connection when one of its calls fails, so a watch or a request that
+   * fails (etcd restarting) would cut the keep-alives too, and those must
+   * resume first.
+   */
+  readonly #leaseClient: Etcd3;
   readonly #membersPrefix: string;
   readonly #ownersPrefix: string;
   readonly #backoff: Backoff;
@@ -98,6 +106,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   #closed = false;
   #dirty = false;
   #pumping: Promise<void> | undefined;
+  #pumpRunning = false;
   #retry: NodeJS.Timeout | undefined;
   #lastError: string | undefined;
 
@@ -109,7 +118,9 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     this.#log = options.log.child({ component: 'cluster' });
     this.#metrics = options.metrics;
     const heartbeatMs = options.config.lease_ttl / 5;
-    this.#client = connectEtcd(options.config, { requestTimeoutMs: Math.max(heartbeatMs, 1_000), reconnectMs: heartbeatMs });
+    const timing = { requestTimeoutMs: Math.max(heartbeatMs, 1_000), reconnectMs: heartbeatMs };
+    this.#client = connectEtcd(options.config, timing);
+    this.#leaseClient = connectEtcd(options.config, timing);
     this.#membersPrefix = `${options.config.prefix}/members/`;
     this.#ownersPrefix = `${options.config.prefix}/owners/`;
     this.#backoff = new Backoff({ firstMs: 250, maxMs: heartbeatMs, jitter: true });
@@ -148,9 +159,14 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     return leaseTiming(this.#lease?.ttlMs ?? this.#config.lease_ttl).stopGraceMs;
   }
 
-  /** True while its inputs are stopped because etcd does not confirm its lease. */
-  get fenced(): boolean {
-    return this.#fenced;
+  /** `joining` until registered in etcd, `fenced` while its shared inputs are stopped because etcd does not confirm its lease. */
+  get state(): ClusterStatus['state'] {
+    return this.#fenced ? 'fenced' : this.#joining ? 'joining' : 'member';
+  }
+
+  /** The last etcd error, while etcd does not answer. */
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 
   /** The app has applied what mayRun() allows: the keys of the inputs it stopped can go. */
@@ -174,7 +190,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     );
     return {
       member: this.member,
-      state: this.#fenced ? 'fenced' : this.#joining ? 'joining' : 'member',
+      state: this.state,
       etcd: this.#config.etcd,
       prefix: this.#config.prefix,
       leaseTtlMs: this.#lease?.ttlMs ?? this.#config.lease_ttl,
@@ -199,6 +215,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       );
     }
     this.#client.close();
+    this.#leaseClient.close();
   }
 
   /** Asks for a pass over the cluster's state: now, or after `delayMs` (a retry). */
@@ -212,31 +229,43 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       return;
     }
     this.#dirty = true;
-    this.#pumping ??= this.#pump().finally(() => {
-      this.#pumping = undefined;
-    });
+    if (this.#pumpRunning) return;
+    this.#pumpRunning = true;
+    this.#pumping = this.#pump();
   }
 
-  /** One pass at a time; a kick during a pass asks for another. */
+  /**
+   * One pass at a time; a kick during a pass asks for another. The flag is
+   * cleared in the same step as the last look at `#dirty`, so no kick falls
+   * between them and goes unanswered.
+   */
   async #pump(): Promise<void> {
-    while (this.#dirty && !this.#closed) {
-      this.#dirty = false;
-      try {
-        await this.#pass();
-        this.#backoff.succeeded();
-        if (this.#lastError !== undefined) {
-          this.#log.info(`cluster: etcd answers again (${this.#config.etcd.join(', ')})`);
-          this.#lastError = undefined;
-        }
-      } catch (err) {
-        // A request under a lease etcd no longer has: the lease expired while this member could not renew it.
-        if (err instanceof EtcdLeaseInvalidError && this.#lease) this.#expired(this.#lease);
-        const wait = this.#backoff.failed();
-        const message = errorMessage(err);
-        if (message !== this.#lastError) this.#log.error(`cluster: etcd ${this.#config.etcd.join(', ')}: ${message}; retrying`);
-        this.#lastError = message;
-        this.#kick(wait);
+    try {
+      while (this.#dirty && !this.#closed) {
+        this.#dirty = false;
+        await this.#tryPass();
       }
+    } finally {
+      this.#pumpRunning = false;
+    }
+  }
+
+  async #tryPass(): Promise<void> {
+    try {
+      await this.#pass();
+      this.#backoff.succeeded();
+      if (this.#lastError !== undefined) {
+        this.#log.info(`cluster: etcd answers again (${this.#config.etcd.join(', ')})`);
+        this.#lastError = undefined;
+      }
+    } catch (err) {
+      // A request under a lease etcd no longer has: the lease expired while this member could not renew it.
+      if (err instanceof EtcdLeaseInvalidError && this.#lease) this.#expired(this.#lease);
+      const wait = this.#backoff.failed();
+      const message = errorMessage(err);
+      if (message !== this.#lastError) this.#log.error(`cluster: etcd ${this.#config.etcd.join(', ')}: ${message}; retrying`);
+      this.#lastError = message;
+      this.#kick(wait);
     }
   }
 
@@ -260,7 +289,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   async #grant(): Promise<MemberLease> {
-    const lease = await MemberLease.grant(this.#client, this.#config.lease_ttl);
+    const lease = await MemberLease.grant(this.#leaseClient, this.#config.lease_ttl);
     lease.on('uncertain', () => this.#fence(lease));
     lease.on('certain', () => this.#kick());
     lease.on('expired', () => this.#expired(lease));
@@ -445,7 +474,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   async #lastHeartbeat(leaseId: string): Promise<string | undefined> {
     if (leaseId === this.#lease?.id) return new Date(Date.now() - (performance.now() - (this.#lease.validUntil - this.#lease.ttlMs))).toISOString();
     try {
-      const answer = await this.#client.leaseClient.leaseTimeToLive({ ID: leaseId });
+      const answer = await this.#leaseClient.leaseClient.leaseTimeToLive({ ID: leaseId });
       const ttl = Number(answer.TTL);
       if (ttl < 0) return undefined;
       return new Date(Date.now() - (Number(answer.grantedTTL) - ttl) * 1000).toISOString();

@@ -64,6 +64,7 @@ export class MemberLease extends EventEmitter<MemberLeaseEvents> {
     this.#validUntil = validUntil;
     this.#heartbeat = setInterval(() => this.#beat(), this.#timing.heartbeatMs);
     this.#armFence();
+    this.#open(); // now, not a heartbeat from now: a busy start must not leave the lease unconfirmed for longer
   }
 
   /** False from the moment the lease might expire within the fence lead until etcd renews it again. */

@@ -114,7 +114,8 @@ export class InputSet {
     if (!input) return this.#stopping.get(name);
     this.#inputs.delete(name);
     this.#scheduler.remove((entry) => entry.owner === input);
-    const stopped = input.close(graceMs).then(() => this.#queue.removeInput(name));
+    // An input of the same name added meanwhile (a cluster member taking an input back) keeps the queue.
+    const stopped = input.close(graceMs).then(() => this.#queue.removeInput(name, () => !this.#inputs.has(name)));
     this.#stopping.set(name, stopped);
     try {
       await stopped;

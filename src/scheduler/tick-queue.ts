@@ -9,8 +9,6 @@ import PQueue from 'p-queue';
 export class TickQueue {
   readonly #global: PQueue;
   readonly #inputs = new Map<string, PQueue>();
-  /** setInput() calls per input: removeInput() forgets a queue only if none came while it waited. */
-  readonly #claims = new Map<string, number>();
   readonly #onChange: (waiting: number, running: number) => void;
   #waiting = 0;
   #running = 0;
@@ -22,22 +20,19 @@ export class TickQueue {
 
   /** Adds an input's limit, or changes it (ticks already running keep their slots). */
   setInput(name: string, concurrency: number): void {
-    this.#claims.set(name, (this.#claims.get(name) ?? 0) + 1);
     const queue = this.#inputs.get(name);
     if (queue) queue.concurrency = concurrency;
     else this.#inputs.set(name, new PQueue({ concurrency }));
   }
 
-  /** Forgets an input once its queued and running ticks are done. */
-  async removeInput(name: string): Promise<void> {
+  /**
+   * Forgets an input once its queued and running ticks are done, unless
+   * `unused()` then says a new input of that name has taken the queue over.
+   */
+  async removeInput(name: string, unused: () => boolean = () => true): Promise<void> {
     const queue = this.#inputs.get(name);
-    const claims = this.#claims.get(name);
     await queue?.onIdle();
-    // An input of the same name added meanwhile (a cluster member taking an input back) keeps the queue.
-    if (this.#inputs.get(name) === queue && this.#claims.get(name) === claims && queue?.size === 0 && queue.pending === 0) {
-      this.#inputs.delete(name);
-      this.#claims.delete(name);
-    }
+    if (this.#inputs.get(name) === queue && queue?.size === 0 && queue.pending === 0 && unused()) this.#inputs.delete(name);
   }
 
   /** Changes the runner's limit; ticks already running keep their slots. */

@@ -37,7 +37,11 @@ it('shares inputs between replicas with the docker executor: each container know
   const steady = cluster.runs().filter((run) => run.start >= watchFrom);
   for (const input of cluster.inputs)
     assert.deepEqual(new Set(steady.filter((run) => run.input === input).map((run) => run.member)), new Set([ownerOf(input, MEMBERS)]));
-  for (const member of MEMBERS) assert.ok(steady.some((run) => run.input === 'local' && run.member === member), `the "each" input ran in a container of ${member}`);
+  for (const member of MEMBERS)
+    assert.ok(
+      steady.some((run) => run.input === 'local' && run.member === member),
+      `the "each" input ran in a container of ${member}`,
+    );
 
   const killedAt = now();
   cluster.members.get('d3')!.child.kill('SIGKILL');

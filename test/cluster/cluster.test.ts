@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { AppInputStatus } from '../../src/app.js';
 import { ownerOf } from '../../src/cluster/rendezvous.js';
 import { ClusterFixture, overlaps, type Run } from '../helpers/cluster.js';
 import { etcdMissing, TestEtcd } from '../helpers/etcd.js';
@@ -64,6 +65,39 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
       assert.ok(count >= 59 && count <= 61, `the cluster = "each" input ran ${count} times on ${member}`);
     }
     t.diagnostic(`etcd: ${steadyRate.toFixed(2)} requests/s`);
+  });
+
+  it('shows the members, their heartbeats and the owners in /v1/cluster, the inputs run elsewhere in /v1/collectors, and counts them in /metrics', async () => {
+    const m1 = cluster.members.get('m1')!;
+    const status = await cluster.status('m1');
+    assert.equal(status.state, 'member');
+    assert.deepEqual(
+      status.members.map((member) => member.member),
+      MEMBERS,
+    );
+    for (const member of status.members) {
+      assert.ok(Date.now() - Date.parse(member.lastHeartbeat!) < (LEASE_TTL + 2) * 1000, `${member.member}'s heartbeat is recent`);
+      assert.equal(member.inputs, cluster.inputs.filter((input) => ownerOf(input, MEMBERS) === member.member).length);
+    }
+    assert.deepEqual(
+      status.owners,
+      cluster.inputs.map((input) => ({ input, owner: ownerOf(input, MEMBERS) })),
+    );
+
+    const { inputs } = (await (await fetch(`${m1.url}/v1/collectors`)).json()) as { inputs: AppInputStatus[] };
+    for (const input of cluster.inputs) {
+      const shown = inputs.find((status) => status.input === input)!;
+      const owner = ownerOf(input, MEMBERS);
+      assert.equal(shown.owner, owner);
+      assert.equal(shown.state, owner === 'm1' ? 'running' : 'standby', input);
+    }
+    assert.equal(inputs.find((status) => status.input === 'local')?.cluster, 'each');
+
+    const metrics = await (await fetch(`${m1.url}/metrics`)).text();
+    assert.match(metrics, /^pythond_cluster_members 3$/m);
+    assert.match(metrics, new RegExp(`^pythond_cluster_owned_inputs ${status.members[0]!.inputs}$`, 'm'));
+    assert.match(metrics, /^pythond_cluster_handoffs_total\{direction="in"\} \d+$/m);
+    assert.equal(((await (await fetch(`${m1.url}/healthz`)).json()) as { status: string }).status, 'ok');
   });
 
   it('moves the inputs of a member killed with SIGKILL to the others within lease_ttl plus one interval, never running one twice at once', async () => {

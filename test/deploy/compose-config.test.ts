@@ -45,9 +45,14 @@ describe('the runner configs of compose.yaml', () => {
       ['pythond-2', 'data-2'],
       ['pythond-3', 'data-3'],
     ]) {
-      const block = new RegExp(`\\n {2}${replica}:\\n {4}<<: \\*runner\\n {4}profiles: \\[cluster\\]\\n {4}volumes:\\n(?: {6}- .*\\n)*? {6}- ${volume}:/var/lib/pythond\\n`);
+      const block = new RegExp(
+        `\\n {2}${replica}:\\n {4}<<: \\*runner\\n {4}profiles: \\[cluster\\]\\n {4}volumes:\\n(?: {6}- .*\\n)*? {6}- ${volume}:/var/lib/pythond\\n`,
+      );
       assert.match(composeFile, block, `${replica} runs the runner with a volume of its own`);
-      assert.match(composeFile, new RegExp(`\\n {6}- \\./docker/compose/pythond-cluster\\.toml:/etc/pythond/pythond\\.toml:ro\\n(?: {6}- .*\\n)*? {6}- ${volume}:`));
+      assert.match(
+        composeFile,
+        new RegExp(`\\n {6}- \\./docker/compose/pythond-cluster\\.toml:/etc/pythond/pythond\\.toml:ro\\n(?: {6}- .*\\n)*? {6}- ${volume}:`),
+      );
     }
   });
 

@@ -151,7 +151,9 @@ export class ClusterFixture {
       );
     } catch (err) {
       const wrong = this.inputs.filter((input) => latest.get(input)?.member !== owners(input));
-      const said = [...this.members.values()].map((member) => `${member.name}:\n${notices(member.log())}`);
+      const said = [...this.members.values()].map(
+        (member) => `${member.name}${member.child.exitCode === null ? '' : ` (exited with ${member.child.exitCode})`}:\n${notices(member.log())}`,
+      );
       throw new Error(
         `${(err as Error).message}; not yet: ${wrong.map((input) => `${input} (${latest.get(input)?.member ?? 'no run'}, owner ${owners(input)})`).join(', ')}\n${said.join('\n')}`,
       );
@@ -214,11 +216,15 @@ export function overlaps(runs: readonly Run[]): string[] {
   return found;
 }
 
-/** The warnings and errors of a member's JSON log, one message a line. */
+/** The warnings, errors and cluster events of a member's JSON log, one message a line. */
 function notices(log: string): string {
   return log
     .split('\n')
-    .filter((line) => line.startsWith('{') && !line.includes('"level":30'))
-    .map((line) => `  ${(JSON.parse(line) as { time: string; msg: string }).time} ${(JSON.parse(line) as { msg: string }).msg}`)
+    .filter((line) => line.trim() && (!line.includes('"level":30') || line.includes('"msg":"cluster: ')))
+    .map((line) => {
+      if (!line.startsWith('{')) return `  ${line}`; // a crash's stack, say
+      const { time, msg } = JSON.parse(line) as { time: string; msg: string };
+      return `  ${time} ${msg}`;
+    })
     .join('\n');
 }

@@ -35,13 +35,12 @@ function member(config: ClusterConfig, name: string, inputs: string[]) {
   return { cluster, running, start: () => cluster.start(inputs) };
 }
 
-async function until(check: () => boolean, timeoutMs: number): Promise<number> {
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   const began = performance.now();
   while (!check()) {
     if (performance.now() - began > timeoutMs) throw new Error('the members did not settle');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return performance.now() - began;
 }
 
 async function measure(count: number, steadySeconds: number): Promise<Figure[]> {
@@ -55,8 +54,10 @@ async function measure(count: number, steadySeconds: number): Promise<Figure[]> 
     all.reduce((sum, m) => sum + m.running.size, 0) === count;
   try {
     const before = await etcd.requestsReceived();
+    const startBegan = performance.now();
     await Promise.all(members.map((m) => m.start()));
-    const startMs = await until(() => placed(names, members), 60_000);
+    await until(() => placed(names, members), 60_000);
+    const startMs = performance.now() - startBegan;
     const started = await etcd.requestsReceived();
 
     const from = performance.now();

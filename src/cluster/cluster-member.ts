@@ -99,6 +99,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   readonly #releasing = new Set<string>();
   /** Whether the app runs an input now: a key is given up only once it does not. */
   readonly #isRunning: (input: string) => boolean;
+  /** The last placement (#mine): for which members and inputs, and what it gave this member. */
+  #placed: { members: string; inputs: Set<string>; mine: Set<string> } | undefined;
   #registered = false;
   #synced = false;
   #fenced = false;
@@ -382,6 +384,21 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     if (map === this.#members && name === this.member) this.#registered = false;
   }
 
+  /**
+   * The inputs that belong to this member among the live ones, computed
+   * again only when the members or the inputs change: every key written
+   * brings a pass, and hashing every input for every member each time
+   * would cost more than the rest of it with a thousand inputs.
+   */
+  #mine(): Set<string> {
+    const members = [...this.#members.keys()].sort();
+    const key = members.join('\n');
+    if (this.#placed?.members !== key || this.#placed.inputs !== this.#inputs) {
+      this.#placed = { members: key, inputs: this.#inputs, mine: new Set([...this.#inputs].filter((input) => ownerOf(input, members) === this.member)) };
+    }
+    return this.#placed.mine;
+  }
+
   #holds(input: string): boolean {
     return this.#lease !== undefined && this.#owners.get(input)?.lease === this.#lease.id;
   }
@@ -399,10 +416,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       this.#kick();
       return false;
     }
-    const members = [...this.#members.keys()];
+    const mineNow = this.#mine();
     const take: string[] = [];
     for (const input of this.#inputs) {
-      const mine = ownerOf(input, members) === this.member;
+      const mine = mineNow.has(input);
       if (mine && !this.#owners.has(input)) take.push(input);
       else if (mine && this.#releasing.delete(input))
         changed = true; // it came back before it was given up

@@ -121,10 +121,10 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
     figures.push(
       `failover after SIGKILL (lease_ttl ${LEASE_TTL} s, interval ${INTERVAL} s), ${victims.length} inputs: first tick elsewhere ${Math.min(...failover).toFixed(2)} to ${Math.max(...failover).toFixed(2)} s after the kill; ticks lost per input ${Math.min(...lost)} to ${Math.max(...lost)} (mean ${(lost.reduce((a, b) => a + b, 0) / lost.length).toFixed(1)})`,
     );
-    // The lease expires lease_ttl after the member's last heartbeat (etcd looks for expired leases every 0.5 s); the new
+    // The lease expires lease_ttl after the member's last heartbeat (etcd notices within about 0.4 s more); the new
     // owner then starts a host (0.3 to 1.5 s here, dozens at once on two busy cores) and ticks at the input's next due
     // time, up to one interval later.
-    assert.ok(Math.max(...failover) <= LEASE_TTL + INTERVAL + 2.5, `failover took up to ${Math.max(...failover).toFixed(2)} s`);
+    assert.ok(Math.max(...failover) <= LEASE_TTL + INTERVAL + 3, `failover took up to ${Math.max(...failover).toFixed(2)} s`);
     assert.deepEqual(overlaps(shared(runs)), []);
   });
 

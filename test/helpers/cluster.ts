@@ -142,7 +142,8 @@ export class ClusterFixture {
     try {
       await waitFor(
         () => {
-          for (const run of this.runs()) if (run.start > since && this.inputs.includes(run.input)) latest.set(run.input, run);
+          for (const run of this.runs())
+            if (run.start > since && this.inputs.includes(run.input) && run.start >= (latest.get(run.input)?.start ?? 0)) latest.set(run.input, run);
           return this.inputs.every((input) => latest.get(input)?.member === owners(input));
         },
         'every shared input to tick on its owner',
@@ -151,8 +152,14 @@ export class ClusterFixture {
       );
     } catch (err) {
       const wrong = this.inputs.filter((input) => latest.get(input)?.member !== owners(input));
-      const said = [...this.members.values()].map(
-        (member) => `${member.name}${member.child.exitCode === null ? '' : ` (exited with ${member.child.exitCode})`}:\n${notices(member.log())}`,
+      const said = await Promise.all(
+        [...this.members.values()].map(async (member) => {
+          const shown = await fetch(`${member.url}/v1/collectors`)
+            .then(async (answer) => ((await answer.json()) as { inputs: { input: string }[] }).inputs.filter((status) => wrong.includes(status.input)))
+            .catch(() => []);
+          const state = shown.map((status) => `  ${JSON.stringify(status)}`).join('\n');
+          return `${member.name}${member.child.exitCode === null ? '' : ` (exited with ${member.child.exitCode})`}:\n${notices(member.log())}\n${state}`;
+        }),
       );
       throw new Error(
         `${(err as Error).message}; not yet: ${wrong.map((input) => `${input} (${latest.get(input)?.member ?? 'no run'}, owner ${owners(input)})`).join(', ')}\n${said.join('\n')}`,

@@ -265,6 +265,8 @@ export class App {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#gitRepos?.close();
+    // A reload may be building an input's new image: not worth waiting minutes for.
+    await this.#inputs?.abandonTrials();
     await this.#reloading;
     const graceMs = this.#config.runner.shutdown_timeout;
     const deadline = Date.now() + graceMs;

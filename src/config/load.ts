@@ -10,6 +10,7 @@ import { runnerSchema, type RunnerConfig } from './schema.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
 export type { GitReposConfig, RepoConfig } from './git-repos.js';
+export type { InputDependencies } from './dependencies.js';
 
 /** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
 export interface OutputConfig {
@@ -121,7 +122,7 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
 
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
   const gitRepos = readGitRepos(top.git_repos, baseDir, issues);
-  const { inputs, problems } = readInputs(top.inputs, { runner, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
+  const { inputs, problems } = readInputs(top.inputs, { runner, baseDir, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
   const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
   if (issues.length > 0) throw new ConfigError(issueLines(issues, source, text));

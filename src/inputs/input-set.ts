@@ -33,6 +33,8 @@ export type Replacement = { replaced: true } | { replaced: false; error: string 
  */
 export class InputSet {
   readonly #inputs = new Map<string, RunningInput>();
+  /** New versions being tried by replace(), not running yet. */
+  readonly #trials = new Set<RunningInput>();
   readonly #runtime: Runtime;
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
@@ -78,13 +80,20 @@ export class InputSet {
     return this.#inputs.get(name);
   }
 
-  /** Starts `config` and puts its collectors on the schedule once it has started; resolves after its first start attempt. */
+  /**
+   * Starts `config` and puts its collectors on the schedule once it has
+   * started; resolves after its first start attempt. With a schedule, an
+   * input whose image has to be built resolves once the build begins: a
+   * build may take minutes, and the input starts in the background once
+   * it is done, without holding up the runner's start (or its stop).
+   */
   async add(config: InputConfig): Promise<RunningInput> {
     const input = this.#create(config);
     this.#inputs.set(config.name, input);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(input);
-    await input.start();
+    const started = input.start();
+    await (this.#schedule ? Promise.race([started, input.imageBuilding]) : started);
     return input;
   }
 
@@ -117,8 +126,11 @@ export class InputSet {
       return { replaced: true };
     }
     const trial = this.#create(config);
+    this.#trials.add(trial);
     await trial.start();
+    this.#trials.delete(trial);
     const { state, error } = trial.status();
+    if (trial.closed) return { replaced: false, error: 'pythond is stopping' };
     if (state !== 'running' && old.status().state === 'running') {
       await trial.close(graceMs);
       return { replaced: false, error: error ?? state };
@@ -129,6 +141,11 @@ export class InputSet {
     this.#scheduleWhenStarted(trial, dueAt);
     await old.close(graceMs);
     return { replaced: true };
+  }
+
+  /** Closes the new versions replace() is trying, abandoning their image builds: pythond is stopping, and the old versions stay until then. */
+  async abandonTrials(): Promise<void> {
+    await Promise.all([...this.#trials].map((trial) => trial.close(0)));
   }
 
   /** Stops scheduling; ticks already queued still run (see TickQueue.onIdle). */

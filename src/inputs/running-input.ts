@@ -13,6 +13,7 @@ import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '..
 import type { Runtime } from '../runtimes/runtime.js';
 import { formatBytes } from '../schema/units.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
@@ -64,6 +65,8 @@ export interface InputStatus {
    */
   state: 'starting' | 'running' | 'degraded' | 'failed';
   error?: string;
+  /** For an input with dependencies (`apt`, requirements.txt): the image its hosts run in (the virtual environment, with the process executor). */
+  image?: ImageStatus;
   loadErrors: { module: string; file: string; error: string }[];
   collectors: CollectorState[];
 }
@@ -89,6 +92,7 @@ const clip = (text: string, max = 2000): string => (text.length > max ? `${text.
 export class RunningInput extends EventEmitter<RunningInputEvents> {
   #config: InputConfig;
   readonly #mode: HostMode;
+  readonly #image: InputImage;
   readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
   readonly #outputs: OutputSet;
@@ -119,6 +123,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
+    this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
     this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
     this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
@@ -163,35 +168,44 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   /**
-   * Starts the input's host and learns the collectors it loaded; `started`
+   * Makes its image ready (building it if it has dependencies that changed),
+   * starts the input's host and learns the collectors it loaded; `started`
    * tells when. Resolves after the first attempt, true if it worked; one
    * that failed is tried again in the background, at the pace of the
-   * input's backoff, until it works or the input is closed.
+   * input's backoff (or its image's), until it works or the input is closed.
    */
   async start(): Promise<boolean> {
     try {
+      await this.#image.ready();
       this.#started(await this.#mode.start());
       return true;
     } catch (err) {
       this.#state = 'failed';
       this.#startError = errorMessage(err);
       if (this.#closed) return false;
-      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining());
+      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining(), this.#image.retryAfterMs());
       this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${waitMs / 1000} s`);
       this.#retry = setTimeout(() => void this.start(), waitMs).unref();
       return false;
     }
   }
 
+  /** Settles when a build of its image begins; never, when it needs none. */
+  get imageBuilding(): Promise<void> {
+    return this.#image.building;
+  }
+
   /** The input, its state and its collectors', for the status API. */
   status(): InputStatus {
     const host = this.#mode.hostId;
+    const image = this.#image.status();
     return {
       input: this.name,
       executor: this.#runtimeKind,
       mode: this.config.mode,
       state: this.#state,
       error: this.#startError,
+      ...(image ? { image } : {}),
       loadErrors: this.#loadErrors.map(({ module, file, error }) => ({ module, file, error })),
       collectors: [...this.#states.values()].map((state) => ({ ...state, host })),
     };
@@ -419,6 +433,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    this.#image.close();
     for (const stop of this.#serviceStops) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }

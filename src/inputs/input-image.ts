@@ -19,9 +19,6 @@ export interface ImageStatus {
   output?: string[];
 }
 
-/** Log lines of a build are cut to this: a Dockerfile step echoes its whole script. */
-const MAX_LOG_LINE = 300;
-
 /**
  * What the hosts of an input with dependencies (`apt`, requirements.txt)
  * run in, made ready by its runtime before the first host starts: reused
@@ -74,7 +71,7 @@ export class InputImage {
             this.#log.info({ image: tag }, `input ${input.name}: building ${tag} (${contents(input)})`);
             this.#buildBegan();
           },
-          output: (line) => this.#log.info({ image: this.#status?.tag }, line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line),
+          output: (line) => this.#log.info({ image: this.#status?.tag }, line),
         },
         this.#abort.signal,
       );

@@ -21,6 +21,8 @@ export function buildKey(base: string, input: InputConfig): string {
 
 /** Lines of a failed build's output its error carries: enough for apt's or pip's complaint and what led to it. */
 const TAIL_LINES = 30;
+/** A longer line is cut: a Dockerfile step echoes its whole script. */
+const MAX_LINE = 300;
 
 /**
  * The output of one build as it comes (chunks holding several lines, or
@@ -53,8 +55,9 @@ export class BuildOutput {
 
   #line(raw: string): void {
     // Docker colours a RUN step's stderr; the log and the status API want plain text.
-    const line = stripVTControlCharacters(raw).trimEnd();
-    if (!line.trim()) return;
+    const plain = stripVTControlCharacters(raw).trimEnd();
+    if (!plain.trim()) return;
+    const line = plain.length > MAX_LINE ? `${plain.slice(0, MAX_LINE)}…` : plain;
     this.#listener.output(line);
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();

@@ -49,7 +49,7 @@ export function pipProblem(output: readonly string[], deps: InputDependencies): 
     .filter((requirement) => requirement !== undefined)
     .pop();
   if (!missing) return undefined;
-  const unreachable = output.find((line) => line.includes(UNREACHABLE_INDEX));
+  const unreachable = output.find((line) => line.includes(`${UNREACHABLE_INDEX} `) && /:\/\//.test(line));
   if (unreachable) {
     const where = deps.indexUrl ? `the index at pip_index_url (${deps.indexUrl})` : "pip's default index";
     return `${where} cannot be reached (${fetchFailure(unreachable)}), so ${missing} cannot be installed; set pip_find_links to a folder of wheels to install offline, or pip_index_url to an index this machine reaches`;

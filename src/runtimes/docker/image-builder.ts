@@ -48,6 +48,8 @@ export class ImageBuilder {
     const built = !(await this.#engine.hasImage(tag));
     if (built) {
       listener.building(tag);
+      // What an abandoned build left (its step still running when it was removed after it) goes now.
+      await this.#removeLeftovers(build);
       try {
         await this.#build(input, tag, recipe, listener, signal);
       } finally {

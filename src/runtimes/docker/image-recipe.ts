@@ -67,13 +67,15 @@ const run = (script: string): string => `RUN ${JSON.stringify(['/bin/sh', '-ec',
 
 const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
 
+// Package descriptions in other languages are 6 MB of indexes nobody reads here.
+const APT_UPDATE = 'apt-get update -q -o Acquire::Languages=none';
 const APT_INSTALL = 'apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0';
 
 /** apt packages in one layer, with apt's indexes and caches (tens of MB) gone before the layer is written. */
 function aptScript(packages: readonly string[]): string {
   return [
     'export DEBIAN_FRONTEND=noninteractive',
-    'apt-get update -q',
+    APT_UPDATE,
     `${APT_INSTALL} ${packages.map(quote).join(' ')}`,
     'apt-get clean',
     'rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin',
@@ -101,7 +103,7 @@ function pipScript(deps: InputDependencies): string {
     '  set -- -m pip',
     'else',
     '  if ! ls /usr/share/python-wheels/pip-*.whl >/dev/null 2>&1; then',
-    '    apt-get update -q',
+    `    ${APT_UPDATE}`,
     `    ${APT_INSTALL} python3-pip-whl`,
     '  fi',
     '  set -- "$(ls /usr/share/python-wheels/pip-*.whl | head -n 1)/pip"',

@@ -19,10 +19,22 @@ export function buildKey(base: string, input: InputConfig): string {
   return createHash('sha256').update(`${base}\0${input.name}\0${input.dependencies.digest}`).digest('hex').slice(0, 16);
 }
 
+/**
+ * Which of an input's builds (image tags, environment folders) go once
+ * `current` is built: all but it and the one before, which is the one the
+ * input ran (`previous`: a reload trying `current` may still fall back to
+ * it) or, at the first build of this run, the newest other one.
+ */
+export function outdatedBuilds(builds: readonly string[], current: string, previous: string | undefined, builtAt: (build: string) => number): string[] {
+  const others = builds.filter((build) => build !== current).sort((a, b) => builtAt(b) - builtAt(a));
+  const before = previous !== undefined && others.includes(previous) ? previous : others[0];
+  return others.filter((build) => build !== before);
+}
+
 /** Lines of a failed build's output its error carries: enough for apt's or pip's complaint and what led to it. */
 const TAIL_LINES = 30;
-/** A longer line is cut: a Dockerfile step echoes its whole script. */
-const MAX_LINE = 300;
+/** A longer line is cut (a Dockerfile step echoes its whole script); pip's longest complaints fit. */
+const MAX_LINE = 1000;
 
 /**
  * The output of one build as it comes (chunks holding several lines, or

@@ -6,15 +6,12 @@ import tar from 'tar-stream';
 import type { InputConfig } from '../../config/load.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { BuildError, BuildOutput, buildKey } from '../builds.js';
+import { BuildError, BuildOutput, buildKey, outdatedBuilds } from '../builds.js';
 import { pipProblem } from '../pip.js';
 import type { BuildListener, Prepared } from '../runtime.js';
 import type { DockerEngine } from './docker-engine.js';
 import { aptProblem, imageRecipe, type ImageRecipe } from './image-recipe.js';
 import { containerLabels, LABEL_BUILD, LABEL_INPUT, LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
-
-/** How many images of one input are kept: the one it runs, and the one before (a reload may still be trying the new). */
-const KEPT_IMAGES = 2;
 
 /**
  * The images of inputs with dependencies, built through the engine's API
@@ -30,6 +27,8 @@ export class ImageBuilder {
   readonly #log: Logger;
   /** The image each input config runs in, once ready: a fresh tick's start asks the engine nothing. */
   readonly #ready = new WeakMap<InputConfig, string>();
+  /** The image each input (by name) was last made ready with: kept when its next one is built. */
+  readonly #last = new Map<string, string>();
 
   constructor(options: { engine: DockerEngine; instance: string; log: Logger }) {
     this.#engine = options.engine;
@@ -55,15 +54,17 @@ export class ImageBuilder {
       } finally {
         await this.#removeLeftovers(build);
       }
-      await this.#removeOlder(input.name, tag);
+      await this.#removeOutdated(input.name, tag);
     }
     this.#ready.set(input, tag);
+    this.#last.set(input.name, tag);
     return { name: tag, built };
   }
 
   async #build(input: InputConfig, tag: string, recipe: ImageRecipe, listener: BuildListener, signal: AbortSignal): Promise<void> {
     const output = new BuildOutput(listener);
     let failure: string | undefined;
+    let step: string | undefined;
     try {
       const stream = await this.#engine.docker.buildImage(packContext(recipe), {
         t: tag,
@@ -72,11 +73,13 @@ export class ImageBuilder {
         forcerm: true,
         abortSignal: signal,
       });
-      failure = await followBuild(stream, output);
+      failure = await followBuild(stream, output, (container) => (step = container));
     } catch (err) {
       failure = signal.aborted ? 'the build was abandoned (pythond is stopping, or the input was removed)' : errorMessage(err);
     }
     if (failure === undefined) return;
+    // The engine removes the failed step's container after the build's end: gone now, its image can go too (see removeLeftovers).
+    if (step) await this.#engine.docker.getContainer(step).remove({ force: true }).catch(() => {});
     const tail = output.tail();
     const why = pipProblem(tail, input.dependencies) ?? aptProblem(tail) ?? failure;
     throw new BuildError(`${input.key}: cannot build image ${tag} for input ${input.name}: ${why}`, tail);
@@ -88,18 +91,16 @@ export class ImageBuilder {
     await this.#engine.removeImages(leftovers.map((image) => image.Id));
   }
 
-  /** The input's images but `current` and the newest other one. */
-  async #removeOlder(input: string, current: string): Promise<void> {
+  /** The input's images but `current` and the one before it (see outdatedBuilds). */
+  async #removeOutdated(input: string, current: string): Promise<void> {
     const images = await this.#engine.docker.listImages({
       filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${this.#instance}`, `${LABEL_INPUT}=${input}`] },
     });
-    const older = images
-      .filter((image) => !image.RepoTags?.includes(current))
-      .sort((a, b) => b.Created - a.Created)
-      .slice(KEPT_IMAGES - 1);
-    for (const id of await this.#engine.removeImages(older.map((image) => image.Id))) {
-      const tags = older.find((image) => image.Id === id)?.RepoTags?.join(', ') || id;
-      this.#log.info({ input, image: tags }, `removed image ${tags} of input ${input} (the last ${KEPT_IMAGES} are kept)`);
+    const byTag = new Map(images.flatMap((image) => (image.RepoTags ?? []).map((tag) => [tag, image] as const)));
+    const outdated = outdatedBuilds([...byTag.keys()], current, this.#last.get(input), (tag) => byTag.get(tag)!.Created);
+    const removed = new Set(await this.#engine.removeImages(outdated.map((tag) => byTag.get(tag)!.Id)));
+    for (const tag of outdated.filter((tag) => removed.has(byTag.get(tag)!.Id))) {
+      this.#log.info({ input, image: tag }, `removed image ${tag} of input ${input} (its last two are kept)`);
     }
   }
 }
@@ -141,12 +142,18 @@ function packContext(recipe: ImageRecipe): Readable {
   return pack;
 }
 
-/** Reads the engine's build stream to its end: each line of output to `output`; resolves with the engine's error, if the build failed. */
-async function followBuild(stream: NodeJS.ReadableStream, output: BuildOutput): Promise<string | undefined> {
+/**
+ * Reads the engine's build stream to its end: each line of output to
+ * `output`, each step's container to `onStep`; resolves with the engine's
+ * error, if the build failed.
+ */
+async function followBuild(stream: NodeJS.ReadableStream, output: BuildOutput, onStep: (container: string) => void): Promise<string | undefined> {
   let failure: string | undefined;
   for await (const line of createInterface({ input: stream as Readable, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (!line.trim()) continue;
     const event = JSON.parse(line) as { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } };
+    const step = event.stream && /^ ---> Running in ([0-9a-f]+)/.exec(event.stream)?.[1];
+    if (step) onStep(step);
     if (event.stream) output.write(event.stream);
     else if (event.status) output.write(`${event.status}\n`);
     if (event.error) failure = event.errorDetail?.message ?? event.error;

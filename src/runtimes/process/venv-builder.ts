@@ -5,14 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InputConfig } from '../../config/load.js';
 import type { Logger } from '../../logger.js';
-import { BuildError, BuildOutput, buildKey } from '../builds.js';
+import { BuildError, BuildOutput, buildKey, outdatedBuilds } from '../builds.js';
 import { pipInstallArguments, pipProblem, UNREACHABLE_INDEX } from '../pip.js';
 import type { BuildListener, Prepared } from '../runtime.js';
 
 /** Written last into a virtual environment: without it, the environment is a build that did not finish. */
 const COMPLETE = '.pythond-complete';
-/** How many environments of one input are kept: the one it runs, and the one before (a reload may still be trying the new). */
-const KEPT_VENVS = 2;
 
 /**
  * The virtual environments of inputs with requirements, for the process
@@ -29,6 +27,8 @@ export class VenvBuilder {
   readonly #log: Logger;
   /** The environment each input config runs in, once ready: a fresh tick's start looks at no file. */
   readonly #ready = new WeakMap<InputConfig, string>();
+  /** The environment each input (by name) was last made ready with: kept when its next one is built. */
+  readonly #last = new Map<string, string>();
 
   constructor(root: string, log: Logger) {
     this.#root = root;
@@ -54,9 +54,10 @@ export class VenvBuilder {
         rmSync(venv, { recursive: true, force: true });
         throw err;
       }
-      this.#removeOlder(input.name, parent, venv);
+      this.#removeOutdated(input.name, parent, venv);
     }
     this.#ready.set(input, venv);
+    this.#last.set(input.name, venv);
     return { name: venv, built };
   }
 
@@ -84,17 +85,15 @@ export class VenvBuilder {
     writeFileSync(path.join(venv, COMPLETE), '');
   }
 
-  /** The input's environments but `current` and the newest other complete one. */
-  #removeOlder(input: string, parent: string, current: string): void {
-    const complete = (folder: string): number => statSync(path.join(folder, COMPLETE), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    const older = readdirSync(parent)
-      .map((name) => path.join(parent, name))
-      .filter((folder) => folder !== current)
-      .sort((a, b) => complete(b) - complete(a));
-    // Unfinished ones (a crashed build) go whatever their age.
-    for (const folder of older.filter((f, i) => i >= KEPT_VENVS - 1 || complete(f) === 0)) {
+  /** The input's environments but `current` and the one before it (see outdatedBuilds); unfinished ones (a crashed build) whatever their age. */
+  #removeOutdated(input: string, parent: string, current: string): void {
+    const completedAt = (folder: string): number | undefined => statSync(path.join(folder, COMPLETE), { throwIfNoEntry: false })?.mtimeMs;
+    const folders = readdirSync(parent).map((name) => path.join(parent, name));
+    const complete = folders.filter((folder) => completedAt(folder) !== undefined);
+    const unfinished = folders.filter((folder) => folder !== current && completedAt(folder) === undefined);
+    for (const folder of [...outdatedBuilds(complete, current, this.#last.get(input), (f) => completedAt(f)!), ...unfinished]) {
       rmSync(folder, { recursive: true, force: true });
-      this.#log.info({ input, venv: folder }, `removed virtual environment ${folder} of input ${input} (the last ${KEPT_VENVS} are kept)`);
+      this.#log.info({ input, venv: folder }, `removed virtual environment ${folder} of input ${input} (its last two are kept)`);
     }
   }
 }

@@ -79,7 +79,11 @@ export class ImageBuilder {
     }
     if (failure === undefined) return;
     // The engine removes the failed step's container after the build's end: gone now, its image can go too (see removeLeftovers).
-    if (step) await this.#engine.docker.getContainer(step).remove({ force: true }).catch(() => {});
+    if (step)
+      await this.#engine.docker
+        .getContainer(step)
+        .remove({ force: true })
+        .catch(() => {});
     const tail = output.tail();
     const why = pipProblem(tail, input.dependencies) ?? aptProblem(tail) ?? failure;
     throw new BuildError(`${input.key}: cannot build image ${tag} for input ${input.name}: ${why}`, tail);

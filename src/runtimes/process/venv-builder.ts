@@ -12,13 +12,16 @@ import type { BuildListener, Prepared } from '../runtime.js';
 /** Written last into a virtual environment: without it, the environment is a build that did not finish. */
 const COMPLETE = '.pythond-complete';
 
+/** For commands whose output only matters when they fail. */
+const SILENT: BuildListener = { building() {}, output() {} };
+
 /**
  * The virtual environments of inputs with requirements, for the process
  * executor: `<data_dir>/venvs/<input>/<key>`, the key covering the input's
  * interpreter (path and version) and everything its requirements install,
  * so one made earlier is reused. Made by the input's own `cmd -m venv
  * --system-site-packages` (its collectors still see what that python3 has)
- * and the environment's own pip, which reads no pip.conf and no PIP_*
+ * and pip (that python3's, else ensurepip's), which reads no pip.conf and no PIP_*
  * variable: pythond's keys alone say where packages come from, as in an
  * image build.
  */
@@ -40,7 +43,7 @@ export class VenvBuilder {
     const ready = this.#ready.get(input);
     if (ready) return { name: ready, built: false };
     // The interpreter is part of the key: a new python3 gets a new environment.
-    const probe = new BuildOutput({ building() {}, output() {} });
+    const probe = new BuildOutput(SILENT);
     const interpreter = await run(input.cmd, ['-c', 'import sys; print(sys.executable, sys.version)'], probe, signal);
     if (interpreter.code !== 0) throw failed(input, `${input.key}.cmd = ${JSON.stringify(input.cmd)} cannot be run: ${interpreter.error}`, probe);
     const parent = path.join(this.#root, folderName(input.name));
@@ -64,9 +67,14 @@ export class VenvBuilder {
   async #build(input: InputConfig, venv: string, output: BuildOutput, signal: AbortSignal): Promise<void> {
     rmSync(venv, { recursive: true, force: true });
     mkdirSync(path.dirname(venv), { recursive: true });
-    const created = await run(input.cmd, ['-m', 'venv', '--system-site-packages', venv], output, signal);
-    if (created.code !== 0) {
-      throw failed(input, `\`${input.cmd} -m venv\` cannot make a virtual environment (${created.error}; on Debian: apt-get install python3-venv)`, output);
+    const created = await run(input.cmd, ['-m', 'venv', '--system-site-packages', '--without-pip', venv], output, signal);
+    if (created.code !== 0) throw failed(input, `\`${input.cmd} -m venv\` cannot make a virtual environment (${created.error})`, output);
+    const python = path.join(venv, 'bin', 'python');
+    // pip: the interpreter's own when it has one (the environment sees its packages), else one ensurepip installs (seconds more).
+    const hasPip = (await run(python, ['-m', 'pip', '--version'], new BuildOutput(SILENT), signal)).code === 0;
+    const ensured = hasPip ? undefined : await run(python, ['-m', 'ensurepip', '--default-pip'], output, signal);
+    if (ensured && ensured.code !== 0) {
+      throw failed(input, `${input.cmd} has no pip, and no ensurepip to install one (${ensured.error}; on Debian: apt-get install python3-venv)`, output);
     }
     // The requirements as the config read them: the key names these, not whatever the files hold by now.
     const requirements = input.dependencies.requirements.map(({ text }, i) => {
@@ -76,10 +84,11 @@ export class VenvBuilder {
     });
     const log = path.join(venv, 'pip.log');
     const pip = pipInstallArguments(input.dependencies, { requirements, wheels: input.dependencies.findLinks?.folder, log });
-    const installed = await run(path.join(venv, 'bin', 'python'), ['-m', 'pip', ...pip], output, signal);
+    const installed = await run(python, ['-m', 'pip', ...pip], output, signal);
     if (installed.code !== 0) {
       // pip's output does not say an index was unreachable; its log does.
-      for (const line of readFileSync(log, 'utf8').split('\n')) if (line.includes(UNREACHABLE_INDEX)) output.write(`${line}\n`);
+      const logged = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
+      for (const line of logged) if (line.includes(UNREACHABLE_INDEX)) output.write(`${line}\n`);
       throw failed(input, pipProblem(output.tail(), input.dependencies) ?? `pip failed (${installed.error})`, output);
     }
     writeFileSync(path.join(venv, COMPLETE), '');

@@ -42,7 +42,7 @@ export class ImageBuilder {
     if (ready) return { name: ready, built: false };
     // Per input and runner instance: concurrent builds of other inputs never touch each other's leftovers.
     const build = createHash('sha256').update(`${this.#instance}\0${input.name}`).digest('hex').slice(0, 16);
-    const recipe = imageRecipe(await this.#engine.imageId(base), build, input.dependencies);
+    const recipe = imageRecipe(await this.#engine.imageId(base), build, input);
     const tag = `${repository(input.name)}:${buildKey(recipe.dockerfile, input)}`;
     const built = !(await this.#engine.hasImage(tag));
     if (built) {

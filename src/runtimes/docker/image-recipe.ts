@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { InputDependencies } from '../../config/load.js';
+import type { InputConfig, InputDependencies } from '../../config/load.js';
 import { pipInstallArguments, UNREACHABLE_INDEX } from '../pip.js';
 import { COLLECTOR_USER } from './container-spec.js';
 import { LABEL_BUILD } from './labels.js';
@@ -7,15 +7,16 @@ import { LABEL_BUILD } from './labels.js';
 /**
  * Where an input's requirements go in its image: a virtual environment that
  * sees the base's own packages (apt's included), first on PATH, so the
- * input's `python3` imports what requirements.txt pins before anything else.
+ * input's `cmd` (found on PATH, as `python3` is) imports what
+ * requirements.txt pins before anything else.
  */
-export const VENV = '/opt/pythond/venv';
+const VENV = '/opt/pythond/venv';
 
 /** Where the requirements stage finds the build context's files. */
 const BUILD_DIR = '/tmp/pythond-build';
 
 /** A file of the build context: given text, or a file of this machine. */
-export type ContextFile = { name: string; text: string } | { name: string; path: string };
+type ContextFile = { name: string; text: string } | { name: string; path: string };
 
 /** What `docker build` gets for an input's image: the Dockerfile and the files it copies. */
 export interface ImageRecipe {
@@ -34,7 +35,8 @@ export interface ImageRecipe {
  * Every stage carries `build` as a label, so what a build leaves behind
  * (the first stage, the steps of a failed one) can be found and removed.
  */
-export function imageRecipe(base: string, build: string, deps: InputDependencies): ImageRecipe {
+export function imageRecipe(base: string, build: string, input: InputConfig): ImageRecipe {
+  const deps = input.dependencies;
   const files: ContextFile[] = deps.requirements.map(({ text }, i) => ({ name: `requirements/${i}.txt`, text }));
   for (const name of deps.findLinks?.files ?? []) files.push({ name: `wheels/${name}`, path: path.join(deps.findLinks!.folder, name) });
   const folders = deps.requirements.length === 0 ? [] : deps.findLinks ? ['requirements/', 'wheels/'] : ['requirements/'];
@@ -42,7 +44,7 @@ export function imageRecipe(base: string, build: string, deps: InputDependencies
   const lines: string[] = [];
   if (deps.requirements.length > 0) {
     lines.push(`FROM ${base} AS requirements`, ...stage, ...folders.map((folder) => `COPY ${folder} ${BUILD_DIR}/${folder}`));
-    lines.push(run(pipScript(deps)));
+    lines.push(run(pipScript(input.cmd, deps)));
   }
   lines.push(`FROM ${base}`, ...stage);
   if (deps.apt.length > 0) lines.push(run(aptScript(deps.apt)));
@@ -83,12 +85,13 @@ function aptScript(packages: readonly string[]): string {
 }
 
 /**
- * The virtual environment and pip. pip is the base's own when it has one
- * (a pip module, or Debian's pip wheel, which pythond-python:3 ships),
- * else Debian's pip wheel from apt. When pip fails, the lines of its log
- * that say an index did not answer are printed, for pipProblem.
+ * The virtual environment, of the input's own `cmd`, and pip. pip is the
+ * base's own when it has one (a pip module, or Debian's pip wheel, which
+ * pythond-python:3 ships), else Debian's pip wheel from apt. When pip
+ * fails, the lines of its log that say an index did not answer are
+ * printed, for pipProblem.
  */
-function pipScript(deps: InputDependencies): string {
+function pipScript(cmd: string, deps: InputDependencies): string {
   const python = `${VENV}/bin/python3`;
   const log = `${BUILD_DIR}/pip.log`;
   const pip = pipInstallArguments(deps, {
@@ -98,7 +101,7 @@ function pipScript(deps: InputDependencies): string {
   });
   return [
     'export DEBIAN_FRONTEND=noninteractive',
-    `python3 -m venv --without-pip --system-site-packages ${VENV}`,
+    `${quote(cmd)} -m venv --without-pip --system-site-packages ${VENV}`,
     `if ${python} -m pip --version >/dev/null 2>&1; then`,
     '  set -- -m pip',
     'else',

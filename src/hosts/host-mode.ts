@@ -88,10 +88,14 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     const abort = (): void => void connection.kill(signal.reason as HostFailure, runId);
     if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
+    // What the collector prints and its traceback name the user's files, wherever the host sees them.
+    const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
-      const done = await connection.session.run(runId, collectorId, sink);
+      const done = await connection.session.run(runId, collectorId, local);
       this.backoff.succeeded();
-      return done;
+      return done.status === 'ok'
+        ? done
+        : { ...done, error: done.error && connection.localize(done.error), traceback: done.traceback && connection.localize(done.traceback) };
     } finally {
       signal.removeEventListener('abort', abort);
     }

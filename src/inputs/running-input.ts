@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { InputConfig } from '../config/load.js';
+import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
 import { createHostMode } from '../hosts/modes.js';
@@ -13,6 +14,7 @@ import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '..
 import type { Runtime } from '../runtimes/runtime.js';
 import { formatBytes } from '../schema/units.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { ErrorRepeats } from './error-repeats.js';
 import type { LastErrors } from './last-errors.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
@@ -29,6 +31,8 @@ export interface TickOutcome {
   /** The collector's own run() time, when it finished. */
   runMs?: number;
   points: number;
+  /** The Python traceback, when run() raised. */
+  traceback?: string;
 }
 
 /** What the status API shows for one collector. */
@@ -56,7 +60,7 @@ export interface InputStatus {
   mode: InputConfig['mode'];
   state: 'starting' | 'running' | 'failed';
   error?: string;
-  loadErrors: { module: string; file: string; error: string }[];
+  loadErrors: { module: string; file: string; line?: number | null; error: string }[];
   collectors: CollectorState[];
 }
 
@@ -70,6 +74,19 @@ const START_RETRY_MIN_MS = 1_000;
 
 /** Cut collector-controlled text to a size a log line and an API field can carry. */
 const clip = (text: string, max = 2000): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** What is wrong with a collector's `interval` and what runs instead, when the class's value was not a number > 0. */
+export function badIntervalMessage(collector: CollectorInfo, inputIntervalMs: number | undefined): string | undefined {
+  if (collector.bad_interval === undefined) return undefined;
+  const instead =
+    inputIntervalMs === undefined
+      ? `it runs every ${collector.interval} s instead (DataKit's default)`
+      : `the input's interval (${inputIntervalMs / 1000} s) applies`;
+  return `collector ${collector.id} has interval = ${collector.bad_interval}, which is not a number of seconds > 0; ${instead}`;
+}
+
+/** `python.d/demo/broken.py:3` */
+const fileAndLine = ({ file, line }: { file: string; line?: number | null }): string => (line ? `${file}:${line}` : file);
 
 /**
  * One `[[inputs.pythond]]` block at run time, around its hosts (its mode
@@ -88,6 +105,9 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #log: Logger;
   readonly #states = new Map<string, CollectorState>();
   readonly #lastErrors: LastErrors;
+  readonly #repeats = new ErrorRepeats();
+  /** Whether a tick of this input has delivered points yet: the first that does is logged. */
+  #delivering = false;
   #collectors: CollectorInfo[] = [];
   #loadErrors: LoadError[] = [];
   #state: InputStatus['state'] = 'starting';
@@ -159,7 +179,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       mode: this.config.mode,
       state: this.#state,
       error: this.#startError,
-      loadErrors: this.#loadErrors.map(({ module, file, error }) => ({ module, file, error })),
+      loadErrors: this.#loadErrors.map(({ module, file, line, error }) => ({ module, file, line, error })),
       collectors: [...this.#states.values()].map((state) => ({ ...state, host })),
     };
   }
@@ -167,18 +187,29 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
     this.#state = 'running';
     this.#startError = undefined;
-    this.#collectors = hello.collectors;
-    this.#loadErrors = hello.load_errors;
-    for (const failed of hello.load_errors) {
+    // The files as the user knows them (the host may see them elsewhere, in a container), and the input's interval over the collectors' own.
+    const files = new Map(this.config.discovered.flatMap((dir) => dir.modules.map(({ module, file }) => [module, displayPath(file)] as const)));
+    const interval = this.config.interval;
+    this.#collectors = hello.collectors.map((c) => ({
+      ...c,
+      file: files.get(c.module) ?? c.file,
+      interval: interval === undefined ? c.interval : interval / 1000,
+    }));
+    this.#loadErrors = hello.load_errors.map((e) => ({ ...e, file: files.get(e.module) ?? e.file }));
+    for (const failed of this.#loadErrors) {
       this.#log.error(
         { module: failed.module, file: failed.file, traceback: failed.traceback },
-        `input ${this.name}: cannot load ${failed.file}: ${failed.error}`,
+        `input ${this.name}: cannot load ${fileAndLine(failed)}: ${failed.error}`,
       );
     }
     if (hello.collectors.length === 0) {
       this.#log.warn(`input ${this.name}: no DataKitFramework collector found in ${this.config.dirs.join(', ')}`);
     }
-    for (const collector of hello.collectors) {
+    for (const collector of this.#collectors) {
+      const problem = badIntervalMessage(collector, interval);
+      if (problem) this.#log.warn({ collector: collector.id }, `${collector.file}: ${problem}`);
+    }
+    for (const collector of this.#collectors) {
       this.#states.set(collector.id, {
         input: this.name,
         collector: collector.id,
@@ -189,7 +220,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         failures: 0,
       });
     }
-    this.emit('started', hello.collectors);
+    this.emit('started', this.#collectors);
   }
 
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
@@ -290,8 +321,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       return { ...base, status: 'error', reason, error: errorMessage(failure) };
     }
     if (done!.status === 'error') {
-      this.#log.error({ collector: collector.id, traceback: done!.traceback }, `${this.name}/${collector.id} raised ${clip(done!.error ?? 'an error')}`);
-      return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised') };
+      return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised'), traceback: done!.traceback };
     }
     if (invalid > 0) {
       this.#metrics.invalidPoints.inc({ input: this.name }, invalid);
@@ -317,12 +347,30 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         state.lastError = outcome.error;
       }
     }
-    if (outcome.status === 'ok') {
-      this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
-    } else if (outcome.reason !== 'exception') {
-      // exceptions were logged with their traceback already
-      this.#log.warn({ collector: collector.id, reason: outcome.reason }, `tick ${this.name}/${collector.id} failed: ${outcome.error}`);
+    if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
+    else this.#logFailure(collector, outcome);
+  }
+
+  #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
+    this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
+    const failures = this.#repeats.cleared(collector.id);
+    if (failures > 0) this.#log.info({ collector: collector.id }, `${this.name}/${collector.id} is ok again after ${failures} failed tick(s)`);
+    if (outcome.points > 0 && !this.#delivering) {
+      this.#delivering = true;
+      const outputs = this.#outputs.status().map((output) => output.id);
+      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, went to ${outputs.join(', ')}`);
     }
+  }
+
+  /** A failure is logged in full (with its traceback) once; while it repeats unchanged, each repeat is one short line that counts it. */
+  #logFailure(collector: CollectorInfo, outcome: TickOutcome): void {
+    const exception = outcome.reason === 'exception';
+    const level = exception ? 'error' : 'warn';
+    const what = exception ? `${this.name}/${collector.id} raised ${outcome.error}` : `tick ${this.name}/${collector.id} failed: ${outcome.error}`;
+    const fields = { collector: collector.id, reason: outcome.reason };
+    const repeats = this.#repeats.failed(collector.id, `${outcome.error}\n${outcome.traceback ?? ''}`);
+    if (repeats === 0) this.#log[level]({ ...fields, traceback: outcome.traceback }, what);
+    else this.#log[level](fields, `${what} (the same error again, ${repeats + 1} times in a row)`);
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */

@@ -1,8 +1,22 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
+import type { ReportedError } from '../../inputs/last-errors.js';
+import type { InputStatus } from '../../inputs/running-input.js';
 import type { Logger } from '../../logger.js';
+import type { OutputStatus } from '../../outputs/running-output.js';
 import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';
+
+/** The body of GET /v1/collectors (`pythond status` reads it). */
+export interface CollectorsReport {
+  version: string;
+  /** The runtime collectors run in; absent while the runner is starting. */
+  executor?: string;
+  uptimeMs: number;
+  inputs: InputStatus[];
+  outputs: OutputStatus[];
+  lastErrors: ReportedError[];
+}
 
 /** A lasterror report is one short message; no reason to buffer more. */
 const LASTERROR_BODY_LIMIT = 64 * 1024;
@@ -19,14 +33,17 @@ export function statusRoutes(
   const { app, auth, log } = deps;
   const { lastErrors } = app;
 
-  server.get('/v1/collectors', async () => ({
-    version: VERSION,
-    executor: app.runtimeKind,
-    uptimeMs: Math.round(app.uptimeMs),
-    inputs: app.status(),
-    outputs: app.outputStatus(),
-    lastErrors: lastErrors.list(),
-  }));
+  server.get(
+    '/v1/collectors',
+    async (): Promise<CollectorsReport> => ({
+      version: VERSION,
+      executor: app.runtimeKind,
+      uptimeMs: Math.round(app.uptimeMs),
+      inputs: app.status(),
+      outputs: app.outputStatus(),
+      lastErrors: lastErrors.list(),
+    }),
+  );
 
   server.post<{ Body: Buffer | undefined }>('/v1/lasterror', { onRequest: auth, bodyLimit: LASTERROR_BODY_LIMIT }, async (request, reply) => {
     const { input, error } = readLastError(request.body);

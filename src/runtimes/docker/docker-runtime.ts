@@ -107,6 +107,10 @@ class DockerRuntime implements Runtime {
     });
     return {
       id,
+      paths: [
+        [path.posix.join(CODE_DIR, 'core'), path.resolve(SDK_CORE_DIR)],
+        ...bundle.dirs.map((dir, i) => [dir.folder, input.discovered[i]!.folder] as const),
+      ],
       stdin: attached,
       channel,
       stderr,

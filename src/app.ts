@@ -15,6 +15,7 @@ import { selectRuntime } from './runtimes/select-runtime.js';
 import { systemClock, toEpochMs, type Clock } from './scheduler/clock.js';
 import { TickQueue } from './scheduler/tick-queue.js';
 import { TickScheduler } from './scheduler/tick-scheduler.js';
+import { DELIVERY_LOG_EVERY_MS, DeliveryLog } from './telemetry/delivery-log.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +64,8 @@ export class App {
   #inputs: RunningInput[] = [];
   #started = false;
   #stopping = false;
+  /** While scheduled: says in the log, now and then, how many points went where. */
+  #delivery: { log: DeliveryLog; timer: NodeJS.Timeout } | undefined;
 
   constructor(config: Config, options: AppOptions) {
     this.config = config;
@@ -141,6 +144,10 @@ export class App {
     });
     await Promise.all(this.#inputs.map((input) => input.start()));
     this.#started = true;
+    if (options.schedule ?? true) {
+      const log = new DeliveryLog(this.metrics, this.#log);
+      this.#delivery = { log, timer: setInterval(() => void log.report(), DELIVERY_LOG_EVERY_MS).unref() };
+    }
   }
 
   health(): AppHealth {
@@ -181,6 +188,9 @@ export class App {
     await Promise.all(this.#inputs.map((input) => input.close(Math.min(graceMs, 5_000))));
     await this.#runtime?.removeAll();
     await this.#pipeline.close();
+    clearInterval(this.#delivery?.timer);
     await this.#outputs.close(Math.max(0, deadline - Date.now()));
+    // The last word on delivery: what came in since the last report, and what the outputs did with it before they closed.
+    await this.#delivery?.log.report();
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { checkCommand } from './cli/check.js';
-import { commandHelp, commandUsage, generalHelp, parseCommandLine, UsageError, type Command } from './cli/command-line.js';
+import { commandHelp, commandUsage, generalHelp, generalUsage, parseCommandLine, UsageError, type Command } from './cli/command-line.js';
 import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
 import { validateCommand } from './cli/validate.js';
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof UsageError)) throw err;
     // One line that says what is wrong, then how the command is used.
     const about = err.command ?? command;
-    const usage = about ? `${commandUsage(about)}\n(pythond help ${about.name} lists its options)\n` : generalHelp(COMMANDS, VERSION);
+    const usage = about ? `${commandUsage(about)}\n(pythond help ${about.name} lists its options)\n` : generalUsage(COMMANDS);
     process.stderr.write(`pythond${about ? ` ${about.name}` : ''}: ${err.message}\n${usage}`);
     return 2;
   }

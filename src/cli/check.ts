@@ -36,8 +36,8 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
   run: async ({ values, positionals }) => {
     const [dir] = positionals;
     if (values.input === undefined) {
-      if (dir === undefined) throw new UsageError('missing the folder to check (DIR), or --input NAME to check an input of the config');
       if (values.config !== undefined) throw new UsageError('--config needs --input NAME: the input of the config to check');
+      if (dir === undefined) throw new UsageError('missing the folder to check (DIR), or --input NAME to check an input of the config');
       const config = folderConfig(dir, values.executor ?? 'auto', values.image);
       return config ? checkOnce(config, dir, values.collector) : 1;
     }

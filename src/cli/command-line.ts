@@ -184,17 +184,20 @@ export function commandHelp(command: Command): string {
   return `${commandUsage(command)}\n\n${command.summary}\n\noptions:\n${options}\n\n${command.details.trim()}\n`;
 }
 
-/** What `pythond --help` prints: every command in one line. */
-export function generalHelp(commands: readonly Command[], version: string): string {
+/** `usage: pythond <command> [options]` and every command in one line. */
+export function generalUsage(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const list = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
-  return `pythond ${version}: runs DataKit-style Python collectors in isolated containers
-
-usage: pythond <command> [options]
+  return `usage: pythond <command> [options]
 
 commands:
 ${list}
 
 pythond help <command> (or pythond <command> --help) shows a command's options; pythond --version its version.
 `;
+}
+
+/** What `pythond --help` prints. */
+export function generalHelp(commands: readonly Command[], version: string): string {
+  return `pythond ${version}: runs DataKit-style Python collectors in isolated containers\n\n${generalUsage(commands)}`;
 }

@@ -164,7 +164,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       this.#startError = errorMessage(err);
       if (this.#closed) return false;
       const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining());
-      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${waitMs / 1000} s`);
+      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
       this.#retry = setTimeout(() => void this.start(), waitMs).unref();
       return false;
     }

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
 /** How often `pythond run` says in its log how many points came in and where they went. */

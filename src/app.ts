@@ -38,7 +38,7 @@ export interface AppOptions {
   log: Logger;
   clock?: Clock;
   metrics?: Metrics;
-  /** Outputs to use instead of the config's, each run inline (a test's edge where it reads the points). */
+  /** Outputs to use instead of the config's, each run inline: `check` prints to stdout, `validate` has none, tests read the points. */
   outputs?: Record<string, Output>;
 }
 

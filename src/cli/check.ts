@@ -79,8 +79,8 @@ function folderConfig(dir: string, executor: string, image: string | undefined):
     issues,
   );
   const input = readTable({ name: path.basename(folder), dirs: [path.basename(folder)], mode: 'fresh' }, inputSchema(), 'input', issues);
-  // The command line was checked already: these tables hold nothing a user wrote that could be wrong.
-  if (issues.length > 0) throw new Error(`check ${dir}: ${issues.map((issue) => `${issue.path} ${issue.message}`).join('; ')}`);
+  // Only --image can still be wrong here (blank): said as the option it is.
+  if (issues.length > 0) throw new UsageError(issues.map((issue) => `${issue.path.replace(/^runner\./, '--')} ${issue.message}`).join('; '));
   return { source: `check ${dir}`, runner, inputs: [{ ...input, key: `check ${dir}`, discovered: [discovered] }], outputs: [] };
 }
 

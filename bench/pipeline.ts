@@ -25,7 +25,7 @@ export async function pipelineFigures(workers: number, quick: boolean): Promise<
   for (const line of lines) JSON.parse(line.toString('utf8'));
   const parseS = (performance.now() - began) / 1000;
 
-  const pipeline = new PointPipeline({ workers, encodings: ['jsonl', 'lineProtocol'] });
+  const pipeline = new PointPipeline({ workers, encodings: () => ['jsonl', 'lineProtocol'] });
   // Warm the threads up with copies: a line is moved into its worker, so each is used once.
   await Promise.all(lines.slice(0, workers).map((line) => pipeline.decodeReport(Buffer.from(line), {})));
   began = performance.now();

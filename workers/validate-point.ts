@@ -57,7 +57,8 @@ function fieldValue(key: string, value: unknown): FieldValue {
 
 /**
  * Checks one JSON point against DataKit's point model: a measurement name,
- * string tags, at least one basic-type field, an optional integer time.
+ * string tags, at least one basic-type field, an optional integer time
+ * (`tags` and `time` may be null, as DataKit's framework sends them).
  * Numbers in tags are accepted and written as text, as DataKit does.
  * The point's own tags and fields objects are reused (tags converted in
  * place): they were just parsed and belong to the caller's task, and copying
@@ -65,7 +66,9 @@ function fieldValue(key: string, value: unknown): FieldValue {
  */
 export function validatePoint(raw: unknown, category: Category, precision: Precision, receivedAtNs: string): Point {
   if (!isObject(raw)) throw new InvalidPoint(`must be an object with measurement, tags and fields, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`);
-  const { measurement, tags = {}, fields, time } = raw;
+  const { measurement, fields, time } = raw;
+  // null as DataKit's framework sends it for a point without tags (its time null means now).
+  const tags = raw.tags ?? {};
   if (typeof measurement !== 'string') throw new InvalidPoint('measurement must be a non-empty string');
   checkName('measurement', measurement);
 

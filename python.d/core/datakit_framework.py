@@ -19,8 +19,10 @@ scripts written for DataKit's pythond input run unmodified:
   `report()` validates its argument and hands it to that sink, which sends
   `report` messages to the runner (see PROTOCOL.md). It returns None.
 * standalone (no sink), it POSTs every category as JSON to a DataKit at
-  `http://ip:port/v1/write/<category>`, as DataKit's own framework does, and
-  returns the text of the last response.
+  `http://ip:port/v1/write/<category>` and returns the text of the last
+  response. The requests are DataKit's own framework's, byte for byte
+  (request line, headers, body; test/python/test_datakit_compat.py compares
+  them), so a collector tested against one behaves the same on the other.
 
 Only the standard library is imported here; `requests` is imported when the
 first HTTP request is made, so the runner's host works where it is missing.
@@ -28,7 +30,6 @@ first HTTP request is made, so the runner's host works where it is missing.
 
 import json
 import sys
-from urllib.parse import urlencode
 
 DEFAULT_DATAKIT_IP = '127.0.0.1'
 DEFAULT_DATAKIT_PORT = 9529
@@ -45,8 +46,9 @@ CATEGORY_PATHS = {
 }
 # report() keys that describe the whole payload; DataKit sends them as query
 # parameters of every /v1/write request, in this order, when they are set.
-META_KEYS = ('input', 'precision', 'ignore_global_tags', 'version')
+META_KEYS = ('precision', 'input', 'ignore_global_tags', 'version')
 PRECISIONS = ('n', 'u', 'ms', 's', 'm', 'h')
+JSON_HEADERS = {'Content-Type': 'application/json'}
 EVENT_STATUSES = ('ok', 'info', 'warning', 'error', 'critical', 'nodata')
 
 # Under pythond, the collector host (see connect_runner); None means standalone.
@@ -97,25 +99,29 @@ class DataKitFramework(object):
     def feed_metric(self, input=None, measurement=None, tags=None, fields=None, time=None, **kwargs):
         """Report one metric point; kwargs become extra fields."""
         self.checkArgEmpty('measurement', measurement)
-        point = _point(measurement, tags, _merged(fields, kwargs), time)
-        return self.report({'M': [point], 'input': input or self.name})
+        self.checkArgEmpty('fields', fields)
+        return self.report({'M': [_point(measurement, tags, _merged(fields, kwargs), time)], 'input': input})
 
     def feed_logging(self, input=None, source=None, tags=None, message=None, time=None, **kwargs):
         """Report one log line of `source`; kwargs become extra fields."""
         self.checkArgEmpty('source', source)
-        self.checkArgEmpty('message', message)
+        if message is None:
+            # DataKit would send "message": null, a point no write API stores.
+            raise ValueError('arguments missing "message"')
         point = _point(source, tags, _merged({'message': message}, kwargs), time)
-        return self.report({'L': [point], 'input': input or self.name})
+        return self.report({'L': [point], 'input': input})
 
     def feed_object(self, input=None, cls=None, name=None, tags=None, fields=None, time=None, **kwargs):
         """Report one object of class `cls` named `name` (its `name` tag);
         kwargs become extra fields."""
         self.checkArgEmpty('cls', cls)
+        self.checkArgEmpty('fields', fields)
+        # DataKit would send the tag "name": null, an object no write API stores.
         self.checkArgEmpty('name', name)
         object_tags = dict(tags or {})
         object_tags['name'] = name
         point = _point(cls, object_tags, _merged(fields, kwargs), time)
-        return self.report({'O': [point], 'input': input or self.name})
+        return self.report({'O': [point], 'input': input})
 
     def feed_user_event(self, df_user_id=None, tags=None, df_date_range=10, df_status=None,
                         df_event_id=None, df_title=None, df_message=None, **kwargs):
@@ -184,13 +190,18 @@ class DataKitFramework(object):
         request fails (the failure is written to stderr, as DataKit logs it)."""
         requests = _import_requests()
         try:
-            return requests.post(url, json=raw_data).text
+            # Content-Type given explicitly, as DataKit does: requests then
+            # sends it before Content-Length, as DataKit's requests do.
+            return requests.post(url, headers=JSON_HEADERS, json=raw_data).text
         except requests.exceptions.RequestException as error:
             print('pythond: POST %s failed: %s' % (url, error), file=sys.stderr)
             return ''
 
     def _post_report(self, data):
-        query = urlencode([(key, _query_value(data[key])) for key in META_KEYS if key in data])
+        # As DataKit builds it: `key=value` pairs joined by '&', values as
+        # written (requests percent-encodes spaces and non-ASCII, as it does
+        # for DataKit's), no '?' at all without any.
+        query = '&'.join('%s=%s' % (key, _query_value(data[key])) for key in META_KEYS if key in data)
         response = ''
         for category, path in CATEGORY_PATHS.items():
             if category in data:
@@ -224,10 +235,9 @@ def _checked_report(in_data):
 
 
 def _point(measurement, tags, fields, time):
-    point = {'measurement': measurement, 'tags': dict(tags or {}), 'fields': fields}
-    if time is not None:
-        point['time'] = time
-    return point
+    """A point as DataKit's feed_* helpers build it: every key, in this
+    order, even when empty ("tags": null, "time": null mean none and now)."""
+    return {'measurement': measurement, 'tags': tags, 'fields': fields, 'time': time}
 
 
 def _merged(fields, extra):

@@ -270,7 +270,7 @@ class Collector:
 
     def __init__(self, cls, instance, module_name, file):
         self.id = module_name + '.' + cls.__name__
-        self.name = str(getattr(cls, 'name', cls.__name__))
+        self.name = name_of(instance)
         self.interval, self.bad_interval = interval_of(cls)
         self.module_name = module_name
         self.file = file
@@ -283,6 +283,23 @@ class Collector:
         if self.bad_interval is not None:
             described['bad_interval'] = self.bad_interval
         return described
+
+
+def name_of(collector):
+    """What the collector calls itself: its `name`; else the `__name` that
+    older DataKit docs set (Python mangles it to `_<Class>__name`, so `name`
+    stays the base class's 'DataKitFramework'); else its class name."""
+    if 'name' in vars(collector):
+        return str(collector.name)
+    for cls in type(collector).__mro__:
+        if cls is datakit_framework.DataKitFramework:
+            break
+        if 'name' in vars(cls):
+            return str(collector.name)
+        mangled = '_%s__name' % cls.__name__.lstrip('_')
+        if mangled in vars(cls):
+            return str(getattr(collector, mangled))
+    return type(collector).__name__
 
 
 def interval_of(cls):

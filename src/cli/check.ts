@@ -1,15 +1,13 @@
 import path from 'node:path';
-import { App } from '../app.js';
-import { loadConfig, type Config } from '../config/load.js';
-import { inputSchema, runnerSchema } from '../config/schema.js';
+import { App, type ConfigSource } from '../app.js';
+import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { discoverDir, DiscoveryProblem } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
 import { PLUGINS } from '../plugins.js';
-import { readTable, type Issue } from '../schema/fields.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
-import { trialConfig, trialDataDir } from './trial-config.js';
+import { trialDataDir, trialSource } from './trial-config.js';
 
 export const checkCommand = defineCommand({
   name: 'check',
@@ -39,19 +37,20 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
       if (values.config !== undefined) throw new UsageError('--config needs --input NAME: the input of the config to check');
       if (dir === undefined) throw new UsageError('missing the folder to check (DIR), or --input NAME to check an input of the config');
       const config = folderConfig(dir, values.executor ?? 'auto', values.image);
-      return config ? checkOnce(config, dir, values.collector) : 1;
+      return config ? checkOnce(checkApp(config), dir, values.collector) : 1;
     }
     if (dir !== undefined) throw new UsageError(`give a folder or --input NAME, not both (got ${JSON.stringify(dir)} and --input ${values.input})`);
     for (const option of ['executor', 'image'] as const) {
       if (values[option] !== undefined) throw new UsageError(`--${option} is for check DIR; an input runs with its config's ${option}, as in production`);
     }
     const config = loadConfig(values.config, PLUGINS);
-    const input = config.inputs.find((candidate) => candidate.name === values.input);
-    if (!input) {
-      throw new UsageError(`no input ${JSON.stringify(values.input)} in ${config.source}; its inputs: ${config.inputs.map((i) => i.name).join(', ')}`);
+    const known = [...config.inputs.map((i) => i.name), ...config.problems.flatMap((p) => (p.input ? [p.input] : []))];
+    // Inputs of git repositories are known only once they are pulled, which the check does as the runner would.
+    if (!known.includes(values.input) && config.gitRepos.repos.length === 0) {
+      throw new UsageError(`no input ${JSON.stringify(values.input)} in ${config.source}; its inputs: ${known.join(', ')}`);
     }
-    const key = `config ${path.resolve(config.source)} input ${input.name}`;
-    return checkOnce(trialConfig(config, [input], key), `input ${input.name} of ${config.source}`, values.collector);
+    const trial = trialSource(config, values.config, `config ${path.resolve(config.source)} input ${values.input}`, values.input);
+    return checkOnce(checkApp(trial.config, trial.source), `input ${values.input} of ${config.source}`, values.collector);
   },
 });
 
@@ -63,40 +62,49 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
 function folderConfig(dir: string, executor: string, image: string | undefined): Config | undefined {
   const folder = path.resolve(dir);
   const pythonD = path.dirname(folder);
-  let discovered: ReturnType<typeof discoverDir>;
   try {
-    discovered = discoverDir(pythonD, path.basename(folder));
+    discoverDir(pythonD, path.basename(folder));
   } catch (err) {
     if (!(err instanceof DiscoveryProblem)) throw err;
     process.stderr.write(`pythond check: ${err.message}\n`);
     return undefined;
   }
-  const issues: Issue[] = [];
-  const runner = readTable(
-    { executor, ...(image ? { image } : {}), python_d: pythonD, data_dir: trialDataDir(`folder ${folder}`) },
-    runnerSchema(process.cwd(), PLUGINS.runtimes),
-    'runner',
-    issues,
-  );
-  const input = readTable({ name: path.basename(folder), dirs: [path.basename(folder)], mode: 'fresh' }, inputSchema(), 'input', issues);
-  // Only --image can still be wrong here (blank): said as the option it is.
-  if (issues.length > 0) throw new UsageError(issues.map((issue) => `${issue.path.replace(/^runner\./, '--')} ${issue.message}`).join('; '));
-  return { source: `check ${dir}`, runner, inputs: [{ ...input, key: `check ${dir}`, discovered: [discovered] }], outputs: [] };
+  // Read as any config is, so every default applies; nothing in it can be wrong now (the folder is there, the options were checked).
+  const toml = [
+    '[runner]',
+    `executor = ${JSON.stringify(executor)}`,
+    ...(image ? [`image = ${JSON.stringify(image)}`] : []),
+    `python_d = ${JSON.stringify(pythonD)}`,
+    `data_dir = ${JSON.stringify(trialDataDir(`folder ${folder}`))}`,
+    '[[inputs.pythond]]',
+    `name = ${JSON.stringify(path.basename(folder))}`,
+    `dirs = [${JSON.stringify(path.basename(folder))}]`,
+    'mode = "fresh"',
+    '[[outputs.stdout]]', // a config needs one; check prints through its own
+  ].join('\n');
+  return parseConfig(toml, `check ${dir}`, process.cwd(), PLUGINS);
 }
 
-/** Starts the one input of `config` as a runner would, ticks each collector (or the one asked for) once, and says how it went. */
-async function checkOnce(config: Config, what: string, only: string | undefined): Promise<number> {
+/** The app of a check: its log readable on stderr, the points on stdout instead of the config's outputs. */
+function checkApp(config: Config, source?: ConfigSource): App {
+  return new App(config, { log: createLogger('info', 'pretty'), outputs: { stdout: new StdoutOutput() }, source });
+}
+
+/** Starts the one input of `app` as a runner would, ticks each collector (or the one asked for) once, and says how it went. */
+async function checkOnce(app: App, what: string, only: string | undefined): Promise<number> {
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
-  const input = config.inputs[0]!;
-  const app = new App(config, { log: createLogger('info', 'pretty'), outputs: { stdout: new StdoutOutput() } });
   let failed = 0;
   try {
     const began = performance.now();
     await app.start({ schedule: false });
-    const running = app.inputs[0]!;
+    const running = app.inputs[0];
+    const input = app.config.inputs[0];
+    // An input of the config that cannot be used (its dirs are in no repository, say) is in the status with why.
+    if (!running || !input) throw new Error(app.status()[0]?.error ?? `no such input in ${app.config.source} or its git repositories`);
     const { state, error, loadErrors } = running.status();
-    if (state !== 'running') throw new Error(error);
-    const image = app.runtimeKind === 'docker' ? `, image ${input.image ?? config.runner.image}` : '';
+    // Scripts that failed to load are counted below; a host that cannot start at all ends the check.
+    if (state === 'failed' && loadErrors.length === 0) throw new Error(error);
+    const image = app.runtimeKind === 'docker' ? `, image ${input.image ?? app.config.runner.image}` : '';
     say(
       `${what}: ${running.collectors.length} collector(s) loaded in ${milliseconds(performance.now() - began)} (${app.runtimeKind} executor, ${input.mode} mode${image})`,
     );

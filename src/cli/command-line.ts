@@ -141,7 +141,7 @@ function parseCommandArgs(command: Command, argv: string[], commands: readonly C
     }
     // Without a value, parseArgs' lenient mode would take the next option as one (`--config --help`).
     const value = token.value;
-    if (value === undefined || value === '' || (!token.inlineValue && value.startsWith('-') && value !== '-')) {
+    if (value === undefined || value.trim() === '' || (!token.inlineValue && value.startsWith('-') && value !== '-')) {
       fail(`${option} needs a value (${spec!.value ?? 'VALUE'})`);
     }
     if (spec!.choices && !spec!.choices.includes(value!)) {

@@ -1,9 +1,12 @@
 import { once } from 'node:events';
+import path from 'node:path';
 import { App } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { EMBEDDED_SOURCE, loadConfig, type Config } from '../config/load.js';
+import { displayPath } from '../discovery/discover.js';
 import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from '../logger.js';
+import { ChangeWatcher, type Watched } from '../reload/watcher.js';
 import { VERSION } from '../version.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';
 
@@ -23,9 +26,11 @@ export const runCommand = defineCommand({
   },
   details: `
 Serves the HTTP API on [runner] listen (/metrics, /v1/write, /v1/collectors, /healthz).
-On SIGINT or SIGTERM, ticks in flight finish (at most [runner] shutdown_timeout),
-outputs flush, and it exits 0; a second signal exits at once. Exit 1 when the
-config is invalid or the collectors cannot start.`,
+SIGHUP, POST /v1/reload, or a change of the config file or of the inputs' folders
+reload the config: only what changed restarts. On SIGINT or SIGTERM, ticks in
+flight finish (at most [runner] shutdown_timeout), outputs flush, and it exits 0;
+a second signal exits at once. Exit 1 when the config is invalid or the
+collectors cannot start.`,
   run: ({ values }) => run({ config: values.config, logFormat: values['log-format'] as LogFormat | undefined }),
 });
 
@@ -41,7 +46,14 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
   const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
-  const app = new App(config, { log });
+  const app = new App(config, { log, source: { load: (checkouts) => loadConfig(options.config, PLUGINS, checkouts) } });
+  // Every trigger goes through the one reload path; SIGHUP must never kill a long-running agent (node's default would).
+  const watcher = new ChangeWatcher({ changed: (what) => void reload(`${displayPath(what)} changed`), log });
+  const reload = async (trigger: string): Promise<void> => {
+    await app.reload(trigger);
+    watcher.watch(watched(app.config));
+  };
+  process.on('SIGHUP', () => void reload('SIGHUP'));
   // Listen first: a taken address fails the run before any collector starts.
   let api: HttpApi;
   try {
@@ -59,7 +71,11 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
     await app.stop();
     throw err;
   }
-  log.info({ executor: app.runtimeKind, inputs: config.inputs.length }, `running ${config.inputs.length} input(s) with the ${app.runtimeKind} executor`);
+  log.info(
+    { executor: app.runtimeKind, inputs: app.config.inputs.length },
+    `running ${app.config.inputs.length} input(s) with the ${app.runtimeKind} executor`,
+  );
+  watcher.watch(watched(app.config));
 
   const signal = await signalled;
   log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
@@ -68,8 +84,20 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
     process.exit(1);
   };
   process.once('SIGINT', forceExit).once('SIGTERM', forceExit);
+  watcher.close();
   await api.close();
   await app.stop();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * What a change of reloads: the config file (not the embedded default) and
+ * the folders of the inputs' scripts, except those of git repositories,
+ * whose checkouts never change (a pull brings a new one).
+ */
+function watched(config: Config): Watched {
+  const gitrepos = path.join(config.runner.data_dir, 'gitrepos') + path.sep;
+  const dirs = config.inputs.flatMap((input) => input.discovered.map((dir) => dir.folder)).filter((dir) => !dir.startsWith(gitrepos));
+  return { file: config.source === EMBEDDED_SOURCE ? undefined : path.resolve(config.source), dirs };
 }

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import type { CollectorsReport } from '../http/routes/status.js';
-import { parseListen } from '../http/server.js';
+import { parseListen } from '../schema/addresses.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
 
@@ -67,7 +67,8 @@ function renderStatus(report: CollectorsReport, url: string, now: number): strin
   const sections = [`pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor`];
 
   const rows = report.inputs.flatMap((input) => {
-    if (input.state !== 'running') return [[input.input, '-', input.state, '-', '-', '-', '-', firstLine(input.error)]];
+    // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.
+    if (input.collectors.length === 0) return [[input.input, '-', input.state, '-', '-', '-', '-', firstLine(input.error)]];
     return input.collectors.map((c) => [
       input.input,
       c.collector,

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { App } from '../app.js';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig, type Config, type InputConfig } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import { badIntervalMessage } from '../inputs/running-input.js';
 import { silentLogger } from '../logger.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';
-import { trialConfig } from './trial-config.js';
+import { trialSource } from './trial-config.js';
 
 export const validateCommand = defineCommand({
   name: 'validate',
@@ -25,7 +25,7 @@ executor, image and mode the config would use: a script that cannot load is
 reported as FILE:LINE: error. No collector runs and no output is written.
 
 Exit 0 when the config is valid and every script loads, 1 otherwise.`,
-  run: async ({ values }) => validate(loadConfig(values.config, PLUGINS), !values['no-load']),
+  run: async ({ values }) => validate(loadConfig(values.config, PLUGINS), values.config, !values['no-load']),
 });
 
 /** A problem or warning, said as compilers say them: where, then what. */
@@ -34,37 +34,44 @@ interface Finding {
   message: string;
 }
 
-async function validate(config: Config, load: boolean): Promise<number> {
+async function validate(config: Config, file: string | undefined, load: boolean): Promise<number> {
   const problems: Finding[] = [];
   const warnings: Finding[] = [];
   let executor = config.runner.executor;
+  let inputs = config.inputs;
   // What each input's line says: the scripts found, then (once loaded) the collectors in them.
   const inputLines = new Map(
-    config.inputs.map((input) => {
+    inputs.map((input) => {
       const modules = input.discovered.flatMap((dir) => dir.modules.map((m) => `${m.module} (${displayPath(m.file)})`));
       return [input.name, `${modules.length} script(s): ${modules.join(', ')}`];
     }),
   );
 
   if (load) {
-    // Started as `run` would start them, but with no outputs and no schedule: each host imports its scripts, says hello, and stops.
-    const app = new App(trialConfig(config, config.inputs, `validate ${path.resolve(config.source)}`), { log: silentLogger, outputs: {} });
+    // Started as `run` would start them (git repositories pulled), but with no outputs and no schedule: each host imports its scripts, says hello, and stops.
+    const trial = trialSource(config, file, `validate ${path.resolve(config.source)}`);
+    const app = new App(trial.config, { log: silentLogger, outputs: {}, source: trial.source });
     try {
       await app.start({ schedule: false });
+      inputs = app.config.inputs;
       executor = `${executor}${executor === app.runtimeKind ? '' : ` (${app.runtimeKind} here)`}`;
-      for (const input of app.inputs) {
-        const status = input.status();
-        if (status.state !== 'running')
-          problems.push({ where: config.source, message: `input ${input.name} (${input.config.key}) cannot start: ${status.error}` });
+      for (const status of app.status()) {
+        if (status.state === 'failed' && status.loadErrors.length === 0) {
+          problems.push({ where: config.source, message: `input ${status.input} cannot start: ${status.error}` });
+        }
+        const input = inputs.find((candidate) => candidate.name === status.input);
         for (const failed of status.loadErrors) {
+          const file = whereIs(input, failed.module, failed.file);
           problems.push({
-            where: failed.line ? `${failed.file}:${failed.line}` : failed.file,
-            message: `input ${input.name} cannot load ${failed.module}: ${failed.error}`,
+            where: failed.line ? `${file}:${failed.line}` : file,
+            message: `input ${status.input} cannot load ${failed.module}: ${failed.error}`,
           });
         }
+      }
+      for (const input of app.inputs) {
         for (const collector of input.collectors) {
           const problem = badIntervalMessage(collector, input.config.interval);
-          if (problem) warnings.push({ where: collector.file, message: `input ${input.name}: ${problem}` });
+          if (problem) warnings.push({ where: whereIs(input.config, collector.module, collector.file), message: `input ${input.name}: ${problem}` });
         }
         const scripts = input.config.discovered.reduce((n, dir) => n + dir.modules.length, 0);
         const collectors = input.collectors.map((c) => `${c.id} every ${c.interval} s`);
@@ -75,6 +82,9 @@ async function validate(config: Config, load: boolean): Promise<number> {
     } finally {
       await app.stop();
     }
+  } else {
+    // Inputs whose dirs are in git repositories, which --no-load does not pull.
+    for (const problem of config.problems) warnings.push({ where: config.source, message: `input ${problem.input ?? '(unnamed)'}: ${problem.message}` });
   }
 
   const verdict =
@@ -85,7 +95,7 @@ async function validate(config: Config, load: boolean): Promise<number> {
         : 'is valid (scripts found, not loaded: --no-load)';
   const out = [`config ${config.source} ${verdict}`];
   out.push(`  executor ${executor}, concurrency ${config.runner.concurrency}, listen ${config.runner.listen}, python_d ${displayPath(config.runner.python_d)}`);
-  for (const input of config.inputs) out.push(`  input ${input.name} (${input.mode}): ${inputLines.get(input.name)}`);
+  for (const input of inputs) out.push(`  input ${input.name} (${input.mode}): ${inputLines.get(input.name) ?? 'not loaded'}`);
   for (const output of config.outputs) {
     const target =
       'path' in output.options ? ` ${displayPath(path.resolve(String(output.options.path)))}` : 'url' in output.options ? ` ${output.options.url}` : '';
@@ -95,4 +105,10 @@ async function validate(config: Config, load: boolean): Promise<number> {
   for (const { where, message } of warnings) process.stderr.write(`${where}: warning: ${message}\n`);
   for (const { where, message } of problems) process.stderr.write(`${where}: ${message}\n`);
   return problems.length > 0 ? 1 : 0;
+}
+
+/** Where a module of `input` is, as the user opens it (relative to the working directory when inside it); `shown` when it is not one of the input's. */
+function whereIs(input: InputConfig | undefined, module: string, shown: string): string {
+  const file = input?.discovered.flatMap((dir) => dir.modules).find((m) => m.module === module)?.file;
+  return file ? displayPath(file) : shown;
 }

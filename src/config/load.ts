@@ -1,19 +1,15 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import toml from 'toml';
-import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { PythondError } from '../errors.js';
 import { readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
-import { inputSchema, runnerSchema, type InputTable, type RunnerConfig } from './schema.js';
-import { TomlLocator } from './toml-locator.js';
+import { readGitRepos, type GitReposConfig } from './git-repos.js';
+import { issueLines, readInputBlocks, readRepoInputs, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
+import { runnerSchema, type RunnerConfig } from './schema.js';
 
-export interface InputConfig extends InputTable {
-  /** `inputs.pythond[0]`: where this input is in the config, for messages. */
-  key: string;
-  /** Each `dirs` entry with the collector modules found in it. */
-  discovered: DiscoveredDir[];
-}
+export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
+export type { GitReposConfig, RepoConfig } from './git-repos.js';
 
 /** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
 export interface OutputConfig {
@@ -27,8 +23,14 @@ export interface OutputConfig {
 export interface OutputSchemaPlugin {
   /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
   schema(baseDir: string): Schema;
-  /** Rules across keys, checked once every key has been read: `key` is the key to blame. */
-  check?(options: never): { key: string; message: string }[];
+  /** Rules across keys (and against the runner's own `listen`), checked once every key has been read: `key` is the key to blame. */
+  check?(options: never, runner: OutputCheckContext): { key: string; message: string }[];
+}
+
+/** What an output's cross-key rules may compare against. */
+export interface OutputCheckContext {
+  /** `[runner] listen`: the runner's own HTTP API, which an output must not write back into. */
+  listen: string;
 }
 
 /**
@@ -45,7 +47,11 @@ export interface Config {
   /** The config file, or `<embedded default>`. */
   source: string;
   runner: RunnerConfig;
+  gitRepos: GitReposConfig;
+  /** The inputs of the config file, then those of each repository's conf.d. */
   inputs: InputConfig[];
+  /** Inputs that cannot be used now (a repository's broken conf.d, a dir not found in any repository): the others run. */
+  problems: InputProblem[];
   outputs: OutputConfig[];
 }
 
@@ -67,16 +73,16 @@ export class ConfigError extends PythondError {
  * embedded default. Every problem is reported at once, each naming the file,
  * the line and the key.
  */
-export function loadConfig(file: string | undefined, plugins: ConfigPlugins): Config {
+export function loadConfig(file: string | undefined, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
   const chosen = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins);
+  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins, checkouts);
   let text: string;
   try {
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
     throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins);
+  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts);
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -90,8 +96,12 @@ function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
   return [];
 }
 
-/** Parses and validates config text; relative paths are taken from `baseDir`. */
-export function parseConfig(text: string, source: string, baseDir: string, plugins: ConfigPlugins): Config {
+/**
+ * Parses and validates config text; relative paths are taken from `baseDir`.
+ * `checkouts` are the git repositories' current commits: their conf.d
+ * inputs are read too, and relative `dirs` are looked for in them first.
+ */
+export function parseConfig(text: string, source: string, baseDir: string, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
   let raw: unknown;
   try {
     raw = toml.parse(text);
@@ -104,83 +114,54 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
   const issues: Issue[] = [];
   const top = isTable(raw) ? raw : {};
   for (const key of Object.keys(top)) {
-    if (!['runner', 'inputs', 'outputs'].includes(key)) {
-      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]] and [[outputs.<name>]]' });
+    if (!['runner', 'inputs', 'outputs', 'git_repos'].includes(key)) {
+      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]], [[outputs.<name>]] and [git_repos]' });
     }
   }
 
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
-  const inputs = readInputs(top.inputs, runner, issues);
-  const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, issues);
+  const gitRepos = readGitRepos(top.git_repos, baseDir, issues);
+  const { inputs, problems } = readInputs(top.inputs, { runner, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
+  const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
-  if (issues.length > 0) {
-    const locator = new TomlLocator(text);
-    throw new ConfigError(
-      issues.map(({ path: keyPath, message }) => {
-        const line = locator.lineOf(keyPath);
-        return `config ${source}${line ? `:${line}` : ''}: ${keyPath} ${message}`;
-      }),
-    );
-  }
-  return deepFreeze({ source, runner, inputs, outputs });
+  if (issues.length > 0) throw new ConfigError(issueLines(issues, source, text));
+  return deepFreeze({ source, runner, gitRepos, inputs, problems, outputs });
 }
 
-function readInputs(raw: unknown, runner: RunnerConfig, issues: Issue[]): InputConfig[] {
+/**
+ * The config file's inputs, then each repository's. A problem in the
+ * config file stops it; with repositories, a `dirs` entry found nowhere
+ * (yet) and anything wrong in a repository's conf.d only keep that input
+ * out.
+ */
+function readInputs(
+  raw: unknown,
+  context: InputContext,
+  gitRepos: GitReposConfig,
+  text: string,
+  issues: Issue[],
+): { inputs: InputConfig[]; problems: InputProblem[] } {
   const inputs: InputConfig[] = [];
-  if (raw === undefined) {
-    issues.push({ path: 'inputs', message: 'has no [[inputs.pythond]] block; add one with name and dirs' });
-    return inputs;
+  const problems: InputProblem[] = [];
+  for (const block of readInputBlocks(raw, context.mainSource, context, issues)) {
+    issues.push(...block.issues);
+    if (block.input) inputs.push(block.input);
+    else if (gitRepos.repos.length === 0) issues.push(...block.unresolved);
+    else if (block.issues.length === 0)
+      for (const message of issueLines(block.unresolved, context.mainSource, text)) problems.push({ input: block.name, message });
   }
-  if (!isTable(raw)) {
-    issues.push({ path: 'inputs', message: 'must hold [[inputs.pythond]] tables' });
-    return inputs;
+  for (const checkout of context.checkouts) {
+    const fromRepo = readRepoInputs(checkout, context);
+    inputs.push(...fromRepo.inputs);
+    problems.push(...fromRepo.problems);
   }
-  for (const kind of Object.keys(raw)) {
-    if (kind !== 'pythond') issues.push({ path: `inputs.${kind}`, message: 'is not an input pythond runs; only [[inputs.pythond]] blocks are read' });
-  }
-
-  const names = new Map<string, string>();
-  tablesAt(raw.pythond, 'inputs.pythond', issues).forEach((table, i) => {
-    const key = `inputs.pythond[${i}]`;
-    const input = readTable(table, inputSchema(), key, issues);
-    if (input.name !== undefined) {
-      const earlier = names.get(input.name);
-      if (earlier) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${earlier}; input names must be unique` });
-      names.set(input.name, key);
-    }
-
-    const discovered: DiscoveredDir[] = [];
-    const modules = new Map<string, { file: string; real: string }>();
-    (input.dirs ?? []).forEach((entry, j) => {
-      try {
-        const dir = discoverDir(runner.python_d, entry);
-        const unseen = dir.modules.filter(({ module, file }) => {
-          const real = realpathSync(file);
-          const other = modules.get(module);
-          if (!other) modules.set(module, { file, real });
-          else if (other.real !== real)
-            issues.push({ path: `${key}.dirs[${j}]`, message: `module "${module}" (${file}) has the same import name as ${other.file}; rename one of them` });
-          // The same file reached through two entries is imported once.
-          return !other;
-        });
-        discovered.push({ ...dir, modules: unseen });
-      } catch (err) {
-        if (!(err instanceof DiscoveryProblem)) throw err;
-        issues.push({
-          path: `${key}.dirs[${j}]`,
-          message: `names ${JSON.stringify(entry)}, but ${err.message} (dirs are read under python_d = ${displayPath(runner.python_d)})`,
-        });
-      }
-    });
-    inputs.push({ ...input, key, discovered });
-  });
-  if (inputs.length === 0 && !issues.some((issue) => issue.path.startsWith('inputs'))) {
+  if (inputs.length === 0 && problems.length === 0 && gitRepos.repos.length === 0 && !issues.some((issue) => issue.path.startsWith('inputs'))) {
     issues.push({ path: 'inputs', message: 'has no [[inputs.pythond]] block; add one with name and dirs' });
   }
-  return inputs;
+  return { inputs, problems };
 }
 
-function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], issues: Issue[]): OutputConfig[] {
+function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], context: OutputCheckContext, issues: Issue[]): OutputConfig[] {
   const outputs: OutputConfig[] = [];
   if (raw !== undefined && !isTable(raw)) {
     issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
@@ -200,7 +181,7 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
       const options = readTable(table, plugin.schema(baseDir), key, issues);
       // Rules across keys only make sense once every key read well.
       if (issues.length === before)
-        for (const problem of plugin.check?.(options as never) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
+        for (const problem of plugin.check?.(options as never, context) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
       const block = `${type} ${JSON.stringify(options)}`;
       const twin = blocks.get(block);
       if (twin) issues.push({ path: key, message: `is the same as ${twin}: every point would be written twice; remove one of them` });

@@ -57,6 +57,33 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   max_body_size: withDefault(size(1024), 32 * 1024 ** 2),
 });
 
+/** One `ports` entry: a container port published on the host, as `docker run -p` writes it. */
+export interface PublishedPort {
+  /** The host address it listens on; '' for every address. */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+const PORT_MAPPING = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/;
+const isPort = (port: number): boolean => port >= 1 && port <= 65535;
+
+const publishedPorts = () => ({
+  read(value: unknown): PublishedPort[] {
+    const expected = '"[ip:]hostPort:containerPort[/udp]" such as "127.0.0.1:9100:9100"';
+    return stringList({ nonEmpty: false, expected: `a list of ${expected}` })
+      .read(value)
+      .map((text, i) => {
+        const match = PORT_MAPPING.exec(text.trim());
+        const [hostPort, containerPort] = [Number(match?.[2]), Number(match?.[3])];
+        if (!match || !isPort(hostPort) || !isPort(containerPort))
+          throw new FieldError(`[${i}] must look like ${expected} (ports 1 to 65535), got ${JSON.stringify(text)}`);
+        return { hostIp: match[1] ?? '', hostPort, containerPort, protocol: (match[4] ?? 'tcp') as PublishedPort['protocol'] };
+      });
+  },
+});
+
 const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const MOUNT_ENTRY = /^\/[^:]*:\/[^:]*(:ro)?$/;
 
@@ -80,13 +107,18 @@ export const inputSchema = () => ({
   concurrency: withDefault(integer(1, 10_000), 1),
   /** Seconds between runs of each of this input's collectors, instead of their own `interval`. */
   interval: optional(duration(1)),
-  /** A tick running longer fails; default: the collector's interval. */
-  timeout: optional(duration(1)),
+  /**
+   * A tick running longer fails; default: the collector's interval. 0 (`"0"`):
+   * no timeout, the input's collectors are services whose run() may never return.
+   */
+  timeout: optional(duration()),
   image: optional(nonEmptyString('an image name')),
   memory: withDefault(size(6 * 1024 ** 2), 128 * 1024 ** 2),
   cpus: withDefault(positiveNumber(), 0.5),
   pids: withDefault(integer(8, 1_000_000), 64),
   network: withDefault(nonEmptyString('"bridge", "none", "host" or a network name'), 'bridge'),
+  /** Container ports published on the host (docker; a service's HTTP port, say), with a bridge or named network. */
+  ports: withDefault(publishedPorts(), []),
   mounts: withDefault(
     stringList({
       nonEmpty: false,

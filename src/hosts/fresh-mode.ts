@@ -25,11 +25,11 @@ export class FreshMode extends HostModeBase {
     return connection.hello();
   }
 
-  async run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage> {
+  async run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage> {
     const connection = await this.open();
     this.#live.add(connection);
     try {
-      const done = this.runOn(connection, collectorId, sink, signal);
+      const done = this.runOn(connection, collectorId, sink, signal, healthyAfterMs);
       connection.session.end(); // the host exits once this run is done
       const result = await done;
       this.#exiting.add(connection.gone);

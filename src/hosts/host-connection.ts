@@ -7,6 +7,12 @@ import type { RuntimeHost } from '../runtimes/runtime.js';
 
 /** Longest collector output line written to the log; the rest is cut. */
 const MAX_LOG_LINE = 4096;
+/**
+ * Output outside runs that went past max_stderr is dropped until a run
+ * starts, or this long: threads a service started write outside its run,
+ * which never ends.
+ */
+const STRAY_REFILL_MS = 60_000;
 /** A host that has not said hello by then is stuck importing its modules. */
 export const HOST_START_TIMEOUT_MS = 60_000;
 
@@ -56,6 +62,8 @@ export class HostConnection {
   #killedFor: FailureReason | undefined;
   /** Bytes of output written outside any run that may still be logged before the next run starts. */
   #strayBudget: number;
+  /** When an exhausted stray budget fills again by itself (Date.now(): a log budget needs no monotonic clock). */
+  #strayRefillAt = 0;
   readonly #maxStray: number;
 
   constructor(host: RuntimeHost, options: ConnectionOptions) {
@@ -153,11 +161,17 @@ export class HostConnection {
   }
 
   #logStray(text: string, message?: LogMessage): void {
-    if (this.#strayBudget <= 0) return;
+    if (this.#strayBudget <= 0) {
+      if (Date.now() < this.#strayRefillAt) return;
+      this.#strayBudget = this.#maxStray;
+    }
     this.#strayBudget -= text.length;
     const fields = message?.collector ? { collector: message.collector, stream: message.stream } : { stream: message?.stream ?? 'stderr' };
     this.#log.warn(fields, truncate(this.localize(text)));
-    if (this.#strayBudget <= 0) this.#log.warn(`collector host ${this.id}: more output outside runs is dropped until the next run starts (max_stderr)`);
+    if (this.#strayBudget <= 0) {
+      this.#strayRefillAt = Date.now() + STRAY_REFILL_MS;
+      this.#log.warn(`collector host ${this.id}: more output outside runs is dropped for a minute or until the next run starts (max_stderr)`);
+    }
   }
 }
 

@@ -26,8 +26,10 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
    * Runs one collector once; resolves with its `done`, rejects with a
    * HostFailure. Aborting `signal` with a HostFailure (a timeout, a broken
    * limit) kills the run's host, and the run rejects with that failure.
+   * A run still going after `healthyAfterMs` counts as a success for the
+   * backoff, as a finished one does (a service's run never finishes).
    */
-  run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage>;
+  run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
   /** Milliseconds before a host may be started again after failures; 0 when one may now. */
   backoffRemaining(): number;
   /** The current host, for the status API. */
@@ -59,7 +61,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
 
   abstract readonly hostId: string | undefined;
   abstract start(): Promise<HelloMessage>;
-  abstract run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage>;
+  abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
   abstract close(graceMs: number): Promise<void>;
 
   backoffRemaining(): number {
@@ -83,11 +85,18 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   }
 
   /** Runs `collectorId` on `connection`; an abort of `signal` kills that host, failing the run with the abort's reason. */
-  protected async runOn(connection: HostConnection, collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage> {
+  protected async runOn(
+    connection: HostConnection,
+    collectorId: string,
+    sink: RunSink,
+    signal: AbortSignal,
+    healthyAfterMs: number | undefined,
+  ): Promise<DoneMessage> {
     const runId = String(++this.#runIds);
     const abort = (): void => void connection.kill(signal.reason as HostFailure, runId);
     if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
+    const healthy = healthyAfterMs === undefined ? undefined : setTimeout(() => this.backoff.succeeded(), healthyAfterMs);
     // What the collector prints and its traceback name the user's files, wherever the host sees them.
     const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
@@ -97,6 +106,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
         ? done
         : { ...done, error: done.error && connection.localize(done.error), traceback: done.traceback && connection.localize(done.traceback) };
     } finally {
+      clearTimeout(healthy);
       signal.removeEventListener('abort', abort);
     }
   }

@@ -26,10 +26,10 @@ export class WarmMode extends HostModeBase {
     return this.#hello!;
   }
 
-  async run(collectorId: string, sink: RunSink, signal: AbortSignal): Promise<DoneMessage> {
+  async run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage> {
     const connection = await this.#connection();
     connection.runStarting();
-    return this.runOn(connection, collectorId, sink, signal);
+    return this.runOn(connection, collectorId, sink, signal, healthyAfterMs);
   }
 
   async close(graceMs: number): Promise<void> {

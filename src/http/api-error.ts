@@ -22,6 +22,8 @@ export const API_ERRORS = {
   unsupportedMediaType: { status: 415, code: 'pythond.unsupportedMediaType' },
   reachMaxAPILimit: { status: 429, code: 'datakit.reachMaxAPILimit' },
   internal: { status: 500, code: 'pythond.internalError' },
+  notStored: { status: 503, code: 'pythond.notStored' },
+  loopDetected: { status: 508, code: 'pythond.loopDetected' },
 } as const;
 
 export type ApiErrorKind = keyof typeof API_ERRORS;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
+import { parseListen } from '../schema/addresses.js';
 import { formatBytes } from '../schema/units.js';
 import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +13,10 @@ import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
 /** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<App, 'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors'>;
+export type ApiBackend = Pick<
+  App,
+  'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors' | 'loopToken' | 'runnerStatus' | 'gitStatus' | 'reload'
+>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
@@ -104,12 +108,6 @@ export async function startHttpApi(app: ApiBackend, options: HttpApiOptions): Pr
   const address = server.server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return { url, close: () => server.close() };
-}
-
-/** `127.0.0.1:9529` or `[::1]:9529` (the config schema checked the shape). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
 }
 
 const LISTEN_PROBLEMS: Record<string, string> = {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { InputConfig } from '../config/load.js';
-import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
 import { createHostMode } from '../hosts/modes.js';
@@ -48,8 +48,11 @@ export interface CollectorState {
   lastStatus?: TickStatus;
   lastDurationMs?: number;
   lastError?: string;
+  /** Unset while a service runs: it is looked at again only once it has ended. */
   nextRun?: string;
   host?: string;
+  /** Set for the collectors of an input with `timeout = "0"`, whose one run is meant to last. */
+  service?: true;
 }
 
 /** An input as the status API shows it, before and after its host started. */
@@ -58,7 +61,12 @@ export interface InputStatus {
   /** The runtime its hosts run in (`[runner] executor` as resolved). */
   executor: string;
   mode: InputConfig['mode'];
-  state: 'starting' | 'running' | 'failed';
+  /**
+   * `running`: every script loaded; `degraded`: running, but scripts failed
+   * to load (see loadErrors); `failed`: its host cannot start, or it has no
+   * collector to run; `error` says why.
+   */
+  state: 'starting' | 'running' | 'degraded' | 'failed';
   error?: string;
   loadErrors: { module: string; file: string; line?: number | null; error: string }[];
   collectors: CollectorState[];
@@ -96,7 +104,7 @@ const fileAndLine = ({ file, line }: { file: string; line?: number | null }): st
  * pass messages.
  */
 export class RunningInput extends EventEmitter<RunningInputEvents> {
-  readonly config: InputConfig;
+  #config: InputConfig;
   readonly #mode: HostMode;
   readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
@@ -114,6 +122,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #startError: string | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Ends a service's run in flight (see close()). */
+  readonly #serviceStops = new Set<(reason: FailureReason, message: string) => void>();
 
   constructor(options: {
     config: InputConfig;
@@ -125,7 +135,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     lastErrors: LastErrors;
   }) {
     super();
-    this.config = options.config;
+    this.#config = options.config;
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
@@ -138,7 +148,21 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   get name(): string {
-    return this.config.name;
+    return this.#config.name;
+  }
+
+  /** The input's config: the one its hosts were started with, or a later one that differs only in keys it takes live. */
+  get config(): InputConfig {
+    return this.#config;
+  }
+
+  /**
+   * Takes a new version of the input's config that differs only in keys it
+   * applies to its next ticks (`timeout`, `tags`, `max_points`,
+   * `concurrency`, which the queue applies): its hosts stay.
+   */
+  update(next: InputConfig): void {
+    this.#config = next;
   }
 
   get collectors(): readonly CollectorInfo[] {
@@ -147,6 +171,15 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   get loadErrors(): readonly LoadError[] {
     return this.#loadErrors;
+  }
+
+  /**
+   * `timeout = "0"`: the input's collectors are services, whose run() may
+   * never return (one that serves HTTP, say). Each runs with no timeout and
+   * its bounds count per interval; when it ends it is started again.
+   */
+  get service(): boolean {
+    return this.config.timeout === 0;
   }
 
   /**
@@ -185,11 +218,12 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
-    this.#state = 'running';
-    this.#startError = undefined;
-    // The files as the user knows them (the host may see them elsewhere, in a container), and the input's interval over the collectors' own.
-    const files = new Map(this.config.discovered.flatMap((dir) => dir.modules.map(({ module, file }) => [module, displayPath(file)] as const)));
+    // The files as the user wrote their dirs (`demo/general.py`), whatever path the host sees them at (a container's), and the input's interval over the collectors' own.
+    const files = new Map(
+      this.config.discovered.flatMap((dir) => dir.modules.map(({ module, file }) => [module, path.join(dir.entry, path.relative(dir.path, file))] as const)),
+    );
     const interval = this.config.interval;
+    for (const previous of this.#loadErrors) this.#metrics.loadErrors.remove({ input: this.name, file: previous.file });
     this.#collectors = hello.collectors.map((c) => ({
       ...c,
       file: files.get(c.module) ?? c.file,
@@ -197,13 +231,22 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }));
     this.#loadErrors = hello.load_errors.map((e) => ({ ...e, file: files.get(e.module) ?? e.file }));
     for (const failed of this.#loadErrors) {
+      this.#metrics.loadErrors.set({ input: this.name, file: failed.file }, 1);
       this.#log.error(
         { module: failed.module, file: failed.file, traceback: failed.traceback },
         `input ${this.name}: cannot load ${fileAndLine(failed)}: ${failed.error}`,
       );
     }
+    const failedScripts = this.#loadErrors.map((failed) => `${fileAndLine(failed)}: ${failed.error}`).join('; ');
     if (hello.collectors.length === 0) {
-      this.#log.warn(`input ${this.name}: no DataKitFramework collector found in ${this.config.dirs.join(', ')}`);
+      this.#state = 'failed';
+      this.#startError = failedScripts
+        ? `no collector could be loaded: ${failedScripts}`
+        : `no DataKitFramework collector in ${this.config.dirs.join(', ')} (a class that subclasses DataKitFramework and overrides run())`;
+      this.#log.error(`input ${this.name}: ${this.#startError}`);
+    } else {
+      this.#state = hello.load_errors.length > 0 ? 'degraded' : 'running';
+      this.#startError = failedScripts ? `${hello.load_errors.length} script(s) failed to load: ${failedScripts}` : undefined;
     }
     for (const collector of this.#collectors) {
       const problem = badIntervalMessage(collector, interval);
@@ -218,6 +261,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         state: 'idle',
         runs: 0,
         failures: 0,
+        ...(this.service ? { service: true as const } : {}),
       });
     }
     this.emit('started', this.#collectors);
@@ -226,7 +270,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
   planned(collectorId: string, nextRunEpochMs: number): void {
     const state = this.#states.get(collectorId);
-    if (state) state.nextRun = new Date(nextRunEpochMs).toISOString();
+    if (state && !(this.service && state.state === 'running')) state.nextRun = new Date(nextRunEpochMs).toISOString();
   }
 
   /** Counts a tick the scheduler did not run. */
@@ -245,7 +289,10 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
     const started = performance.now();
     const state = this.#states.get(collector.id);
-    if (state) state.state = 'running';
+    if (state) {
+      state.state = 'running';
+      if (this.service) state.nextRun = undefined;
+    }
     const outcome = await this.#run(collector);
     outcome.durationMs = performance.now() - started;
     this.#record(collector, outcome);
@@ -254,13 +301,18 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   async #run(collector: CollectorInfo): Promise<TickOutcome> {
     const { max_report_size: maxBytes, max_points: maxPoints, max_stderr: maxOutput } = this.config;
-    const timeoutMs = this.config.timeout ?? collector.interval * 1000;
-    let reportBytes = 0;
-    let outputBytes = 0;
+    const intervalMs = collector.interval * 1000;
+    const service = this.service;
+    const timeoutMs = this.config.timeout ?? intervalMs;
+    // What the per-tick bounds count. A service's run never ends, so its bounds count per interval.
+    const per = service ? 'interval' : 'tick';
+    let used = { reportBytes: 0, outputBytes: 0, points: 0 };
+    const nextWindow = service ? setInterval(() => (used = { reportBytes: 0, outputBytes: 0, points: 0 }), intervalMs) : undefined;
     let points = 0;
     let invalid = 0;
     const invalidErrors: string[] = [];
-    const deliveries: Promise<void>[] = [];
+    // Each report's way to the outputs; a settled one is dropped, so a service's run does not pile them up.
+    const deliveries = new Set<Promise<void>>();
     let breach: HostFailure | undefined;
     // A breach of a bound (or the timeout) aborts the run: its host is killed and the run fails with the breach.
     const abort = new AbortController();
@@ -271,28 +323,42 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     };
     const accept = (result: DecodeResult): Promise<void> | undefined => {
       if (breach) return undefined;
-      invalid += result.invalid;
-      for (const error of result.errors) if (invalidErrors.length < 5) invalidErrors.push(error);
-      if (points + result.points > maxPoints) {
-        stop('max_points', `reported more than ${maxPoints} points in one tick (max_points)`);
+      if (result.invalid > 0) {
+        invalid += result.invalid;
+        this.#metrics.invalidPoints.inc({ input: this.name }, result.invalid);
+        for (const error of result.errors) if (invalidErrors.length < 5) invalidErrors.push(error);
+        // A service's outcome may never come: say it now.
+        if (service)
+          this.#log.warn(
+            { collector: collector.id },
+            `${this.name}/${collector.id}: ${result.invalid} invalid point(s) dropped: ${result.errors.slice(0, 5).join('; ')}`,
+          );
+      }
+      if (used.points + result.points > maxPoints) {
+        stop('max_points', `reported more than ${maxPoints} points in one ${per} (max_points)`);
         return undefined;
       }
+      used.points += result.points;
       points += result.points;
       for (const batch of result.batches) this.#metrics.points.inc({ input: this.name, category: batch.category }, batch.points);
-      return this.#outputs.deliver(result.batches);
+      // Points an output could not keep are counted (dropped) and logged by that output.
+      return this.#outputs.deliver(result.batches).then(() => undefined);
     };
     const chargeOutput = (bytes: number): boolean => {
-      outputBytes += bytes;
-      if (outputBytes <= maxOutput) return true;
-      stop('max_stderr', `wrote more than ${formatBytes(maxOutput)} of output in one tick (max_stderr)`);
+      used.outputBytes += bytes;
+      if (used.outputBytes <= maxOutput) return true;
+      stop('max_stderr', `wrote more than ${formatBytes(maxOutput)} of output in one ${per} (max_stderr)`);
       return false;
     };
     const sink: RunSink = {
       report: (line) => {
         if (breach) return;
-        reportBytes += line.length;
-        if (reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one tick (max_report_size)`);
-        deliveries.push(this.#pipeline.decodeReport(line, this.config.tags).then(accept));
+        used.reportBytes += line.length;
+        if (used.reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one ${per} (max_report_size)`);
+        const delivery = this.#pipeline.decodeReport(line, this.config.tags).then(accept);
+        const settled = (): boolean => deliveries.delete(delivery);
+        deliveries.add(delivery);
+        void delivery.then(settled, settled);
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;
@@ -302,19 +368,25 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       stderr: (bytes) => void chargeOutput(bytes),
     };
 
-    const timer = setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    const timer = service ? undefined : setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    if (service) this.#serviceStops.add(stop);
     let done: DoneMessage | undefined;
     let failure: unknown;
     try {
-      done = await this.#mode.run(collector.id, sink, abort.signal);
+      // A service that has run for an interval is healthy: a later death restarts it without waiting.
+      done = await this.#mode.run(collector.id, sink, abort.signal, service ? intervalMs : undefined);
     } catch (err) {
       failure = err;
     } finally {
       clearTimeout(timer);
+      clearInterval(nextWindow);
+      this.#serviceStops.delete(stop);
     }
     await Promise.all(deliveries);
 
     const base = { durationMs: 0, points, runMs: done?.run_ms };
+    // A service that ran until pythond stopped did its job.
+    if (breach?.reason === 'shutdown') return { ...base, status: 'ok' };
     if (breach) return { ...base, status: breach.reason === 'timeout' ? 'timeout' : 'error', reason: breach.reason, error: breach.message };
     if (failure) {
       const reason = failure instanceof HostFailure ? failure.reason : 'host_start';
@@ -324,7 +396,6 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised'), traceback: done!.traceback };
     }
     if (invalid > 0) {
-      this.#metrics.invalidPoints.inc({ input: this.name }, invalid);
       return { ...base, status: 'error', reason: 'invalid_points', error: `${invalid} invalid point(s) dropped: ${invalidErrors.join('; ')}` };
     }
     return { ...base, status: 'ok' };
@@ -385,10 +456,20 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
   }
 
-  /** Stops retrying a start, lets ticks in flight finish (killing them after `graceMs`) and stops the hosts. */
+  /** Whether close() was called: its ticks are over. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Stops retrying a start, ends services at once (they would not finish),
+   * lets other ticks in flight finish (killing them after `graceMs`) and
+   * stops the hosts.
+   */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    for (const stop of this.#serviceStops) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
 }

@@ -7,7 +7,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { BufferRecord } from './buffer/segment-format.js';
 import { DiskBuffer, type BufferWindow } from './buffer/disk-buffer.js';
 import { BatchRejected, type Output } from './output.js';
-import type { OutputHealth, OutputStatus, RunningOutput } from './running-output.js';
+import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
 
 export interface BufferedOutputOptions {
   /** The buffer's folder, `<data_dir>/buffer/<id>`. */
@@ -82,19 +82,21 @@ export class BufferedOutput implements RunningOutput {
     this.#sender = this.#sendLoop(buffer);
   }
 
-  async write(batch: EncodedBatch): Promise<void> {
+  async write(batch: EncodedBatch): Promise<WriteOutcome> {
     const payload = batch[this.encoding];
     let buffer: DiskBuffer;
+    let stored: boolean;
     try {
       if (!payload) throw new Error(`the batch has no ${this.encoding} encoding`);
       buffer = await this.#open();
-      await buffer.append({ category: batch.category, points: batch.points, payload });
+      stored = await buffer.append({ category: batch.category, points: batch.points, payload });
     } catch (err) {
-      this.#dropped(batch.points, `cannot buffer them: ${errorMessage(err)}`);
-      return;
+      return this.#dropped(batch.points, `cannot buffer them: ${errorMessage(err)}`);
     }
     this.#updateDepth();
     if (buffer.points >= this.#options.batchSize) this.#wake?.();
+    // A batch the full buffer could not take was reported as dropped by the buffer itself.
+    return stored ? { stored } : { stored, error: this.#lastError!.message };
   }
 
   /** Sends what the buffer holds until it is empty or `graceMs` is over; the rest stays on disk for the next start. */
@@ -230,10 +232,11 @@ export class BufferedOutput implements RunningOutput {
     );
   }
 
-  #dropped(points: number, reason: string): void {
+  #dropped(points: number, reason: string): WriteOutcome {
     this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, points);
     this.#lastError = { message: `dropped ${points} points: ${reason}`, at: new Date().toISOString() };
     this.#failing = this.#lastError.message;
     this.#log.error({ points }, `output ${this.id}: ${this.#lastError.message}`);
+    return { stored: false, error: this.#lastError.message };
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { EncodedBatch, Encoding } from '../points/point.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Output } from './output.js';
-import type { OutputHealth, OutputStatus, RunningOutput } from './running-output.js';
+import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
 
 /**
  * Runs a local output (file, stdout) inline: writes go out one at a time in
@@ -35,21 +35,24 @@ export class DirectOutput implements RunningOutput {
 
   async start(): Promise<void> {}
 
-  write(batch: EncodedBatch): Promise<void> {
-    this.#tail = this.#tail.then(async () => {
+  write(batch: EncodedBatch): Promise<WriteOutcome> {
+    const written = this.#tail.then(async (): Promise<WriteOutcome> => {
       try {
         await this.#output.write(batch);
         this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, batch.points);
         this.#lastSuccess = new Date().toISOString();
         this.#failing = undefined;
+        return { stored: true };
       } catch (err) {
         this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, batch.points);
         this.#lastError = { message: errorMessage(err), at: new Date().toISOString() };
         this.#failing = this.#lastError.message;
         this.#log.error({ err, points: batch.points, category: batch.category }, `output ${this.id} failed to write ${batch.points} points`);
+        return { stored: false, error: this.#lastError.message };
       }
     });
-    return this.#tail;
+    this.#tail = written.then(() => undefined);
+    return written;
   }
 
   /** Waits for queued writes (local, so quick: no grace needed), then closes the output. */

@@ -17,6 +17,12 @@ export interface Output {
   close?(): Promise<void>;
 }
 
+/** What an output is given besides its options. */
+export interface OutputContext {
+  /** Marks requests this runner forwards, so its own write API knows them if they come back (a loop). */
+  loopToken: string;
+}
+
 /**
  * The destination refused the batch itself (malformed, too large): sending it
  * again cannot succeed, so its points are dropped rather than retried.

@@ -20,6 +20,15 @@ export interface OutputHealth {
   error?: string;
 }
 
+/** Whether a batch is safe in an output (written, or synced to its disk buffer); when not, why: its points were dropped. */
+export type WriteOutcome = { stored: true } | { stored: false; error: string };
+
+/** An output that could not keep a delivery's points, and why. */
+export interface DeliveryFailure {
+  output: string;
+  error: string;
+}
+
 /**
  * An output at run time, with what every output shares around it: ordering,
  * counting, logging, and for remote outputs the disk buffer and retries.
@@ -31,10 +40,11 @@ export interface RunningOutput {
   readonly encoding: Encoding;
   start(): Promise<void>;
   /**
-   * Resolves once the batch is safe: written by a local output, synced to a
-   * remote output's disk buffer. Never rejects: failures are counted and logged.
+   * Resolves once the batch is safe (written by a local output, synced to a
+   * remote output's disk buffer), or with why it could not be kept. Never
+   * rejects: a batch not kept is counted as dropped and logged.
    */
-  write(batch: EncodedBatch): Promise<void>;
+  write(batch: EncodedBatch): Promise<WriteOutcome>;
   /** Delivers what it can within `graceMs`, then closes; a buffered output keeps the rest for the next start. */
   close(graceMs: number): Promise<void>;
   status(): OutputStatus;
@@ -44,15 +54,38 @@ export interface RunningOutput {
 
 /** Every configured output; each batch goes to each of them. */
 export class OutputSet {
-  readonly #outputs: RunningOutput[];
+  #outputs: RunningOutput[];
+  #encodings: Encoding[] = [];
 
   constructor(outputs: RunningOutput[]) {
     this.#outputs = outputs;
+    this.#updateEncodings();
   }
 
   /** The encodings the workers must produce. */
   get encodings(): Encoding[] {
-    return [...new Set(this.#outputs.map((output) => output.encoding))];
+    return this.#encodings;
+  }
+
+  get ids(): string[] {
+    return this.#outputs.map((output) => output.id);
+  }
+
+  /**
+   * Starts `added` and takes them in; lets the outputs named in `removed`
+   * deliver what they can within `graceMs` and closes them (a reload).
+   * Batches already handed to an output are delivered by it.
+   */
+  async change(added: RunningOutput[], removed: readonly string[], graceMs: number): Promise<void> {
+    const leaving = this.#outputs.filter((output) => removed.includes(output.id));
+    await Promise.all(added.map((output) => output.start()));
+    this.#outputs = [...this.#outputs.filter((output) => !removed.includes(output.id)), ...added];
+    this.#updateEncodings();
+    await Promise.all(leaving.map((output) => output.close(graceMs)));
+  }
+
+  #updateEncodings(): void {
+    this.#encodings = [...new Set(this.#outputs.map((output) => output.encoding))];
   }
 
   /** Starts every output; if one cannot start, those started are closed again and the error is thrown. */
@@ -64,9 +97,18 @@ export class OutputSet {
     throw failed.reason;
   }
 
-  /** Resolves once every output holds the batches safely (a remote output: in its disk buffer, not yet sent). */
-  async deliver(batches: EncodedBatch[]): Promise<void> {
-    await Promise.all(batches.flatMap((batch) => this.#outputs.map((output) => output.write(batch))));
+  /**
+   * Hands the batches to every output; resolves once each holds them safely
+   * (a remote output: in its disk buffer, not yet sent), with the outputs
+   * that could not (each named once, with its first error): empty when all did.
+   */
+  async deliver(batches: EncodedBatch[]): Promise<DeliveryFailure[]> {
+    const outcomes = await Promise.all(
+      batches.flatMap((batch) => this.#outputs.map(async (output) => ({ output: output.id, outcome: await output.write(batch) }))),
+    );
+    const failures = new Map<string, string>();
+    for (const { output, outcome } of outcomes) if (!outcome.stored && !failures.has(output)) failures.set(output, outcome.error);
+    return [...failures].map(([output, error]) => ({ output, error }));
   }
 
   async close(graceMs: number): Promise<void> {

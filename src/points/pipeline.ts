@@ -32,9 +32,10 @@ export function nowNs(): bigint {
  */
 export class PointPipeline {
   readonly #pool: Piscina;
-  readonly #encodings: Encoding[];
+  readonly #encodings: () => Encoding[];
 
-  constructor(options: { workers: number; encodings: Encoding[] }) {
+  /** `encodings`: what the outputs consume now (asked at each task: outputs come and go with reloads). */
+  constructor(options: { workers: number; encodings: () => Encoding[] }) {
     this.#encodings = options.encodings;
     this.#pool = new Piscina({
       filename: WORKER_ENTRY,
@@ -47,12 +48,12 @@ export class PointPipeline {
   }
 
   decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
-    return this.#run('decodeReport', { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings }, moved(line));
+    return this.#run('decodeReport', { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings() }, moved(line));
   }
 
   /** Parses, validates and encodes a write API body; rejects it whole if any point is bad. */
   parseWrite(request: WriteRequest, receivedAtNs: bigint = nowNs()): Promise<WriteResult> {
-    return this.#run('parseWrite', { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings }, moved(request.body));
+    return this.#run('parseWrite', { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings() }, moved(request.body));
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ export const PROTOCOL_VERSION = 1;
 export interface CollectorInfo {
   /** `<module>.<ClassName>`: unique within one input. */
   id: string;
-  /** The class's `name` attribute (DataKit's collector name). */
+  /** DataKit's collector name: its `name`, else its `__name` (older DataKit docs), else the class name (PROTOCOL.md). */
   name: string;
   /** Seconds between runs. */
   interval: number;

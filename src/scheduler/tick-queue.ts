@@ -18,8 +18,27 @@ export class TickQueue {
     this.#onChange = options.onChange ?? (() => {});
   }
 
-  addInput(name: string, concurrency: number): void {
-    this.#inputs.set(name, new PQueue({ concurrency }));
+  /** Adds an input's limit, or changes it (ticks already running keep their slots). */
+  setInput(name: string, concurrency: number): void {
+    const queue = this.#inputs.get(name);
+    if (queue) queue.concurrency = concurrency;
+    else this.#inputs.set(name, new PQueue({ concurrency }));
+  }
+
+  /** Forgets an input once its queued and running ticks are done. */
+  async removeInput(name: string): Promise<void> {
+    const queue = this.#inputs.get(name);
+    await queue?.onIdle();
+    if (this.#inputs.get(name) === queue && queue?.size === 0 && queue.pending === 0) this.#inputs.delete(name);
+  }
+
+  /** Changes the runner's limit; ticks already running keep their slots. */
+  set concurrency(concurrency: number) {
+    this.#global.concurrency = concurrency;
+  }
+
+  get concurrency(): number {
+    return this.#global.concurrency;
   }
 
   /** Runs `task` once both limits allow; settles with it. */

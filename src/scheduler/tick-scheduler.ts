@@ -5,6 +5,14 @@ export interface Schedulable {
   /** The input whose concurrency limit the tick counts against. */
   input: string;
   intervalMs: number;
+  /**
+   * A service (an input with `timeout = "0"`): its run may never end. It
+   * starts outside the concurrency limits, which it would hold for good;
+   * each later due time only looks at it: while it runs nothing happens and
+   * nothing is counted; once it has ended (run() returned or raised, its
+   * host died), it is started again.
+   */
+  service?: boolean;
 }
 
 export type SkipReason = 'overlap' | 'late';
@@ -38,6 +46,7 @@ interface Slot<T> {
  * `first + k × interval` whatever a tick costs. At most one tick per collector
  * is queued or running; a tick due while the previous one is still there is
  * skipped and counted, so the queue never grows past one tick per collector.
+ * A service's due times start it only when it is not running (see Schedulable).
  */
 export class TickScheduler<T extends Schedulable> {
   readonly #options: TickSchedulerOptions<T>;
@@ -52,13 +61,33 @@ export class TickScheduler<T extends Schedulable> {
     this.#random = options.random ?? Math.random;
   }
 
-  /** Starts ticking `entry`; its first tick is due within one interval (at most maxSpreadMs) from now. */
-  add(entry: T): void {
+  /**
+   * Starts ticking `entry`: its first tick is due at `dueAt` (clock time) when
+   * given (a collector taking over another's schedule), else within one
+   * interval (at most maxSpreadMs) from now.
+   */
+  add(entry: T, dueAt?: number): void {
     const spread = Math.min(entry.intervalMs, this.#options.maxSpreadMs ?? 10_000);
-    const slot: Slot<T> = { entry, dueAt: this.#clock.now() + this.#random() * spread, phase: 'idle', timer: undefined };
+    const slot: Slot<T> = { entry, dueAt: dueAt ?? this.#clock.now() + this.#random() * spread, phase: 'idle', timer: undefined };
     this.#slots.add(slot);
     this.#options.planned?.(entry, slot.dueAt);
     this.#arm(slot);
+  }
+
+  /**
+   * Stops ticking the entries `match` picks; a tick of theirs already queued
+   * or running still finishes. Returns each one's next due time, so a
+   * replacement can keep the schedule.
+   */
+  remove(match: (entry: T) => boolean): Map<T, number> {
+    const removed = new Map<T, number>();
+    for (const slot of this.#slots) {
+      if (!match(slot.entry)) continue;
+      this.#clock.clearTimeout(slot.timer);
+      this.#slots.delete(slot);
+      removed.set(slot.entry, slot.dueAt);
+    }
+    return removed;
   }
 
   /** No tick is started after this; ticks already queued still run (see TickQueue.onIdle). */
@@ -76,32 +105,38 @@ export class TickScheduler<T extends Schedulable> {
     const { entry } = slot;
     const now = this.#clock.now();
     // Timers themselves ran late (a blocked event loop): the ticks whose time fully passed are lost.
+    // (A service loses nothing: its due times are only looks at it.)
     const missed = Math.floor((now - slot.dueAt) / entry.intervalMs);
     if (missed > 0) {
-      this.#options.skipped(entry, 'late', missed);
+      if (!entry.service) this.#options.skipped(entry, 'late', missed);
       slot.dueAt += missed * entry.intervalMs;
     }
 
     const dueAt = slot.dueAt;
-    if (slot.phase === 'running') this.#options.skipped(entry, 'overlap', 1);
-    else if (slot.phase === 'queued') this.#options.skipped(entry, 'late', 1);
-    else this.#enqueue(slot, dueAt);
+    if (slot.phase === 'idle') this.#start(slot, dueAt);
+    else if (!entry.service) this.#options.skipped(entry, slot.phase === 'running' ? 'overlap' : 'late', 1);
 
     slot.dueAt = dueAt + entry.intervalMs;
     this.#options.planned?.(entry, slot.dueAt);
     this.#arm(slot);
   }
 
-  #enqueue(slot: Slot<T>, dueAt: number): void {
+  #start(slot: Slot<T>, dueAt: number): void {
+    if (slot.entry.service) {
+      void this.#execute(slot, dueAt);
+      return;
+    }
     slot.phase = 'queued';
-    void this.#options.queue.add(slot.entry.input, async () => {
-      slot.phase = 'running';
-      this.#options.started?.(slot.entry, this.#clock.now() - dueAt);
-      try {
-        await this.#options.run(slot.entry, dueAt);
-      } finally {
-        slot.phase = 'idle';
-      }
-    });
+    void this.#options.queue.add(slot.entry.input, () => this.#execute(slot, dueAt));
+  }
+
+  async #execute(slot: Slot<T>, dueAt: number): Promise<void> {
+    slot.phase = 'running';
+    this.#options.started?.(slot.entry, this.#clock.now() - dueAt);
+    try {
+      await this.#options.run(slot.entry, dueAt);
+    } finally {
+      slot.phase = 'idle';
+    }
   }
 }

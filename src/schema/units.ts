@@ -11,11 +11,12 @@ const DURATION_UNITS_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
-/** `"10s"`, `"1m30s"`, `"250ms"` or a number of seconds → milliseconds. */
+/** `"10s"`, `"1m30s"`, `"250ms"`, `"0"` or a number of seconds → milliseconds. */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
+  if (text === '0') return 0; // zero needs no unit (`timeout = "0"`)
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
   let total = 0;
   for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) {

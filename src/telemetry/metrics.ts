@@ -60,6 +60,12 @@ export function createMetrics(version: string) {
       labelNames: ['input'] as const,
       registers: r,
     }),
+    loadErrors: new Gauge({
+      name: 'pythond_load_errors',
+      help: 'Collector scripts of an input that failed to load when its host last started (1 each); the error is in the log and /v1/collectors.',
+      labelNames: ['input', 'file'] as const,
+      registers: r,
+    }),
     containers: new Gauge({
       name: 'pythond_containers',
       help: 'Collector containers by state.',
@@ -82,6 +88,24 @@ export function createMetrics(version: string) {
       name: 'pythond_output_buffer_points',
       help: 'Points waiting in an output buffer.',
       labelNames: ['output'] as const,
+      registers: r,
+    }),
+    reloads: new Counter({
+      name: 'pythond_reloads_total',
+      help: 'Reloads of the configuration and the collectors, by result: ok (applied, or nothing changed), partial (some inputs kept their old version), error (the config could not be read: nothing changed).',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    gitPulls: new Counter({
+      name: 'pythond_git_pulls_total',
+      help: 'Pulls of each git repository, by result (ok, error).',
+      labelNames: ['repo', 'result'] as const,
+      registers: r,
+    }),
+    gitLastPull: new Gauge({
+      name: 'pythond_git_last_pull_timestamp_seconds',
+      help: 'When a pull of each git repository last went through (Unix time).',
+      labelNames: ['repo'] as const,
       registers: r,
     }),
     httpRequests: new Counter({

@@ -81,7 +81,7 @@ describe('pythond command line', () => {
       args: ['check', 'python.d/demo', '--input', 'demo'],
       first: 'pythond check: give a folder or --input NAME, not both (got "python.d/demo" and --input demo)',
     },
-    { args: ['check', 'python.d/demo', '--image', ' '], first: 'pythond check: --image must be an image name such as "pythond-python:3", got " "' },
+    { args: ['check', 'python.d/demo', '--image', ' '], first: 'pythond check: --image needs a value (IMAGE)' },
     { args: ['check', '--config', 'pythond.toml'], first: 'pythond check: --config needs --input NAME: the input of the config to check' },
     {
       args: ['check', '--input', 'demo', '--image', 'other:1'],

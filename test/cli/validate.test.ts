@@ -85,7 +85,7 @@ describe('pythond validate', () => {
     assert.equal(code, 1);
     assert.match(
       stderr,
-      /^.*pythond\.toml: input x \(inputs\.pythond\[0\]\) cannot start: cannot start the collector host with inputs\.pythond\[0\]\.cmd = "python-nowhere": spawn python-nowhere ENOENT$/m,
+      /^.*pythond\.toml: input x cannot start: cannot start the collector host with inputs\.pythond\[0\]\.cmd = "python-nowhere": spawn python-nowhere ENOENT$/m,
     );
   });
 

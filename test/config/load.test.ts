@@ -91,6 +91,23 @@ describe('config', () => {
     assert.equal(config.inputs[0]!.max_report_size, 32 * 1024 ** 2);
   });
 
+  it('reads timeout = "0" as no timeout (a service) and ports as docker run -p writes them', () => {
+    const config = load(`
+      [[inputs.pythond]]
+      name = "demo"
+      dirs = ["demo"]
+      timeout = "0"
+      ports = ["127.0.0.1:9100:8000", "9200:9200/udp"]
+      [[outputs.stdout]]
+    `);
+    const input = config.inputs[0]!;
+    assert.equal(input.timeout, 0);
+    assert.deepEqual(input.ports, [
+      { hostIp: '127.0.0.1', hostPort: 9100, containerPort: 8000, protocol: 'tcp' },
+      { hostIp: '', hostPort: 9200, containerPort: 9200, protocol: 'udp' },
+    ]);
+  });
+
   it('returns a frozen config', () => {
     const config = load(MINIMAL);
     assert.ok(Object.isFrozen(config.inputs[0]!));
@@ -178,6 +195,20 @@ describe('config', () => {
       expect: [
         /:4: inputs\.pythond\[0\]\.timeout must be a duration such as "10s"/,
         /:5: inputs\.pythond\[0\]\.memory must be a size .* of at least 6 MiB, got "2m"/,
+      ],
+    },
+    {
+      name: 'a port that is not [ip:]hostPort:containerPort',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\nports = ["9100:9100", "8080"]\n[[outputs.stdout]]\n',
+      expect: [
+        /:4: inputs\.pythond\[0\]\.ports\[1\] must look like "\[ip:\]hostPort:containerPort\[\/udp\]" such as "127\.0\.0\.1:9100:9100" \(ports 1 to 65535\), got "8080"/,
+      ],
+    },
+    {
+      name: 'ports with network = "host"',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\nnetwork = "host"\nports = ["9100:9100"]\n[[outputs.stdout]]\n',
+      expect: [
+        /:5: inputs\.pythond\[0\]\.ports publishes ports, but network = "host" shares the host's network, so the collector's ports are on the host already; leave ports out/,
       ],
     },
     {

@@ -25,9 +25,15 @@ describe('GET /healthz', () => {
   test('answers 503 "starting" until the app has started, then 200 "ok"', async () => {
     const api = await startApiApp({ start: false });
     try {
-      assert.deepEqual(await getJson(`${api.url}/healthz`), { status: 503, body: { status: 'starting', outputs: [{ output: 'file[0]', ok: true }] } });
+      assert.deepEqual(await getJson(`${api.url}/healthz`), {
+        status: 503,
+        body: { status: 'starting', outputs: [{ output: 'file[0]', ok: true }], inputs: [] },
+      });
       await api.app.start();
-      assert.deepEqual(await getJson(`${api.url}/healthz`), { status: 200, body: { status: 'ok', outputs: [{ output: 'file[0]', ok: true }] } });
+      assert.deepEqual(await getJson(`${api.url}/healthz`), {
+        status: 200,
+        body: { status: 'ok', outputs: [{ output: 'file[0]', ok: true }], inputs: [{ input: 'test', ok: true }] },
+      });
     } finally {
       await api.stop();
     }
@@ -37,13 +43,58 @@ describe('GET /healthz', () => {
     // A folder where the output wants its file: every write fails.
     const api = await startApiApp({ files: { 'data/points.jsonl/blocker': '', 'python.d/idle/idle.py': IDLE_COLLECTOR } });
     try {
-      assert.equal((await fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' })).status, 200);
+      const write = await fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' });
+      assert.equal(write.status, 503, 'a write no output could keep is not a 2xx');
       const { status, body } = await getJson<{ status: string; outputs: { output: string; ok: boolean; error: string }[] }>(`${api.url}/healthz`);
       assert.equal(status, 503);
       assert.equal(body.status, 'failing');
       assert.equal(body.outputs[0]!.output, 'file[0]');
       assert.equal(body.outputs[0]!.ok, false);
       assert.match(body.outputs[0]!.error, /EISDIR/);
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe('scripts that cannot load', () => {
+  test('make the input degraded (or failed when nothing loads), count them per script, and show in /healthz without failing it', async () => {
+    const api = await startApiApp({
+      dirs: ['mixed', 'broken'],
+      files: {
+        'python.d/mixed/idle.py': IDLE_COLLECTOR,
+        'python.d/mixed/syntax.py': 'def run(:\n',
+        'python.d/broken/missing.py': 'import no_such_module_anywhere\n',
+      },
+    });
+    try {
+      const { status, body } = await getJson<{ status: string; inputs: { input: string; ok: boolean; error: string }[] }>(`${api.url}/healthz`);
+      assert.equal(status, 200, 'still usable as a liveness probe');
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.inputs[0]!.ok, false);
+      assert.match(
+        body.inputs[0]!.error,
+        /^2 script\(s\) failed to load: mixed\/syntax\.py:1: SyntaxError: .*; broken\/missing\.py:1: ModuleNotFoundError: No module named 'no_such_module_anywhere'$/,
+      );
+
+      const collectors = await getJson<{ inputs: { state: string; loadErrors: { file: string }[] }[] }>(`${api.url}/v1/collectors`);
+      assert.equal(collectors.body.inputs[0]!.state, 'degraded');
+      assert.deepEqual(collectors.body.inputs[0]!.loadErrors.map((e) => e.file).sort(), ['broken/missing.py', 'mixed/syntax.py']);
+
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      assert.match(metrics, /^pythond_load_errors\{input="test",file="mixed\/syntax\.py"\} 1$/m);
+      assert.match(metrics, /^pythond_load_errors\{input="test",file="broken\/missing\.py"\} 1$/m);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  test('an input none of whose scripts loads is failed, with every error', async () => {
+    const api = await startApiApp({ dirs: ['broken'], files: { 'python.d/broken/missing.py': 'import no_such_module_anywhere\n' } });
+    try {
+      const { body } = await getJson<{ inputs: { state: string; error: string }[] }>(`${api.url}/v1/collectors`);
+      assert.equal(body.inputs[0]!.state, 'failed');
+      assert.match(body.inputs[0]!.error, /^no collector could be loaded: broken\/missing\.py:1: ModuleNotFoundError/);
     } finally {
       await api.stop();
     }

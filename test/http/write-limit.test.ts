@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WriteRequest } from '../../src/points/pipeline.js';
-import type { WriteResult } from '../../src/points/tasks.js';
 import { LastErrors } from '../../src/inputs/last-errors.js';
+import type { WriteApiResult } from '../../src/inputs/write-api-input.js';
 import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
@@ -17,14 +17,18 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     metrics: createMetrics('test'),
     uptimeMs: 0,
     runtimeKind: 'process',
+    loopToken: 'test',
     status: () => [],
     outputStatus: () => [],
     lastErrors: new LastErrors(),
-    health: () => ({ state: 'running', outputs: [] }),
-    write: async (_request: WriteRequest): Promise<WriteResult> => {
+    runnerStatus: () => ({ concurrency: 8, workers: 1, executor: 'process', config: { source: 'test', digest: '0', loadedAt: new Date(0).toISOString() } }),
+    gitStatus: () => [],
+    reload: () => Promise.reject(new Error('not in this test')),
+    health: () => ({ state: 'running', outputs: [], inputs: [] }),
+    write: async (_request: WriteRequest): Promise<WriteApiResult> => {
       waiting++;
       await gate;
-      return { batches: [], points: 1, invalid: 0, errors: [] };
+      return { batches: [], points: 1, invalid: 0, errors: [], unstored: [] };
     },
   };
   return { backend, waiting: () => waiting, release };

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { PointPipeline } from '../../src/points/pipeline.js';
 import type { EncodedBatch } from '../../src/points/point.js';
 
-const pipeline = new PointPipeline({ workers: 2, encodings: ['jsonl', 'lineProtocol'] });
+const pipeline = new PointPipeline({ workers: 2, encodings: () => ['jsonl', 'lineProtocol'] });
 after(() => pipeline.close());
 
 const RECEIVED = 1_700_000_000_123_456_000n;
@@ -68,6 +68,12 @@ describe('report decoding in the worker pool', () => {
   it('stamps points without time with the moment the runner received them', async () => {
     const r = await decode({ M: [point] });
     assert.match(r.lineProtocol[0]!, new RegExp(` ${RECEIVED}$`));
+  });
+
+  it('reads "tags": null and "time": null, as DataKit\'s feed_* helpers send them, as no tags and now', async () => {
+    const r = await decode({ M: [{ measurement: 'm', tags: null, fields: { v: 1 }, time: null }] }, { host: 'h1' });
+    assert.equal(r.invalid, 0, r.errors.join('; '));
+    assert.deepEqual(r.jsonl, [{ category: 'metric', measurement: 'm', tags: { host: 'h1' }, fields: { v: 1 }, time: Number(RECEIVED) }]);
   });
 
   it("adds the input's tags unless the point sets them, and not at all with ignore_global_tags", async () => {

@@ -56,20 +56,22 @@ class FeedMetricTest(RunnerSinkTestCase):
         result = self.collector.feed_metric(measurement='cpu', tags={'host': 'a'}, fields=fields, extra=2.5)
         self.assertIsNone(result)
         self.assertEqual(self.reported(), {
-            'input': 'MyCollector',
-            'M': [{'measurement': 'cpu', 'tags': {'host': 'a'}, 'fields': {'f1': 1, 'f2': 'x', 'extra': 2.5}}],
-        })
+            'M': [{'measurement': 'cpu', 'tags': {'host': 'a'}, 'fields': {'f1': 1, 'f2': 'x', 'extra': 2.5}, 'time': None}],
+        }, 'no input unless given, and every key of the point even when None, as DataKit sends them')
         self.assertEqual(fields, {'f1': 1, 'f2': 'x'}, 'the caller\'s fields dict must not be changed')
 
     def test_passes_input_and_time_when_given(self):
         self.collector.feed_metric(input='custom', measurement='cpu', fields={'v': 1}, time=1624550216)
         self.assertEqual(self.reported(), {
             'input': 'custom',
-            'M': [{'measurement': 'cpu', 'tags': {}, 'fields': {'v': 1}, 'time': 1624550216}],
+            'M': [{'measurement': 'cpu', 'tags': None, 'fields': {'v': 1}, 'time': 1624550216}],
         })
 
     def test_requires_a_measurement(self):
         self.assertMissing('measurement', self.collector.feed_metric, fields={'v': 1})
+
+    def test_requires_fields_as_datakit_does_even_with_kwargs(self):
+        self.assertMissing('fields', self.collector.feed_metric, measurement='cpu', v=1)
 
 
 class FeedLoggingTest(RunnerSinkTestCase):
@@ -77,7 +79,6 @@ class FeedLoggingTest(RunnerSinkTestCase):
     def test_reports_the_message_as_a_field_of_the_source(self):
         self.collector.feed_logging(source='nginx', tags={'t': 'v'}, message='GET /', status='info', time=5)
         self.assertEqual(self.reported(), {
-            'input': 'MyCollector',
             'L': [{'measurement': 'nginx', 'tags': {'t': 'v'},
                    'fields': {'message': 'GET /', 'status': 'info'}, 'time': 5}],
         })
@@ -88,6 +89,10 @@ class FeedLoggingTest(RunnerSinkTestCase):
     def test_requires_a_message(self):
         self.assertMissing('message', self.collector.feed_logging, source='s')
 
+    def test_an_empty_message_is_a_message_as_in_datakit(self):
+        self.collector.feed_logging(source='s', message='')
+        self.assertEqual(self.reported()['L'][0]['fields'], {'message': ''})
+
 
 class FeedObjectTest(RunnerSinkTestCase):
 
@@ -97,14 +102,17 @@ class FeedObjectTest(RunnerSinkTestCase):
         self.assertEqual(self.reported(), {
             'input': 'inv',
             'O': [{'measurement': 'host', 'tags': {'zone': 'a', 'name': 'web01'},
-                   'fields': {'cpus': 4, 'os': 'linux'}}],
+                   'fields': {'cpus': 4, 'os': 'linux'}, 'time': None}],
         })
 
     def test_requires_a_class(self):
-        self.assertMissing('cls', self.collector.feed_object, name='n')
+        self.assertMissing('cls', self.collector.feed_object, name='n', fields={'v': 1})
+
+    def test_requires_fields_as_datakit_does(self):
+        self.assertMissing('fields', self.collector.feed_object, cls='c', name='n', v=1)
 
     def test_requires_a_name(self):
-        self.assertMissing('name', self.collector.feed_object, cls='c')
+        self.assertMissing('name', self.collector.feed_object, cls='c', fields={'v': 1})
 
 
 EVENT_ARGS = dict(tags={'t': 'v'}, df_date_range=60, df_status='warning', df_event_id='e1', df_title='Disk full')

@@ -37,10 +37,10 @@ class DemoCollectorsTest(HostTestCase):
 
     def test_feeds_reports_the_metric(self):
         (data,) = self.run_demo('feeds.Demo', '1')
-        self.assertEqual(data, {'input': 'Demo', 'M': [{
+        self.assertEqual(data, {'M': [{
             'measurement': 'mydata', 'tags': {'tag1': 'val1', 'tag2': 'val2'},
             'fields': {'custom_field1': 'val1', 'custom_field2': 1000, 'custom_key1': 'custom_value1',
-                       'custom_key2': 'custom_value2', 'custom_key3': 'custom_value3'}}]})
+                       'custom_key2': 'custom_value2', 'custom_key3': 'custom_value3'}, 'time': None}]})
 
     def test_counter_rate_reports_a_rate_from_its_second_tick(self):
         (first,) = self.run_demo('counter_rate.CounterRate', '1')

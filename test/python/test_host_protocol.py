@@ -94,13 +94,13 @@ class HelloTest(HostTestCase):
         self.assertEqual((hello['type'], hello['protocol']), ('hello', 1))
         self.assertEqual(hello['pid'], host.process.pid)
         self.assertEqual(hello['collectors'], [
-            {'id': 'aaa_uses_basic.Own', 'name': 'DataKitFramework', 'interval': 10,
+            {'id': 'aaa_uses_basic.Own', 'name': 'Own', 'interval': 10,
              'module': 'aaa_uses_basic', 'file': 'collectors/aaa_uses_basic.py'},
             {'id': 'basic.Reporter', 'name': 'reporter', 'interval': 5,
              'module': 'basic', 'file': 'collectors/basic.py'},
-            {'id': 'basic.Failing', 'name': 'DataKitFramework', 'interval': 10,
+            {'id': 'basic.Failing', 'name': 'Failing', 'interval': 10,
              'module': 'basic', 'file': 'collectors/basic.py'},
-            {'id': 'basic.Counter', 'name': 'DataKitFramework', 'interval': 10,
+            {'id': 'basic.Counter', 'name': 'Counter', 'interval': 10,
              'module': 'basic', 'file': 'collectors/basic.py', 'bad_interval': '0'},
             {'id': 'sub.nested.Nested', 'name': 'Demo', 'interval': 10,
              'module': 'sub.nested', 'file': 'collectors/sub/nested.py'},
@@ -141,6 +141,24 @@ class HelloTest(HostTestCase):
         self.assertEqual((error['module'], error['file']), ('same', 'two/same.py'))
         self.assertRegex(error['error'], r"^ImportError: module name 'same' is already taken by .*/one/same.py; "
                                          r"rename same.py$")
+
+    def test_collectors_named_with___name_as_older_datakit_docs_do_keep_unique_ids_and_show_that_name(self):
+        old_style = '''
+            from datakit_framework import DataKitFramework
+
+            class Demo(DataKitFramework):
+                __name = 'Demo'
+
+                def run(self):
+                    self.feed_metric(measurement='old_style', fields={'name': self.name})
+        '''
+        host = self.start_serving_host({'collectors/one.py': old_style, 'collectors/two.py': old_style})
+        self.assertEqual([(c['id'], c['name']) for c in host.hello['collectors']],
+                         [('one.Demo', 'Demo'), ('two.Demo', 'Demo')])
+        (report, done) = host.run('two.Demo', '1')
+        self.assertEqual(done['status'], 'ok')
+        self.assertEqual(report['data']['M'][0]['fields'], {'name': 'DataKitFramework'},
+                         "the collector's own self.name stays the base class's, as in DataKit")
 
     def test_the_runners_sdk_wins_over_a_datakit_copy_in_python_d_core(self):
         host = self.start_serving_host({
@@ -337,7 +355,7 @@ class ChunkingTest(HostTestCase):
         messages = host.run('big.Big', 'b1')
         self.assertEqual([m['type'] for m in messages], ['report', 'report', 'report', 'done'])
         self.assertEqual([len(m['data']['M']) for m in messages[:3]], [5000, 5000, 2000])
-        self.assertTrue(all(list(m['data']) == ['input', 'precision', 'M'] for m in messages[:3]))
+        self.assertTrue(all(list(m['data']) == ['precision', 'input', 'M'] for m in messages[:3]))
         self.assertEqual([p['fields']['i'] for m in messages[:3] for p in m['data']['M']], list(range(12000)))
 
     def test_the_chunk_size_comes_from_PYTHOND_REPORT_CHUNK(self):

@@ -71,6 +71,42 @@ class CapLineTest(unittest.TestCase):
         self.assertEqual(set(capped[:-len(host.TRUNCATION_MARK)]), {'é'}, 'no character is cut in half')
 
 
+class NameTest(unittest.TestCase):
+
+    def test_name_then_the_mangled___name_of_older_datakit_docs_then_the_class_name(self):
+        from datakit_framework import DataKitFramework
+
+        class Named(DataKitFramework):
+            name = 'named'
+
+        class OldStyle(DataKitFramework):
+            __name = 'old style'
+
+        class _Private(DataKitFramework):
+            __name = 'private'
+
+        class Both(DataKitFramework):
+            name = 'the name'
+            __name = 'ignored'
+
+        class Inherits(OldStyle):
+            pass
+
+        class Plain(DataKitFramework):
+            pass
+
+        class SetInInit(DataKitFramework):
+            def __init__(self):
+                super().__init__()
+                self.name = 'from __init__'
+
+        cases = [(Named, 'named'), (OldStyle, 'old style'), (_Private, 'private'), (Both, 'the name'),
+                 (Inherits, 'old style'), (Plain, 'Plain'), (SetInInit, 'from __init__')]
+        for cls, expected in cases:
+            with self.subTest(cls.__name__):
+                self.assertEqual(host.name_of(cls()), expected)
+
+
 class IntervalTest(unittest.TestCase):
 
     def test_a_positive_number_is_kept(self):

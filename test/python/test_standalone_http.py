@@ -81,12 +81,12 @@ class StandaloneReportTest(unittest.TestCase):
         ])
         self.assertEqual(response, 'ok /v1/write/keyevent', 'report() returns the last response text')
 
-    def test_meta_keys_become_query_parameters_when_set(self):
+    def test_meta_keys_become_query_parameters_when_set_in_datakits_order(self):
         self.collector.report({'M': [{'measurement': 'm', 'fields': {'v': 1}}], 'input': 'my input',
                                'precision': 's', 'ignore_global_tags': True, 'version': '1.0'})
         self.collector.report({'L': [{'measurement': 'l', 'fields': {'message': 'x'}}], 'input': 'only'})
         self.assertEqual([r['query'] for r in self.server.requests], [
-            'input=my+input&precision=s&ignore_global_tags=true&version=1.0',
+            'precision=s&input=my%20input&ignore_global_tags=true&version=1.0',
             'input=only',
         ])
 
@@ -94,7 +94,8 @@ class StandaloneReportTest(unittest.TestCase):
         self.collector.feed_metric(measurement='cpu', fields={'v': 1})
         self.collector.feed_user_event(df_user_id='u', df_status='ok', df_event_id='e', df_title='t')
         self.assertEqual([(r['path'], r['query']) for r in self.server.requests],
-                         [('/v1/write/metric', 'input=Standalone'), ('/v1/write/keyevent', '')])
+                         [('/v1/write/metric', ''), ('/v1/write/keyevent', '')],
+                         'no input unless the collector passes one, as in DataKit')
 
     def test_set_lasterror_posts_the_input_and_error(self):
         response = self.collector.set_lasterror('Standalone', 'disk unreadable')
@@ -110,7 +111,7 @@ class StandaloneReportTest(unittest.TestCase):
         with contextlib.redirect_stderr(stderr):
             response = Collector(port=port).feed_metric(measurement='cpu', fields={'v': 1})
         self.assertEqual(response, '')
-        self.assertIn('pythond: POST http://127.0.0.1:%d/v1/write/metric?input=Standalone failed:' % port,
+        self.assertIn('pythond: POST http://127.0.0.1:%d/v1/write/metric failed:' % port,
                       stderr.getvalue())
 
 class RequestsDependencyTest(unittest.TestCase):

@@ -8,6 +8,9 @@ interface Entry {
   name: string;
   input: string;
   intervalMs: number;
+  service?: boolean;
+  /** How long its ticks take, when not the harness's durationMs. */
+  runMs?: number;
 }
 
 /** A scheduler over a ManualClock whose ticks take `durationMs` of clock time each. */
@@ -34,20 +37,20 @@ function harness(options: { concurrency?: number; inputConcurrency?: number; dur
       const n = (runningPerInput.get(entry.input) ?? 0) + 1;
       runningPerInput.set(entry.input, n);
       maxPerInput = Math.max(maxPerInput, n);
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, durationMs));
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, entry.runMs ?? durationMs));
       running--;
       runningPerInput.set(entry.input, runningPerInput.get(entry.input)! - 1);
     },
     skipped: (entry, reason, count) => skipped.push({ name: entry.name, reason, count }),
     started: (_, ms) => lateness.push(ms),
   });
-  const add = (name: string, intervalMs: number, input = 'in', concurrency = options.inputConcurrency ?? 100) => {
+  const add = (name: string, intervalMs: number, input = 'in', concurrency = options.inputConcurrency ?? 100, more: Partial<Entry> = {}) => {
     try {
-      queue.addInput(input, concurrency);
+      queue.setInput(input, concurrency);
     } catch {
       // already added
     }
-    scheduler.add({ name, input, intervalMs });
+    scheduler.add({ name, input, intervalMs, ...more });
   };
   return { clock, queue, scheduler, started, skipped, lateness, add, maxRunning: () => maxRunning, maxPerInput: () => maxPerInput };
 }
@@ -164,6 +167,43 @@ describe('TickScheduler', () => {
     assert.equal(h.started.at(-1)!.due, 4000, 'the tick due at 4000 runs');
     await h.clock.advance(500);
     assert.equal(h.started.at(-1)!.at, 5000);
+  });
+
+  it('starts a service once and counts nothing while it runs, late timers included', async () => {
+    const h = harness();
+    h.add('service', 1000, 'in', 1, { service: true, runMs: 1_000_000 });
+    await h.clock.advance(5_000);
+    h.clock.jump(3_500); // a blocked event loop
+    await h.clock.advance(5_000);
+    assert.deepEqual(
+      h.started.map((s) => s.at),
+      [0],
+    );
+    assert.deepEqual(h.skipped, [], 'no overlap, no late');
+  });
+
+  it('starts a service again at its first due time after it ended', async () => {
+    const h = harness();
+    h.add('service', 1000, 'in', 1, { service: true, runMs: 2_500 });
+    await h.clock.advance(6_000);
+    assert.deepEqual(
+      h.started.map((s) => s.at),
+      [0, 3000, 6000],
+    );
+    assert.deepEqual(h.skipped, []);
+  });
+
+  it('takes no concurrency slot for a service, which would hold it for good', async () => {
+    const h = harness({ concurrency: 1 });
+    h.add('service', 1000, 'in', 1, { service: true, runMs: 1_000_000 });
+    h.add('b', 1000, 'in', 1, { runMs: 100 });
+    await h.clock.advance(3_000);
+    assert.deepEqual(
+      h.started.filter((s) => s.name === 'b').map((s) => s.at),
+      [0, 1000, 2000, 3000],
+      'the input and runner limits of 1 are left to the other collector',
+    );
+    assert.deepEqual(h.skipped, []);
   });
 
   it('starts no tick after stop()', async () => {

@@ -15,7 +15,7 @@ const LAYERS: string[][] = [
   ['version', 'errors', 'logger', 'schema', 'backoff', 'telemetry'],
   ['discovery', 'protocol', 'points'],
   ['config', 'workers', 'scheduler'],
-  ['runtimes', 'outputs'],
+  ['runtimes', 'outputs', 'gitrepos', 'reload'],
   ['hosts'],
   ['inputs'],
   ['app', 'plugins'],

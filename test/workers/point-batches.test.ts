@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { PointPipeline } from '../../src/points/pipeline.js';
 
 test('a report larger than 10,000 points of a category comes back in batches of at most 10,000, in order', async () => {
-  const pipeline = new PointPipeline({ workers: 1, encodings: ['lineProtocol', 'jsonl'] });
+  const pipeline = new PointPipeline({ workers: 1, encodings: () => ['lineProtocol', 'jsonl'] });
   const points = Array.from({ length: 25_000 }, (_, n) => ({ measurement: 'm', fields: { n }, time: n + 1 }));
   const report = { type: 'report', id: '1', collector: 'c', data: { M: points, L: [{ measurement: 'l', fields: { message: 'x' }, time: 1 }] } };
   try {

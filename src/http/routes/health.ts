@@ -4,16 +4,19 @@ import { VERSION } from '../../version.js';
 
 /**
  * GET /healthz: 200 once the app has started and every output's last write
- * went through, else 503; the body says which. GET /v1/ping: DataKit's
- * liveness answer, `{"content":{"version","uptime"}}`.
+ * went through, else 503; the body says which. An input that cannot start
+ * or has scripts that fail to load makes it `degraded`, still 200: a
+ * liveness probe that restarted the runner would not mend a script. GET
+ * /v1/ping: DataKit's liveness answer, `{"content":{"version","uptime"}}`.
  */
 export function healthRoutes(server: FastifyInstance, app: Pick<App, 'health' | 'uptimeMs'>): void {
   server.get('/healthz', async (_request, reply) => {
-    const { state, outputs } = app.health();
+    const { state, outputs, inputs } = app.health();
     const failing = outputs.some((output) => !output.ok);
-    const status = state !== 'running' ? state : failing ? 'failing' : 'ok';
-    reply.code(status === 'ok' ? 200 : 503);
-    return { status, outputs };
+    const degraded = inputs.some((input) => !input.ok);
+    const status = state !== 'running' ? state : failing ? 'failing' : degraded ? 'degraded' : 'ok';
+    reply.code(status === 'ok' || status === 'degraded' ? 200 : 503);
+    return { status, outputs, inputs };
   });
 
   server.get('/v1/ping', async () => ({ content: { version: VERSION, uptime: goDuration(app.uptimeMs) } }));

@@ -1,5 +1,6 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { App } from '../../app.js';
+import type { App, RunnerStatus } from '../../app.js';
+import type { RepoStatus } from '../../gitrepos/git-repos.js';
 import type { ReportedError } from '../../inputs/last-errors.js';
 import type { InputStatus } from '../../inputs/running-input.js';
 import type { Logger } from '../../logger.js';
@@ -13,7 +14,9 @@ export interface CollectorsReport {
   /** The runtime collectors run in; absent while the runner is starting. */
   executor?: string;
   uptimeMs: number;
+  runner: RunnerStatus;
   inputs: InputStatus[];
+  gitRepos: RepoStatus[];
   outputs: OutputStatus[];
   lastErrors: ReportedError[];
 }
@@ -28,7 +31,11 @@ const LASTERROR_BODY_LIMIT = 64 * 1024;
  */
 export function statusRoutes(
   server: FastifyInstance,
-  deps: { app: Pick<App, 'status' | 'outputStatus' | 'runtimeKind' | 'uptimeMs' | 'lastErrors'>; auth: onRequestHookHandler | undefined; log: Logger },
+  deps: {
+    app: Pick<App, 'status' | 'outputStatus' | 'runtimeKind' | 'uptimeMs' | 'lastErrors' | 'runnerStatus' | 'gitStatus' | 'reload'>;
+    auth: onRequestHookHandler | undefined;
+    log: Logger;
+  },
 ): void {
   const { app, auth, log } = deps;
   const { lastErrors } = app;
@@ -39,11 +46,19 @@ export function statusRoutes(
       version: VERSION,
       executor: app.runtimeKind,
       uptimeMs: Math.round(app.uptimeMs),
+      runner: app.runnerStatus(),
       inputs: app.status(),
+      gitRepos: app.gitStatus(),
       outputs: app.outputStatus(),
       lastErrors: lastErrors.list(),
     }),
   );
+
+  // Reads the config (and the repositories' commits) again and applies what changed; answers what it did.
+  server.post('/v1/reload', { onRequest: auth }, async (_request, reply) => {
+    const result = await app.reload('POST /v1/reload');
+    reply.code(result.result === 'error' ? 422 : 200).send(result);
+  });
 
   server.post<{ Body: Buffer | undefined }>('/v1/lasterror', { onRequest: auth, bodyLimit: LASTERROR_BODY_LIMIT }, async (request, reply) => {
     const { input, error } = readLastError(request.body);

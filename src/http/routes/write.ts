@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
 import type { Logger } from '../../logger.js';
-import type { WriteFormat, WriteResult } from '../../points/tasks.js';
+import type { WriteApiResult } from '../../inputs/write-api-input.js';
+import { FORWARDED_BY_HEADER } from '../../outputs/datakit/datakit-output.js';
+import type { WriteFormat } from '../../points/tasks.js';
 import { CATEGORIES, PRECISIONS, type Category, type Precision } from '../../points/point.js';
 import { ApiError } from '../api-error.js';
 
@@ -11,6 +13,9 @@ import { ApiError } from '../api-error.js';
  * in memory (each can be max_body_size).
  */
 export const MAX_WRITES_IN_FLIGHT = 32;
+
+/** How long a client should wait before sending points again that an output could not store (a full disk, say). */
+const NOT_STORED_RETRY_AFTER_S = 10;
 
 /** Content types read as line protocol: DataKit reads every type but JSON as line protocol; these are the ones clients send. */
 const LINE_PROTOCOL_TYPES = new Set(['', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded']);
@@ -31,7 +36,10 @@ interface WriteTarget {
  * them. A body is accepted whole (200, empty body, once the outputs have the
  * points) or refused whole (400 saying what is wrong and where).
  */
-export function writeRoutes(server: FastifyInstance, deps: { app: Pick<App, 'write'>; auth: onRequestHookHandler | undefined; log: Logger }): void {
+export function writeRoutes(
+  server: FastifyInstance,
+  deps: { app: Pick<App, 'write' | 'loopToken'>; auth: onRequestHookHandler | undefined; log: Logger },
+): void {
   const { app, auth, log } = deps;
   let inFlight = 0;
 
@@ -39,6 +47,13 @@ export function writeRoutes(server: FastifyInstance, deps: { app: Pick<App, 'wri
     '/v1/write/:category',
     { onRequest: auth },
     async (request, reply) => {
+      if (request.headers[FORWARDED_BY_HEADER] === app.loopToken) {
+        log.warn(
+          { remote: request.ip },
+          `refused a write this runner forwarded itself (a datakit output aimed at this runner's own API): it would loop forever`,
+        );
+        throw new ApiError('loopDetected', "these points were forwarded by this runner's own datakit output: it is aimed at this API; point it at a DataKit");
+      }
       const target = readTarget(request);
       const body = request.body;
       if (body === undefined || body.length === 0)
@@ -49,7 +64,7 @@ export function writeRoutes(server: FastifyInstance, deps: { app: Pick<App, 'wri
       }
 
       inFlight++;
-      let result: WriteResult;
+      let result: WriteApiResult;
       try {
         result = await app.write({ body, format: target.format, category: target.category, precision: target.precision });
       } finally {
@@ -62,6 +77,15 @@ export function writeRoutes(server: FastifyInstance, deps: { app: Pick<App, 'wri
         );
         if (result.rejected === 'empty') throw new ApiError('noPoints', result.message);
         throw new ApiError(target.format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint', result.message);
+      }
+      if (result.unstored.length > 0) {
+        // 2xx means every output keeps the points; otherwise the client must keep them and send them again.
+        reply.header('Retry-After', String(NOT_STORED_RETRY_AFTER_S));
+        const why = result.unstored.map(({ output, error }) => `${output}: ${error}`).join('; ');
+        throw new ApiError(
+          'notStored',
+          `the points could not be stored by every output, send them again later (outputs that stored them may then hold them twice): ${why}`,
+        );
       }
       reply.code(200).send();
     },

@@ -41,7 +41,10 @@ interface Segment {
 
 interface PendingAppend {
   record: BufferRecord;
-  resolve(): void;
+  /** With whether the record is on disk: false when it was dropped (and reported) to keep within maxBytes. */
+  resolve(stored: boolean): void;
+  /** Set when the record was given up to keep within maxBytes. */
+  dropped?: boolean;
   reject(err: unknown): void;
 }
 
@@ -114,8 +117,8 @@ export class DiskBuffer {
     return this.#bytes;
   }
 
-  /** Resolves once the record is on disk (or was dropped and reported); rejects on an I/O error. */
-  append(record: BufferRecord): Promise<void> {
+  /** Resolves true once the record is on disk, false when it was dropped (and reported); rejects on an I/O error. */
+  append(record: BufferRecord): Promise<boolean> {
     if (this.#closed) return Promise.reject(new Error(`the buffer in ${this.#dir} is closed`));
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
@@ -183,7 +186,7 @@ export class DiskBuffer {
         this.#points += points;
       }
       for (const entry of entries) {
-        entry.resolve();
+        entry.resolve(!entry.dropped);
         settled.add(entry);
       }
     };
@@ -193,6 +196,7 @@ export class DiskBuffer {
         const size = recordBytes(record);
         if (SEGMENT_MAGIC.length + size > this.#maxBytes) {
           this.#onDrop(record.points, `a batch of ${formatBytes(size)} does not fit in buffer_size (${formatBytes(this.#maxBytes)})`);
+          entry.dropped = true;
           batch.entries.push(entry);
           continue;
         }
@@ -207,6 +211,7 @@ export class DiskBuffer {
         batch.entries.push(entry);
         if (this.#bytes + batch.bytes + size > this.#maxBytes) {
           this.#onDrop(record.points, `buffer_size (${formatBytes(this.#maxBytes)}) is full and what it holds is being sent`);
+          entry.dropped = true;
           continue;
         }
         batch.buffers.push(recordHead(record), record.payload);

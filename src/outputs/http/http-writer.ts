@@ -19,6 +19,8 @@ export interface HttpWriterOptions {
  * goes through, so it is retried; any other 4xx means the batch itself is bad.
  */
 const RETRIED_CLIENT_ERRORS = new Set([401, 403, 404, 408, 429]);
+/** 508 Loop Detected: the batch came back to where it started (a pythond's own API); sending it again loops again. */
+const LOOP_DETECTED = 508;
 /** Enough of an error answer to explain it in a log line. */
 const MAX_ERROR_BODY = 2048;
 
@@ -79,7 +81,8 @@ export class HttpWriter {
           if (status >= 200 && status < 300) return resolve();
           const text = Buffer.concat(chunks).toString('utf8', 0, MAX_ERROR_BODY).trim();
           const message = `${url.href} answered ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${text ? `: ${text}` : ''}`;
-          reject(status >= 400 && status < 500 && !RETRIED_CLIENT_ERRORS.has(status) ? new BatchRejected(message) : new PythondError('OUTPUT_FAILED', message));
+          const batchIsBad = (status >= 400 && status < 500 && !RETRIED_CLIENT_ERRORS.has(status)) || status === LOOP_DETECTED;
+          reject(batchIsBad ? new BatchRejected(message) : new PythondError('OUTPUT_FAILED', message));
         });
       });
       req.on('error', (err) => reject(this.#unreachable(url, err, timedOut)));

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import tar from 'tar-stream';
+import { codeFiles } from '../../discovery/code-files.js';
 import type { DiscoveredDir } from '../../discovery/discover.js';
 import { PythondError } from '../../errors.js';
 import type { HostDir } from '../../protocol/host-command.js';
@@ -19,20 +20,6 @@ export interface CodeBundle {
 }
 
 const MAX_BUNDLE_BYTES = 32 * 1024 ** 2;
-
-const skipped = (name: string): boolean => name.startsWith('.') || name === '__pycache__' || name.endsWith('.pyc');
-
-/** Packs every file under `source` as `target/...`; symbolic links are followed (the container gets the content). */
-function addTree(pack: tar.Pack, source: string, target: string, size: { bytes: number }, configKey: string): void {
-  pack.entry({ name: `${target}/`, type: 'directory', mode: 0o755 });
-  for (const entry of readdirSync(source).sort()) {
-    if (skipped(entry)) continue;
-    const from = path.join(source, entry);
-    const stats = statSync(from);
-    if (stats.isDirectory()) addTree(pack, from, `${target}/${entry}`, size, configKey);
-    else if (stats.isFile()) addFile(pack, from, `${target}/${entry}`, size, configKey);
-  }
-}
 
 function addFile(pack: tar.Pack, from: string, name: string, size: { bytes: number }, configKey: string): void {
   const content = readFileSync(from);
@@ -58,16 +45,12 @@ export async function buildCodeBundle(coreDir: string, root: string, dirs: reado
   const ended = new Promise((resolve, reject) => pack.on('end', resolve).on('error', reject));
   const size = { bytes: 0 };
   try {
-    addTree(pack, coreDir, 'core', size, configKey);
+    for (const { file, relative } of codeFiles({ entry: 'core', path: coreDir, folder: coreDir, modules: [] }))
+      addFile(pack, file, `core/${relative}`, size, configKey);
     const hostDirs = dirs.map((dir, i): HostDir => {
       const name = `d${i}`;
-      const single = dir.path !== dir.folder;
-      if (single) {
-        pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755 });
-        addFile(pack, dir.path, `${name}/${path.basename(dir.path)}`, size, configKey);
-      } else {
-        addTree(pack, dir.path, name, size, configKey);
-      }
+      pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755 });
+      for (const { file, relative } of codeFiles(dir)) addFile(pack, file, `${name}/${relative}`, size, configKey);
       // Where each module lands: its path under the dir's folder, now under root/dN.
       const modules = dir.modules.map(({ module, file }) => ({
         module,

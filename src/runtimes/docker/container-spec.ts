@@ -12,7 +12,8 @@ export const COLLECTOR_USER = '10001:10001';
 /**
  * The hardened container of one collector host: non-root, no capabilities,
  * no privilege escalation, read-only root filesystem with a small tmpfs,
- * memory / CPU / pids limits, the input's network, read-only mounts only.
+ * memory / CPU / pids limits, the input's network and published ports,
+ * read-only mounts only.
  */
 export function containerSpec(options: {
   input: InputConfig;
@@ -38,6 +39,7 @@ export function containerSpec(options: {
     StdinOnce: true,
     Tty: false,
     NetworkDisabled: input.network === 'none',
+    ExposedPorts: Object.fromEntries(input.ports.map((port) => [`${port.containerPort}/${port.protocol}`, {}])),
     HostConfig: {
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${TMPFS_SIZE},mode=1777` },
@@ -48,6 +50,7 @@ export function containerSpec(options: {
       NanoCpus: Math.round(input.cpus * 1e9),
       PidsLimit: input.pids,
       NetworkMode: input.network,
+      PortBindings: portBindings(input),
       Binds: input.mounts.map((mount) => (mount.endsWith(':ro') ? mount : `${mount}:ro`)),
       IpcMode: 'private',
       // The runner reads output over attach; the engine keeps no log of it.
@@ -55,4 +58,14 @@ export function containerSpec(options: {
       AutoRemove: false, // removed by the runner after it read the exit state (OOM, exit code)
     },
   };
+}
+
+/** The input's `ports` as the engine takes them: host bindings per `<containerPort>/<protocol>`. */
+function portBindings(input: InputConfig): Record<string, { HostIp: string; HostPort: string }[]> {
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const port of input.ports) {
+    const key = `${port.containerPort}/${port.protocol}`;
+    bindings[key] = [...(bindings[key] ?? []), { HostIp: port.hostIp, HostPort: String(port.hostPort) }];
+  }
+  return bindings;
 }

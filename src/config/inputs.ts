@@ -1,0 +1,189 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import toml from 'toml';
+import { codeDigest } from '../discovery/code-files.js';
+import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
+import { readTable, type Issue } from '../schema/fields.js';
+import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
+import { TomlLocator } from './toml-locator.js';
+
+export interface InputConfig extends InputTable {
+  /** `inputs.pythond[0]`: where this input is in its file, for messages. */
+  key: string;
+  /** The file it comes from: the config file, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
+  source: string;
+  /** Each `dirs` entry with the collector modules found in it. */
+  discovered: DiscoveredDir[];
+  /** A digest of every file of its dirs when the config was read: a reload restarts the input's hosts only when it (or a host key) changed. */
+  codeDigest: string;
+}
+
+/** A commit of a git repository, unpacked where inputs can run from it (src/gitrepos makes them). */
+export interface RepoCheckout {
+  repo: string;
+  commit: string;
+  /** The unpacked tree, holding conf.d/ and python.d/. */
+  dir: string;
+}
+
+/** An input that cannot be used, and why (one line naming the file, the line and the key); the others run. */
+export interface InputProblem {
+  /** Its name, when the block has one. */
+  input?: string;
+  message: string;
+}
+
+/** Where `dirs` entries are looked for, and the names taken so far. */
+export interface InputContext {
+  runner: RunnerConfig;
+  /** The config file: names taken there are given by key alone. */
+  mainSource: string;
+  checkouts: readonly RepoCheckout[];
+  /** Input name → where it was first defined. */
+  names: Map<string, string>;
+}
+
+/** What one `[[inputs.pythond]]` block gave: the input, problems with the block, and `dirs` entries found nowhere. */
+interface BlockResult {
+  input?: InputConfig;
+  name?: string;
+  issues: Issue[];
+  /** Entries not found: an error of the config without repositories; with them, of this input only (their content changes). */
+  unresolved: Issue[];
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `[[inputs.pythond]]` blocks of an `inputs` table, each read on its own. */
+export function readInputBlocks(raw: unknown, source: string, context: InputContext, issues: Issue[]): BlockResult[] {
+  if (raw === undefined) return [];
+  if (!isTable(raw)) {
+    issues.push({ path: 'inputs', message: 'must hold [[inputs.pythond]] tables' });
+    return [];
+  }
+  for (const kind of Object.keys(raw)) {
+    if (kind !== 'pythond') issues.push({ path: `inputs.${kind}`, message: 'is not an input pythond runs; only [[inputs.pythond]] blocks are read' });
+  }
+  if (raw.pythond === undefined) return [];
+  if (!Array.isArray(raw.pythond)) {
+    issues.push({ path: 'inputs.pythond', message: 'must be written as [[inputs.pythond]] tables' });
+    return [];
+  }
+  return raw.pythond.map((table, i) => readInputBlock(table, `inputs.pythond[${i}]`, source, context));
+}
+
+function readInputBlock(table: unknown, key: string, source: string, context: InputContext): BlockResult {
+  const issues: Issue[] = [];
+  const unresolved: Issue[] = [];
+  const input = readTable(table, inputSchema(), key, issues);
+  if (input.name !== undefined) {
+    const earlier = context.names.get(input.name);
+    if (earlier) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${earlier}; input names must be unique` });
+    else context.names.set(input.name, source === context.mainSource ? key : `${key} of ${source}`);
+  }
+
+  if (input.ports?.length && (input.network === 'host' || input.network === 'none')) {
+    const why =
+      input.network === 'host'
+        ? 'network = "host" shares the host\'s network, so the collector\'s ports are on the host already; leave ports out'
+        : 'network = "none" gives the container no network to publish them on; use "bridge" or a network name';
+    issues.push({ path: `${key}.ports`, message: `publishes ports, but ${why}` });
+  }
+
+  const discovered: DiscoveredDir[] = [];
+  const modules = new Map<string, { file: string; real: string }>();
+  (input.dirs ?? []).forEach((entry, j) => {
+    try {
+      const dir = resolveDir(entry, context);
+      const unseen = dir.modules.filter(({ module, file }) => {
+        const real = realpathSync(file);
+        const other = modules.get(module);
+        if (!other) modules.set(module, { file, real });
+        else if (other.real !== real)
+          issues.push({ path: `${key}.dirs[${j}]`, message: `module "${module}" (${file}) has the same import name as ${other.file}; rename one of them` });
+        // The same file reached through two entries is imported once.
+        return !other;
+      });
+      discovered.push({ ...dir, modules: unseen });
+    } catch (err) {
+      if (!(err instanceof DiscoveryProblem)) throw err;
+      unresolved.push({ path: `${key}.dirs[${j}]`, message: `names ${JSON.stringify(entry)}, but ${err.message} (${whereDirsAre(context)})` });
+    }
+  });
+  const ok = issues.length === 0 && unresolved.length === 0;
+  return { input: ok ? { ...input, key, source, discovered, codeDigest: codeDigest(discovered) } : undefined, name: input.name, issues, unresolved };
+}
+
+/**
+ * A `dirs` entry: absolute as written; relative, under `python.d/` of the
+ * one repository that has it (in two, it is an error naming both), else
+ * under `[runner] python_d`.
+ */
+function resolveDir(entry: string, context: InputContext): DiscoveredDir {
+  if (path.isAbsolute(entry)) return discoverDir('/', entry);
+  const holders = context.checkouts.filter((checkout) => existsSync(path.join(checkout.dir, 'python.d', entry)));
+  if (holders.length > 1) {
+    throw new DiscoveryProblem(`it is in more than one git repository: ${holders.map((checkout) => checkout.repo).join(' and ')}; rename one of the folders`);
+  }
+  return discoverDir(holders[0] ? path.join(holders[0].dir, 'python.d') : context.runner.python_d, entry);
+}
+
+function whereDirsAre({ runner, checkouts }: InputContext): string {
+  const local = `python_d = ${displayPath(runner.python_d)}`;
+  return checkouts.length === 0
+    ? `dirs are read under ${local}`
+    : `dirs are read under python.d/ of git repos ${checkouts.map((c) => c.repo).join(', ')}, then under ${local}`;
+}
+
+/** `gitrepos/collectors@3f2a9c1b7d4e:conf.d/redis.conf`: how messages name a file of a checkout. */
+export const repoSource = (checkout: RepoCheckout, file: string): string => `gitrepos/${checkout.repo}@${checkout.commit.slice(0, 12)}:${file}`;
+
+/** Issue lines as the config reports them: `config <source>:<line>: <key> <message>`. */
+export function issueLines(issues: Issue[], source: string, text: string): string[] {
+  const locator = new TomlLocator(text);
+  return issues.map(({ path: keyPath, message }) => {
+    const line = locator.lineOf(keyPath);
+    return `config ${source}${line ? `:${line}` : ''}: ${keyPath} ${message}`;
+  });
+}
+
+/**
+ * The inputs of every `conf.d/*.conf` of a checkout (DataKit's layout).
+ * A file or a block that cannot be used is a problem naming the repository,
+ * the commit, the file and the line; the other blocks and files still load.
+ */
+export function readRepoInputs(checkout: RepoCheckout, context: InputContext): { inputs: InputConfig[]; problems: InputProblem[] } {
+  const inputs: InputConfig[] = [];
+  const problems: InputProblem[] = [];
+  const confD = path.join(checkout.dir, 'conf.d');
+  const files = existsSync(confD)
+    ? readdirSync(confD)
+        .filter((name) => name.endsWith('.conf'))
+        .sort()
+    : [];
+  for (const name of files) {
+    const source = repoSource(checkout, `conf.d/${name}`);
+    const text = readFileSync(path.join(confD, name), 'utf8');
+    let raw: unknown;
+    try {
+      raw = toml.parse(text);
+    } catch (err) {
+      const e = err as { message: string; line?: number; column?: number };
+      problems.push({ message: `config ${source}${e.line ? `:${e.line}:${e.column ?? 0}` : ''}: invalid TOML: ${e.message}` });
+      continue;
+    }
+    const fileIssues: Issue[] = [];
+    for (const key of Object.keys(isTable(raw) ? raw : {})) {
+      if (key !== 'inputs') fileIssues.push({ path: key, message: "is not read from a repository's conf.d: only [[inputs.pythond]] blocks are" });
+    }
+    const blocks = readInputBlocks(isTable(raw) ? raw.inputs : undefined, source, context, fileIssues);
+    for (const message of issueLines(fileIssues, source, text)) problems.push({ message });
+    for (const block of blocks) {
+      if (block.input) inputs.push(block.input);
+      else for (const message of issueLines([...block.issues, ...block.unresolved], source, text)) problems.push({ input: block.name, message });
+    }
+  }
+  return { inputs, problems };
+}

@@ -1,0 +1,72 @@
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+
+/** What to watch: the config file, and folders of collectors (with everything below them). */
+export interface Watched {
+  file?: string;
+  dirs: string[];
+}
+
+/**
+ * Watches the config file and the collectors' folders, and calls `changed`
+ * once things have settled (editors and `git checkout` write in bursts).
+ * The file is watched through its folder, by name: editors replace a file
+ * rather than write it, and a watch on the old file would see nothing more.
+ */
+export class ChangeWatcher {
+  readonly #changed: (what: string) => void;
+  readonly #settleMs: number;
+  readonly #log: Logger;
+  #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #first: string | undefined;
+
+  constructor(options: { changed: (what: string) => void; settleMs?: number; log: Logger }) {
+    this.#changed = options.changed;
+    this.#settleMs = options.settleMs ?? 500;
+    this.#log = options.log;
+  }
+
+  /** Watches `watched` instead of what was watched so far. */
+  watch(watched: Watched): void {
+    this.#unwatch();
+    if (watched.file) {
+      const name = path.basename(watched.file);
+      this.#add(path.dirname(watched.file), false, (changed) => changed === name, watched.file);
+    }
+    for (const dir of new Set(watched.dirs)) this.#add(dir, true, () => true, dir);
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#unwatch();
+  }
+
+  #add(target: string, recursive: boolean, matches: (name: string) => boolean, what: string): void {
+    try {
+      const watcher = watch(target, { recursive, persistent: false }, (_event, name) => {
+        if (name === null || matches(name.toString())) this.#settle(recursive ? path.join(what, name?.toString() ?? '') : what);
+      });
+      watcher.on('error', (err) => this.#log.warn(`cannot watch ${target} any more (${err.message}); SIGHUP or POST /v1/reload still reload`));
+      this.#watchers.push(watcher);
+    } catch (err) {
+      this.#log.warn(`cannot watch ${target} for changes (${(err as Error).message}); SIGHUP or POST /v1/reload reload`);
+    }
+  }
+
+  #settle(what: string): void {
+    this.#first ??= what;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const first = this.#first!;
+      this.#first = undefined;
+      this.#changed(first);
+    }, this.#settleMs);
+  }
+
+  #unwatch(): void {
+    for (const watcher of this.#watchers) watcher.close();
+    this.#watchers = [];
+  }
+}

@@ -121,6 +121,37 @@ describe('collectors from git repositories', () => {
     }
   });
 
+  it('keeps the folder of the commit an input runs from while a newer commit is refused (fresh hosts read it at every tick)', async () => {
+    const repo = TestRepo.create('collectors');
+    repo.push(REPO_FILES('mode = "fresh"\ntimeout = "10s"'));
+    const run = runnerOver(`
+      [runner]
+      executor = "process"
+      listen = "127.0.0.1:0"
+      [git_repos]
+      pull_interval = "1s"
+      [[git_repos.repo]]
+      url = "${repo.bare}"
+      [[outputs.file]]
+      path = "data/points.jsonl"
+    `);
+    try {
+      await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), "the repository's input reporting", 60_000);
+      repo.push({ 'python.d/mytest/mytest.py': 'raise ImportError("not this one")\n' }, 'broken');
+      await waitFor(async () => (await run.status()).runner.lastReload?.failed[0], 'the refused reload', 30_000);
+      const after = BigInt(Date.now()) * 1_000_000n;
+      await waitFor(
+        () => points(run.pointsFile).filter((p) => p.tags.input === 'fromgit' && p.time > after).length >= 3,
+        'three more ticks of the running version',
+        60_000,
+      );
+      const input = (await run.status()).inputs.find((i) => i.input === 'fromgit')!;
+      assert.equal(input.collectors[0]!.lastStatus, 'ok', input.collectors[0]!.lastError);
+    } finally {
+      await run.stop();
+    }
+  });
+
   it('pulls over HTTP with basic auth, and the credentials appear in no log, status, metric, file or process argument', async () => {
     const repo = TestRepo.create('collectors');
     repo.push(REPO_FILES(''));

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
 import { REPO_ROOT, tempTree } from '../helpers/fixtures.js';
+import { TestRepo } from '../helpers/git-server.js';
 
 /** A Docker endpoint where no engine answers: `executor = "auto"` falls back to the process executor. */
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
@@ -113,5 +115,52 @@ describe('pythond validate', () => {
     assert.match(stdout, /executor docker,/);
     assert.match(stderr, /^python\.d\/x\/broken\.py:2: input x cannot load broken: SyntaxError/m);
     assert.match(stderr, /^python\.d\/x\/missing\.py:2: input x cannot load missing: ModuleNotFoundError/m);
+  });
+});
+
+describe('pythond validate and check --input with git repositories', () => {
+  it('pull the repositories as run does, then load and run the inputs of their conf.d', async () => {
+    const repo = TestRepo.create('collectors');
+    repo.push({
+      'conf.d/pythond.conf': '[[inputs.pythond]]\nname = "fromgit"\ndirs = ["mytest"]\n',
+      'python.d/mytest/mytest.py': `
+        from datakit_framework import DataKitFramework
+
+        class FromGit(DataKitFramework):
+            interval = 60
+
+            def run(self):
+                self.feed_metric(measurement='fromgit', fields={'v': 1})
+      `,
+      'python.d/mytest/broken.py': 'import nope_module\n',
+    });
+    const root = tempTree({
+      // The process runtime starts its hosts in python_d, which must exist even when every collector comes from a repository.
+      'python.d/README': '',
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        [git_repos]
+        [[git_repos.repo]]
+        url = "${repo.bare}"
+        [[outputs.file]]
+        path = "data/points.jsonl"
+      `,
+    });
+    const validated = await pythond(['validate', '--config', 'pythond.toml'], { cwd: root });
+    assert.equal(validated.code, 1, validated.stderr);
+    assert.match(validated.stdout, /^ {2}input fromgit \(warm\): 2 script\(s\), 1 collector\(s\): mytest\.FromGit every 60 s$/m);
+    assert.match(validated.stderr, /^\S*gitrepos\/collectors\S*\/python\.d\/mytest\/broken\.py:1: input fromgit cannot load broken: ModuleNotFoundError/m);
+
+    const checked = await pythond(['check', '--config', 'pythond.toml', '--input', 'fromgit', '--collector', 'mytest.FromGit'], { cwd: root });
+    assert.equal(checked.code, 1, 'broken.py does not load');
+    assert.deepEqual(
+      checked.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { measurement: string }).measurement),
+      ['fromgit'],
+    );
+    assert.equal(existsSync(path.join(root, 'data')), false, "the config's data_dir is left to the runner");
   });
 });

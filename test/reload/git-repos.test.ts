@@ -59,9 +59,9 @@ ${options.extra ?? ''}
 path = "data/points.jsonl"
 `;
 
-/** A `pythond run` over `config` (and python.d/local) in a temp tree. */
-function runnerOver(config: string, env: NodeJS.ProcessEnv = {}) {
-  const root = tempTree({ 'python.d/local/local.py': versioned(1, 'local'), 'pythond.toml': config });
+/** A `pythond run` over `config` (and python.d/local, unless `local` is false) in a temp tree. */
+function runnerOver(config: string, env: NodeJS.ProcessEnv = {}, local = true) {
+  const root = tempTree({ ...(local ? { 'python.d/local/local.py': versioned(1, 'local') } : {}), 'pythond.toml': config });
   const runner = startRunner(['--config', 'pythond.toml'], { cwd: root, env });
   const url = waitFor(() => /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.log())?.[1], 'the listening line');
   const status = async (): Promise<Status> => (await (await fetch(`${await url}/v1/collectors`)).json()) as Status;
@@ -211,7 +211,8 @@ describe('collectors from git repositories', () => {
   it('shows a broken conf.d file with the repository, the commit, the file and the line, and runs the other inputs', async () => {
     const repo = TestRepo.create('collectors');
     const commit = repo.push({ ...REPO_FILES(''), 'conf.d/broken.conf': '[[inputs.pythond]]\nname = "broken"\ndirs = ["mytest"]\nmemory = "lots"\n' });
-    const run = runnerOver(gitConfig({ repos: [`url = "${repo.bare}"`] }));
+    // No python.d of its own: every collector comes from the repository.
+    const run = runnerOver(gitConfig({ repos: [`url = "${repo.bare}"`] }), {}, false);
     try {
       await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), 'the good input reporting', 60_000);
       const broken = (await run.status()).inputs.find((input) => input.input === 'broken')!;

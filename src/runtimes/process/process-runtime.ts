@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { InputConfig } from '../../config/load.js';
 import { PythondError } from '../../errors.js';
@@ -33,7 +34,8 @@ class ProcessRuntime implements Runtime {
 
   async start(input: InputConfig): Promise<RuntimeHost> {
     const child = spawn(input.cmd, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
-      cwd: this.#pythonD,
+      // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.
+      cwd: existsSync(this.#pythonD) ? this.#pythonD : input.discovered[0]!.folder,
       env: environment(input.envs),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

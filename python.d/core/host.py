@@ -134,20 +134,21 @@ def _exact_time(point):
 
 def split_report(data, max_points):
     """Split one report() payload into payloads of at most `max_points`
-    points, categories in their order, each repeating the meta keys."""
+    points, categories in their order, each repeating the meta keys. A
+    category may be any iterable: points are read as chunks are filled, so a
+    generator is never held whole."""
     meta = {key: value for key, value in data.items() if key not in REPORT_CATEGORIES}
     chunk, room = dict(meta), max_points
     for category in REPORT_CATEGORIES:
-        points = data.get(category) or []
-        start = 0
-        while start < len(points):
-            part = [_exact_time(point) for point in points[start:start + room]]
-            chunk[category] = part
-            start += len(part)
-            room -= len(part)
+        part = None
+        for point in data.get(category) or ():
+            if part is None:
+                part = chunk[category] = []
+            part.append(_exact_time(point))
+            room -= 1
             if room == 0:
                 yield chunk
-                chunk, room = dict(meta), max_points
+                chunk, room, part = dict(meta), max_points, None
     if room < max_points:
         yield chunk
 

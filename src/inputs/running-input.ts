@@ -77,6 +77,15 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
+/**
+ * Report messages of one run decoded or delivered at once. More are not read
+ * from the host until one is through: a collector that reports faster than
+ * the workers validate waits, instead of its report piling up in the runner,
+ * and its messages share the workers with other inputs' in turn.
+ */
+const REPORTS_IN_FLIGHT = 4;
+const noop = (): void => {};
+
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
 
@@ -359,6 +368,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         const settled = (): boolean => deliveries.delete(delivery);
         deliveries.add(delivery);
         void delivery.then(settled, settled);
+        // Backpressure: past a few reports in the workers, the host waits (its channel is not read) until one is through.
+        if (deliveries.size >= REPORTS_IN_FLIGHT) return Promise.race(deliveries).then(noop, noop);
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;

@@ -92,6 +92,12 @@ class DockerRuntime implements Runtime {
       stderr.end();
     });
     attached.on('error', () => {}); // the container's end is reported by wait()
+    // The demultiplexer writes without looking back: once the protocol channel is not being read, stop reading the container.
+    attached.on('data', () => {
+      if (!channel.writableNeedDrain || attached.isPaused()) return;
+      attached.pause();
+      channel.once('drain', () => attached.resume());
+    });
 
     attached.write(`${bundle.tar.length}\n`);
     attached.write(bundle.tar);

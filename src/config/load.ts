@@ -168,6 +168,8 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
     issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
     return outputs;
   }
+  // Blocks by what they say, so that two identical ones (two [[outputs.stdout]]) are caught: each would get every point.
+  const blocks = new Map<string, string>();
   for (const [type, tables] of Object.entries(raw ?? {})) {
     const plugin = Object.hasOwn(plugins, type) ? plugins[type]! : undefined;
     if (!plugin) {
@@ -181,6 +183,10 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
       // Rules across keys only make sense once every key read well.
       if (issues.length === before)
         for (const problem of plugin.check?.(options as never, context) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
+      const block = `${type} ${JSON.stringify(options)}`;
+      const twin = blocks.get(block);
+      if (twin) issues.push({ path: key, message: `is the same as ${twin}: every point would be written twice; remove one of them` });
+      else blocks.set(block, key);
       outputs.push({ type, id: `${type}[${i}]`, options });
     });
   }

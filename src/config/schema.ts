@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { LOG_FORMATS } from '../logger.js';
 import {
   FieldError,
   duration,
@@ -48,6 +49,8 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
   data_dir: withDefault(filePath(baseDir), path(baseDir, 'data')),
   log_level: withDefault(oneOf(LOG_LEVELS), 'info'),
+  /** Unset: pretty on a terminal, json otherwise (`--log-format` overrides both). */
+  log_format: optional(oneOf(LOG_FORMATS)),
   /** When set, the HTTP write endpoints require `Authorization: Bearer <token>`. */
   api_token: optional(nonEmptyString()),
   /** How long SIGTERM waits for ticks in flight and outputs before giving up. */
@@ -121,6 +124,8 @@ export const inputSchema = (baseDir: string) => ({
   mode: withDefault(oneOf(MODES), 'warm'),
   /** Ticks of this input running at once. */
   concurrency: withDefault(integer(1, 10_000), 1),
+  /** Seconds between runs of each of this input's collectors, instead of their own `interval`. */
+  interval: optional(duration(1)),
   /**
    * A tick running longer fails; default: the collector's interval. 0 (`"0"`):
    * no timeout, the input's collectors are services whose run() may never return.

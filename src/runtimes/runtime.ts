@@ -62,6 +62,12 @@ export interface RuntimeHost {
   readonly exited: Promise<HostExit>;
   /** Kills the host and everything it started; resolves once it is gone. */
   kill(): Promise<void>;
+  /**
+   * Folders the host sees under other paths than this machine does (a
+   * container's unpacked code bundle), as `[path in the host, path here]`,
+   * so that tracebacks name the user's files. Absent when they are the same.
+   */
+  readonly paths?: readonly (readonly [string, string])[];
 }
 
 /** What opening a runtime may use. */

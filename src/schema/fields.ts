@@ -140,7 +140,8 @@ function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-function closest(key: string, known: string[]): string | undefined {
+/** The name of `known` nearest to `key` (at most two edits away), for "did you mean" hints. */
+export function closest(key: string, known: readonly string[]): string | undefined {
   const distance = (a: string, b: string): number => {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
     for (let i = 1; i <= a.length; i++) {

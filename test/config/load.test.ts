@@ -294,6 +294,21 @@ describe('config', () => {
       expect: [/:8: outputs\.kafka is not a known output; known outputs: /],
     },
     {
+      name: 'two identical outputs, which would write every point twice',
+      toml: `${MINIMAL}\n[[outputs.stdout]]\n[[outputs.stdout]]\n`,
+      expect: [/^config pythond\.toml:9: outputs\.stdout\[1\] is the same as outputs\.stdout\[0\]: every point would be written twice; remove one of them$/],
+    },
+    {
+      name: 'an input interval that is not a duration',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ninterval = -5\n[[outputs.stdout]]\n',
+      expect: [/^config pythond\.toml:4: inputs\.pythond\[0\]\.interval must be a duration such as "10s", "500ms" or "1m30s" of at least 1 ms, got number -5$/],
+    },
+    {
+      name: 'an unknown log format',
+      toml: `[runner]\nlog_format = "logfmt"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.log_format must be one of "pretty", "json", got "logfmt"$/],
+    },
+    {
       name: 'a bad key in a sub-table of the second input',
       toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n[[inputs.pythond]]\nname = "y"\ndirs = ["other"]\n[inputs.pythond.tags]\nhost = 3\n[[outputs.stdout]]\n',
       expect: [/:8: inputs\.pythond\[1\]\.tags\.host must be a string, got number 3/],
@@ -320,9 +335,17 @@ describe('config', () => {
     );
   });
 
-  it('parses the embedded default config', () => {
-    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', REPO_ROOT, PLUGINS);
+  it('reads an input interval and a log format', () => {
+    const config = load(`[runner]\nlog_format = "json"\n${MINIMAL.replace('dirs = ["demo"]', 'dirs = ["demo"]\ninterval = "30s"')}`);
+    assert.equal(config.runner.log_format, 'json');
+    assert.equal(config.inputs[0]!.interval, 30_000);
+    assert.equal(load(MINIMAL).inputs[0]!.interval, undefined, "without it, each collector's own");
+  });
+
+  it('parses the embedded default config, whose demo collectors are those shipped with pythond wherever it runs', () => {
+    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', tempTree(), PLUGINS);
     assert.equal(config.inputs[0]!.name, 'demo');
+    assert.equal(config.runner.python_d, path.join(REPO_ROOT, 'python.d'));
     assert.deepEqual(
       config.outputs.map((o) => o.type),
       ['file'],

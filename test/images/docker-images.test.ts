@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { InputStatus } from '../../src/inputs/running-input.js';
 import { silentLogger } from '../../src/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { pythond } from '../helpers/cli.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { dedent, tempTree, waitFor } from '../helpers/fixtures.js';
 import { MemoryOutput, metricValue } from '../helpers/input-harness.js';
@@ -99,8 +100,9 @@ describe('dependencies per input, built into images', () => {
   after(async () => {
     await app?.stop();
     if (dockerUp) {
-      const built = await images();
-      for (const tag of built) await docker.getImage(tag).remove({ force: true });
+      // Untagged ones too (the image removed under a running input, above).
+      const built = await docker.listImages({ filters: { label: [`io.pythond.instance=${instance}`] } });
+      for (const image of built) await docker.getImage(image.Id).remove({ force: true });
     }
   });
 
@@ -170,6 +172,16 @@ describe('dependencies per input, built into images', () => {
     assert.deepEqual(await images(), built);
   });
 
+  it('runs `pythond check --input` in the image the runner built, building nothing', async (t) => {
+    if (!dockerUp) return t.skip('needs Docker');
+    const tag = status('one').image!.tag!;
+    const { code, stdout, stderr } = await pythond(['check', '--input', 'one', '--config', 'pythond.toml'], { cwd: root, timeoutMs: BUILD_MS });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, new RegExp(`\\(docker executor, warm mode, image ${tag}\\)`));
+    assert.doesNotMatch(stderr, /building/);
+    assert.equal(JSON.parse(stdout.trim()).tags.version, '1.0');
+  });
+
   it('rebuilds only the input whose requirements.txt changed, on reload, and swaps it in', async (t) => {
     if (!dockerUp) return t.skip('needs Docker');
     const oneHost = status('one').collectors[0]!.host;
@@ -202,6 +214,19 @@ describe('dependencies per input, built into images', () => {
     assert.deepEqual([...new Set(versions('one').slice(seen))], ['1.0']);
     assert.deepEqual(status('one').image, { state: 'ready', tag });
     assert.equal(app.runnerStatus().lastReload?.failed[0]?.input, 'one');
+  });
+
+  it('builds an image removed under a running input again at its next start', async (t) => {
+    if (!dockerUp) return t.skip('needs Docker');
+    const tag = status('one').image!.tag!;
+    const seen = versions('one').length;
+    // Untagged while its container still runs; gone for good once the container is.
+    await docker.getImage(tag).remove({ force: true });
+    const [container] = await docker.listContainers({ filters: { label: ['io.pythond.input=one', `io.pythond.instance=${instance}`] } });
+    await docker.getContainer(container!.Id).kill();
+    await waitFor(() => versions('one').length > seen + 1, 'one ticking again', BUILD_MS);
+    assert.ok((await images()).includes(tag), `${tag} is there again`);
+    assert.ok((await metricValue(app.metrics, 'pythond_container_restarts_total', { input: 'one' })) > 0);
   });
 
   it("keeps an input's last two images: the one it runs and the one before", async (t) => {

@@ -4,6 +4,9 @@ import { PythondError, errorMessage, isPythondError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
 
+/** The collector image `npm run images` builds (docker/build-images.sh), and the default `[runner] image`. */
+const SHIPPED_IMAGE = 'pythond-python:3';
+
 /**
  * The Docker engine pythond talks to: `DOCKER_HOST` when set, else the
  * default socket. Every container operation is logged with its id.
@@ -37,16 +40,17 @@ export class DockerEngine {
     }
   }
 
-  /** The id of `image`; fails with a clear error when it is not on the engine. */
+  /** The id of `image`; fails with a clear error when it is not on the engine, saying how to get it there. */
   async imageId(image: string): Promise<string> {
     try {
       return (await this.docker.getImage(image).inspect()).Id;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
-        throw new PythondError(
-          'IMAGE_MISSING',
-          `image ${image} is not on the Docker engine; build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`,
-        );
+        const how =
+          image === SHIPPED_IMAGE
+            ? `build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`
+            : `pythond does not pull images: build it (for example FROM ${SHIPPED_IMAGE}, which \`npm run images\` builds) or \`docker pull ${image}\`, or correct the image name`;
+        throw new PythondError('IMAGE_MISSING', `image ${image} is not on the Docker engine; ${how}`);
       }
       throw new PythondError('DOCKER_UNAVAILABLE', `cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
     }

@@ -78,7 +78,10 @@ class DockerRuntime implements Runtime {
     try {
       container = await this.#docker.createContainer(spec);
     } catch (err) {
-      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${errorMessage(err)}`, { cause: err });
+      // The input's image was removed under it (by hand, or by another runner's clean-up): the next start builds it again.
+      const gone = prepared && (err as { statusCode?: number }).statusCode === 404 && this.#images.forget(input);
+      const why = gone ? `image ${image} is gone from the engine; it is built again at the next start` : errorMessage(err);
+      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${why}`, { cause: err });
     }
     const id = container.id.slice(0, 12);
     const log = this.#log.child({ input: input.name, containerId: id });
@@ -103,6 +106,12 @@ class DockerRuntime implements Runtime {
       stderr.end();
     });
     attached.on('error', () => {}); // the container's end is reported by wait()
+    // The demultiplexer writes without looking back: once the protocol channel is not being read, stop reading the container.
+    attached.on('data', () => {
+      if (!channel.writableNeedDrain || attached.isPaused()) return;
+      attached.pause();
+      channel.once('drain', () => attached.resume());
+    });
 
     attached.write(`${bundle.tar.length}\n`);
     attached.write(bundle.tar);
@@ -118,6 +127,10 @@ class DockerRuntime implements Runtime {
     });
     return {
       id,
+      paths: [
+        [path.posix.join(CODE_DIR, 'core'), path.resolve(SDK_CORE_DIR)],
+        ...bundle.dirs.map((dir, i) => [dir.folder, input.discovered[i]!.folder] as const),
+      ],
       stdin: attached,
       channel,
       stderr,

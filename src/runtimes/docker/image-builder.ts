@@ -18,8 +18,10 @@ import { containerLabels, LABEL_BUILD, LABEL_INPUT, LABEL_INSTANCE, LABEL_MANAGE
  * from a context made here (no Docker CLI, no registry: FROM a local
  * image). Each is tagged `pythond-input/<name>:<key>`, the key covering
  * everything that went in (base image id, apt packages, requirements,
- * wheels, this runner instance), so an image with the tag is reused as it
- * is. After a build, the input's images but the last two are removed.
+ * wheels), so an image with the tag is reused as it is, by this runner
+ * and by `pythond check --input` alike. An image carries the instance of
+ * the runner that built it: after a build, that runner removes its
+ * images of the input but the last two, never another runner's.
  */
 export class ImageBuilder {
   readonly #engine: DockerEngine;
@@ -40,8 +42,8 @@ export class ImageBuilder {
   async prepare(input: InputConfig, base: string, listener: BuildListener, signal: AbortSignal): Promise<Prepared> {
     const ready = this.#ready.get(input);
     if (ready) return { name: ready, built: false };
-    // Per input and runner instance: concurrent builds of other inputs never touch each other's leftovers.
-    const build = createHash('sha256').update(`${this.#instance}\0${input.name}`).digest('hex').slice(0, 16);
+    // Per input: concurrent builds of other inputs never touch each other's leftovers.
+    const build = createHash('sha256').update(input.name).digest('hex').slice(0, 16);
     const recipe = imageRecipe(await this.#engine.imageId(base), build, input);
     const tag = `${repository(input.name)}:${buildKey(recipe.dockerfile, input)}`;
     const built = !(await this.#engine.hasImage(tag));
@@ -59,6 +61,11 @@ export class ImageBuilder {
     this.#ready.set(input, tag);
     this.#last.set(input.name, tag);
     return { name: tag, built };
+  }
+
+  /** Forgets the image `input` was made ready with (it is gone): the next prepare() looks for it, or builds it, again. */
+  forget(input: InputConfig): boolean {
+    return this.#ready.delete(input);
   }
 
   async #build(input: InputConfig, tag: string, recipe: ImageRecipe, listener: BuildListener, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasDependencies } from '../../config/dependencies.js';
 import type { InputConfig } from '../../config/load.js';
@@ -52,7 +53,8 @@ class ProcessRuntime implements Runtime {
     const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
     const python = prepared ? path.join(prepared.name, 'bin', 'python') : input.cmd;
     const child = spawn(python, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
-      cwd: this.#pythonD,
+      // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.
+      cwd: existsSync(this.#pythonD) ? this.#pythonD : input.discovered[0]!.folder,
       env: environment(input.envs),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

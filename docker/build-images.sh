@@ -37,7 +37,10 @@ VARIANT=minbase
 PYTHON_IMAGE=pythond-python:3
 # python3-requests depends on python3 -> libpython3.11-stdlib, which carries
 # _ctypes, _ssl, select, etc.; verify_python_image checks they really made it.
-PYTHON_INCLUDES=python3-minimal,python3-requests
+# python3-pip-whl is pip as one wheel (1.7 MB): pythond installs an input's
+# requirements.txt with it, so a build from a folder of wheels needs no
+# network at all.
+PYTHON_INCLUDES=python3-minimal,python3-requests,python3-pip-whl
 COLLECTOR_UID=10001
 COLLECTOR_GID=10001
 IMAGE_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
@@ -382,7 +385,8 @@ build_python_image() {
 
 # Run the image the way the runner does (read-only, no network, no caps) and
 # check what collectors and tests rely on: uid, stdlib modules incl. ctypes
-# (tests crash the interpreter on purpose), requests, a writable /tmp.
+# (tests crash the interpreter on purpose), requests, a writable /tmp; and
+# what builds of inputs' requirements rely on: venv and the pip wheel.
 verify_python_image() {
     local out
     out=$(docker run --rm --read-only --tmpfs /tmp --cap-drop ALL \
@@ -398,6 +402,8 @@ with tarfile.open("/tmp/t.tar", "w") as t:
 with tarfile.open("/tmp/t.tar") as t:
     assert t.extractfile("x").read() == b"ok"
 assert subprocess.run(["true"]).returncode == 0
+import glob, venv
+assert glob.glob("/usr/share/python-wheels/pip-*.whl"), "no pip wheel"
 print("ok", os.getuid())
 ' 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
     info "$out"

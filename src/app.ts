@@ -21,6 +21,7 @@ import type { Runtime } from './runtimes/runtime.js';
 import { selectRuntime } from './runtimes/select-runtime.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
 import { TickQueue } from './scheduler/tick-queue.js';
+import { DELIVERY_LOG_EVERY_MS, DeliveryLog } from './telemetry/delivery-log.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
 
@@ -95,7 +96,7 @@ export interface AppOptions {
   log: Logger;
   clock?: Clock;
   metrics?: Metrics;
-  /** Outputs to use instead of the config's, each run inline (a test's edge where it reads the points). */
+  /** Outputs to use instead of the config's, each run inline: `check` prints to stdout, `validate` has none, tests read the points. */
   outputs?: Record<string, Output>;
   /** Where reloads read the config again; without it, the config given is the only one (a reload applies nothing). */
   source?: ConfigSource;
@@ -135,6 +136,8 @@ export class App {
   #lastReload: ReloadResult | undefined;
   #started = false;
   #stopping = false;
+  /** While scheduled: says in the log, now and then, how many points went where. */
+  #delivery: { log: DeliveryLog; timer: NodeJS.Timeout } | undefined;
 
   constructor(config: Config, options: AppOptions) {
     this.#config = config;
@@ -212,6 +215,10 @@ export class App {
     // As a plan, in turn with the changes of owners the cluster may have applied already.
     await this.#inTurn(() => this.#applyOwned(inputs));
     this.#started = true;
+    if (options.schedule ?? true) {
+      const log = new DeliveryLog(this.metrics, this.#log);
+      this.#delivery = { log, timer: setInterval(() => void log.report(), DELIVERY_LOG_EVERY_MS).unref() };
+    }
   }
 
   /**
@@ -326,6 +333,8 @@ export class App {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#gitRepos?.close();
+    // A reload may be building an input's new image: not worth waiting minutes for.
+    await this.#inputs?.abandonTrials();
     await this.#reloading;
     const graceMs = this.#config.runner.shutdown_timeout;
     const deadline = Date.now() + graceMs;
@@ -338,7 +347,10 @@ export class App {
     // Its inputs have stopped: leaving now hands them to the other members at once.
     await this.#cluster?.close();
     await this.#pipeline.close();
+    clearInterval(this.#delivery?.timer);
     await this.#outputs.close(Math.max(0, deadline - Date.now()));
+    // The last word on delivery: what came in since the last report, and what the outputs did with it before they closed.
+    await this.#delivery?.log.report();
   }
 
   async #reload(trigger: string): Promise<ReloadResult> {

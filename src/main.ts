@@ -1,58 +1,37 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { checkCommand } from './cli/check.js';
+import { commandHelp, commandUsage, generalHelp, generalUsage, parseCommandLine, UsageError, type Command } from './cli/command-line.js';
 import { runCommand } from './cli/run.js';
+import { statusCommand } from './cli/status.js';
 import { validateCommand } from './cli/validate.js';
 import { isPythondError } from './errors.js';
-import { PLUGINS } from './plugins.js';
 import { VERSION } from './version.js';
 
-const USAGE = `pythond ${VERSION}: runs DataKit-style Python collectors in isolated containers
+const COMMANDS = [runCommand, checkCommand, validateCommand, statusCommand] as readonly Command[];
 
-usage:
-  pythond run [--config FILE]          run the collectors of FILE (default: ./pythond.toml, else the embedded demo config)
-  pythond check DIR [--executor auto|docker|process] [--collector NAME] [--image IMAGE]
-                                       run every collector in DIR (a python.d folder) once; points as JSON Lines on stdout
-  pythond validate [--config FILE]     check a config and list the collector scripts it finds
-  pythond --version
-`;
-
+/** Runs one command line; resolves with the exit code: 0 done, 1 failed, 2 the command line is wrong. */
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      executor: { type: 'string' },
-      collector: { type: 'string' },
-      image: { type: 'string' },
-      version: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [command, ...rest] = positionals;
-  if (values.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  switch (command) {
-    case 'run':
-      return runCommand({ config: values.config });
-    case 'validate':
-      return validateCommand({ config: values.config });
-    case 'check': {
-      const executor = values.executor ?? 'auto';
-      if (rest.length !== 1 || !PLUGINS.runtimes.concat('auto').includes(executor)) break;
-      return checkCommand({ dir: rest[0]!, executor, collector: values.collector, image: values.image });
+  let command: Command | undefined;
+  try {
+    const parsed = parseCommandLine(argv, COMMANDS);
+    if (parsed.kind === 'version') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
     }
-    case undefined:
-      if (values.help) {
-        process.stdout.write(USAGE);
-        return 0;
-      }
+    if (parsed.kind === 'help') {
+      process.stdout.write(parsed.command ? commandHelp(parsed.command) : generalHelp(COMMANDS, VERSION));
+      return 0;
+    }
+    command = parsed.command;
+    return await command.run(parsed.args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    // One line that says what is wrong, then how the command is used.
+    const about = err.command ?? command;
+    const usage = about ? `${commandUsage(about)}\n(pythond help ${about.name} lists its options)\n` : generalUsage(COMMANDS);
+    process.stderr.write(`pythond${about ? ` ${about.name}` : ''}: ${err.message}\n${usage}`);
+    return 2;
   }
-  process.stderr.write(USAGE);
-  return 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -134,20 +134,21 @@ def _exact_time(point):
 
 def split_report(data, max_points):
     """Split one report() payload into payloads of at most `max_points`
-    points, categories in their order, each repeating the meta keys."""
+    points, categories in their order, each repeating the meta keys. A
+    category may be any iterable: points are read as chunks are filled, so a
+    generator is never held whole."""
     meta = {key: value for key, value in data.items() if key not in REPORT_CATEGORIES}
     chunk, room = dict(meta), max_points
     for category in REPORT_CATEGORIES:
-        points = data.get(category) or []
-        start = 0
-        while start < len(points):
-            part = [_exact_time(point) for point in points[start:start + room]]
-            chunk[category] = part
-            start += len(part)
-            room -= len(part)
+        part = None
+        for point in data.get(category) or ():
+            if part is None:
+                part = chunk[category] = []
+            part.append(_exact_time(point))
+            room -= 1
             if room == 0:
                 yield chunk
-                chunk, room = dict(meta), max_points
+                chunk, room, part = dict(meta), max_points, None
     if room < max_points:
         yield chunk
 
@@ -271,15 +272,18 @@ class Collector:
     def __init__(self, cls, instance, module_name, file):
         self.id = module_name + '.' + cls.__name__
         self.name = name_of(instance)
-        self.interval = interval_of(cls)
+        self.interval, self.bad_interval = interval_of(cls)
         self.module_name = module_name
         self.file = file
         self.instance = instance
         self.active_run = None  # the Run executing run(), set by Host
 
     def describe(self):
-        return {'id': self.id, 'name': self.name, 'interval': self.interval,
-                'module': self.module_name, 'file': self.file}
+        described = {'id': self.id, 'name': self.name, 'interval': self.interval,
+                     'module': self.module_name, 'file': self.file}
+        if self.bad_interval is not None:
+            described['bad_interval'] = self.bad_interval
+        return described
 
 
 def name_of(collector):
@@ -300,13 +304,21 @@ def name_of(collector):
 
 
 def interval_of(cls):
-    """The class's `interval` in seconds; DataKit's 10 unless a number > 0."""
-    interval = getattr(cls, 'interval', None)
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)):
-        return DEFAULT_INTERVAL
-    if not math.isfinite(interval) or interval <= 0:
-        return DEFAULT_INTERVAL
-    return interval
+    """(seconds between runs, None) when the class's `interval` is a number
+    > 0; else (DataKit's 10, the value as Python writes it), so that the
+    runner can say what was wrong and what it used instead."""
+    interval = getattr(cls, 'interval', DEFAULT_INTERVAL)
+    if (isinstance(interval, (int, float)) and not isinstance(interval, bool)
+            and math.isfinite(interval) and interval > 0):
+        return interval, None
+    return DEFAULT_INTERVAL, safe_repr(interval)
+
+
+def safe_repr(value):
+    try:
+        return repr(value)[:200]
+    except Exception:  # a class attribute with a broken __repr__ must not cost the hello
+        return '<repr() failed>'
 
 
 def _relative(root, path):
@@ -336,13 +348,13 @@ def load_collectors(root, modules, base_class):
         try:
             module = _import_file(module_name, path)
         except BaseException as error:
-            load_errors.append(_load_error(module_name, file, error))
+            load_errors.append(_load_error(module_name, file, path, error))
             continue
         for cls in collector_classes(module, base_class):
             try:
                 instance = cls()
             except BaseException as error:
-                load_errors.append(_load_error(module_name, file, error, prefix=cls.__name__ + '(): '))
+                load_errors.append(_load_error(module_name, file, path, error, prefix=cls.__name__ + '(): '))
                 continue
             collectors.append(Collector(cls, instance, module_name, file))
     return collectors, load_errors
@@ -382,9 +394,26 @@ def collector_classes(module, base_class):
     return classes
 
 
-def _load_error(module_name, file, error, prefix=''):
-    return {'module': module_name, 'file': file,
+def _load_error(module_name, file, path, error, prefix=''):
+    return {'module': module_name, 'file': file, 'line': error_line(error, path),
             'error': prefix + describe_exception(error), 'traceback': user_traceback(error)}
+
+
+def error_line(error, path):
+    """The line of the module file `path` that `error` points at: a syntax
+    error's own line when it is in that file, else the last frame of the
+    traceback in that file (the line that imported a broken sibling module,
+    for example); None when there is neither."""
+    real = os.path.realpath(path)
+    if isinstance(error, SyntaxError) and error.filename and os.path.realpath(error.filename) == real:
+        return error.lineno
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if os.path.realpath(tb.tb_frame.f_code.co_filename) == real:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def describe_exception(error):

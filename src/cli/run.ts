@@ -5,19 +5,44 @@ import { EMBEDDED_SOURCE, loadConfig, type Config } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
-import { createLogger } from '../logger.js';
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from '../logger.js';
 import { ChangeWatcher, type Watched } from '../reload/watcher.js';
 import { VERSION } from '../version.js';
+import { CONFIG_OPTION, defineCommand } from './command-line.js';
+
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: 'run the collectors on their schedule until SIGINT or SIGTERM',
+  usage: ['[--config FILE] [--log-format pretty|json]'],
+  maxPositionals: 0,
+  options: {
+    config: CONFIG_OPTION,
+    'log-format': {
+      type: 'string',
+      value: 'FORMAT',
+      choices: LOG_FORMATS,
+      help: 'pretty or json (default: [runner] log_format, else pretty on a terminal and json otherwise)',
+    },
+  },
+  details: `
+Serves the HTTP API on [runner] listen (/metrics, /v1/write, /v1/collectors, /healthz).
+SIGHUP, POST /v1/reload, or a change of the config file or of the inputs' folders
+reload the config: only what changed restarts. On SIGINT or SIGTERM, ticks in
+flight finish (at most [runner] shutdown_timeout), outputs flush, and it exits 0;
+a second signal exits at once. Exit 1 when the config is invalid or the
+collectors cannot start.`,
+  run: ({ values }) => run({ config: values.config, logFormat: values['log-format'] as LogFormat | undefined }),
+});
 
 /**
  * `pythond run`: serves the HTTP API, runs the collectors until SIGINT or
  * SIGTERM, then stops cleanly (the API stops taking requests, ticks in flight
  * finish or time out, hosts stop, outputs flush) and exits 0.
  */
-export async function runCommand(options: { config?: string }): Promise<number> {
+async function run(options: { config?: string; logFormat?: LogFormat }): Promise<number> {
   const config = loadConfig(options.config, PLUGINS);
-  const log = createLogger(config.runner.log_level);
-  log.info({ config: config.source }, `pythond ${VERSION} starting with ${config.source}`);
+  const log = createLogger(config.runner.log_level, options.logFormat ?? config.runner.log_format ?? defaultLogFormat());
+  log.info({ config: config.source, pid: process.pid }, `pythond ${VERSION} starting with ${config.source} (pid ${process.pid})`);
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
   const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);

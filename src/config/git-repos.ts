@@ -42,7 +42,10 @@ const gitUrl = (): Field<string> => ({
   },
 });
 
-const repoSchema = (baseDir: string) => ({
+/** The keys of `[git_repos]` itself; its `[[git_repos.repo]]` blocks are read against repoSchema. */
+export const gitReposSchema = () => ({ pull_interval: withDefault(duration(1_000), 60_000) });
+
+export const repoSchema = (baseDir: string) => ({
   enable: withDefault(boolean(), true),
   url: gitUrl(),
   branch: withDefault(nonEmptyString('a branch name'), 'master'),
@@ -68,7 +71,7 @@ function isTable(value: unknown): value is Record<string, unknown> {
 export function readGitRepos(raw: unknown, baseDir: string, issues: Issue[]): GitReposConfig {
   const table = isTable(raw) ? raw : {};
   const { repo, ...rest } = table;
-  const { pull_interval } = readTable(raw === undefined ? undefined : rest, { pull_interval: withDefault(duration(1_000), 60_000) }, 'git_repos', issues);
+  const { pull_interval } = readTable(raw === undefined ? undefined : rest, gitReposSchema(), 'git_repos', issues);
   if (repo !== undefined && !Array.isArray(repo)) issues.push({ path: 'git_repos.repo', message: 'must be written as [[git_repos.repo]] tables' });
   const repos: RepoConfig[] = [];
   const names = new Map<string, string>();

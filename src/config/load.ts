@@ -12,6 +12,7 @@ import { runnerSchema, type RunnerConfig } from './schema.js';
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
 export type { GitReposConfig, RepoConfig } from './git-repos.js';
 export type { ClusterConfig } from './cluster.js';
+export type { InputDependencies } from './dependencies.js';
 
 /** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
 export interface OutputConfig {
@@ -126,7 +127,7 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
   const gitRepos = readGitRepos(top.git_repos, baseDir, issues);
   const cluster = readCluster(top.cluster, baseDir, issues);
-  const { inputs, problems } = readInputs(top.inputs, { runner, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
+  const { inputs, problems } = readInputs(top.inputs, { runner, baseDir, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
   const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
   if (issues.length > 0) throw new ConfigError(issueLines(issues, source, text));
@@ -172,6 +173,8 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
     issues.push({ path: 'outputs', message: 'must hold [[outputs.<name>]] tables' });
     return outputs;
   }
+  // Blocks by what they say, so that two identical ones (two [[outputs.stdout]]) are caught: each would get every point.
+  const blocks = new Map<string, string>();
   for (const [type, tables] of Object.entries(raw ?? {})) {
     const plugin = Object.hasOwn(plugins, type) ? plugins[type]! : undefined;
     if (!plugin) {
@@ -185,6 +188,10 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
       // Rules across keys only make sense once every key read well.
       if (issues.length === before)
         for (const problem of plugin.check?.(options as never, context) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
+      const block = `${type} ${JSON.stringify(options)}`;
+      const twin = blocks.get(block);
+      if (twin) issues.push({ path: key, message: `is the same as ${twin}: every point would be written twice; remove one of them` });
+      else blocks.set(block, key);
       outputs.push({ type, id: `${type}[${i}]`, options });
     });
   }

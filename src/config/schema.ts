@@ -1,9 +1,12 @@
 import os from 'node:os';
+import { LOG_FORMATS } from '../logger.js';
 import { CLUSTER_MODES } from './cluster.js';
 import {
   FieldError,
   duration,
+  existingFolder,
   filePath,
+  httpUrl,
   integer,
   nonEmptyString,
   oneOf,
@@ -47,12 +50,27 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
   data_dir: withDefault(filePath(baseDir), path(baseDir, 'data')),
   log_level: withDefault(oneOf(LOG_LEVELS), 'info'),
+  /** Unset: pretty on a terminal, json otherwise (`--log-format` overrides both). */
+  log_format: optional(oneOf(LOG_FORMATS)),
   /** When set, the HTTP write endpoints require `Authorization: Bearer <token>`. */
   api_token: optional(nonEmptyString()),
   /** How long SIGTERM waits for ticks in flight and outputs before giving up. */
   shutdown_timeout: withDefault(duration(), 30_000),
   /** Largest body `POST /v1/write/:category` accepts. */
   max_body_size: withDefault(size(1024), 32 * 1024 ** 2),
+  ...pipSources(baseDir),
+});
+
+/**
+ * Where pip finds the packages of an input's requirements.txt: an index,
+ * and a folder of wheels (alone, pip looks nowhere else). Runner and input
+ * level; the input's win.
+ */
+const pipSources = (baseDir: string) => ({
+  pip_index_url: optional(
+    httpUrl('https://mirror.example.com/simple/', "the URL is written into the input's image history; give the packages as wheels in pip_find_links instead"),
+  ),
+  pip_find_links: optional(existingFolder(baseDir)),
 });
 
 /** One `ports` entry: a container port published on the host, as `docker run -p` writes it. */
@@ -85,7 +103,11 @@ const publishedPorts = () => ({
 const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const MOUNT_ENTRY = /^\/[^:]*:\/[^:]*(:ro)?$/;
 
-export const inputSchema = () => ({
+/** A Debian package as apt-get install takes it: `name`, `name:arch`, `name=version` or `name/release`. */
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+|\/[a-z0-9.-]+)?$/;
+
+/** `baseDir`: the config file's folder, which relative paths are read from. */
+export const inputSchema = (baseDir: string) => ({
   name: nonEmptyString('a non-empty name'),
   /** The Python interpreter: on this machine for the process executor, inside the image for docker. */
   cmd: withDefault(nonEmptyString('a Python command such as "python3"'), 'python3'),
@@ -103,6 +125,8 @@ export const inputSchema = () => ({
   mode: withDefault(oneOf(MODES), 'warm'),
   /** Ticks of this input running at once. */
   concurrency: withDefault(integer(1, 10_000), 1),
+  /** Seconds between runs of each of this input's collectors, instead of their own `interval`. */
+  interval: optional(duration(1)),
   /**
    * A tick running longer fails; default: the collector's interval. 0 (`"0"`):
    * no timeout, the input's collectors are services whose run() may never return.
@@ -124,6 +148,17 @@ export const inputSchema = () => ({
     }),
     [],
   ),
+  /** Debian packages installed into the input's image (docker), e.g. ["python3-pymysql", "sysstat"]. */
+  apt: withDefault(
+    stringList({
+      nonEmpty: false,
+      expected: 'a list of Debian package names such as "python3-pymysql"',
+      item: (text) =>
+        DEBIAN_PACKAGE.test(text) ? undefined : `must be a Debian package name such as "sysstat" or "sysstat=12.6.1-1", got ${JSON.stringify(text)}`,
+    }),
+    [],
+  ),
+  ...pipSources(baseDir),
   /** With [cluster]: `one` runs on one replica at a time, `each` on every replica (collectors of the machine itself). */
   cluster: withDefault(oneOf(CLUSTER_MODES), 'one'),
   /** Per tick: points reported. */

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /** One collector script, as DataKit's pythond would import it. */
@@ -36,7 +36,13 @@ const byCodePoint = (a: { name: string }, b: { name: string }): number => (a.nam
 function listDir(dir: string): { files: string[]; folders: string[] } {
   const files: string[] = [];
   const folders: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort(byCodePoint)) {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new DiscoveryProblem(`folder ${displayPath(dir)} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  for (const entry of entries.sort(byCodePoint)) {
     if (entry.name.startsWith('.') || entry.name === '__pycache__') continue;
     // Symbolic links count as what they point to (Kubernetes mounts a ConfigMap's files as links).
     const stats = entry.isSymbolicLink() ? statSync(path.join(dir, entry.name), { throwIfNoEntry: false }) : entry;

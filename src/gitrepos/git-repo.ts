@@ -52,11 +52,12 @@ export class GitRepo {
     return { repo: this.name, commit, dir: await this.#unpack(bare, commit) };
   }
 
-  /** Removes the unpacked commits not in `keep` (folders). */
-  async prune(keep: ReadonlySet<string>): Promise<void> {
+  /** Removes the unpacked commits that hold none of `inUse` (folders inputs run from, at any depth). */
+  async prune(inUse: ReadonlySet<string>): Promise<void> {
     for (const entry of await readdir(this.#dir).catch(() => [] as string[])) {
       const dir = path.join(this.#dir, entry);
-      if (/^[0-9a-f]{12}$/.test(entry) && !keep.has(dir)) await rm(dir, { recursive: true, force: true });
+      const used = [...inUse].some((folder) => folder === dir || folder.startsWith(dir + path.sep));
+      if (/^[0-9a-f]{12}$/.test(entry) && !used) await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -22,7 +22,7 @@ export class FreshMode extends HostModeBase {
     const connection = await this.open();
     connection.session.end();
     await connection.gone;
-    return connection.session.hello;
+    return connection.hello();
   }
 
   async run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage> {

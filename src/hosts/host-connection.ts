@@ -53,8 +53,10 @@ export class HostConnection {
   /** Settles once the host has stopped, with why: the reason it was killed for, or how it ended. */
   readonly gone: Promise<FailureReason>;
   readonly #host: RuntimeHost;
+  readonly #paths: readonly (readonly [string, string])[];
   readonly #log: Logger;
   #killing: Promise<void> | undefined;
+  #hello: Promise<HelloMessage> | undefined;
   #stopped = false;
   /** Why we killed the host, when we did: what `gone` reports instead of the signal. */
   #killedFor: FailureReason | undefined;
@@ -66,6 +68,7 @@ export class HostConnection {
 
   constructor(host: RuntimeHost, options: ConnectionOptions) {
     this.#host = host;
+    this.#paths = (host.paths ?? []).map(([there, here]) => [`${there}/`, `${here}/`] as const);
     this.id = host.id;
     this.#log = options.log;
     this.#maxStray = options.maxStray;
@@ -105,8 +108,20 @@ export class HostConnection {
     this.#strayBudget = this.#maxStray;
   }
 
-  /** Waits for hello, failing the host if it does not come in time. */
-  async hello(timeoutMs = HOST_START_TIMEOUT_MS): Promise<HelloMessage> {
+  /** `text` (a traceback, a line a collector printed) with the host's paths of the user's files as this machine knows them. */
+  localize(text: string): string {
+    let local = text;
+    for (const [there, here] of this.#paths) local = local.replaceAll(there, here);
+    return local;
+  }
+
+  /** Waits for hello (once: later calls get the same answer), failing the host if it does not come in time; its load errors name this machine's paths. */
+  hello(timeoutMs = HOST_START_TIMEOUT_MS): Promise<HelloMessage> {
+    this.#hello ??= this.#awaitHello(timeoutMs);
+    return this.#hello;
+  }
+
+  async #awaitHello(timeoutMs: number): Promise<HelloMessage> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -115,7 +130,9 @@ export class HostConnection {
       );
     });
     try {
-      return await Promise.race([this.session.hello, timeout]);
+      const hello = await Promise.race([this.session.hello, timeout]);
+      const loadErrors = hello.load_errors.map((e) => ({ ...e, error: this.localize(e.error), traceback: e.traceback && this.localize(e.traceback) }));
+      return { ...hello, load_errors: loadErrors };
     } catch (err) {
       await this.kill(err as HostFailure);
       throw err;
@@ -150,7 +167,7 @@ export class HostConnection {
     }
     this.#strayBudget -= text.length;
     const fields = message?.collector ? { collector: message.collector, stream: message.stream } : { stream: message?.stream ?? 'stderr' };
-    this.#log.warn(fields, truncate(text));
+    this.#log.warn(fields, truncate(this.localize(text)));
     if (this.#strayBudget <= 0) {
       this.#strayRefillAt = Date.now() + STRAY_REFILL_MS;
       this.#log.warn(`collector host ${this.id}: more output outside runs is dropped for a minute or until the next run starts (max_stderr)`);

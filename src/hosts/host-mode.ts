@@ -97,10 +97,14 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
     const healthy = healthyAfterMs === undefined ? undefined : setTimeout(() => this.backoff.succeeded(), healthyAfterMs);
+    // What the collector prints and its traceback name the user's files, wherever the host sees them.
+    const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
-      const done = await connection.session.run(runId, collectorId, sink);
+      const done = await connection.session.run(runId, collectorId, local);
       this.backoff.succeeded();
-      return done;
+      return done.status === 'ok'
+        ? done
+        : { ...done, error: done.error && connection.localize(done.error), traceback: done.traceback && connection.localize(done.traceback) };
     } finally {
       clearTimeout(healthy);
       signal.removeEventListener('abort', abort);

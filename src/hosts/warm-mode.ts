@@ -49,7 +49,7 @@ export class WarmMode extends HostModeBase {
 
   async #connect(): Promise<HostConnection> {
     const connection = await this.open();
-    this.#hello = await connection.session.hello;
+    this.#hello = await connection.hello();
     this.#live = connection;
     void connection.failed.then((failure) => this.#lost(connection, failure));
     this.log.info(

@@ -17,6 +17,7 @@ export const API_ERRORS = {
   badRequest: { status: 400, code: 'pythond.badRequest' },
   unauthorized: { status: 401, code: 'pythond.unauthorized' },
   notFound: { status: 404, code: 'pythond.notFound' },
+  methodNotAllowed: { status: 405, code: 'pythond.methodNotAllowed' },
   bodyTooLarge: { status: 413, code: 'pythond.bodyTooLarge' },
   unsupportedMediaType: { status: 415, code: 'pythond.unsupportedMediaType' },
   reachMaxAPILimit: { status: 429, code: 'datakit.reachMaxAPILimit' },

@@ -71,13 +71,42 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
     reply.code(404).send(new ApiError('notFound', `no route for ${request.method} ${path}; see the API's README for the endpoints`).toJSON());
   });
 
+  // The methods each route path answers, for the 405s below.
+  const methods = new Map<string, Set<string>>();
+  server.addHook('onRoute', (route) => {
+    const known = methods.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) known.add(method);
+    methods.set(route.url, known);
+  });
   const auth = bearerAuth(options.apiToken);
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
   statusRoutes(server, { app, auth, log });
   writeRoutes(server, { app, auth, log });
   clusterRoutes(server, app);
+  answerOtherMethods(server, methods);
   return server;
+}
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/** A path the API has, asked with a method it does not take: 405 with `Allow` (and the methods in the message), not a 404 that says the path does not exist. */
+function answerOtherMethods(server: FastifyInstance, methods: ReadonlyMap<string, ReadonlySet<string>>): void {
+  for (const [url, known] of [...methods]) {
+    const allow = [...known].join(', ');
+    const others = HTTP_METHODS.filter((method) => !known.has(method));
+    server.route({
+      method: others,
+      url,
+      handler: async (request, reply) => {
+        const path = request.url.split('?', 1)[0];
+        reply
+          .code(405)
+          .header('allow', allow)
+          .send(new ApiError('methodNotAllowed', `${request.method} ${path}: this endpoint takes ${allow}`).toJSON());
+      },
+    });
+  }
 }
 
 /** Builds the server and listens on `options.listen`; a failure is one line naming runner.listen. */

@@ -38,6 +38,8 @@ export class InputSet {
   readonly #inputs = new Map<string, RunningInput>();
   /** Inputs removed whose hosts are still stopping (a tick in flight finishing). */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** New versions being tried by replace(), not running yet. */
+  readonly #trials = new Set<RunningInput>();
   readonly #runtime: Runtime;
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
@@ -92,7 +94,13 @@ export class InputSet {
     return this.#inputs.has(name) || this.#stopping.has(name);
   }
 
-  /** Starts `config` and puts its collectors on the schedule once it has started; resolves after its first start attempt. */
+  /**
+   * Starts `config` and puts its collectors on the schedule once it has
+   * started; resolves after its first start attempt. With a schedule, an
+   * input whose image has to be built resolves once the build begins: a
+   * build may take minutes, and the input starts in the background once
+   * it is done, without holding up the runner's start (or its stop).
+   */
   async add(config: InputConfig): Promise<RunningInput> {
     // The first would go on running with nothing left to stop it: callers replace() or remove() first.
     if (this.#inputs.has(config.name)) throw new Error(`InputSet: input ${config.name} is running already`);
@@ -100,7 +108,8 @@ export class InputSet {
     this.#inputs.set(config.name, input);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(input);
-    await input.start();
+    const started = input.start();
+    await (this.#schedule ? Promise.race([started, input.imageBuilding]) : started);
     return input;
   }
 
@@ -144,12 +153,15 @@ export class InputSet {
       return { replaced: true };
     }
     const trial = this.#create(config);
+    this.#trials.add(trial);
     await trial.start();
+    this.#trials.delete(trial);
     if (this.#inputs.get(config.name) !== old) {
       await trial.close(graceMs);
       return { replaced: false, error: 'the input was stopped while its new version started' };
     }
     const { state, error } = trial.status();
+    if (trial.closed) return { replaced: false, error: 'pythond is stopping' };
     if (state !== 'running' && old.status().state === 'running') {
       await trial.close(graceMs);
       return { replaced: false, error: error ?? state };
@@ -160,6 +172,11 @@ export class InputSet {
     this.#scheduleWhenStarted(trial, dueAt);
     await old.close(graceMs);
     return { replaced: true };
+  }
+
+  /** Closes the new versions replace() is trying, abandoning their image builds: pythond is stopping, and the old versions stay until then. */
+  async abandonTrials(): Promise<void> {
+    await Promise.all([...this.#trials].map((trial) => trial.close(0)));
   }
 
   /** Stops scheduling; ticks already queued still run (see TickQueue.onIdle). */

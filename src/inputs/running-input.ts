@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { InputConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
@@ -13,6 +14,8 @@ import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '..
 import type { Runtime } from '../runtimes/runtime.js';
 import { formatBytes } from '../schema/units.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { ErrorRepeats } from './error-repeats.js';
+import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
@@ -29,6 +32,8 @@ export interface TickOutcome {
   /** The collector's own run() time, when it finished. */
   runMs?: number;
   points: number;
+  /** The Python traceback, when run() raised. */
+  traceback?: string;
 }
 
 /** What the status API shows for one collector. */
@@ -64,7 +69,9 @@ export interface InputStatus {
    */
   state: 'starting' | 'running' | 'degraded' | 'failed';
   error?: string;
-  loadErrors: { module: string; file: string; error: string }[];
+  /** For an input with dependencies (`apt`, requirements.txt): the image its hosts run in (the virtual environment, with the process executor). */
+  image?: ImageStatus;
+  loadErrors: { module: string; file: string; line?: number | null; error: string }[];
   collectors: CollectorState[];
 }
 
@@ -73,11 +80,33 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
+/**
+ * Report messages of one run decoded or delivered at once. More are not read
+ * from the host until one is through: a collector that reports faster than
+ * the workers validate waits, instead of its report piling up in the runner,
+ * and its messages share the workers with other inputs' in turn.
+ */
+const REPORTS_IN_FLIGHT = 4;
+const noop = (): void => {};
+
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
 
 /** Cut collector-controlled text to a size a log line and an API field can carry. */
 const clip = (text: string, max = 2000): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** What is wrong with a collector's `interval` and what runs instead, when the class's value was not a number > 0. */
+export function badIntervalMessage(collector: CollectorInfo, inputIntervalMs: number | undefined): string | undefined {
+  if (collector.bad_interval === undefined) return undefined;
+  const instead =
+    inputIntervalMs === undefined
+      ? `it runs every ${collector.interval} s instead (DataKit's default)`
+      : `the input's interval (${inputIntervalMs / 1000} s) applies`;
+  return `collector ${collector.id} has interval = ${collector.bad_interval}, which is not a number of seconds > 0; ${instead}`;
+}
+
+/** `python.d/demo/broken.py:3` */
+const fileAndLine = ({ file, line }: { file: string; line?: number | null }): string => (line ? `${file}:${line}` : file);
 
 /**
  * One `[[inputs.pythond]]` block at run time, around its hosts (its mode
@@ -89,6 +118,7 @@ const clip = (text: string, max = 2000): string => (text.length > max ? `${text.
 export class RunningInput extends EventEmitter<RunningInputEvents> {
   #config: InputConfig;
   readonly #mode: HostMode;
+  readonly #image: InputImage;
   readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
   readonly #outputs: OutputSet;
@@ -96,6 +126,9 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #log: Logger;
   readonly #states = new Map<string, CollectorState>();
   readonly #lastErrors: LastErrors;
+  readonly #repeats = new ErrorRepeats();
+  /** Whether a tick of this input has delivered points yet: the first that does is logged. */
+  #delivering = false;
   #collectors: CollectorInfo[] = [];
   #loadErrors: LoadError[] = [];
   #state: InputStatus['state'] = 'starting';
@@ -119,6 +152,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
+    this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
     this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
     this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
@@ -163,52 +197,70 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   /**
-   * Starts the input's host and learns the collectors it loaded; `started`
+   * Makes its image ready (building it if it has dependencies that changed),
+   * starts the input's host and learns the collectors it loaded; `started`
    * tells when. Resolves after the first attempt, true if it worked; one
    * that failed is tried again in the background, at the pace of the
-   * input's backoff, until it works or the input is closed.
+   * input's backoff (or its image's), until it works or the input is closed.
    */
   async start(): Promise<boolean> {
     try {
+      await this.#image.ready();
       this.#started(await this.#mode.start());
       return true;
     } catch (err) {
       this.#state = 'failed';
       this.#startError = errorMessage(err);
       if (this.#closed) return false;
-      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining());
-      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${waitMs / 1000} s`);
+      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining(), this.#image.retryAfterMs());
+      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
       this.#retry = setTimeout(() => void this.start(), waitMs).unref();
       return false;
     }
   }
 
+  /** Settles when a build of its image begins; never, when it needs none. */
+  get imageBuilding(): Promise<void> {
+    return this.#image.building;
+  }
+
   /** The input, its state and its collectors', for the status API. */
   status(): InputStatus {
     const host = this.#mode.hostId;
+    const image = this.#image.status();
     return {
       input: this.name,
       executor: this.#runtimeKind,
       mode: this.config.mode,
       state: this.#state,
       error: this.#startError,
-      loadErrors: this.#loadErrors.map(({ module, file, error }) => ({ module, file, error })),
+      ...(image ? { image } : {}),
+      loadErrors: this.#loadErrors.map(({ module, file, line, error }) => ({ module, file, line, error })),
       collectors: [...this.#states.values()].map((state) => ({ ...state, host })),
     };
   }
 
   #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
+    // The files as the user wrote their dirs (`demo/general.py`), whatever path the host sees them at (a container's), and the input's interval over the collectors' own.
+    const files = new Map(
+      this.config.discovered.flatMap((dir) => dir.modules.map(({ module, file }) => [module, path.join(dir.entry, path.relative(dir.path, file))] as const)),
+    );
+    const interval = this.config.interval;
     for (const previous of this.#loadErrors) this.#metrics.loadErrors.remove({ input: this.name, file: previous.file });
-    this.#collectors = hello.collectors;
-    this.#loadErrors = hello.load_errors;
-    for (const failed of hello.load_errors) {
+    this.#collectors = hello.collectors.map((c) => ({
+      ...c,
+      file: files.get(c.module) ?? c.file,
+      interval: interval === undefined ? c.interval : interval / 1000,
+    }));
+    this.#loadErrors = hello.load_errors.map((e) => ({ ...e, file: files.get(e.module) ?? e.file }));
+    for (const failed of this.#loadErrors) {
       this.#metrics.loadErrors.set({ input: this.name, file: failed.file }, 1);
       this.#log.error(
         { module: failed.module, file: failed.file, traceback: failed.traceback },
-        `input ${this.name}: cannot load ${failed.file}: ${failed.error}`,
+        `input ${this.name}: cannot load ${fileAndLine(failed)}: ${failed.error}`,
       );
     }
-    const failedScripts = hello.load_errors.map((failed) => `${failed.file}: ${failed.error}`).join('; ');
+    const failedScripts = this.#loadErrors.map((failed) => `${fileAndLine(failed)}: ${failed.error}`).join('; ');
     if (hello.collectors.length === 0) {
       this.#state = 'failed';
       this.#startError = failedScripts
@@ -219,7 +271,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       this.#state = hello.load_errors.length > 0 ? 'degraded' : 'running';
       this.#startError = failedScripts ? `${hello.load_errors.length} script(s) failed to load: ${failedScripts}` : undefined;
     }
-    for (const collector of hello.collectors) {
+    for (const collector of this.#collectors) {
+      const problem = badIntervalMessage(collector, interval);
+      if (problem) this.#log.warn({ collector: collector.id }, `${collector.file}: ${problem}`);
+    }
+    for (const collector of this.#collectors) {
       this.#states.set(collector.id, {
         input: this.name,
         collector: collector.id,
@@ -231,7 +287,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         ...(this.service ? { service: true as const } : {}),
       });
     }
-    this.emit('started', hello.collectors);
+    this.emit('started', this.#collectors);
   }
 
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
@@ -326,6 +382,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         const settled = (): boolean => deliveries.delete(delivery);
         deliveries.add(delivery);
         void delivery.then(settled, settled);
+        // Backpressure: past a few reports in the workers, the host waits (its channel is not read) until one is through.
+        if (deliveries.size >= REPORTS_IN_FLIGHT) return Promise.race(deliveries).then(noop, noop);
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;
@@ -360,8 +418,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       return { ...base, status: 'error', reason, error: errorMessage(failure) };
     }
     if (done!.status === 'error') {
-      this.#log.error({ collector: collector.id, traceback: done!.traceback }, `${this.name}/${collector.id} raised ${clip(done!.error ?? 'an error')}`);
-      return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised') };
+      return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised'), traceback: done!.traceback };
     }
     if (invalid > 0) {
       return { ...base, status: 'error', reason: 'invalid_points', error: `${invalid} invalid point(s) dropped: ${invalidErrors.join('; ')}` };
@@ -386,12 +443,30 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         state.lastError = outcome.error;
       }
     }
-    if (outcome.status === 'ok') {
-      this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
-    } else if (outcome.reason !== 'exception') {
-      // exceptions were logged with their traceback already
-      this.#log.warn({ collector: collector.id, reason: outcome.reason }, `tick ${this.name}/${collector.id} failed: ${outcome.error}`);
+    if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
+    else this.#logFailure(collector, outcome);
+  }
+
+  #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
+    this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
+    const failures = this.#repeats.cleared(collector.id);
+    if (failures > 0) this.#log.info({ collector: collector.id }, `${this.name}/${collector.id} is ok again after ${failures} failed tick(s)`);
+    if (outcome.points > 0 && !this.#delivering) {
+      this.#delivering = true;
+      const outputs = this.#outputs.status().map((output) => output.id);
+      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, went to ${outputs.join(', ')}`);
     }
+  }
+
+  /** A failure is logged in full (with its traceback) once; while it repeats unchanged, each repeat is one short line that counts it. */
+  #logFailure(collector: CollectorInfo, outcome: TickOutcome): void {
+    const exception = outcome.reason === 'exception';
+    const level = exception ? 'error' : 'warn';
+    const what = exception ? `${this.name}/${collector.id} raised ${outcome.error}` : `tick ${this.name}/${collector.id} failed: ${outcome.error}`;
+    const fields = { collector: collector.id, reason: outcome.reason };
+    const repeats = this.#repeats.failed(collector.id, `${outcome.error}\n${outcome.traceback ?? ''}`);
+    if (repeats === 0) this.#log[level]({ ...fields, traceback: outcome.traceback }, what);
+    else this.#log[level](fields, `${what} (the same error again, ${repeats + 1} times in a row)`);
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */
@@ -419,6 +494,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    this.#image.close();
     for (const stop of this.#serviceStops) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }

@@ -13,6 +13,8 @@ export interface CollectorInfo {
   name: string;
   /** Seconds between runs. */
   interval: number;
+  /** The class's `interval` as Python writes it, when it is not a number > 0 (`interval` is then DataKit's 10). */
+  bad_interval?: string;
   module: string;
   file: string;
 }
@@ -20,6 +22,8 @@ export interface CollectorInfo {
 export interface LoadError {
   module: string;
   file: string;
+  /** The line of `file` the error points at, when there is one. */
+  line?: number | null;
   error: string;
   traceback?: string;
 }
@@ -92,6 +96,10 @@ export function asControlMessage(value: unknown): ControlMessage {
           isObject(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0,
           'hello lists a collector without id or positive interval',
         );
+        check(c.bad_interval === undefined || typeof c.bad_interval === 'string', 'hello lists a bad_interval that is not a string');
+      }
+      for (const e of value.load_errors as unknown[]) {
+        check(isObject(e) && (e.line === undefined || e.line === null || Number.isInteger(e.line)), 'hello lists a load error whose line is not a number');
       }
       return value as unknown as HelloMessage;
     case 'log':

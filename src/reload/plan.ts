@@ -7,8 +7,12 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
  */
 const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'cluster'] as const;
 
-/** Runner keys applied to the running runner; every other key needs a restart. */
-const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image']);
+/**
+ * Runner keys applied to the running runner; every other key needs a
+ * restart. `image` and the pip keys reach the inputs that use them, which
+ * get new hosts (and new images) for it.
+ */
+const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'pip_index_url', 'pip_find_links']);
 
 /** What a reload changes, input by input: nothing is applied here. */
 export interface ReloadPlan {

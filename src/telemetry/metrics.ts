@@ -96,6 +96,12 @@ export function createMetrics(version: string) {
       labelNames: ['result'] as const,
       registers: r,
     }),
+    imageBuilds: new Counter({
+      name: 'pythond_image_builds_total',
+      help: 'What inputs with dependencies (apt, requirements.txt) run in, made ready before their hosts start, by result: built (an image; a virtual environment with the process executor), reused (one built earlier from the same things), failed.',
+      labelNames: ['input', 'result'] as const,
+      registers: r,
+    }),
     gitPulls: new Counter({
       name: 'pythond_git_pulls_total',
       help: 'Pulls of each git repository, by result (ok, error).',

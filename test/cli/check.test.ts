@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { pythond } from '../helpers/cli.js';
+import { pythond, startRunner } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
-import { tempTree } from '../helpers/fixtures.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
 
 interface JsonPoint {
   category: string;
@@ -46,7 +48,7 @@ describe('pythond check', () => {
     const viaProcess = await pythond(['check', 'python.d/demo', '--executor', 'process']);
     const viaDocker = await pythond(['check', 'python.d/demo', '--executor', 'docker']);
     assert.equal(viaDocker.code, 0, viaDocker.stderr);
-    assert.match(viaDocker.stderr, /docker executor/);
+    assert.match(viaDocker.stderr, /\(docker executor, fresh mode, image pythond-python:3\)/);
     assert.deepEqual(stable(parse(viaDocker.stdout)), stable(parse(viaProcess.stdout)));
     assert.ok(stable(parse(viaDocker.stdout)).length >= 4);
   });
@@ -87,18 +89,139 @@ describe('pythond check', () => {
       'the good collector still reports',
     );
     assert.match(stderr, /bad\.Bad: error.*ValueError: arguments missing "df_title"/);
-    assert.match(stderr, /cannot load .*broken\.py: SyntaxError/);
+    assert.match(stderr, /cannot load .*mine\/broken\.py:1: SyntaxError: invalid syntax/);
   });
 
-  it('exits 1 with a clear message for a folder that does not exist', async () => {
+  it('says what is wrong with a folder that does not exist, in one line about the folder', async () => {
     const { code, stderr } = await pythond(['check', 'python.d/nope', '--executor', 'process']);
     assert.equal(code, 1);
-    assert.match(stderr, /folder .*python\.d\/nope does not exist/);
+    assert.equal(stderr, 'pythond check: folder python.d/nope does not exist\n');
   });
 
-  it('exits 2 with the usage for a wrong command line', async () => {
-    const { code, stderr } = await pythond(['check']);
-    assert.equal(code, 2);
-    assert.match(stderr, /usage:/);
+  it('says what is wrong with a folder without collector scripts, in one line about the folder', async () => {
+    const dir = path.join(tempTree({ 'notes/README': 'no scripts\n' }), 'notes');
+    const { code, stderr } = await pythond(['check', dir, '--executor', 'process']);
+    assert.equal(code, 1);
+    assert.equal(stderr, `pythond check: folder ${dir} has no collector scripts (*.py, not __init__.py) in it or its subfolders\n`);
+  });
+
+  it('reports an invalid collector interval with its value and what runs instead', async () => {
+    const dir = path.join(
+      tempTree({
+        'intervals/intervals.py': `
+          from datakit_framework import DataKitFramework
+          class Negative(DataKitFramework):
+              interval = -5
+              def run(self):
+                  pass
+          class Text(DataKitFramework):
+              interval = '10s'
+              def run(self):
+                  pass
+        `,
+      }),
+      'intervals',
+    );
+    const { code, stderr } = await pythond(['check', dir, '--executor', 'process']);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      /intervals\.py: collector intervals\.Negative has interval = -5, which is not a number of seconds > 0; it runs every 10 s instead \(DataKit's default\)\n/,
+    );
+    assert.match(stderr, /collector intervals\.Text has interval = '10s', which is not a number of seconds > 0; it runs every 10 s instead/);
+  });
+});
+
+/** A python.d with one input's collector that reports what it sees of its environment, and a config for it. */
+function configuredInput(executor: string, inputKeys = ''): string {
+  const root = tempTree({
+    'python.d/env/env.py': `
+      import os
+      from datakit_framework import DataKitFramework
+
+      class Env(DataKitFramework):
+          interval = 3600
+
+          def run(self):
+              self.feed_metric(measurement='env', fields={'greeting': os.environ.get('GREETING', ''), 'uid': os.getuid()})
+    `,
+    'python.d/env/boom.py': `
+      from datakit_framework import DataKitFramework
+
+      class Boom(DataKitFramework):
+          def run(self):
+              raise ValueError('boom')
+    `,
+    'pythond.toml': `
+      [runner]
+      executor = "${executor}"
+      listen = "127.0.0.1:0"
+
+      [[inputs.pythond]]
+      name = "other"
+      dirs = ["env"]
+
+      [[inputs.pythond]]
+      name = "env"
+      dirs = ["env"]
+      envs = ["GREETING=hello"]
+      tags = { env = "test" }
+      ${inputKeys}
+
+      [[outputs.file]]
+      path = "data/points.jsonl"
+    `,
+  });
+  return path.join(root, 'pythond.toml');
+}
+
+describe('pythond check --input', () => {
+  it("runs one input of the config with its envs and tags, and only its collector's points go to stdout", async () => {
+    const config = configuredInput('process');
+    const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env', '--collector', 'env.Env']);
+    assert.equal(code, 0, stderr);
+    const [point, ...more] = parse(stdout);
+    assert.deepEqual(more, []);
+    assert.deepEqual({ tags: point!.tags, greeting: point!.fields.greeting }, { tags: { env: 'test' }, greeting: 'hello' });
+    assert.match(stderr, /^input env of .*pythond\.toml: 2 collector\(s\) loaded in \d+\.\d ms \(process executor, warm mode\)$/m);
+    assert.match(stderr, /^env\.Env: ok, 1 point\(s\) in \d+\.\d ms \(run\(\) \d+\.\d ms\)$/m);
+    assert.equal(existsSync(path.join(path.dirname(config), 'data')), false, "the config's outputs and data_dir are left alone");
+  });
+
+  it('exits 1 with the error and its traceback when a collector of the input fails', async () => {
+    const config = configuredInput('process');
+    const { code, stderr } = await pythond(['check', '--config', config, '--input', 'env']);
+    assert.equal(code, 1);
+    assert.match(stderr, /^boom\.Boom: error \(exception\) in \d+\.\d ms \(run\(\) \d+\.\d ms\): ValueError: boom$/m);
+    assert.match(stderr, /File ".*python\.d\/env\/boom\.py", line 5, in run/);
+  });
+
+  it("runs the input in its container, with the input's limits and network, tracebacks naming the user's files, beside a runner of the same config", async (t) => {
+    if (!(await requireDocker(t))) return;
+    const config = configuredInput('docker', 'network = "none"\nmemory = "64m"\nmode = "warm"');
+    // A runner of the same config, already running its containers: check must leave them alone.
+    const runner = startRunner(['--config', config, '--log-format', 'pretty']);
+    try {
+      const url = await waitFor(() => /HTTP API listening on (http:\/\/\S+)/.exec(runner.log())?.[1], 'the runner to listen');
+      const hostOf = async () => {
+        const report = (await (await fetch(`${url}/v1/collectors`)).json()) as { inputs: { input: string; collectors: { host?: string }[] }[] };
+        return report.inputs.find((i) => i.input === 'env')?.collectors[0]?.host;
+      };
+      const host = await waitFor(hostOf, "the runner's container for input env");
+
+      const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env']);
+      assert.equal(code, 1, 'boom.Boom fails');
+      const point = parse(stdout).find((p) => p.measurement === 'env')!;
+      assert.deepEqual({ greeting: point.fields.greeting, uid: point.fields.uid, tags: point.tags }, { greeting: 'hello', uid: 10001, tags: { env: 'test' } });
+      assert.match(stderr, /\(docker executor, warm mode, image pythond-python:3\)/);
+      assert.match(stderr, new RegExp(`File "${path.dirname(config)}/python\\.d/env/boom\\.py", line 5, in run`));
+      assert.doesNotMatch(stderr, /\/tmp\/pythond\//, 'no path of the container');
+
+      assert.equal(await hostOf(), host, "the runner's container is still the same");
+      assert.doesNotMatch(runner.log(), /collector host gone|removed container/);
+    } finally {
+      runner.child.kill('SIGTERM');
+      await once(runner.child, 'exit');
+    }
   });
 });

@@ -171,21 +171,3 @@ describe('pythond run', () => {
     assert.ok(statSync(file).size > 0);
   });
 });
-
-describe('pythond validate', () => {
-  it('lists the inputs, scripts and outputs of a valid config', async () => {
-    const { code, stdout } = await pythond(['validate', '--config', 'pythond.toml']);
-    assert.equal(code, 0);
-    assert.match(stdout, /config pythond\.toml is valid/);
-    assert.match(stdout, /input demo \(warm\): 4 script\(s\): counter_rate .*general/);
-    assert.match(stdout, /output file\[0\] data\/points\.jsonl/);
-  });
-
-  it('exits 1 with every problem of an invalid config', async () => {
-    const root = tempTree({ 'bad.toml': '[[inputs.pythond]]\nname = "x"\ndirs = ["nowhere"]\n' });
-    const { code, stderr } = await pythond(['validate', '--config', path.join(root, 'bad.toml')]);
-    assert.equal(code, 1);
-    assert.match(stderr, /bad\.toml:3: inputs\.pythond\[0\]\.dirs\[0\] names "nowhere"/);
-    assert.match(stderr, /outputs has no output/);
-  });
-});

@@ -16,18 +16,19 @@ it('shares inputs between replicas with the docker executor: each container know
 }, async (t) => {
   if (!(await requireDocker(t))) return;
   const etcd = await TestEtcd.start();
-  const cluster = new ClusterFixture({ etcd: () => etcd.url, shared: 6, leaseTtlSeconds: 5, executor: 'docker' });
+  let killed: string | undefined;
+  // Registered before the fixture's folder is: hooks run in that order, and the members must stop before it goes.
   t.after(async () => {
     await Promise.all(MEMBERS.map((name) => cluster.stop(name)));
+    await etcd.close();
     // The killed replica's containers, which only its next start would remove.
-    const instance = readFileSync(path.join(cluster.root, 'data-d3', 'instance-id'), 'utf8').trim();
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`io.pythond.instance=${instance}`] } }))
+    for (const c of killed ? await docker.listContainers({ all: true, filters: { label: [`io.pythond.instance=${killed}`] } }) : [])
       await docker
         .getContainer(c.Id)
         .remove({ force: true })
         .catch(() => {});
-    await etcd.close();
   });
+  const cluster = new ClusterFixture({ etcd: () => etcd.url, shared: 6, leaseTtlSeconds: 5, executor: 'docker' });
 
   const began = now();
   await Promise.all(MEMBERS.map((name) => cluster.start(name)));
@@ -44,6 +45,7 @@ it('shares inputs between replicas with the docker executor: each container know
     );
 
   const killedAt = now();
+  killed = readFileSync(path.join(cluster.root, 'data-d3', 'instance-id'), 'utf8').trim();
   cluster.members.get('d3')!.child.kill('SIGKILL');
   await cluster.settled((input) => ownerOf(input, ['d1', 'd2'])!, killedAt, 60_000);
   assert.deepEqual(overlaps(cluster.runs().filter((run) => run.input !== 'local')), []);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AppInputStatus } from '../../src/app.js';
 import { ownerOf } from '../../src/cluster/rendezvous.js';
+import { pythond } from '../helpers/cli.js';
 import { ClusterFixture, overlaps, type Run } from '../helpers/cluster.js';
 import { etcdMissing, TestEtcd } from '../helpers/etcd.js';
 
@@ -25,6 +26,12 @@ const figures: string[] = [];
 
 describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing() }, () => {
   let etcd: TestEtcd;
+  // Before the fixture's folder is made: hooks run in the order they are registered, and the members must stop before it goes.
+  after(async () => {
+    await Promise.all(MEMBERS.map((name) => cluster.stop(name)));
+    await etcd.close();
+    for (const figure of figures) process.stdout.write(`# ${figure}\n`);
+  });
   const cluster = new ClusterFixture({ etcd: () => etcd.url, shared: 30, leaseTtlSeconds: LEASE_TTL, executor: 'process' });
   /** Requests etcd received per second in the steady minute. */
   let steadyRate = 0;
@@ -34,12 +41,6 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
     const began = now();
     await Promise.all(MEMBERS.map((name) => cluster.start(name)));
     await cluster.settled((input) => ownerOf(input, MEMBERS)!, began);
-  });
-
-  after(async () => {
-    await Promise.all(MEMBERS.map((name) => cluster.stop(name)));
-    await etcd.close();
-    for (const figure of figures) process.stdout.write(`# ${figure}\n`);
   });
 
   it('runs each of 30 inputs once per interval in total, on the member rendezvous hashing picks, which the collector reads in PYTHOND_MEMBER', async (t) => {
@@ -98,6 +99,13 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
     assert.match(metrics, new RegExp(`^pythond_cluster_owned_inputs ${status.members[0]!.inputs}$`, 'm'));
     assert.match(metrics, /^pythond_cluster_handoffs_total\{direction="in"\} \d+$/m);
     assert.equal(((await (await fetch(`${m1.url}/healthz`)).json()) as { status: string }).status, 'ok');
+
+    const { code, stdout } = await pythond(['status', '--url', m1.url]);
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`^cluster: member m1 is member, etcd ${etcd.url} prefix /pythond/default\n`, 'm'));
+    for (const member of MEMBERS) assert.match(stdout, new RegExp(`^${member}( \\(this one\\))? +\\S+ ago +\\S+ ago +\\d+$`, 'm'));
+    const elsewhere = cluster.inputs.find((input) => ownerOf(input, MEMBERS) !== 'm1')!;
+    assert.match(stdout, new RegExp(`^${elsewhere} +- +standby .* runs on member ${ownerOf(elsewhere, MEMBERS)}$`, 'm'));
   });
 
   it('moves the inputs of a member killed with SIGKILL to the others within lease_ttl plus one interval, never running one twice at once', async () => {

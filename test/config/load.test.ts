@@ -12,6 +12,10 @@ const base = tempTree({
   'python.d/other/b.py': 'x = 1\n',
   'python.d/empty/README': 'no scripts here\n',
   'python.d/dup/a.py': 'x = 1\n',
+  'python.d/deps/d.py': 'x = 1\n',
+  'python.d/deps/requirements.txt': 'pymysql==1.1.0\n',
+  'wheels/PyMySQL-1.1.0-py3-none-any.whl': 'not really a wheel',
+  'other-wheels/README': 'no wheel here\n',
 });
 
 function load(toml: string) {
@@ -132,6 +136,35 @@ describe('config', () => {
     assert.equal((output.options as { path: string }).path, path.join(base, 'out.jsonl'));
   });
 
+  it("reads an input's dependencies: apt, the requirements.txt of its folders, and where pip finds packages (the input's keys over the runner's)", () => {
+    const config = load(`
+      [runner]
+      pip_find_links = "wheels"
+      [[inputs.pythond]]
+      name = "runner-level"
+      dirs = ["deps", "demo"]
+      apt = ["sysstat", "python3-pymysql=1.0.2-2+deb12u1"]
+      [[inputs.pythond]]
+      name = "input-level"
+      dirs = ["deps"]
+      pip_find_links = "other-wheels"
+      pip_index_url = "https://mirror.example.com/simple/"
+      [[inputs.pythond]]
+      name = "none"
+      dirs = ["demo"]
+      [[outputs.stdout]]
+    `);
+    const [runnerLevel, inputLevel, none] = config.inputs.map((input) => input.dependencies);
+    assert.deepEqual(runnerLevel!.apt, ['sysstat', 'python3-pymysql=1.0.2-2+deb12u1']);
+    assert.deepEqual(runnerLevel!.requirements, [{ file: path.join(base, 'python.d/deps/requirements.txt'), text: 'pymysql==1.1.0\n' }]);
+    assert.deepEqual(runnerLevel!.findLinks, { folder: path.join(base, 'wheels'), files: ['PyMySQL-1.1.0-py3-none-any.whl'] });
+    assert.equal(runnerLevel!.indexUrl, undefined);
+    assert.deepEqual(inputLevel!.findLinks, { folder: path.join(base, 'other-wheels'), files: ['README'] });
+    assert.equal(inputLevel!.indexUrl, 'https://mirror.example.com/simple/');
+    assert.deepEqual(none, { apt: [], requirements: [], digest: none!.digest }, 'without requirements, where pip looks does not matter');
+    assert.notEqual(runnerLevel!.digest, inputLevel!.digest);
+  });
+
   // Each bad config gets one line per problem, naming file, line and key.
   const cases: { name: string; toml: string; expect: RegExp[] }[] = [
     { name: 'broken TOML', toml: 'a = = 1', expect: [/^config pythond\.toml:1:5: invalid TOML: /] },
@@ -228,6 +261,30 @@ describe('config', () => {
       expect: [/inputs\.pythond\[0\]\.mounts\[0\] must look like "\/host\/path:\/container\/path"/],
     },
     {
+      name: 'Debian packages with the process executor',
+      toml: '[runner]\nexecutor = "process"\n[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\napt = ["sysstat"]\n[[outputs.stdout]]\n',
+      expect: [
+        /^config pythond\.toml:6: inputs\.pythond\[0\]\.apt lists Debian packages, which pythond installs into the input's image: that needs the docker executor, not executor = "process"; install them on this machine with apt-get and leave apt out, or run with Docker$/,
+      ],
+    },
+    {
+      name: 'an apt entry that is not a Debian package name',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\napt = ["sysstat; rm -rf /"]\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.apt\[0\] must be a Debian package name such as "sysstat" or "sysstat=12\.6\.1-1", got "sysstat; rm -rf \/"$/],
+    },
+    {
+      name: 'a wheels folder that is not there',
+      toml: `[runner]\npip_find_links = "nowheels"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.pip_find_links must be an existing folder, but .*nowheels is not there \(ENOENT\)$/],
+    },
+    {
+      name: 'a package index URL with a password',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\npip_index_url = "https://me:secret@mirror.example.com/simple/"\n[[outputs.stdout]]\n',
+      expect: [
+        /:4: inputs\.pythond\[0\]\.pip_index_url must not carry a user name or password \(URLs show up in logs\); the URL is written into the input's image history; give the packages as wheels in pip_find_links instead$/,
+      ],
+    },
+    {
       name: 'an input kind pythond does not run',
       toml: `[[inputs.cpu]]\npercpu = true\n${MINIMAL}`,
       expect: [/:1: inputs\.cpu is not an input pythond runs/],
@@ -246,6 +303,21 @@ describe('config', () => {
       name: 'an unknown output',
       toml: `${MINIMAL}\n[[outputs.kafka]]\nbrokers = []\n`,
       expect: [/:8: outputs\.kafka is not a known output; known outputs: /],
+    },
+    {
+      name: 'two identical outputs, which would write every point twice',
+      toml: `${MINIMAL}\n[[outputs.stdout]]\n[[outputs.stdout]]\n`,
+      expect: [/^config pythond\.toml:9: outputs\.stdout\[1\] is the same as outputs\.stdout\[0\]: every point would be written twice; remove one of them$/],
+    },
+    {
+      name: 'an input interval that is not a duration',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ninterval = -5\n[[outputs.stdout]]\n',
+      expect: [/^config pythond\.toml:4: inputs\.pythond\[0\]\.interval must be a duration such as "10s", "500ms" or "1m30s" of at least 1 ms, got number -5$/],
+    },
+    {
+      name: 'an unknown log format',
+      toml: `[runner]\nlog_format = "logfmt"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.log_format must be one of "pretty", "json", got "logfmt"$/],
     },
     {
       name: 'a bad key in a sub-table of the second input',
@@ -305,9 +377,17 @@ describe('config', () => {
     );
   });
 
-  it('parses the embedded default config', () => {
-    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', REPO_ROOT, PLUGINS);
+  it('reads an input interval and a log format', () => {
+    const config = load(`[runner]\nlog_format = "json"\n${MINIMAL.replace('dirs = ["demo"]', 'dirs = ["demo"]\ninterval = "30s"')}`);
+    assert.equal(config.runner.log_format, 'json');
+    assert.equal(config.inputs[0]!.interval, 30_000);
+    assert.equal(load(MINIMAL).inputs[0]!.interval, undefined, "without it, each collector's own");
+  });
+
+  it('parses the embedded default config, whose demo collectors are those shipped with pythond wherever it runs', () => {
+    const config = parseConfig(DEFAULT_CONFIG_TOML, '<embedded default>', tempTree(), PLUGINS);
     assert.equal(config.inputs[0]!.name, 'demo');
+    assert.equal(config.runner.python_d, path.join(REPO_ROOT, 'python.d'));
     assert.deepEqual(
       config.outputs.map((o) => o.type),
       ['file'],

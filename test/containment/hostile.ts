@@ -44,7 +44,7 @@ export const HOSTILE_CASES: HostileCase[] = [
     name: 'raises at import time',
     source: "raise ImportError('cannot import at all')\n",
     reasons: [],
-    log: /cannot load .*hostile\.py: ImportError: cannot import at all/,
+    log: /cannot load .*hostile\.py:\d+: ImportError: cannot import at all/,
   },
   { name: 'calls sys.exit(3)', source: collector('sys.exit(3)'), reasons: ['exception'], log: /raised SystemExit: 3/ },
   { name: 'calls os._exit(1)', source: collector('os._exit(1)'), reasons: ['exit 1'], log: /exited with code 1/ },

@@ -11,7 +11,8 @@ describe('executor selection', () => {
     const { code, stdout, stderr } = await pythond(['check', 'python.d/demo', '--executor', 'auto', '--collector', 'general.Demo'], { env: NO_ENGINE });
     assert.equal(code, 0, stderr);
     assert.match(stderr, /no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock.*\. Falling back to the process executor: .*WITHOUT isolation/);
-    assert.match(stderr, /general\.Demo: ok, 2 point\(s\) .*\(process executor\)/);
+    assert.match(stderr, /collector\(s\) loaded in .* \(process executor, fresh mode\)/);
+    assert.match(stderr, /general\.Demo: ok, 2 point\(s\)/);
     assert.equal(stdout.trim().split('\n').length, 2);
   });
 
@@ -21,10 +22,13 @@ describe('executor selection', () => {
     assert.match(stderr, /no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
   });
 
-  it('says how to build a missing image', async (t) => {
+  it('says how to get a missing image, and suggests `npm run images` only for the image it builds', async (t) => {
     if (!(await requireDocker(t))) return;
     const { code, stderr } = await pythond(['check', 'python.d/demo', '--executor', 'docker', '--image', 'pythond-missing:0']);
     assert.equal(code, 1);
-    assert.match(stderr, /image pythond-missing:0 is not on the Docker engine; build it with `npm run images`/);
+    assert.equal(
+      stderr.trim().split('\n').at(-1),
+      'cannot start the collectors of python.d/demo: image pythond-missing:0 is not on the Docker engine; pythond does not pull images: build it (for example FROM pythond-python:3, which `npm run images` builds) or `docker pull pythond-missing:0`, or correct the image name',
+    );
   });
 });

@@ -71,6 +71,10 @@ export class TestEtcd {
       ...(this.#tls ? [`--trusted-ca-file=${this.#tls.ca}`, `--cert-file=${this.#tls.cert}`, `--key-file=${this.#tls.key}`, '--client-cert-auth'] : []),
     ];
     const child = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Never outlives the test process, whatever happened to its cleanup.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     child.stderr!.on('data', (chunk: Buffer) => {
       this.#log += chunk.toString('utf8');
     });

@@ -74,7 +74,7 @@ describe('scripts that cannot load', () => {
       assert.equal(body.inputs[0]!.ok, false);
       assert.match(
         body.inputs[0]!.error,
-        /^2 script\(s\) failed to load: mixed\/syntax\.py: SyntaxError: .*; broken\/missing\.py: ModuleNotFoundError: No module named 'no_such_module_anywhere'$/,
+        /^2 script\(s\) failed to load: mixed\/syntax\.py:1: SyntaxError: .*; broken\/missing\.py:1: ModuleNotFoundError: No module named 'no_such_module_anywhere'$/,
       );
 
       const collectors = await getJson<{ inputs: { state: string; loadErrors: { file: string }[] }[] }>(`${api.url}/v1/collectors`);
@@ -94,7 +94,7 @@ describe('scripts that cannot load', () => {
     try {
       const { body } = await getJson<{ inputs: { state: string; error: string }[] }>(`${api.url}/v1/collectors`);
       assert.equal(body.inputs[0]!.state, 'failed');
-      assert.match(body.inputs[0]!.error, /^no collector could be loaded: broken\/missing\.py: ModuleNotFoundError/);
+      assert.match(body.inputs[0]!.error, /^no collector could be loaded: broken\/missing\.py:1: ModuleNotFoundError/);
     } finally {
       await api.stop();
     }

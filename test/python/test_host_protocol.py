@@ -101,7 +101,7 @@ class HelloTest(HostTestCase):
             {'id': 'basic.Failing', 'name': 'Failing', 'interval': 10,
              'module': 'basic', 'file': 'collectors/basic.py'},
             {'id': 'basic.Counter', 'name': 'Counter', 'interval': 10,
-             'module': 'basic', 'file': 'collectors/basic.py'},
+             'module': 'basic', 'file': 'collectors/basic.py', 'bad_interval': '0'},
             {'id': 'sub.nested.Nested', 'name': 'Demo', 'interval': 10,
              'module': 'sub.nested', 'file': 'collectors/sub/nested.py'},
         ])
@@ -109,6 +109,9 @@ class HelloTest(HostTestCase):
         errors = {error['module']: error for error in hello['load_errors']}
         self.assertEqual(sorted(errors), ['broken', 'explodes', 'reports_in_init'])
         self.assertEqual(errors['broken']['file'], 'collectors/broken.py')
+        self.assertEqual(errors['broken']['line'], 1)
+        self.assertEqual(errors['explodes']['line'], 1)
+        self.assertEqual(errors['reports_in_init']['line'], 7, 'the line of the constructor that raised')
         self.assertTrue(errors['broken']['error'].startswith('SyntaxError: '), errors['broken']['error'])
         self.assertEqual(errors['explodes']['error'], 'RuntimeError: boom at import')
         self.assertIn('explodes.py", line 1', errors['explodes']['traceback'])

@@ -49,6 +49,19 @@ class SplitReportTest(unittest.TestCase):
         self.assertTrue(all(chunk['input'] == 'in' and chunk['precision'] == 'ms' for chunk in chunks))
         self.assertEqual([point for chunk in chunks for point in chunk['M']], data['M'])
 
+    def test_a_generator_is_read_one_chunk_at_a_time(self):
+        produced = []
+
+        def points():
+            for i in range(12000):
+                produced.append(i)
+                yield {'measurement': 'm', 'fields': {'i': i}}
+
+        chunks = host.split_report({'M': points()}, 5000)
+        self.assertEqual(len(next(chunks)['M']), 5000)
+        self.assertEqual(len(produced), 5000, 'the first chunk is sent before the rest is produced')
+        self.assertEqual([len(chunk['M']) for chunk in chunks], [5000, 2000])
+
     def test_a_chunk_may_span_categories_in_their_order(self):
         data = {'E': self.points(2, 'e'), 'M': self.points(3, 'm'), 'L': self.points(2, 'l')}
         chunks = list(host.split_report(data, 4))
@@ -109,11 +122,41 @@ class NameTest(unittest.TestCase):
 
 class IntervalTest(unittest.TestCase):
 
-    def test_a_positive_number_is_kept_anything_else_is_datakits_10(self):
-        cases = [(5, 5), (0.5, 0.5), (0, 10), (-1, 10), ('5', 10), (True, 10), (float('inf'), 10), (None, 10)]
-        for interval, expected in cases:
+    def test_a_positive_number_is_kept(self):
+        for interval in (5, 0.5, 3600):
             with self.subTest(interval=interval):
-                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), expected)
+                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), (interval, None))
+
+    def test_anything_else_is_datakits_10_and_the_value_as_written(self):
+        cases = [(0, '0'), (-5, '-5'), ('10s', "'10s'"), (True, 'True'), (float('inf'), 'inf'), (None, 'None')]
+        for interval, written in cases:
+            with self.subTest(interval=interval):
+                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), (10, written))
+
+    def test_a_class_without_interval_gets_datakits_10_silently(self):
+        self.assertEqual(host.interval_of(type('C', (), {})), (10, None))
+
+
+class ErrorLineTest(unittest.TestCase):
+
+    def error_of(self, source, filename):
+        try:
+            exec(compile(source, filename, 'exec'), {})
+        except BaseException as error:  # noqa: B036 - what the host catches
+            return error
+        self.fail('no error')
+
+    def test_a_syntax_error_in_the_file_is_at_its_own_line(self):
+        error = self.error_of('x = 1\ndef oops(:\n', '/tmp/m.py')
+        self.assertEqual(host.error_line(error, '/tmp/m.py'), 2)
+
+    def test_an_exception_is_at_the_last_frame_in_the_file(self):
+        error = self.error_of('x = 1\n\nraise RuntimeError("boom")\n', '/tmp/m.py')
+        self.assertEqual(host.error_line(error, '/tmp/m.py'), 3)
+
+    def test_an_error_elsewhere_has_no_line(self):
+        error = self.error_of('raise RuntimeError("boom")\n', '/tmp/other.py')
+        self.assertIsNone(host.error_line(error, '/tmp/m.py'))
 
 
 if __name__ == '__main__':

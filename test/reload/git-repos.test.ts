@@ -46,9 +46,22 @@ const points = (file: string): { tags: Record<string, string>; time: bigint }[] 
         .map((line) => ({ ...(JSON.parse(line) as { tags: Record<string, string> }), time: BigInt(/"time":(\d+)\}$/.exec(line)![1]!) }))
     : [];
 
-/** A `pythond run` over `config` (and python.d/local) in a temp tree. */
-function runnerOver(config: string, env: NodeJS.ProcessEnv = {}) {
-  const root = tempTree({ 'python.d/local/local.py': versioned(1, 'local'), 'pythond.toml': config });
+/** A config pulling `repos` (the lines of each `[[git_repos.repo]]` block) every second, with a file output; `extra` adds TOML. */
+const gitConfig = (options: { executor?: string; repos: string[]; extra?: string }) => `
+[runner]
+executor = "${options.executor ?? 'process'}"
+listen = "127.0.0.1:0"
+[git_repos]
+pull_interval = "1s"
+${options.repos.map((repo) => `[[git_repos.repo]]\n${repo}`).join('\n')}
+${options.extra ?? ''}
+[[outputs.file]]
+path = "data/points.jsonl"
+`;
+
+/** A `pythond run` over `config` (and python.d/local, unless `local` is false) in a temp tree. */
+function runnerOver(config: string, env: NodeJS.ProcessEnv = {}, local = true) {
+  const root = tempTree({ ...(local ? { 'python.d/local/local.py': versioned(1, 'local') } : {}), 'pythond.toml': config });
   const runner = startRunner(['--config', 'pythond.toml'], { cwd: root, env });
   const url = waitFor(() => /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.log())?.[1], 'the listening line');
   const status = async (): Promise<Status> => (await (await fetch(`${await url}/v1/collectors`)).json()) as Status;
@@ -65,22 +78,13 @@ describe('collectors from git repositories', () => {
     if (!(await requireDocker(t))) return;
     const repo = TestRepo.create('collectors');
     repo.push(REPO_FILES('network = "none"\ntags = { input = "fromgit" }'));
-    const run = runnerOver(`
-      [runner]
-      executor = "docker"
-      listen = "127.0.0.1:0"
-      [git_repos]
-      pull_interval = "1s"
-      [[git_repos.repo]]
-      url = "file://${repo.bare}"
-      branch = "master"
-      [[inputs.pythond]]
-      name = "local"
-      dirs = ["local"]
-      network = "none"
-      [[outputs.file]]
-      path = "data/points.jsonl"
-    `);
+    const run = runnerOver(
+      gitConfig({
+        executor: 'docker',
+        repos: [`url = "file://${repo.bare}"\nbranch = "master"`],
+        extra: '[[inputs.pythond]]\nname = "local"\ndirs = ["local"]\nnetwork = "none"',
+      }),
+    );
     try {
       const hostOf = (status: Status, input: string) => status.inputs.find((i) => i.input === input)!.collectors[0]!.host!;
       const latest = (input: string, after = 0n) => points(run.pointsFile).filter((p) => p.tags.input === input && p.time > after);
@@ -121,6 +125,27 @@ describe('collectors from git repositories', () => {
     }
   });
 
+  it('keeps the folder of the commit an input runs from while a newer commit is refused (fresh hosts read it at every tick)', async () => {
+    const repo = TestRepo.create('collectors');
+    repo.push(REPO_FILES('mode = "fresh"\ntimeout = "10s"'));
+    const run = runnerOver(gitConfig({ repos: [`url = "${repo.bare}"`] }));
+    try {
+      await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), "the repository's input reporting", 60_000);
+      repo.push({ 'python.d/mytest/mytest.py': 'raise ImportError("not this one")\n' }, 'broken');
+      await waitFor(async () => (await run.status()).runner.lastReload?.failed[0], 'the refused reload', 30_000);
+      const after = BigInt(Date.now()) * 1_000_000n;
+      await waitFor(
+        () => points(run.pointsFile).filter((p) => p.tags.input === 'fromgit' && p.time > after).length >= 3,
+        'three more ticks of the running version',
+        60_000,
+      );
+      const input = (await run.status()).inputs.find((i) => i.input === 'fromgit')!;
+      assert.equal(input.collectors[0]!.lastStatus, 'ok', input.collectors[0]!.lastError);
+    } finally {
+      await run.stop();
+    }
+  });
+
   it('pulls over HTTP with basic auth, and the credentials appear in no log, status, metric, file or process argument', async () => {
     const repo = TestRepo.create('collectors');
     repo.push(REPO_FILES(''));
@@ -130,19 +155,12 @@ describe('collectors from git repositories', () => {
     const bin = tempTree({ git: `#!/bin/sh\nprintf '%s\\n' "$*" >> "$(dirname "$0")/argv.log"\nexec /usr/bin/git "$@"\n` });
     chmodSync(path.join(bin, 'git'), 0o755);
     const run = runnerOver(
-      `
-      [runner]
-      executor = "process"
-      listen = "127.0.0.1:0"
-      [git_repos]
-      pull_interval = "1s"
-      [[git_repos.repo]]
-      url = "${server.url.replace('//', `//puller:${secret}@`)}/collectors.git"
-      [[git_repos.repo]]
-      url = "${server.url.replace('//', '//puller:wrong-password@')}/others/collectors-too.git"
-      [[outputs.file]]
-      path = "data/points.jsonl"
-    `,
+      gitConfig({
+        repos: [
+          `url = "${server.url.replace('//', `//puller:${secret}@`)}/collectors.git"`,
+          `url = "${server.url.replace('//', '//puller:wrong-password@')}/others/collectors-too.git"`,
+        ],
+      }),
       { PATH: `${bin}:${process.env.PATH}` },
     );
     try {
@@ -174,19 +192,11 @@ describe('collectors from git repositories', () => {
     if (!ssh) return;
     const repo = TestRepo.create('collectors');
     repo.push(REPO_FILES(''));
-    const run = runnerOver(`
-      [runner]
-      executor = "process"
-      listen = "127.0.0.1:0"
-      [git_repos]
-      pull_interval = "1s"
-      [[git_repos.repo]]
-      url = "ssh://root@127.0.0.1:${ssh.port}${repo.bare}"
-      ssh_private_key_path = "${ssh.key}"
-      ssh_private_key_password = "${passphrase}"
-      [[outputs.file]]
-      path = "data/points.jsonl"
-    `);
+    const run = runnerOver(
+      gitConfig({
+        repos: [`url = "ssh://root@127.0.0.1:${ssh.port}${repo.bare}"\nssh_private_key_path = "${ssh.key}"\nssh_private_key_password = "${passphrase}"`],
+      }),
+    );
     try {
       await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), "the repository's input reporting", 60_000);
       const status = await run.status();
@@ -201,16 +211,8 @@ describe('collectors from git repositories', () => {
   it('shows a broken conf.d file with the repository, the commit, the file and the line, and runs the other inputs', async () => {
     const repo = TestRepo.create('collectors');
     const commit = repo.push({ ...REPO_FILES(''), 'conf.d/broken.conf': '[[inputs.pythond]]\nname = "broken"\ndirs = ["mytest"]\nmemory = "lots"\n' });
-    const run = runnerOver(`
-      [runner]
-      executor = "process"
-      listen = "127.0.0.1:0"
-      [git_repos]
-      [[git_repos.repo]]
-      url = "${repo.bare}"
-      [[outputs.file]]
-      path = "data/points.jsonl"
-    `);
+    // No python.d of its own: every collector comes from the repository.
+    const run = runnerOver(gitConfig({ repos: [`url = "${repo.bare}"`] }), {}, false);
     try {
       await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), 'the good input reporting', 60_000);
       const broken = (await run.status()).inputs.find((input) => input.input === 'broken')!;

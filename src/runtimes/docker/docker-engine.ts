@@ -1,8 +1,11 @@
 import { statSync } from 'node:fs';
 import Docker from 'dockerode';
-import { PythondError, errorMessage } from '../../errors.js';
+import { PythondError, errorMessage, isPythondError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
+
+/** The collector image `npm run images` builds (docker/build-images.sh), and the default `[runner] image`. */
+const SHIPPED_IMAGE = 'pythond-python:3';
 
 /**
  * The Docker engine pythond talks to: `DOCKER_HOST` when set, else the
@@ -37,19 +40,48 @@ export class DockerEngine {
     }
   }
 
-  /** Fails with a clear error when `image` is not on the engine. */
-  async requireImage(image: string): Promise<void> {
+  /** The id of `image`; fails with a clear error when it is not on the engine, saying how to get it there. */
+  async imageId(image: string): Promise<string> {
     try {
-      await this.docker.getImage(image).inspect();
+      return (await this.docker.getImage(image).inspect()).Id;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
-        throw new PythondError(
-          'IMAGE_MISSING',
-          `image ${image} is not on the Docker engine; build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`,
-        );
+        const how =
+          image === SHIPPED_IMAGE
+            ? `build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`
+            : `pythond does not pull images: build it (for example FROM ${SHIPPED_IMAGE}, which \`npm run images\` builds) or \`docker pull ${image}\`, or correct the image name`;
+        throw new PythondError('IMAGE_MISSING', `image ${image} is not on the Docker engine; ${how}`);
       }
       throw new PythondError('DOCKER_UNAVAILABLE', `cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /** Whether `image` is on the engine. */
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.imageId(image);
+      return true;
+    } catch (err) {
+      if (isPythondError(err, 'IMAGE_MISSING')) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Removes images, never by force: the engine keeps one a container still
+   * uses. Returns the ids it removed.
+   */
+  async removeImages(ids: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of ids) {
+      try {
+        await this.docker.getImage(id).remove();
+        removed.push(id);
+      } catch (err) {
+        this.#log.debug({ image: id }, `image ${id.replace(/^sha256:/, '').slice(0, 12)} kept: ${errorMessage(err)}`);
+      }
+    }
+    return removed;
   }
 
   /**

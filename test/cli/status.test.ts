@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pythond, startRunner } from '../helpers/cli.js';
+import { freePort } from '../helpers/exec.js';
+import { tempTree, waitFor } from '../helpers/fixtures.js';
+
+function statusConfig(listen: string): string {
+  const root = tempTree({
+    'python.d/s/good.py': `
+      from datakit_framework import DataKitFramework
+
+      class Good(DataKitFramework):
+          interval = 3600
+
+          def run(self):
+              self.feed_metric(measurement='m', fields={'v': 1})
+    `,
+    'python.d/s/failing.py': `
+      from datakit_framework import DataKitFramework
+
+      class Failing(DataKitFramework):
+          interval = 3600
+
+          def run(self):
+              raise RuntimeError('cannot reach the database\\nsecond line')
+    `,
+    'python.d/s/broken.py': 'def oops(:\n',
+    'pythond.toml': `
+      [runner]
+      executor = "process"
+      listen = "${listen}"
+      [[inputs.pythond]]
+      name = "s"
+      dirs = ["s"]
+      [[outputs.file]]
+      path = "data/points.jsonl"
+    `,
+  });
+  return path.join(root, 'pythond.toml');
+}
+
+describe('pythond status', () => {
+  it("shows a running runner's collectors, load errors and outputs as tables, from its config's listen address", async () => {
+    const port = await freePort();
+    const config = statusConfig(`127.0.0.1:${port}`);
+    const runner = startRunner(['--config', config]);
+    try {
+      await waitFor(async () => {
+        const { stdout } = await pythond(['status', '--config', config]);
+        return /failing\.Failing .* 1 +1 +RuntimeError/.test(stdout) && /good\.Good .* 1 +0/.test(stdout);
+      }, 'both collectors to have run once');
+      const { code, stdout, stderr } = await pythond(['status', '--config', config]);
+      assert.equal(code, 0, stderr);
+      const lines = stdout.split('\n');
+      assert.match(lines[0]!, new RegExp(`^pythond \\S+ at http://127\\.0\\.0\\.1:${port}: up \\S+, process executor$`));
+      assert.equal(lines[1], '');
+      assert.match(lines[2]!, /^INPUT +COLLECTOR +STATE +LAST RUN +DURATION +RUNS +FAILURES +LAST ERROR$/);
+      assert.match(stdout, /^s +failing\.Failing +failing +\d+(ms|s) ago +\d+\.\d ms +1 +1 +RuntimeError: cannot reach the database$/m);
+      assert.match(stdout, /^s +good\.Good +idle +\d+(ms|s) ago +\d+\.\d ms +1 +0$/m);
+      assert.match(stdout, /^input s cannot load s\/broken\.py:1: SyntaxError: invalid syntax/m);
+      assert.match(stdout, /^OUTPUT +BUFFERED +LAST SUCCESS +LAST ERROR\nfile\[0\] +0 +\d+(ms|s) ago$/m);
+    } finally {
+      runner.child.kill('SIGTERM');
+      await once(runner.child, 'exit');
+    }
+  });
+
+  it('exits 1 with one line when no runner answers', async () => {
+    const port = await freePort();
+    const { code, stdout, stderr } = await pythond(['status', '--url', `http://127.0.0.1:${port}`]);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.equal(
+      stderr,
+      `pythond status: no pythond answers at http://127.0.0.1:${port} (ECONNREFUSED); is \`pythond run\` running there? (--url URL, --config FILE)\n`,
+    );
+  });
+
+  it('asks for --url when the config lets the runner pick its port', async () => {
+    const { code, stderr } = await pythond(['status', '--config', statusConfig('127.0.0.1:0')]);
+    assert.equal(code, 2);
+    assert.equal(stderr.split('\n')[0], 'pythond status: [runner] listen = "127.0.0.1:0" picks a free port at start: give the runner\'s address with --url');
+  });
+});

@@ -20,7 +20,13 @@ export function connectEtcd(config: ClusterConfig, options: { requestTimeoutMs: 
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: options.reconnectMs }) as unknown as IBackoff<unknown>,
     },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + options.requestTimeoutMs }),
-    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': options.reconnectMs },
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': options.reconnectMs,
+      // A connection that went silent (a route dropped, no reset) is found by pings; etcd refuses them more often than every 5 s.
+      'grpc.keepalive_time_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 2_000,
+    },
   };
   if (config.tls_ca !== undefined || config.tls_cert !== undefined) {
     etcd.credentials = {

@@ -98,8 +98,10 @@ export class MemberLease extends EventEmitter<MemberLeaseEvents> {
 
   #beat(): void {
     if (this.#closed) return;
-    // No answer for a whole heartbeat: a connection that went quiet (a frozen etcd, a dropped route) is opened anew.
-    if (this.#stream && this.#pending.length > 0 && performance.now() - this.#pending[0]! > this.#timing.heartbeatMs) this.#dropStream();
+    // No answer for a whole TTL: whatever the stream waits on, the lease may be gone; a new stream asks afresh. (Answers
+    // that come late still count, from when they were sent: dropping a slow stream sooner, as etcd catches up after a
+    // restart, would only throw them away. A dead connection is found by gRPC's own keep-alive pings.)
+    if (this.#stream && this.#pending.length > 0 && performance.now() - this.#pending[0]! > this.ttlMs) this.#dropStream();
     if (this.#stream) this.#send(this.#stream);
     else this.#open();
   }

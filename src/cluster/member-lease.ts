@@ -161,12 +161,18 @@ export class MemberLease extends EventEmitter<MemberLeaseEvents> {
   #armFence(): void {
     clearTimeout(this.#fenceTimer);
     const wait = this.#validUntil - this.#timing.fenceLeadMs - performance.now();
+    const due = (): boolean => !this.#closed && this.#certain && performance.now() >= this.#validUntil - this.#timing.fenceLeadMs;
     this.#fenceTimer = setTimeout(
       () => {
         if (this.#closed || !this.#certain) return;
-        if (performance.now() < this.#validUntil - this.#timing.fenceLeadMs) return this.#armFence();
-        this.#certain = false;
-        this.emit('uncertain');
+        if (!due()) return this.#armFence();
+        // Once more after the I/O already waiting: a busy loop runs timers before it reads sockets, and an answer may be
+        // there. One turn of the loop, well within the lead's slack.
+        setImmediate(() => {
+          if (!due()) return;
+          this.#certain = false;
+          this.emit('uncertain');
+        });
       },
       Math.max(0, wait),
     );

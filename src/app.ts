@@ -188,6 +188,7 @@ export class App {
       metrics: this.metrics,
       log: this.#log,
       lastErrors: this.lastErrors,
+      quarantine: () => ({ after: this.#config.runner.quarantine_after, intervalMs: this.#config.runner.quarantine_interval }),
     });
     this.#inputs = inputs;
     await Promise.all(this.#config.inputs.map((input) => inputs.add(input)));

@@ -2,7 +2,7 @@ import type { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import type { HostConnection } from './host-connection.js';
-import { HostModeBase } from './host-mode.js';
+import { HostModeBase, tickUsage, type TickUsage } from './host-mode.js';
 
 /**
  * A new host for every tick, gone when the tick is: nothing survives from
@@ -44,6 +44,11 @@ export class FreshMode extends HostModeBase {
     } finally {
       this.#live.delete(connection);
     }
+  }
+
+  /** The host's whole life, its start and imports included: that is what a fresh tick costs (its container's cgroup with docker). */
+  usage(done: DoneMessage): TickUsage {
+    return tickUsage(done.usage?.host_cpu_ms, done.usage?.host_peak_bytes);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -8,6 +8,20 @@ import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/me
 import type { Runtime } from '../runtimes/runtime.js';
 import { openConnection, type HostConnection } from './host-connection.js';
 
+/** What one tick cost; a figure is absent when it could not be measured. */
+export interface TickUsage {
+  cpuSeconds?: number;
+  peakMemoryBytes?: number;
+}
+
+/** A tick's usage from a host's figures (milliseconds of CPU, bytes), leaving out those it did not send. */
+export function tickUsage(cpuMs: number | undefined, peakBytes: number | undefined): TickUsage {
+  return {
+    ...(cpuMs === undefined ? {} : { cpuSeconds: cpuMs / 1000 }),
+    ...(peakBytes === undefined ? {} : { peakMemoryBytes: peakBytes }),
+  };
+}
+
 export interface HostModeEvents {
   /** A host failed (killed, ended, broke the protocol) other than by close(): counted as a restart. */
   hostLost: [failure: HostFailure];
@@ -30,6 +44,12 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
    * backoff, as a finished one does (a service's run never finishes).
    */
   run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
+  /**
+   * What the tick that ended with `done` cost, in this mode's terms: the
+   * run's own figures when its host outlives it (warm), the host's whole
+   * life when it lived for that tick alone (fresh).
+   */
+  usage(done: DoneMessage): TickUsage;
   /** Milliseconds before a host may be started again after failures; 0 when one may now. */
   backoffRemaining(): number;
   /** The current host, for the status API. */
@@ -63,6 +83,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   abstract start(): Promise<HelloMessage>;
   abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
   abstract close(graceMs: number): Promise<void>;
+  abstract usage(done: DoneMessage): TickUsage;
 
   backoffRemaining(): number {
     return this.backoff.remaining();

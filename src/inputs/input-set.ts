@@ -5,6 +5,7 @@ import type { PointPipeline } from '../points/pipeline.js';
 import type { CollectorInfo } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { toEpochMs, type Clock } from '../scheduler/clock.js';
+import type { QuarantinePolicy } from './collector-health.js';
 import type { TickQueue } from '../scheduler/tick-queue.js';
 import { TickScheduler } from '../scheduler/tick-scheduler.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -37,7 +38,15 @@ export class InputSet {
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
   readonly #schedule: boolean;
-  readonly #deps: { pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics; log: Logger; lastErrors: LastErrors };
+  readonly #deps: {
+    pipeline: PointPipeline;
+    outputs: OutputSet;
+    metrics: Metrics;
+    log: Logger;
+    lastErrors: LastErrors;
+    clock: Clock;
+    quarantine: () => QuarantinePolicy;
+  };
 
   constructor(options: {
     runtime: Runtime;
@@ -50,18 +59,21 @@ export class InputSet {
     metrics: Metrics;
     log: Logger;
     lastErrors: LastErrors;
+    /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
+    quarantine: () => QuarantinePolicy;
   }) {
     const { runtime, queue, clock, schedule, metrics, ...deps } = options;
     this.#runtime = runtime;
     this.#queue = queue;
     this.#schedule = schedule;
-    this.#deps = { ...deps, metrics };
+    this.#deps = { ...deps, metrics, clock };
     this.#scheduler = new TickScheduler<Scheduled>({
       queue,
       clock,
-      run: async ({ owner, collector }) => {
-        if (!owner.closed) await owner.tick(collector);
+      run: async ({ owner, collector }, dueAt) => {
+        if (!owner.closed) await owner.tick(collector, dueAt);
       },
+      overrun: ({ owner, collector }) => owner.overrun(collector.id),
       skipped: ({ owner, collector }, reason, count) => {
         for (let i = 0; i < count; i++) owner.skipped(collector, reason);
       },
@@ -94,6 +106,7 @@ export class InputSet {
     if (!input) return;
     this.#inputs.delete(name);
     this.#scheduler.remove((entry) => entry.owner === input);
+    input.forget();
     await input.close(graceMs);
     await this.#queue.removeInput(name);
   }
@@ -127,6 +140,7 @@ export class InputSet {
     this.#inputs.set(config.name, trial);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(trial, dueAt);
+    old.forget(new Set(trial.collectors.map((collector) => collector.id)));
     await old.close(graceMs);
     return { replaced: true };
   }

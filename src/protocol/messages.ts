@@ -53,6 +53,20 @@ export interface LastErrorMessage {
   error: string;
 }
 
+/** What a run cost, as its host measured it (PROTOCOL.md, `done`); a figure the host cannot measure is absent. */
+export interface RunUsage {
+  /** CPU time of the run's thread. */
+  cpu_ms?: number;
+  /** The host's peak resident memory while the run ran. */
+  peak_bytes?: number;
+  /** CPU time of the whole host since it started: its container's cgroup, else its process's rusage. */
+  host_cpu_ms?: number;
+  /** The whole host's peak memory since it started, from the same source. */
+  host_peak_bytes?: number;
+}
+
+const USAGE_FIGURES = ['cpu_ms', 'peak_bytes', 'host_cpu_ms', 'host_peak_bytes'] as const;
+
 export interface DoneMessage {
   type: 'done';
   id: string;
@@ -60,6 +74,8 @@ export interface DoneMessage {
   run_ms: number;
   error?: string;
   traceback?: string;
+  /** Absent for a run the host refused (an unknown collector, one already running). */
+  usage?: RunUsage;
 }
 
 export interface HostErrorMessage {
@@ -110,6 +126,17 @@ export function asControlMessage(value: unknown): ControlMessage {
       return value as unknown as LastErrorMessage;
     case 'done':
       check(typeof value.id === 'string' && (value.status === 'ok' || value.status === 'error'), 'done without id or status');
+      if (value.usage !== undefined) {
+        const usage = value.usage;
+        check(isObject(usage), 'done with a usage that is not an object');
+        for (const figure of USAGE_FIGURES) {
+          const number = usage[figure];
+          check(
+            number === undefined || (typeof number === 'number' && Number.isFinite(number) && number >= 0),
+            `done with a usage.${figure} that is not a number >= 0`,
+          );
+        }
+      }
       return value as unknown as DoneMessage;
     case 'error':
       return { type: 'error', error: String(value.error) };

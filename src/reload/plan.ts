@@ -5,10 +5,10 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
  * bound or shape its ticks, not the process or container its collectors
  * live in.
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overlap'] as const;
 
 /** Runner keys applied to the running runner; every other key needs a restart. */
-const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image']);
+const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'quarantine_after', 'quarantine_interval']);
 
 /** What a reload changes, input by input: nothing is applied here. */
 export interface ReloadPlan {

@@ -54,6 +54,8 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
   backoffRemaining(): number;
   /** The current host, for the status API. */
   readonly hostId: string | undefined;
+  /** The image its latest host ran in (docker), for the status API. */
+  readonly image: string | undefined;
   /** Lets runs in flight finish (or kills them after `graceMs`), then stops every host. */
   close(graceMs: number): Promise<void>;
 }
@@ -71,6 +73,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   readonly #input: InputConfig;
   readonly #runtime: Runtime;
   #runIds = 0;
+  #image: string | undefined;
 
   constructor(input: InputConfig, runtime: Runtime, log: Logger) {
     super();
@@ -89,16 +92,22 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     return this.backoff.remaining();
   }
 
+  get image(): string | undefined {
+    return this.#image;
+  }
+
   /** Starts a host of the input and waits for its hello; a failure counts against the backoff. */
   protected async open(): Promise<HostConnection> {
     if (this.closing) throw new HostFailure('shutdown', 'pythond is shutting down');
     try {
-      return await openConnection(() => this.#runtime.start(this.#input), {
+      const connection = await openConnection(() => this.#runtime.start(this.#input), {
         maxLine: this.#input.max_report_size,
         maxStray: this.#input.max_stderr,
         log: this.log,
         onLastError: (message) => this.emit('lastError', message),
       });
+      this.#image = connection.image;
+      return connection;
     } catch (err) {
       this.backoff.failed();
       throw err;

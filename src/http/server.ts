@@ -9,6 +9,7 @@ import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { statusPageRoutes } from './routes/status-page.js';
 import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
@@ -69,6 +70,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
   statusRoutes(server, { app, auth, log });
+  statusPageRoutes(server);
   writeRoutes(server, { app, auth, log });
   answerOtherMethods(server, methods);
   return server;

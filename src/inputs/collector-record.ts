@@ -40,6 +40,8 @@ export interface CollectorState {
   /** Unset while a service runs: it is looked at again only once it has ended. */
   nextRun?: string;
   host?: string;
+  /** The image its host runs in (docker). */
+  image?: string;
   /** Set for the collectors of an input with `timeout = "0"`, whose one run is meant to last. */
   service?: true;
 }
@@ -141,8 +143,9 @@ export class CollectorRecord {
     this.#showHealth();
   }
 
-  status(host: string | undefined): CollectorState {
-    return { ...this.#state, recentTicks: [...this.#state.recentTicks], host };
+  /** Its state, with its input's current host and that host's image. */
+  status(host: string | undefined, image: string | undefined): CollectorState {
+    return { ...this.#state, recentTicks: [...this.#state.recentTicks], host, image };
   }
 
   /** Its collector is gone (its input removed, or a new version without it): its gauges go too. */

@@ -186,7 +186,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       state: this.#state,
       error: this.#startError,
       loadErrors: this.#loadErrors.map(({ module, file, line, error }) => ({ module, file, line, error })),
-      collectors: [...this.#records.values()].map((record) => record.status(host)),
+      collectors: [...this.#records.values()].map((record) => record.status(host, this.#mode.image)),
     };
   }
 

@@ -42,7 +42,7 @@ export function createMetrics(version: string) {
     }),
     skipped: new Counter({
       name: 'pythond_ticks_skipped_total',
-      help: 'Ticks not run: overlap (previous still running), late (previous still queued), backoff (the host or the collector failing), quarantined (the collector failed quarantine_after times in a row), unavailable (host not started).',
+      help: 'Ticks not run: overlap (previous still running), late (previous still queued), backoff (the host or the collector failing), quarantined (the collector failed quarantine_after times in a row).',
       labelNames: ['input', 'collector', 'reason'] as const,
       registers: r,
     }),

@@ -84,13 +84,14 @@ async function checkFigures(t: TestContext, executor: 'process' | 'docker', mode
   assert.ok(burnState!.lastReportBytes! > 0);
   assert.equal(burnState!.lastExit, 'ok');
   assert.equal(allocateState!.lastPeakMemoryBytes, allocate.usage?.peakMemoryBytes);
-  const metrics = await harness.metrics.registry.getMetricsAsJSON();
-  const count = (name: string, collector: string) =>
-    metrics.find((metric) => metric.name === name)?.values.find((value) => value.metricName === `${name}_count` && value.labels.collector === collector)?.value;
-  assert.equal(count('pythond_collector_tick_cpu_seconds', 'costly.Burn'), 1);
-  assert.equal(count('pythond_collector_tick_peak_memory_bytes', 'costly.Allocate'), 1);
-  assert.equal(count('pythond_collector_tick_points', 'costly.Burn'), 1);
-  assert.equal(count('pythond_collector_tick_report_bytes', 'costly.Burn'), 1);
+  assert.equal(burnState!.image, executor === 'docker' ? 'pythond-python:3' : undefined, 'the image its host ran in');
+  const { tickCpu, tickPeakMemory, tickPoints, tickReportBytes } = harness.metrics;
+  const count = async (histogram: typeof tickCpu, collector: string) =>
+    (await histogram.get()).values.find((value) => value.metricName?.endsWith('_count') && value.labels.collector === collector)?.value;
+  assert.equal(await count(tickCpu, 'costly.Burn'), 1);
+  assert.equal(await count(tickPeakMemory, 'costly.Allocate'), 1);
+  assert.equal(await count(tickPoints, 'costly.Burn'), 1);
+  assert.equal(await count(tickReportBytes, 'costly.Burn'), 1);
 }
 
 describe('what a tick costs, in CPU and memory', () => {

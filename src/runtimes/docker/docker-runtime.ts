@@ -109,6 +109,7 @@ class DockerRuntime implements Runtime {
     });
     return {
       id,
+      image,
       paths: [
         [path.posix.join(CODE_DIR, 'core'), path.resolve(SDK_CORE_DIR)],
         ...bundle.dirs.map((dir, i) => [dir.folder, input.discovered[i]!.folder] as const),

@@ -58,6 +58,9 @@ export class CollectorRecord {
   readonly #metrics: Metrics;
   readonly #labels: { input: string; collector: string };
   readonly #clock: Clock;
+  /** The failure state its gauge shows; undefined once retired (another version of its input shows it, or it is gone). */
+  #shown: HealthState | undefined;
+  #retired = false;
 
   constructor(options: {
     input: string;
@@ -86,7 +89,7 @@ export class CollectorRecord {
       recentTicks: [],
       ...(options.service ? { service: true as const } : {}),
     };
-    this.#showHealth();
+    this.publish();
   }
 
   /** A tick starts; a service's next due time means nothing while it runs. */
@@ -131,7 +134,7 @@ export class CollectorRecord {
     if (outcome.status === 'ok') {
       this.health.succeeded();
       state.lastSuccess = state.lastRun;
-      metrics.collectorLastSuccess.set(labels, now.getTime() / 1000);
+      if (!this.#retired) metrics.collectorLastSuccess.set(labels, now.getTime() / 1000);
     } else {
       // A service that ran for an interval was healthy until it ended: its failure starts a new streak (as its host's backoff does).
       if (state.service && outcome.durationMs >= state.interval * 1000) this.health.succeeded();
@@ -148,18 +151,32 @@ export class CollectorRecord {
     return { ...this.#state, recentTicks: [...this.#state.recentTicks], host, image };
   }
 
-  /** Its collector is gone (its input removed, or a new version without it): its gauges go too. */
-  forget(): void {
+  /** Shows its failure state in the gauge, whatever it showed (a version it replaces may have written it meanwhile). */
+  publish(): void {
+    this.#shown = undefined;
+    this.#showHealth();
+  }
+
+  /**
+   * Another version of its input shows this collector from now on (`gone`:
+   * none does, its input was removed or the new version has no such
+   * collector, so its gauges go). Its last ticks no longer touch them.
+   */
+  retire(gone: boolean): void {
+    this.#retired = true;
+    if (!gone) return;
     for (const state of HEALTH_STATES) this.#metrics.collectorState.remove({ ...this.#labels, state });
     this.#metrics.collectorLastSuccess.remove(this.#labels);
   }
 
-  /** Its failure state in the status and the gauge; set at every tick, so a replaced version's last ticks cannot leave the gauge stale. */
+  /** Its failure state in the status, and in the gauge when it changed (a gauge write costs microseconds a tick need not pay). */
   #showHealth(): void {
     const { state, failures, retryAt } = this.health;
     this.#state.health = state;
     this.#state.consecutiveFailures = failures;
     this.#state.retryAt = retryAt === undefined ? undefined : new Date(Date.now() + retryAt - this.#clock.now()).toISOString();
+    if (this.#retired || state === this.#shown) return;
+    this.#shown = state;
     for (const each of HEALTH_STATES) this.#metrics.collectorState.set({ ...this.#labels, state: each }, each === state ? 1 : 0);
   }
 }

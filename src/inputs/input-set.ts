@@ -140,7 +140,7 @@ export class InputSet {
     this.#inputs.set(config.name, trial);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(trial, dueAt);
-    old.forget(new Set(trial.collectors.map((collector) => collector.id)));
+    trial.takeOver(old);
     await old.close(graceMs);
     return { replaced: true };
   }

@@ -423,9 +423,15 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
   }
 
-  /** Its collectors are gone for good, but for those in `kept` (a new version has them): their gauges go too. */
-  forget(kept: ReadonlySet<string> = new Set()): void {
-    for (const [id, record] of this.#records) if (!kept.has(id)) record.forget();
+  /** The input is removed: its collectors' gauges go. */
+  forget(): void {
+    for (const record of this.#records.values()) record.retire(true);
+  }
+
+  /** This version replaces `old`: its collectors' gauges show this version from now on; those only `old` had go. */
+  takeOver(old: RunningInput): void {
+    for (const [id, record] of old.#records) record.retire(!this.#records.has(id));
+    for (const record of this.#records.values()) record.publish();
   }
 
   /** Whether close() was called: its ticks are over. */

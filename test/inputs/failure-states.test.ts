@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
 import type { CollectorState } from '../../src/inputs/collector-record.js';
-import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { silentLogger } from '../../src/logger.js';
+import { PLUGINS } from '../../src/plugins.js';
+import { dedent, tempTree, waitFor } from '../helpers/fixtures.js';
 import { metricValue, startInput, type InputHarness } from '../helpers/input-harness.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -106,6 +110,44 @@ describe('failure states of a collector, on a manual clock', () => {
     assert.deepEqual(
       state(harness).recentTicks.map((tick) => tick.exit),
       ['error', 'error', 'error', 'error', 'ok', 'ok'],
+    );
+  });
+
+  it('shows a reloaded version at once: a mended collector healthy, a removed one gone from pythond_collector_state', async () => {
+    const root = tempTree({
+      'python.d/c/flaky.py': FLAKY,
+      'python.d/c/other.py': FLAKY.replace('class Flaky', 'class Other'),
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        workers = 1
+        quarantine_after = 1
+        [[inputs.pythond]]
+        name = "test"
+        dirs = ["c"]
+        envs = ["FAIL_FLAG=${path.join(tempTree({ fail: '' }), 'fail')}"]
+        [[outputs.stdout]]
+      `,
+    });
+    const file = path.join(root, 'pythond.toml');
+    const clock = new ManualClock();
+    const app = new App(loadConfig(file, PLUGINS), { log: silentLogger, clock, source: { load: (checkouts) => loadConfig(file, PLUGINS, checkouts) } });
+    after(() => app.stop());
+    await app.start();
+    const gauge = (collector: string, state: string) => metricValue(app.metrics, 'pythond_collector_state', { input: 'test', collector, state });
+    await clock.advance(1000);
+    await waitFor(async () => (await gauge('flaky.Flaky', 'quarantined')) === 1 && (await gauge('other.Other', 'quarantined')) === 1, 'both quarantined');
+
+    // Flaky mended (it no longer reads the flag), Other gone: the input restarts with the new code.
+    writeFileSync(path.join(root, 'python.d/c/flaky.py'), dedent(FLAKY).replace("if os.path.exists(os.environ['FAIL_FLAG'])", 'if False'));
+    rmSync(path.join(root, 'python.d/c/other.py'));
+    const reload = await app.reload('test');
+    assert.deepEqual(reload.restarted, ['test'], reload.error ?? JSON.stringify(reload.failed));
+    assert.deepEqual([await gauge('flaky.Flaky', 'healthy'), await gauge('flaky.Flaky', 'quarantined')], [1, 0], 'healthy before its first tick');
+    const families = await app.metrics.collectorState.get();
+    assert.deepEqual(
+      families.values.filter((value) => value.labels.collector === 'other.Other'),
+      [],
     );
   });
 });

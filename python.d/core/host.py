@@ -154,7 +154,7 @@ def split_report(data, max_points):
 
 # ---- what a collector writes to stdout / stderr ---------------------------
 
-Run = namedtuple('Run', 'id collector')
+Run = namedtuple('Run', 'id collector host_usage')
 
 
 class RunContext(threading.local):
@@ -439,54 +439,52 @@ def _is_machinery(filename):
 # ---- what runs cost ----------------------------------------------------------
 
 class UsageMeter:
-    """What a run cost, sent in its `done` as `usage` (PROTOCOL.md, "done").
+    """What a run cost, sent in its `done` as `usage` (PROTOCOL.md, "done"),
+    measured as its request asks: for the run alone, or for the whole host.
 
-    For the run alone: the CPU time of its thread (threads and processes it
+    The run alone: the CPU time of its thread (threads and processes it
     starts are not counted) and the host's peak resident memory while it
     ran: the kernel's high-water mark, reset when a run starts with no other
-    run in flight (so overlapping runs share one peak). For the whole host
-    since it started: its cgroup's CPU time and peak memory when the runner
-    says the cgroup is the host's own (a container's), else the process's
-    rusage (its children's included). A figure that cannot be measured here
-    is left out."""
+    run in flight (so overlapping runs share one peak). The whole host since
+    it started: its cgroup's CPU time and peak memory when the runner says
+    the cgroup is the host's own (a container's), else the process's rusage
+    (its children's included). A figure that cannot be measured here is left
+    out. Each system call here costs microseconds on a virtual machine, and
+    a warm tick a few hundred: none is made that the request does not need."""
 
     def __init__(self, cgroup):
         self._resource = _import_resource()
-        self._reset_fd = _open_or_none('/proc/self/clear_refs', os.O_WRONLY)
-        # The high-water mark before the last reset, so the host's own peak survives the resets.
-        self._host_peak = 0
+        # Without rusage there is no peak to reset.
+        self._reset_fd = _open_or_none('/proc/self/clear_refs', os.O_WRONLY) if self._resource is not None else None
         self._cgroup = CgroupFiles() if cgroup else None
 
     def run_starting(self, alone):
-        """A run is about to start; `alone`: no other run is in flight."""
-        if alone and self._reset_fd is not None and self._resource is not None:
-            self._host_peak = max(self._host_peak, self._max_rss())
+        """A run that wants its own usage is about to start; `alone`: no other run is in flight."""
+        if alone and self._reset_fd is not None:
             try:
                 os.write(self._reset_fd, b'5')  # proc(5), clear_refs: reset the peak RSS to the current RSS
             except OSError:
                 self._reset_fd = None
 
-    def usage(self, thread_cpu_at_start):
-        """The figures of a run whose thread read time.thread_time() = `thread_cpu_at_start`
-        when it began; called in that thread."""
+    def run_usage(self, thread_cpu_at_start):
+        """The run's figures, its thread having read time.thread_time() =
+        `thread_cpu_at_start` when it began; called in that thread."""
         usage = {'cpu_ms': round((time.thread_time() - thread_cpu_at_start) * 1000, 3)}
-        max_rss = self._max_rss()
-        if max_rss is not None and self._reset_fd is not None:
-            usage['peak_bytes'] = max_rss * _MAXRSS_UNIT
-        cgroup = self._cgroup.read() if self._cgroup is not None else None
-        if cgroup is not None:
-            usage['host_cpu_ms'], usage['host_peak_bytes'] = cgroup
-        elif max_rss is not None:
-            own = self._resource.getrusage(self._resource.RUSAGE_SELF)
-            children = self._resource.getrusage(self._resource.RUSAGE_CHILDREN)
-            cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-            usage['host_cpu_ms'] = round(cpu * 1000, 3)
-            usage['host_peak_bytes'] = max(self._host_peak, max_rss, children.ru_maxrss) * _MAXRSS_UNIT
+        if self._reset_fd is not None:
+            usage['peak_bytes'] = self._resource.getrusage(self._resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT
         return usage
 
-    def _max_rss(self):
-        """The peak RSS in ru_maxrss's unit, or None without the resource module."""
-        return self._resource.getrusage(self._resource.RUSAGE_SELF).ru_maxrss if self._resource is not None else None
+    def host_usage(self):
+        """The whole host's figures since it started."""
+        cgroup = self._cgroup.read() if self._cgroup is not None else None
+        if cgroup is not None:
+            return {'cpu_ms': cgroup[0], 'peak_bytes': cgroup[1]}
+        if self._resource is None:
+            return {}
+        own = self._resource.getrusage(self._resource.RUSAGE_SELF)
+        children = self._resource.getrusage(self._resource.RUSAGE_CHILDREN)
+        cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        return {'cpu_ms': round(cpu * 1000, 3), 'peak_bytes': max(own.ru_maxrss, children.ru_maxrss) * _MAXRSS_UNIT}
 
 
 class CgroupFiles:
@@ -626,9 +624,9 @@ class Host:
         run_id = request.get('id')
         if not isinstance(run_id, str) or not run_id:
             return self._protocol_error('line %d of stdin: "id" must be a non-empty string' % number)
-        self._start_run(run_id, request.get('collector'))
+        self._start_run(run_id, request.get('collector'), host_usage=request.get('usage') == 'host')
 
-    def _start_run(self, run_id, collector_id):
+    def _start_run(self, run_id, collector_id, host_usage):
         collector = self._collectors.get(collector_id) if isinstance(collector_id, str) else None
         if collector is None:
             known = ', '.join(sorted(self._collectors)) or 'none'
@@ -637,10 +635,11 @@ class Host:
         with self._runs_lock:
             if collector.active_run is not None:
                 return self._send_refusal(run_id, 'collector %s is already running (run %s)' % (collector.id, collector.active_run.id))
-            run = Run(run_id, collector)
+            run = Run(run_id, collector, host_usage)
             collector.active_run = run
             self._active_runs += 1
-            self._meter.run_starting(alone=self._active_runs == 1)
+            if not host_usage:
+                self._meter.run_starting(alone=self._active_runs == 1)
             runs = self._run_queues.get(collector.id)
             if runs is None:
                 runs = self._run_queues[collector.id] = queue.SimpleQueue()
@@ -654,14 +653,14 @@ class Host:
     def _execute(self, run):
         self._context.run = run
         started = time.perf_counter()
-        thread_cpu = time.thread_time()
+        thread_cpu = None if run.host_usage else time.thread_time()
         failure = None
         try:
             run.collector.instance.run()
         except BaseException as error:  # SystemExit too: the run fails, the host lives on
             failure = error
         run_ms = round((time.perf_counter() - started) * 1000, 3)
-        usage = self._meter.usage(thread_cpu)
+        usage = self._meter.host_usage() if run.host_usage else self._meter.run_usage(thread_cpu)
         for stream in self._log_streams:
             stream.end_thread_line()
         self._context.run = None

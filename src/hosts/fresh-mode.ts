@@ -2,13 +2,15 @@ import type { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import type { HostConnection } from './host-connection.js';
-import { HostModeBase, tickUsage, type TickUsage } from './host-mode.js';
+import { HostModeBase } from './host-mode.js';
 
 /**
  * A new host for every tick, gone when the tick is: nothing survives from
  * one run to the next. Costs a host start per tick.
  */
 export class FreshMode extends HostModeBase {
+  /** The host's whole life, its start and imports included: that is what a fresh tick costs (its container's cgroup with docker). */
+  protected readonly usageScope = 'host';
   readonly #live = new Set<HostConnection>();
   /** Hosts whose run is done and that are exiting: a tick does not wait for them, close() does. */
   readonly #exiting = new Set<Promise<unknown>>();
@@ -44,11 +46,6 @@ export class FreshMode extends HostModeBase {
     } finally {
       this.#live.delete(connection);
     }
-  }
-
-  /** The host's whole life, its start and imports included: that is what a fresh tick costs (its container's cgroup with docker). */
-  usage(done: DoneMessage): TickUsage {
-    return tickUsage(done.usage?.host_cpu_ms, done.usage?.host_peak_bytes);
   }
 
   async close(graceMs: number): Promise<void> {

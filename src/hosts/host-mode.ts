@@ -4,23 +4,9 @@ import type { InputConfig } from '../config/load.js';
 import type { Logger } from '../logger.js';
 import { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
-import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/messages.js';
+import type { DoneMessage, HelloMessage, LastErrorMessage, UsageScope } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { openConnection, type HostConnection } from './host-connection.js';
-
-/** What one tick cost; a figure is absent when it could not be measured. */
-export interface TickUsage {
-  cpuSeconds?: number;
-  peakMemoryBytes?: number;
-}
-
-/** A tick's usage from a host's figures (milliseconds of CPU, bytes), leaving out those it did not send. */
-export function tickUsage(cpuMs: number | undefined, peakBytes: number | undefined): TickUsage {
-  return {
-    ...(cpuMs === undefined ? {} : { cpuSeconds: cpuMs / 1000 }),
-    ...(peakBytes === undefined ? {} : { peakMemoryBytes: peakBytes }),
-  };
-}
 
 export interface HostModeEvents {
   /** A host failed (killed, ended, broke the protocol) other than by close(): counted as a restart. */
@@ -44,12 +30,6 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
    * backoff, as a finished one does (a service's run never finishes).
    */
   run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
-  /**
-   * What the tick that ended with `done` cost, in this mode's terms: the
-   * run's own figures when its host outlives it (warm), the host's whole
-   * life when it lived for that tick alone (fresh).
-   */
-  usage(done: DoneMessage): TickUsage;
   /** Milliseconds before a host may be started again after failures; 0 when one may now. */
   backoffRemaining(): number;
   /** The current host, for the status API. */
@@ -86,7 +66,12 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   abstract start(): Promise<HelloMessage>;
   abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
   abstract close(graceMs: number): Promise<void>;
-  abstract usage(done: DoneMessage): TickUsage;
+  /**
+   * What a run's `done` measures, which is what the tick cost: the run
+   * alone when its host outlives it (warm), the host's whole life when it
+   * lives for that run alone (fresh).
+   */
+  protected abstract readonly usageScope: UsageScope;
 
   backoffRemaining(): number {
     return this.backoff.remaining();
@@ -130,7 +115,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     // What the collector prints and its traceback name the user's files, wherever the host sees them.
     const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
-      const done = await connection.session.run(runId, collectorId, local);
+      const done = await connection.session.run(runId, collectorId, local, this.usageScope);
       this.backoff.succeeded();
       return done.status === 'ok'
         ? done

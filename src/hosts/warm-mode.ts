@@ -2,7 +2,7 @@ import type { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import type { HostConnection } from './host-connection.js';
-import { HostModeBase, tickUsage, type TickUsage } from './host-mode.js';
+import { HostModeBase } from './host-mode.js';
 
 /**
  * One long-lived host per input: collector instances (and their state) live
@@ -11,6 +11,8 @@ import { HostModeBase, tickUsage, type TickUsage } from './host-mode.js';
  * keeps failing.
  */
 export class WarmMode extends HostModeBase {
+  /** The run's own: the host and its other collectors were there before the tick and stay after it. */
+  protected readonly usageScope = 'run';
   #live: HostConnection | undefined;
   #starting: Promise<HostConnection> | undefined;
   /** Hosts being killed: close() waits for them, so none outlives the runner. */
@@ -30,11 +32,6 @@ export class WarmMode extends HostModeBase {
     const connection = await this.#connection();
     connection.runStarting();
     return this.runOn(connection, collectorId, sink, signal, healthyAfterMs);
-  }
-
-  /** The run's own: its thread's CPU time and the host's peak while it ran (the host and its other collectors were there before and stay after). */
-  usage(done: DoneMessage): TickUsage {
-    return tickUsage(done.usage?.cpu_ms, done.usage?.peak_bytes);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -19,7 +19,7 @@ import type { QuarantinePolicy } from './collector-health.js';
 import { CollectorRecord, type CollectorState } from './collector-record.js';
 import { ErrorRepeats } from './error-repeats.js';
 import type { LastErrors } from './last-errors.js';
-import type { TickOutcome } from './tick-outcome.js';
+import { tickUsage, type TickOutcome } from './tick-outcome.js';
 
 /** An input as the status API shows it, before and after its host started. */
 export interface InputStatus {
@@ -372,7 +372,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
     await Promise.all(deliveries);
 
-    const base = { durationMs: 0, points, reportBytes, runMs: done?.run_ms, usage: done && this.#mode.usage(done) };
+    const base = { durationMs: 0, points, reportBytes, runMs: done?.run_ms, usage: done && tickUsage(done.usage) };
     // A service that ran until pythond stopped did its job.
     if (breach?.reason === 'shutdown') return { ...base, status: 'ok' };
     if (breach) return { ...base, status: breach.reason === 'timeout' ? 'timeout' : 'error', reason: breach.reason, error: breach.message };

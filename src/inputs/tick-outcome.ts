@@ -1,10 +1,24 @@
-import type { TickUsage } from '../hosts/host-mode.js';
 import type { FailureReason } from '../protocol/host-failure.js';
+import type { RunUsage } from '../protocol/messages.js';
 
 export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
 
 /** Why a tick did not end ok: how its host failed, or what the collector did. Short and bounded: a metric label. */
 export type TickReason = FailureReason | 'exception' | 'invalid_points' | 'backoff' | 'quarantined';
+
+/** What one tick cost (see its mode's usage scope); a figure is absent when it could not be measured. */
+export interface TickUsage {
+  cpuSeconds?: number;
+  peakMemoryBytes?: number;
+}
+
+/** A tick's usage from its host's figures. */
+export function tickUsage(usage: RunUsage | undefined): TickUsage {
+  return {
+    ...(usage?.cpu_ms === undefined ? {} : { cpuSeconds: usage.cpu_ms / 1000 }),
+    ...(usage?.peak_bytes === undefined ? {} : { peakMemoryBytes: usage.peak_bytes }),
+  };
+}
 
 export interface TickOutcome {
   status: TickStatus;

@@ -53,19 +53,20 @@ export interface LastErrorMessage {
   error: string;
 }
 
-/** What a run cost, as its host measured it (PROTOCOL.md, `done`); a figure the host cannot measure is absent. */
+/**
+ * What a run's `done` measures (PROTOCOL.md): `run`, the run alone (its
+ * thread's CPU time, the host's peak while it ran); `host`, the whole host
+ * since it started (its container's cgroup, else its process's rusage).
+ */
+export type UsageScope = 'run' | 'host';
+
+/** What a run cost, as its host measured it in the scope its request asked; a figure the host cannot measure is absent. */
 export interface RunUsage {
-  /** CPU time of the run's thread. */
   cpu_ms?: number;
-  /** The host's peak resident memory while the run ran. */
   peak_bytes?: number;
-  /** CPU time of the whole host since it started: its container's cgroup, else its process's rusage. */
-  host_cpu_ms?: number;
-  /** The whole host's peak memory since it started, from the same source. */
-  host_peak_bytes?: number;
 }
 
-const USAGE_FIGURES = ['cpu_ms', 'peak_bytes', 'host_cpu_ms', 'host_peak_bytes'] as const;
+const USAGE_FIGURES = ['cpu_ms', 'peak_bytes'] as const;
 
 export interface DoneMessage {
   type: 'done';
@@ -90,6 +91,7 @@ export interface RunRequest {
   op: 'run';
   id: string;
   collector: string;
+  usage: UsageScope;
 }
 
 /** Why a message is not what the protocol allows; the host is then restarted. */

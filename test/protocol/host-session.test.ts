@@ -37,7 +37,7 @@ describe('host session', () => {
     const sink = { report: () => {}, log: () => {}, stderr: () => {} };
     const { session: s, say } = session();
     say(hello(PROTOCOL_VERSION));
-    const usage = { cpu_ms: 1.5, peak_bytes: 1024, host_cpu_ms: 30, host_peak_bytes: 2048 };
+    const usage = { cpu_ms: 1.5, peak_bytes: 1024 };
     const run = s.run('1', 'c.C', sink);
     say({ type: 'done', id: '1', status: 'ok', run_ms: 2, usage });
     assert.deepEqual((await run).usage, usage);

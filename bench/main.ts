@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { bigReportFigures, idleFigures, scaleFigures } from './app-bench.js';
+import { clusterFigures } from './cluster.js';
 import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
 import { outputFigures } from './outputs.js';
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
 
   log('outputs (a VictoriaMetrics on a free port) ...');
   figures.push(...(await outputFigures(quick)));
+
+  log('cluster mode (a real etcd on free ports; skipped without etcd-server) ...');
+  figures.push(...(await clusterFigures(quick)));
 
   if (values.json) {
     const json: Record<string, number> = {};

@@ -5,8 +5,8 @@
 #
 #   IMAGE             which images to build: python (collectors), runner
 #                     (pythond itself, for compose.yaml), prometheus and
-#                     victoria-metrics (compose.yaml's `full` profile);
-#                     default: python runner
+#                     victoria-metrics (compose.yaml's `full` profile), etcd
+#                     (its `cluster` profile); default: python runner
 #   --force           rebuild even if the image already exists (also PYTHOND_REBUILD=1)
 #   --refresh-rootfs  re-run debootstrap instead of using the cached tree
 #                     (also PYTHOND_REFRESH_ROOTFS=1)
@@ -37,7 +37,10 @@ VARIANT=minbase
 PYTHON_IMAGE=pythond-python:3
 # python3-requests depends on python3 -> libpython3.11-stdlib, which carries
 # _ctypes, _ssl, select, etc.; verify_python_image checks they really made it.
-PYTHON_INCLUDES=python3-minimal,python3-requests
+# python3-pip-whl is pip as one wheel (1.7 MB): pythond installs an input's
+# requirements.txt with it, so a build from a folder of wheels needs no
+# network at all.
+PYTHON_INCLUDES=python3-minimal,python3-requests,python3-pip-whl
 COLLECTOR_UID=10001
 COLLECTOR_GID=10001
 IMAGE_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
@@ -58,8 +61,10 @@ RUNNER_BUILD_IMAGE=pythond-runner:build # the Dockerfile's build stage, kept as 
 # compose.yaml's `full` profile: Debian's own packages.
 PROMETHEUS_IMAGE=pythond-prometheus:bookworm
 VICTORIA_METRICS_IMAGE=pythond-victoria-metrics:bookworm
+# compose.yaml's `cluster` profile: Debian's etcd-server.
+ETCD_IMAGE=pythond-etcd:bookworm
 
-ALL_IMAGES="python runner prometheus victoria-metrics"
+ALL_IMAGES="python runner prometheus victoria-metrics etcd"
 DEFAULT_IMAGES="python runner"   # what `docker compose up` needs
 
 FORCE=${PYTHOND_REBUILD:-0}
@@ -380,7 +385,8 @@ build_python_image() {
 
 # Run the image the way the runner does (read-only, no network, no caps) and
 # check what collectors and tests rely on: uid, stdlib modules incl. ctypes
-# (tests crash the interpreter on purpose), requests, a writable /tmp.
+# (tests crash the interpreter on purpose), requests, a writable /tmp; and
+# what builds of inputs' requirements rely on: venv and the pip wheel.
 verify_python_image() {
     local out
     out=$(docker run --rm --read-only --tmpfs /tmp --cap-drop ALL \
@@ -396,6 +402,8 @@ with tarfile.open("/tmp/t.tar", "w") as t:
 with tarfile.open("/tmp/t.tar") as t:
     assert t.extractfile("x").read() == b"ok"
 assert subprocess.run(["true"]).returncode == 0
+import glob, venv
+assert glob.glob("/usr/share/python-wheels/pip-*.whl"), "no pip wheel"
 print("ok", os.getuid())
 ' 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
     info "$out"
@@ -514,6 +522,10 @@ build_prometheus_image() {
 build_victoria_metrics_image() {
     build_service_image "$VICTORIA_METRICS_IMAGE" victoria-metrics _victoria-metrics /usr/bin/victoria-metrics \
         'usr/bin/vm*'
+}
+
+build_etcd_image() {
+    build_service_image "$ETCD_IMAGE" etcd-server etcd /usr/bin/etcd ''
 }
 
 build_service_image() {

@@ -1,5 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Config, InputProblem, RepoCheckout } from './config/load.js';
+import os from 'node:os';
+import { ClusterMember, type ClusterStatus } from './cluster/cluster-member.js';
+import { nextGridTick } from './cluster/tick-grid.js';
+import type { Config, InputConfig, InputProblem, RepoCheckout } from './config/load.js';
 import { errorMessage } from './errors.js';
 import { GitRepos, type RepoStatus } from './gitrepos/git-repos.js';
 import { InputSet } from './inputs/input-set.js';
@@ -12,7 +15,8 @@ import type { Output } from './outputs/output.js';
 import { createRunningOutput } from './outputs/registry.js';
 import { OutputSet, type OutputHealth, type OutputStatus, type RunningOutput } from './outputs/running-output.js';
 import { PointPipeline, type WriteRequest } from './points/pipeline.js';
-import { planReload } from './reload/plan.js';
+import { planReload, type ReloadPlan } from './reload/plan.js';
+import { instanceId } from './runtimes/docker/labels.js';
 import type { Runtime } from './runtimes/runtime.js';
 import { selectRuntime } from './runtimes/select-runtime.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
@@ -28,6 +32,21 @@ export interface InputHealth {
   /** Why not: its host cannot start, or scripts failed to load. */
   error?: string;
 }
+
+/**
+ * An input as GET /v1/collectors shows it. With [cluster], a shared input
+ * (`cluster = "one"`) that another member runs is `standby` here, and
+ * `owner` names the member holding it (none while it changes hands, or while
+ * this member cannot reach etcd: `error` says so).
+ */
+export interface AppInputStatus extends Omit<InputStatus, 'state'> {
+  state: InputStatus['state'] | 'standby';
+  cluster?: InputConfig['cluster'];
+  owner?: string;
+}
+
+/** The input changes one application of a plan made (a reload, or a change of what this cluster member owns). */
+type InputChanges = Pick<ReloadResult, 'added' | 'removed' | 'restarted' | 'updated' | 'failed'>;
 
 /** Whether the app can take points (started, not stopping, every output's last write went through), and which inputs have problems. */
 export interface AppHealth {
@@ -112,6 +131,7 @@ export class App {
   #runtime: Runtime | undefined;
   #inputs: InputSet | undefined;
   #gitRepos: GitRepos | undefined;
+  #cluster: ClusterMember | undefined;
   #reloading: Promise<unknown> = Promise.resolve();
   #lastReload: ReloadResult | undefined;
   #started = false;
@@ -183,6 +203,7 @@ export class App {
       queue: this.#queue,
       clock: this.#clock,
       schedule: options.schedule ?? true,
+      firstDueAt: (input, collector) => this.#firstDueAt(input, collector.id, collector.interval * 1000),
       pipeline: this.#pipeline,
       outputs: this.#outputs,
       metrics: this.metrics,
@@ -191,7 +212,9 @@ export class App {
       quarantine: () => ({ after: this.#config.runner.quarantine_after, intervalMs: this.#config.runner.quarantine_interval }),
     });
     this.#inputs = inputs;
-    await Promise.all(this.#config.inputs.map((input) => inputs.add(input)));
+    if (this.#config.cluster) await this.#joinCluster(this.#config.cluster, inputs);
+    // As a plan, in turn with the changes of owners the cluster may have applied already.
+    await this.#inTurn(() => this.#applyOwned(inputs));
     this.#started = true;
     if (options.schedule ?? true) {
       const log = new DeliveryLog(this.metrics, this.#log);
@@ -208,14 +231,14 @@ export class App {
    * time: others wait their turn.
    */
   reload(trigger: string): Promise<ReloadResult> {
-    const result = this.#reloading.then(() => this.#reload(trigger));
-    this.#reloading = result.catch(() => {});
-    return result;
+    return this.#inTurn(() => this.#reload(trigger));
   }
 
   health(): AppHealth {
     const state = this.#stopping ? 'stopping' : this.#started ? 'running' : 'starting';
-    const inputs = this.status().map(({ input, state, error }): InputHealth => (state === 'running' ? { input, ok: true } : { input, ok: false, error }));
+    const inputs = this.status().map(
+      ({ input, state, error }): InputHealth => (state === 'running' || (state === 'standby' && !error) ? { input, ok: true } : { input, ok: false, error }),
+    );
     return { state, outputs: this.#outputs.health(), inputs };
   }
 
@@ -224,11 +247,36 @@ export class App {
     return this.#writeApi.write(request);
   }
 
-  /** Every input and collector with its state, and every input that cannot be used, for GET /v1/collectors. */
-  status(): InputStatus[] {
-    const running = this.inputs.map((input) => input.status());
+  /**
+   * Every input and collector with its state, every shared input another
+   * cluster member runs, and every input that cannot be used, for GET
+   * /v1/collectors.
+   */
+  status(): AppInputStatus[] {
+    const cluster = this.#cluster;
+    const running = this.inputs.map((input): AppInputStatus => {
+      const status: AppInputStatus = input.status();
+      return cluster ? { ...status, cluster: input.config.cluster, ...(input.config.cluster === 'one' ? { owner: cluster.member } : {}) } : status;
+    });
+    const here = new Set(running.map((status) => status.input));
+    const standby = cluster
+      ? this.#config.inputs
+          .filter((input) => input.cluster === 'one' && !here.has(input.name))
+          .map(
+            (input): AppInputStatus => ({
+              input: input.name,
+              executor: this.runtimeKind ?? '',
+              mode: input.mode,
+              state: 'standby',
+              cluster: 'one',
+              ...(cluster.state === 'member' ? { owner: cluster.ownerOf(input.name) } : { error: this.#notInCluster(cluster) }),
+              loadErrors: [],
+              collectors: [],
+            }),
+          )
+      : [];
     const unusable = this.#config.problems.map(
-      (problem): InputStatus => ({
+      (problem): AppInputStatus => ({
         input: problem.input ?? '',
         executor: this.runtimeKind ?? '',
         mode: 'warm',
@@ -238,7 +286,20 @@ export class App {
         collectors: [],
       }),
     );
-    return [...running, ...unusable];
+    return [...running, ...standby, ...unusable];
+  }
+
+  /** Why a shared input cannot run anywhere this member knows of: it is not in the cluster, or fenced. */
+  #notInCluster(cluster: ClusterMember): string {
+    const why = cluster.lastError ? `: ${cluster.lastError}` : '';
+    return cluster.state === 'fenced'
+      ? `stopped here: etcd does not confirm the lease of member ${cluster.member}${why}`
+      : `member ${cluster.member} has not joined the cluster yet${why || ': waiting for etcd'}`;
+  }
+
+  /** The cluster as this member sees it, for GET /v1/cluster; undefined without [cluster]. */
+  clusterStatus(): Promise<ClusterStatus> | undefined {
+    return this.#cluster?.status();
   }
 
   /** The settings in effect and the config they came from. */
@@ -273,6 +334,8 @@ export class App {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#gitRepos?.close();
+    // A reload may be building an input's new image: not worth waiting minutes for.
+    await this.#inputs?.abandonTrials();
     await this.#reloading;
     const graceMs = this.#config.runner.shutdown_timeout;
     const deadline = Date.now() + graceMs;
@@ -282,6 +345,8 @@ export class App {
     clearTimeout(timer);
     await this.#inputs?.close(Math.min(graceMs, 5_000));
     await this.#runtime?.removeAll();
+    // Its inputs have stopped: leaving now hands them to the other members at once.
+    await this.#cluster?.close();
     await this.#pipeline.close();
     clearInterval(this.#delivery?.timer);
     await this.#outputs.close(Math.max(0, deadline - Date.now()));
@@ -312,7 +377,7 @@ export class App {
     } catch (err) {
       return this.#reloaded({ ...result, result: 'error', error: `the config cannot be used, nothing changed: ${errorMessage(err)}` }, began);
     }
-    const plan = planReload(this.#config, next);
+    const plan = planReload(this.#running(inputs), this.#effective(next));
     const graceMs = Math.min(next.runner.shutdown_timeout, 5_000);
     result.needsRestart = plan.runner.restart;
     result.runner = plan.runner.live;
@@ -324,39 +389,133 @@ export class App {
     );
 
     const kept = new Map(this.#config.inputs.map((input) => [input.name, input]));
+    const stayed = await this.#applyInputs(inputs, plan, graceMs, result);
+    // What runs now: the new config, but the old version of an input whose new one did not load.
+    this.#config = { ...next, inputs: next.inputs.map((input) => (stayed.has(input.name) ? kept.get(input.name)! : input)) };
+    this.#loadedAt = new Date();
+    this.#cluster?.setInputs(sharedInputs(this.#config));
+    this.#cluster?.settled();
+    this.#logProblems(next.problems);
+    await this.#gitRepos?.prune(new Set(this.#config.inputs.flatMap((input) => input.discovered.map((dir) => dir.path))));
+    return this.#reloaded({ ...result, result: result.failed.length > 0 ? 'partial' : 'ok' }, began);
+  }
+
+  /**
+   * Applies the input part of a plan: changes in place, removals, additions,
+   * and new versions tried in new hosts. Returns the inputs whose new
+   * version did not load (their old one runs on). A shared input this
+   * cluster member may no longer run (fenced, or given up meanwhile) is not
+   * started.
+   */
+  async #applyInputs(inputs: InputSet, plan: ReloadPlan, graceMs: number, changes: InputChanges): Promise<Set<string>> {
     for (const { next: input, live } of plan.keep) {
       if (live.length === 0) continue;
       inputs.update(input);
-      result.updated.push(input.name);
+      changes.updated.push(input.name);
     }
-    for (const name of plan.remove) {
-      await inputs.remove(name, graceMs);
-      result.removed.push(name);
-    }
+    const running = new Map(inputs.all.map((input) => [input.name, input.config]));
+    await Promise.all(
+      plan.remove.map(async (name) => {
+        await inputs.remove(name, this.#graceFor(running.get(name), graceMs));
+        changes.removed.push(name);
+      }),
+    );
     await Promise.all(
       plan.add.map(async (input) => {
+        if (!this.#mayRun(input)) return;
         await inputs.add(input);
-        result.added.push(input.name);
+        changes.added.push(input.name);
       }),
     );
     const stayed = new Set<string>();
     await Promise.all(
       plan.restart.map(async ({ next: input, why }) => {
+        if (!this.#mayRun(input)) return;
         this.#log.info({ input: input.name }, `reload: input ${input.name} changed (${why.join(', ')}): trying the new version in new hosts`);
-        const outcome = await inputs.replace(input, graceMs);
-        if (outcome.replaced) result.restarted.push(input.name);
-        else {
+        const outcome = await inputs.replace(input, this.#graceFor(input, graceMs));
+        if (outcome.replaced) changes.restarted.push(input.name);
+        // Stopped meanwhile (a cluster member fenced): the new version starts when it may run again.
+        else if (inputs.get(input.name)) {
           stayed.add(input.name);
-          result.failed.push({ input: input.name, error: outcome.error });
+          changes.failed.push({ input: input.name, error: outcome.error });
         }
       }),
     );
-    // What runs now: the new config, but the old version of an input whose new one did not load.
-    this.#config = { ...next, inputs: next.inputs.map((input) => (stayed.has(input.name) ? kept.get(input.name)! : input)) };
-    this.#loadedAt = new Date();
-    this.#logProblems(next.problems);
-    await this.#gitRepos?.prune(new Set(this.#config.inputs.flatMap((input) => input.discovered.map((dir) => dir.path))));
-    return this.#reloaded({ ...result, result: result.failed.length > 0 ? 'partial' : 'ok' }, began);
+    return stayed;
+  }
+
+  /** The config this member runs: without [cluster], all of it; with it, the inputs it runs `each` and the shared ones it holds, told their member. */
+  #effective(config: Config): Config {
+    const cluster = this.#cluster;
+    if (!cluster) return config;
+    const member = `PYTHOND_MEMBER=${cluster.member}`;
+    return { ...config, inputs: config.inputs.filter((input) => this.#mayRun(input)).map((input) => ({ ...input, envs: [...input.envs, member] })) };
+  }
+
+  /** The config the inputs running now were started with (a reload's starting point). */
+  #running(inputs: InputSet): Config {
+    return { ...this.#config, inputs: inputs.all.map((input) => input.config) };
+  }
+
+  #mayRun(input: InputConfig): boolean {
+    return !this.#cluster || input.cluster === 'each' || this.#cluster.mayRun(input.name);
+  }
+
+  /** How long a tick in flight may finish when its input stops: a shared input must be gone before its key can be. */
+  #graceFor(input: InputConfig | undefined, graceMs: number): number {
+    return this.#cluster && input?.cluster === 'one' ? Math.min(graceMs, this.#cluster.stopGraceMs) : graceMs;
+  }
+
+  /** A shared input's collectors tick on the grid every member shares, so a hand-off keeps its schedule. */
+  #firstDueAt(input: InputConfig, collector: string, intervalMs: number): number | undefined {
+    if (!this.#cluster || input.cluster !== 'one') return undefined;
+    const now = Date.now();
+    return this.#clock.now() + (nextGridTick(input.name, collector, intervalMs, now) - now);
+  }
+
+  async #joinCluster(config: NonNullable<Config['cluster']>, inputs: InputSet): Promise<void> {
+    const member = config.member ?? `${os.hostname()}-${instanceId(this.#config.runner.data_dir)}`;
+    const cluster = new ClusterMember({ config, member, isRunning: (input) => inputs.active(input), log: this.#log, metrics: this.metrics });
+    this.#cluster = cluster;
+    cluster.on('changed', () => void this.#applyOwnership());
+    cluster.on('fence', (graceMs) => void this.#fence(inputs, graceMs));
+    await cluster.start(sharedInputs(this.#config));
+  }
+
+  /** Runs `work` once the reloads and changes of owners before it are done: one change of the inputs at a time. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.#reloading.then(work);
+    this.#reloading = done.catch(() => {});
+    return done;
+  }
+
+  /** Starts the shared inputs this member now holds and stops those it gives up, in turn with reloads. */
+  #applyOwnership(): Promise<void> {
+    const applied = this.#inTurn(async () => {
+      if (!this.#stopping && this.#inputs) await this.#applyOwned(this.#inputs);
+    });
+    return applied.catch((err) => this.#log.error(`cluster: applying a change of owners failed: ${errorMessage(err)}`));
+  }
+
+  /** Runs what the config in effect and this member's share of it say should run here (all of it without [cluster]). */
+  async #applyOwned(inputs: InputSet): Promise<void> {
+    const changes: InputChanges = { added: [], removed: [], restarted: [], updated: [], failed: [] };
+    const graceMs = Math.min(this.#config.runner.shutdown_timeout, 5_000);
+    await this.#applyInputs(inputs, planReload(this.#running(inputs), this.#effective(this.#config)), graceMs, changes);
+    const cluster = this.#cluster;
+    if (!cluster) return;
+    const done = [changes.added.length > 0 && `started ${changes.added.join(', ')}`, changes.removed.length > 0 && `stopped ${changes.removed.join(', ')}`];
+    if (done.some(Boolean)) this.#log.info(`cluster: member ${cluster.member} ${done.filter(Boolean).join('; ')}`);
+    cluster.settled();
+  }
+
+  /** etcd does not confirm this member's lease: every shared input stops now, not in turn with reloads. */
+  async #fence(inputs: InputSet, graceMs: number): Promise<void> {
+    const began = performance.now();
+    const shared = inputs.all.filter((input) => input.config.cluster === 'one').map((input) => input.name);
+    await Promise.all(shared.map((name) => inputs.remove(name, graceMs)));
+    this.#log.warn(`cluster: stopped ${shared.length} shared input(s) in ${Math.round(performance.now() - began)} ms: ${shared.join(', ') || 'none ran'}`);
+    this.#cluster?.settled();
   }
 
   #reloaded(result: ReloadResult, began: number): ReloadResult {
@@ -383,4 +542,9 @@ export class App {
   #createOutput(output: Config['outputs'][number]): RunningOutput {
     return createRunningOutput(output, { dataDir: this.#config.runner.data_dir, metrics: this.metrics, log: this.#log, loopToken: this.loopToken });
   }
+}
+
+/** The inputs of a config that the cluster's members share (`cluster = "one"`). */
+function sharedInputs(config: Config): string[] {
+  return config.inputs.filter((input) => input.cluster === 'one').map((input) => input.name);
 }

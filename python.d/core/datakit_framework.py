@@ -89,12 +89,17 @@ class DataKitFramework(object):
     def report(self, in_data):
         """Report points: in_data holds lists of points under M, L, R, O, CO
         and E, plus the optional input, precision, ignore_global_tags and
-        version. Returns None under pythond, else the last response text."""
+        version. Returns None under pythond, else the last response text.
+
+        Under pythond a category may also be any iterable, a generator
+        included: its points are sent in chunks as they are produced, so a
+        collector that yields a million points never holds them all."""
         data = _checked_report(in_data)
         if _runner is not None:
             _runner.send_report(self, data)
             return None
-        return self._post_report(data)
+        # A request body is one JSON list: the points are gathered first.
+        return self._post_report({key: list(value) if key in CATEGORY_PATHS else value for key, value in data.items()})
 
     def feed_metric(self, input=None, measurement=None, tags=None, fields=None, time=None, **kwargs):
         """Report one metric point; kwargs become extra fields."""
@@ -227,9 +232,10 @@ def _checked_report(in_data):
         points = in_data.get(category)
         if points is None:
             continue
-        if not isinstance(points, list):
-            raise ValueError('report(): %r must be a list of points; got %s' % (category, type(points).__name__))
-        if points:
+        if isinstance(points, (str, bytes, dict)) or not hasattr(points, '__iter__'):
+            raise ValueError('report(): %r must be a list (or another iterable) of points; got %s' % (category, type(points).__name__))
+        # An empty list is skipped, as DataKit does; an iterator cannot be told empty without reading it.
+        if not isinstance(points, list) or points:
             data[category] = points
     return data
 

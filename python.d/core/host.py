@@ -134,20 +134,21 @@ def _exact_time(point):
 
 def split_report(data, max_points):
     """Split one report() payload into payloads of at most `max_points`
-    points, categories in their order, each repeating the meta keys."""
+    points, categories in their order, each repeating the meta keys. A
+    category may be any iterable: points are read as chunks are filled, so a
+    generator is never held whole."""
     meta = {key: value for key, value in data.items() if key not in REPORT_CATEGORIES}
     chunk, room = dict(meta), max_points
     for category in REPORT_CATEGORIES:
-        points = data.get(category) or []
-        start = 0
-        while start < len(points):
-            part = [_exact_time(point) for point in points[start:start + room]]
-            chunk[category] = part
-            start += len(part)
-            room -= len(part)
+        part = None
+        for point in data.get(category) or ():
+            if part is None:
+                part = chunk[category] = []
+            part.append(_exact_time(point))
+            room -= 1
             if room == 0:
                 yield chunk
-                chunk, room = dict(meta), max_points
+                chunk, room, part = dict(meta), max_points, None
     if room < max_points:
         yield chunk
 
@@ -444,8 +445,10 @@ class UsageMeter:
 
     The run alone: the CPU time of its thread (threads and processes it
     starts are not counted) and the host's peak resident memory while it
-    ran: the kernel's high-water mark, reset when a run starts with no other
-    run in flight (so overlapping runs share one peak). The whole host since
+    ran: the kernel's high-water mark (VmHWM in /proc/self/status, the very
+    value clear_refs resets; rusage's ru_maxrss also keeps peaks the kernel
+    recorded elsewhere), reset when a run starts with no other run in flight
+    (so overlapping runs share one peak). The whole host since
     it started: its cgroup's CPU time and peak memory when the runner says
     the cgroup is the host's own (a container's), else the process's rusage
     (its children's included). A figure that cannot be measured here is left
@@ -454,8 +457,9 @@ class UsageMeter:
 
     def __init__(self, cgroup):
         self._resource = _import_resource()
-        # Without rusage there is no peak to reset.
-        self._reset_fd = _open_or_none('/proc/self/clear_refs', os.O_WRONLY) if self._resource is not None else None
+        self._status_fd = _open_or_none('/proc/self/status', os.O_RDONLY)
+        # A peak that cannot be read need not be reset.
+        self._reset_fd = _open_or_none('/proc/self/clear_refs', os.O_WRONLY) if self._status_fd is not None else None
         self._cgroup = CgroupFiles() if cgroup else None
 
     def run_starting(self, alone):
@@ -471,7 +475,12 @@ class UsageMeter:
         `thread_cpu_at_start` when it began; called in that thread."""
         usage = {'cpu_ms': round((time.thread_time() - thread_cpu_at_start) * 1000, 3)}
         if self._reset_fd is not None:
-            usage['peak_bytes'] = self._resource.getrusage(self._resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_UNIT
+            try:
+                status = os.pread(self._status_fd, 8192, 0)
+                at = status.index(b'VmHWM:') + len(b'VmHWM:')
+                usage['peak_bytes'] = int(status[at:status.index(b'kB', at)]) * 1024
+            except (OSError, ValueError):
+                pass
         return usage
 
     def host_usage(self):
@@ -557,6 +566,8 @@ class Host:
         self._runs_lock = threading.Lock()
         self._runs_done = threading.Condition(self._runs_lock)
         self._active_runs = 0
+        # Runs whose usage is not taken yet (a run is in flight for the meter until then).
+        self._measured_runs = 0
         # One long-lived thread per collector (a collector never runs twice at
         # once): starting a thread per run cost more than the rest of a tick.
         self._run_queues = {}
@@ -638,8 +649,9 @@ class Host:
             run = Run(run_id, collector, host_usage)
             collector.active_run = run
             self._active_runs += 1
+            self._measured_runs += 1
             if not host_usage:
-                self._meter.run_starting(alone=self._active_runs == 1)
+                self._meter.run_starting(alone=self._measured_runs == 1)
             runs = self._run_queues.get(collector.id)
             if runs is None:
                 runs = self._run_queues[collector.id] = queue.SimpleQueue()
@@ -661,6 +673,9 @@ class Host:
             failure = error
         run_ms = round((time.perf_counter() - started) * 1000, 3)
         usage = self._meter.host_usage() if run.host_usage else self._meter.run_usage(thread_cpu)
+        # Before `done`: the runner may send the next run as soon as it reads it, and that one is then alone.
+        with self._runs_lock:
+            self._measured_runs -= 1
         for stream in self._log_streams:
             stream.end_thread_line()
         self._context.run = None

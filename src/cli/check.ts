@@ -104,7 +104,9 @@ async function checkOnce(app: App, what: string, only: string | undefined): Prom
     const { state, error, loadErrors } = running.status();
     // Scripts that failed to load are counted below; a host that cannot start at all ends the check.
     if (state === 'failed' && loadErrors.length === 0) throw new Error(error);
-    const image = app.runtimeKind === 'docker' ? `, image ${input.image ?? app.config.runner.image}` : '';
+    // What its dependencies were built into, when it has any: the image the runner runs it in, found by its key (or built now).
+    const built = running.status().image?.tag;
+    const image = app.runtimeKind === 'docker' ? `, image ${built ?? input.image ?? app.config.runner.image}` : built ? `, virtual environment ${built}` : '';
     say(
       `${what}: ${running.collectors.length} collector(s) loaded in ${milliseconds(performance.now() - began)} (${app.runtimeKind} executor, ${input.mode} mode${image})`,
     );

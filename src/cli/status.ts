@@ -1,3 +1,4 @@
+import type { ClusterStatus } from '../cluster/cluster-member.js';
 import { loadConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import type { CollectorsReport } from '../http/routes/status.js';
@@ -18,7 +19,9 @@ export const statusCommand = defineCommand({
 Asks a running \`pythond run\` (GET /v1/collectors) and prints one row per
 collector: its state (and failure state: backing off, quarantined), when it last ran, how long that took, how many runs and
 failures it had, and its last error; then inputs that cannot start or load,
-the outputs, and errors collectors reported with set_lasterror().
+the outputs, and errors collectors reported with set_lasterror(). A runner in
+a cluster ([cluster]) also shows the members (GET /v1/cluster), and each
+shared input another member runs as standby, with that member.
 
 Exit 0 when the runner answered, 1 when it did not.`,
   run: async ({ values }) => {
@@ -29,7 +32,9 @@ Exit 0 when the runner answered, 1 when it did not.`,
       process.stderr.write(`pythond status: ${report}\n`);
       return 1;
     }
-    process.stdout.write(renderStatus(report, url, Date.now()));
+    // A member of a cluster: its view of the members too.
+    const cluster = report.inputs.some((input) => input.cluster) ? await fetchCluster(url) : undefined;
+    process.stdout.write(renderStatus(report, url, Date.now(), cluster));
     return 0;
   },
 });
@@ -61,14 +66,28 @@ async function fetchReport(url: string): Promise<CollectorsReport | string> {
   }
 }
 
+/** The runner's view of its cluster, or why there is none (a sentence). */
+async function fetchCluster(url: string): Promise<ClusterStatus | string> {
+  try {
+    const response = await fetch(`${url.replace(/\/+$/, '')}/v1/cluster`, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return `GET /v1/cluster answered ${response.status}`;
+    return (await response.json()) as ClusterStatus;
+  } catch (err) {
+    return `GET /v1/cluster failed: ${errorMessage(err)}`;
+  }
+}
+
 /** The report as a person reads it: a header, then aligned tables. */
-function renderStatus(report: CollectorsReport, url: string, now: number): string {
+function renderStatus(report: CollectorsReport, url: string, now: number, cluster?: ClusterStatus | string): string {
   const ago = (iso: string | undefined): string => (iso ? `${shortDuration(now - Date.parse(iso))} ago` : '-');
   const sections = [`pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor`];
 
   const rows = report.inputs.flatMap((input) => {
     // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.
-    if (input.collectors.length === 0) return [[input.input, '-', input.state, '-', '-', '-', '-', firstLine(input.error)]];
+    if (input.collectors.length === 0) {
+      const why = input.state === 'standby' && input.owner ? `runs on member ${input.owner}` : firstLine(input.error);
+      return [[input.input, '-', input.state, '-', '-', '-', '-', why]];
+    }
     return input.collectors.map((c) => [
       input.input,
       c.collector,
@@ -87,6 +106,16 @@ function renderStatus(report: CollectorsReport, url: string, now: number): strin
     input.loadErrors.map((e) => `input ${input.input} cannot load ${e.line ? `${e.file}:${e.line}` : e.file}: ${firstLine(e.error)}`),
   );
   if (loadErrors.length > 0) sections.push(loadErrors.join('\n'));
+  if (typeof cluster === 'string') sections.push(`cluster: ${cluster}`);
+  else if (cluster) {
+    const error = cluster.lastError ? `; etcd: ${firstLine(cluster.lastError)}` : '';
+    sections.push(
+      `cluster: member ${cluster.member} is ${cluster.state}, etcd ${cluster.etcd.join(', ')} prefix ${cluster.prefix}${error}\n${table(
+        ['MEMBER', 'SINCE', 'LAST HEARTBEAT', 'INPUTS'],
+        cluster.members.map((m) => [m.member + (m.member === cluster.member ? ' (this one)' : ''), ago(m.since), ago(m.lastHeartbeat), String(m.inputs)]),
+      )}`,
+    );
+  }
 
   sections.push(
     table(

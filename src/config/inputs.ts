@@ -4,6 +4,7 @@ import toml from 'toml';
 import { codeDigest } from '../discovery/code-files.js';
 import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { readTable, type Issue } from '../schema/fields.js';
+import { readDependencies, type InputDependencies } from './dependencies.js';
 import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 
@@ -16,6 +17,8 @@ export interface InputConfig extends InputTable {
   discovered: DiscoveredDir[];
   /** A digest of every file of its dirs when the config was read: a reload restarts the input's hosts only when it (or a host key) changed. */
   codeDigest: string;
+  /** What is installed for it before its hosts start (`apt`, requirements.txt), built into an image or a virtual environment. */
+  dependencies: InputDependencies;
 }
 
 /** A commit of a git repository, unpacked where inputs can run from it (src/gitrepos makes them). */
@@ -36,6 +39,8 @@ export interface InputProblem {
 /** Where `dirs` entries are looked for, and the names taken so far. */
 export interface InputContext {
   runner: RunnerConfig;
+  /** The config file's folder: relative paths of input keys are read from it. */
+  baseDir: string;
   /** The config file: names taken there are given by key alone. */
   mainSource: string;
   checkouts: readonly RepoCheckout[];
@@ -77,7 +82,7 @@ export function readInputBlocks(raw: unknown, source: string, context: InputCont
 function readInputBlock(table: unknown, key: string, source: string, context: InputContext): BlockResult {
   const issues: Issue[] = [];
   const unresolved: Issue[] = [];
-  const input = readTable(table, inputSchema(), key, issues);
+  const input = readTable(table, inputSchema(context.baseDir), key, issues);
   if (input.name !== undefined) {
     const earlier = context.names.get(input.name);
     if (earlier) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${earlier}; input names must be unique` });
@@ -90,6 +95,13 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
         ? 'network = "host" shares the host\'s network, so the collector\'s ports are on the host already; leave ports out'
         : 'network = "none" gives the container no network to publish them on; use "bridge" or a network name';
     issues.push({ path: `${key}.ports`, message: `publishes ports, but ${why}` });
+  }
+  if (input.apt?.length && context.runner.executor === 'process') {
+    issues.push({
+      path: `${key}.apt`,
+      message:
+        'lists Debian packages, which pythond installs into the input\'s image: that needs the docker executor, not executor = "process"; install them on this machine with apt-get and leave apt out, or run with Docker',
+    });
   }
 
   if (input.overlap === 'kill' && input.timeout === 0) {
@@ -120,7 +132,9 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
     }
   });
   const ok = issues.length === 0 && unresolved.length === 0;
-  return { input: ok ? { ...input, key, source, discovered, codeDigest: codeDigest(discovered) } : undefined, name: input.name, issues, unresolved };
+  if (!ok) return { name: input.name, issues, unresolved };
+  const dependencies = readDependencies(input, discovered, context.runner);
+  return { input: { ...input, key, source, discovered, codeDigest: codeDigest(discovered), dependencies }, name: input.name, issues, unresolved };
 }
 
 /**

@@ -4,12 +4,15 @@ import toml from 'toml';
 import { PythondError } from '../errors.js';
 import { readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
+import { readCluster, type ClusterConfig } from './cluster.js';
 import { readGitRepos, type GitReposConfig } from './git-repos.js';
 import { issueLines, readInputBlocks, readRepoInputs, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
 export type { GitReposConfig, RepoConfig } from './git-repos.js';
+export type { ClusterConfig } from './cluster.js';
+export type { InputDependencies } from './dependencies.js';
 
 /** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
 export interface OutputConfig {
@@ -48,6 +51,8 @@ export interface Config {
   source: string;
   runner: RunnerConfig;
   gitRepos: GitReposConfig;
+  /** `[cluster]`: the inputs are shared with other replicas through etcd; absent, this runner runs them all. */
+  cluster?: ClusterConfig;
   /** The inputs of the config file, then those of each repository's conf.d. */
   inputs: InputConfig[];
   /** Inputs that cannot be used now (a repository's broken conf.d, a dir not found in any repository): the others run. */
@@ -114,18 +119,19 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
   const issues: Issue[] = [];
   const top = isTable(raw) ? raw : {};
   for (const key of Object.keys(top)) {
-    if (!['runner', 'inputs', 'outputs', 'git_repos'].includes(key)) {
-      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]], [[outputs.<name>]] and [git_repos]' });
+    if (!['runner', 'inputs', 'outputs', 'git_repos', 'cluster'].includes(key)) {
+      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]], [[outputs.<name>]], [git_repos] and [cluster]' });
     }
   }
 
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
   const gitRepos = readGitRepos(top.git_repos, baseDir, issues);
-  const { inputs, problems } = readInputs(top.inputs, { runner, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
+  const cluster = readCluster(top.cluster, baseDir, issues);
+  const { inputs, problems } = readInputs(top.inputs, { runner, baseDir, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
   const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
   if (issues.length > 0) throw new ConfigError(issueLines(issues, source, text));
-  return deepFreeze({ source, runner, gitRepos, inputs, problems, outputs });
+  return deepFreeze({ source, runner, gitRepos, ...(cluster ? { cluster } : {}), inputs, problems, outputs });
 }
 
 /**

@@ -1,9 +1,12 @@
 import os from 'node:os';
 import { LOG_FORMATS } from '../logger.js';
+import { CLUSTER_MODES } from './cluster.js';
 import {
   FieldError,
   duration,
+  existingFolder,
   filePath,
+  httpUrl,
   integer,
   nonEmptyString,
   oneOf,
@@ -61,6 +64,19 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   quarantine_after: withDefault(integer(1, 1_000_000), 10),
   /** How often a quarantined collector is tried; also the longest pause of a collector backing off. */
   quarantine_interval: withDefault(duration(1000), 300_000),
+  ...pipSources(baseDir),
+});
+
+/**
+ * Where pip finds the packages of an input's requirements.txt: an index,
+ * and a folder of wheels (alone, pip looks nowhere else). Runner and input
+ * level; the input's win.
+ */
+const pipSources = (baseDir: string) => ({
+  pip_index_url: optional(
+    httpUrl('https://mirror.example.com/simple/', "the URL is written into the input's image history; give the packages as wheels in pip_find_links instead"),
+  ),
+  pip_find_links: optional(existingFolder(baseDir)),
 });
 
 /** One `ports` entry: a container port published on the host, as `docker run -p` writes it. */
@@ -93,7 +109,11 @@ const publishedPorts = () => ({
 const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const MOUNT_ENTRY = /^\/[^:]*:\/[^:]*(:ro)?$/;
 
-export const inputSchema = () => ({
+/** A Debian package as apt-get install takes it: `name`, `name:arch`, `name=version` or `name/release`. */
+const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+|\/[a-z0-9.-]+)?$/;
+
+/** `baseDir`: the config file's folder, which relative paths are read from. */
+export const inputSchema = (baseDir: string) => ({
   name: nonEmptyString('a non-empty name'),
   /** The Python interpreter: on this machine for the process executor, inside the image for docker. */
   cmd: withDefault(nonEmptyString('a Python command such as "python3"'), 'python3'),
@@ -136,6 +156,19 @@ export const inputSchema = () => ({
     }),
     [],
   ),
+  /** Debian packages installed into the input's image (docker), e.g. ["python3-pymysql", "sysstat"]. */
+  apt: withDefault(
+    stringList({
+      nonEmpty: false,
+      expected: 'a list of Debian package names such as "python3-pymysql"',
+      item: (text) =>
+        DEBIAN_PACKAGE.test(text) ? undefined : `must be a Debian package name such as "sysstat" or "sysstat=12.6.1-1", got ${JSON.stringify(text)}`,
+    }),
+    [],
+  ),
+  ...pipSources(baseDir),
+  /** With [cluster]: `one` runs on one replica at a time, `each` on every replica (collectors of the machine itself). */
+  cluster: withDefault(oneOf(CLUSTER_MODES), 'one'),
   /** Per tick: points reported. */
   max_points: withDefault(integer(1), 1_000_000),
   /** Per tick: bytes of report messages (and so the largest single message). */

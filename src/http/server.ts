@@ -7,6 +7,7 @@ import { PythondError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusPageRoutes } from './routes/status-page.js';
@@ -16,7 +17,19 @@ import { writeRoutes } from './routes/write.js';
 /** What the HTTP API uses of the running app. */
 export type ApiBackend = Pick<
   App,
-  'metrics' | 'uptimeMs' | 'runtimeKind' | 'status' | 'outputStatus' | 'health' | 'write' | 'lastErrors' | 'loopToken' | 'runnerStatus' | 'gitStatus' | 'reload'
+  | 'metrics'
+  | 'uptimeMs'
+  | 'runtimeKind'
+  | 'status'
+  | 'outputStatus'
+  | 'health'
+  | 'write'
+  | 'lastErrors'
+  | 'loopToken'
+  | 'runnerStatus'
+  | 'gitStatus'
+  | 'reload'
+  | 'clusterStatus'
 >;
 
 export interface HttpApiOptions {
@@ -72,6 +85,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   statusRoutes(server, { app, auth, log });
   statusPageRoutes(server);
   writeRoutes(server, { app, auth, log });
+  clusterRoutes(server, app);
   answerOtherMethods(server, methods);
   return server;
 }

@@ -23,6 +23,9 @@ interface Scheduled {
   collector: CollectorInfo;
 }
 
+/** The first due time (clock time) of a collector of an input, or undefined for the scheduler's own spread. */
+export type FirstDueAt = (input: InputConfig, collector: CollectorInfo) => number | undefined;
+
 /** How a replacement went: the new version runs, or the old one stays and `error` says why. */
 export type Replacement = { replaced: true } | { replaced: false; error: string };
 
@@ -34,10 +37,15 @@ export type Replacement = { replaced: true } | { replaced: false; error: string 
  */
 export class InputSet {
   readonly #inputs = new Map<string, RunningInput>();
+  /** Inputs removed whose hosts are still stopping (a tick in flight finishing). */
+  readonly #stopping = new Map<string, Promise<void>>();
+  /** New versions being tried by replace(), not running yet. */
+  readonly #trials = new Set<RunningInput>();
   readonly #runtime: Runtime;
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
   readonly #schedule: boolean;
+  readonly #firstDueAt: FirstDueAt | undefined;
   readonly #deps: {
     pipeline: PointPipeline;
     outputs: OutputSet;
@@ -54,6 +62,8 @@ export class InputSet {
     clock: Clock;
     /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
     schedule: boolean;
+    /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
+    firstDueAt?: FirstDueAt;
     pipeline: PointPipeline;
     outputs: OutputSet;
     metrics: Metrics;
@@ -62,10 +72,11 @@ export class InputSet {
     /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
     quarantine: () => QuarantinePolicy;
   }) {
-    const { runtime, queue, clock, schedule, metrics, ...deps } = options;
+    const { runtime, queue, clock, schedule, firstDueAt, metrics, ...deps } = options;
     this.#runtime = runtime;
     this.#queue = queue;
     this.#schedule = schedule;
+    this.#firstDueAt = firstDueAt;
     this.#deps = { ...deps, metrics, clock };
     this.#scheduler = new TickScheduler<Scheduled>({
       queue,
@@ -90,25 +101,49 @@ export class InputSet {
     return this.#inputs.get(name);
   }
 
-  /** Starts `config` and puts its collectors on the schedule once it has started; resolves after its first start attempt. */
+  /** Whether anything of the input may still run here: it is in the set, or removed with its hosts still stopping. */
+  active(name: string): boolean {
+    return this.#inputs.has(name) || this.#stopping.has(name);
+  }
+
+  /**
+   * Starts `config` and puts its collectors on the schedule once it has
+   * started; resolves after its first start attempt. With a schedule, an
+   * input whose image has to be built resolves once the build begins: a
+   * build may take minutes, and the input starts in the background once
+   * it is done, without holding up the runner's start (or its stop).
+   */
   async add(config: InputConfig): Promise<RunningInput> {
+    // The first would go on running with nothing left to stop it: callers replace() or remove() first.
+    if (this.#inputs.has(config.name)) throw new Error(`InputSet: input ${config.name} is running already`);
     const input = this.#create(config);
     this.#inputs.set(config.name, input);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(input);
-    await input.start();
+    const started = input.start();
+    await (this.#schedule ? Promise.race([started, input.imageBuilding]) : started);
     return input;
   }
 
-  /** Takes the input off the schedule and stops it; a tick in flight finishes first (or is killed after `graceMs`). */
+  /**
+   * Takes the input off the schedule and stops it; a tick in flight finishes
+   * first (or is killed after `graceMs`). Resolves once its hosts are gone,
+   * also when it was being removed already.
+   */
   async remove(name: string, graceMs: number): Promise<void> {
     const input = this.#inputs.get(name);
-    if (!input) return;
+    if (!input) return this.#stopping.get(name);
     this.#inputs.delete(name);
     this.#scheduler.remove((entry) => entry.owner === input);
     input.forget();
-    await input.close(graceMs);
-    await this.#queue.removeInput(name);
+    // An input of the same name added meanwhile (a cluster member taking an input back) keeps the queue.
+    const stopped = input.close(graceMs).then(() => this.#queue.removeInput(name, () => !this.#inputs.has(name)));
+    this.#stopping.set(name, stopped);
+    try {
+      await stopped;
+    } finally {
+      if (this.#stopping.get(name) === stopped) this.#stopping.delete(name);
+    }
   }
 
   /** A new version of an input that differs only in keys it takes live: the same hosts, the same schedule. */
@@ -122,6 +157,7 @@ export class InputSet {
    * replaces the old (taking over its collectors' due times) once it has
    * started with every script loaded, or at once when the old is not
    * running well either; otherwise the trial is stopped and the old stays.
+   * An input removed while its trial started stays removed.
    */
   async replace(config: InputConfig, graceMs: number): Promise<Replacement> {
     const old = this.#inputs.get(config.name);
@@ -130,8 +166,15 @@ export class InputSet {
       return { replaced: true };
     }
     const trial = this.#create(config);
+    this.#trials.add(trial);
     await trial.start();
+    this.#trials.delete(trial);
+    if (this.#inputs.get(config.name) !== old) {
+      await trial.close(graceMs);
+      return { replaced: false, error: 'the input was stopped while its new version started' };
+    }
     const { state, error } = trial.status();
+    if (trial.closed) return { replaced: false, error: 'pythond is stopping' };
     if (state !== 'running' && old.status().state === 'running') {
       await trial.close(graceMs);
       return { replaced: false, error: error ?? state };
@@ -143,6 +186,11 @@ export class InputSet {
     trial.takeOver(old);
     await old.close(graceMs);
     return { replaced: true };
+  }
+
+  /** Closes the new versions replace() is trying, abandoning their image builds: pythond is stopping, and the old versions stay until then. */
+  async abandonTrials(): Promise<void> {
+    await Promise.all([...this.#trials].map((trial) => trial.close(0)));
   }
 
   /** Stops scheduling; ticks already queued still run (see TickQueue.onIdle). */
@@ -166,7 +214,7 @@ export class InputSet {
       for (const collector of collectors) {
         this.#scheduler.add(
           { input: input.name, intervalMs: collector.interval * 1000, service: input.service, owner: input, collector },
-          dueAt.get(collector.id),
+          dueAt.get(collector.id) ?? this.#firstDueAt?.(input.config, collector),
         );
       }
     };

@@ -18,6 +18,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { QuarantinePolicy } from './collector-health.js';
 import { CollectorRecord, type CollectorState } from './collector-record.js';
 import { ErrorRepeats } from './error-repeats.js';
+import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
 import { tickUsage, type TickOutcome } from './tick-outcome.js';
 
@@ -34,6 +35,8 @@ export interface InputStatus {
    */
   state: 'starting' | 'running' | 'degraded' | 'failed';
   error?: string;
+  /** For an input with dependencies (`apt`, requirements.txt): the image its hosts run in (the virtual environment, with the process executor). */
+  image?: ImageStatus;
   loadErrors: { module: string; file: string; line?: number | null; error: string }[];
   collectors: CollectorState[];
 }
@@ -42,6 +45,15 @@ export interface RunningInputEvents {
   /** The input's host started: these collectors are ready to tick. */
   started: [collectors: readonly CollectorInfo[]];
 }
+
+/**
+ * Report messages of one run decoded or delivered at once. More are not read
+ * from the host until one is through: a collector that reports faster than
+ * the workers validate waits, instead of its report piling up in the runner,
+ * and its messages share the workers with other inputs' in turn.
+ */
+const REPORTS_IN_FLIGHT = 4;
+const noop = (): void => {};
 
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
@@ -72,6 +84,7 @@ const fileAndLine = ({ file, line }: { file: string; line?: number | null }): st
 export class RunningInput extends EventEmitter<RunningInputEvents> {
   #config: InputConfig;
   readonly #mode: HostMode;
+  readonly #image: InputImage;
   readonly #runtimeKind: string;
   readonly #pipeline: PointPipeline;
   readonly #outputs: OutputSet;
@@ -112,6 +125,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
+    this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
     this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
     this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
@@ -156,35 +170,44 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   /**
-   * Starts the input's host and learns the collectors it loaded; `started`
+   * Makes its image ready (building it if it has dependencies that changed),
+   * starts the input's host and learns the collectors it loaded; `started`
    * tells when. Resolves after the first attempt, true if it worked; one
    * that failed is tried again in the background, at the pace of the
-   * input's backoff, until it works or the input is closed.
+   * input's backoff (or its image's), until it works or the input is closed.
    */
   async start(): Promise<boolean> {
     try {
+      await this.#image.ready();
       this.#started(await this.#mode.start());
       return true;
     } catch (err) {
       this.#state = 'failed';
       this.#startError = errorMessage(err);
       if (this.#closed) return false;
-      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining());
+      const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining(), this.#image.retryAfterMs());
       this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
       this.#retry = setTimeout(() => void this.start(), waitMs).unref();
       return false;
     }
   }
 
+  /** Settles when a build of its image begins; never, when it needs none. */
+  get imageBuilding(): Promise<void> {
+    return this.#image.building;
+  }
+
   /** The input, its state and its collectors', for the status API. */
   status(): InputStatus {
     const host = this.#mode.hostId;
+    const image = this.#image.status();
     return {
       input: this.name,
       executor: this.#runtimeKind,
       mode: this.config.mode,
       state: this.#state,
       error: this.#startError,
+      ...(image ? { image } : {}),
       loadErrors: this.#loadErrors.map(({ module, file, line, error }) => ({ module, file, line, error })),
       collectors: [...this.#records.values()].map((record) => record.status(host, this.#mode.image)),
     };
@@ -347,6 +370,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         const settled = (): boolean => deliveries.delete(delivery);
         deliveries.add(delivery);
         void delivery.then(settled, settled);
+        // Backpressure: past a few reports in the workers, the host waits (its channel is not read) until one is through.
+        if (deliveries.size >= REPORTS_IN_FLIGHT) return Promise.race(deliveries).then(noop, noop);
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;
@@ -447,6 +472,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
+    this.#image.close();
     if (this.service) for (const stop of this.#stops.values()) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }

@@ -17,8 +17,8 @@ import {
 
 /** What a run in flight receives while it runs. */
 export interface RunSink {
-  /** A raw `report` line, for the point pipeline. */
-  report(line: Buffer): void;
+  /** A raw `report` line, for the point pipeline; a promise asks to read no more from the host until it settles. */
+  report(line: Buffer): void | Promise<void>;
   log(message: LogMessage): void;
   /** Bytes the host wrote to its raw stderr while this run was in flight. */
   stderr(bytes: number): void;
@@ -44,6 +44,9 @@ export class HostSession {
   /** Settles once, when no run can use this session any more: the host broke the protocol, or fail() was called. */
   readonly failed: Promise<HostFailure>;
   readonly #stdin: Writable;
+  readonly #channel: Readable;
+  /** Report waits not settled yet: the channel is paused while there is one. */
+  #holds = 0;
   readonly #runs = new Map<string, PendingRun>();
   readonly #onStrayLog: (message: LogMessage) => void;
   readonly #onLastError: (message: LastErrorMessage) => void;
@@ -64,6 +67,7 @@ export class HostSession {
     onLastError(message: LastErrorMessage): void;
   }) {
     this.#stdin = options.stdin;
+    this.#channel = options.channel;
     this.#onStrayLog = options.onStrayLog;
     this.#onLastError = options.onLastError;
     this.hello = new Promise((resolve, reject) => {
@@ -121,6 +125,14 @@ export class HostSession {
     this.#stdin.end();
   }
 
+  /** Reads nothing more from the host until `wait` settles (and every other wait with it). */
+  #holdUntil(wait: Promise<void>): void {
+    if (this.#holds++ === 0) this.#channel.pause();
+    void wait.finally(() => {
+      if (--this.#holds === 0) this.#channel.resume();
+    });
+  }
+
   #violation(what: string): void {
     this.fail(new HostFailure('protocol', `the collector host broke the protocol: ${what}`));
   }
@@ -143,7 +155,8 @@ export class HostSession {
         this.#violation(`report for run ${JSON.stringify(reportId)}, which is not in flight`);
         return;
       }
-      run.sink.report(line);
+      const wait = run.sink.report(line);
+      if (wait) this.#holdUntil(wait);
       return;
     }
     if (line.length > MAX_CONTROL_LINE) {

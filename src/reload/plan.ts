@@ -3,12 +3,16 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
 /**
  * Input keys a running input takes as they are, without a new host: they
  * bound or shape its ticks, not the process or container its collectors
- * live in.
+ * live in (`cluster` says which replica runs it: the app decides that).
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overlap'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overlap', 'cluster'] as const;
 
-/** Runner keys applied to the running runner; every other key needs a restart. */
-const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'quarantine_after', 'quarantine_interval']);
+/**
+ * Runner keys applied to the running runner; every other key needs a
+ * restart. `image` and the pip keys reach the inputs that use them, which
+ * get new hosts (and new images) for it.
+ */
+const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'pip_index_url', 'pip_find_links', 'quarantine_after', 'quarantine_interval']);
 
 /** What a reload changes, input by input: nothing is applied here. */
 export interface ReloadPlan {
@@ -68,5 +72,6 @@ export function planReload(current: Config, next: Config): ReloadPlan {
     (LIVE_RUNNER_KEYS.has(key) ? plan.runner.live : plan.runner.restart).push(key);
   }
   if (!same(current.gitRepos, next.gitRepos)) plan.runner.restart.push('git_repos');
+  if (!same(current.cluster, next.cluster)) plan.runner.restart.push('cluster');
   return plan;
 }

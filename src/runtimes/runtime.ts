@@ -14,6 +14,17 @@ export interface Runtime {
   /** `docker`, `process`: its name in `[runner] executor`, in logs and in the status API. */
   readonly kind: string;
   /**
+   * Gets ready what the input's dependencies (`apt`, requirements.txt) need
+   * before its hosts start: an image built FROM its base (docker), a virtual
+   * environment (process). One built earlier from the same things is
+   * reused; otherwise it is built now, telling `listener`, and the input's
+   * older ones are removed (the last two are kept). Resolves with what
+   * start() then runs the input's hosts in, or undefined for an input
+   * without dependencies; rejects with a BuildError saying what failed.
+   * Aborting `signal` abandons the build.
+   */
+  prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined>;
+  /**
    * Starts a collector host for `input`, with the input's limits, its code
    * and this runner's labels, and attaches its stdio. Rejects (with nothing
    * left behind) when the host cannot start.
@@ -21,6 +32,22 @@ export interface Runtime {
   start(input: InputConfig): Promise<RuntimeHost>;
   /** Removes every host this runner instance started, found by its labels, tracked or not. */
   removeAll(): Promise<void>;
+}
+
+/** What a build started by Runtime.prepare tells while it runs. */
+export interface BuildListener {
+  /** Nothing built earlier fits: a build of `name` begins. */
+  building(name: string): void;
+  /** One line of the build's output. */
+  output(line: string): void;
+}
+
+/** What an input's hosts run in once its dependencies are installed. */
+export interface Prepared {
+  /** The image tag (docker) or the virtual environment's folder (process). */
+  name: string;
+  /** False when one built earlier from the same things was reused. */
+  built: boolean;
 }
 
 /** A started collector host: its stdio, how it ended, and a way to end it. */

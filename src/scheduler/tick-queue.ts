@@ -25,11 +25,14 @@ export class TickQueue {
     else this.#inputs.set(name, new PQueue({ concurrency }));
   }
 
-  /** Forgets an input once its queued and running ticks are done. */
-  async removeInput(name: string): Promise<void> {
+  /**
+   * Forgets an input once its queued and running ticks are done, unless
+   * `unused()` then says a new input of that name has taken the queue over.
+   */
+  async removeInput(name: string, unused: () => boolean = () => true): Promise<void> {
     const queue = this.#inputs.get(name);
     await queue?.onIdle();
-    if (this.#inputs.get(name) === queue && queue?.size === 0 && queue.pending === 0) this.#inputs.delete(name);
+    if (this.#inputs.get(name) === queue && queue?.size === 0 && queue.pending === 0 && unused()) this.#inputs.delete(name);
   }
 
   /** Changes the runner's limit; ticks already running keep their slots. */

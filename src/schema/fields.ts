@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { formatBytes, parseDuration, parseSize } from './units.js';
 
@@ -205,11 +205,26 @@ export const readableFile = (baseDir: string): Field<string> =>
     return file;
   });
 
+/** A folder that must exist now, so a typo shows at load rather than at first use. */
+export const existingFolder = (baseDir: string): Field<string> =>
+  field((value) => {
+    const folder = filePath(baseDir).read(value);
+    let stats: Stats;
+    try {
+      stats = statSync(folder);
+    } catch (err) {
+      throw new FieldError(`must be an existing folder, but ${folder} is not there (${(err as NodeJS.ErrnoException).code})`);
+    }
+    if (!stats.isDirectory()) throw new FieldError(`must be a folder, but ${folder} is not one`);
+    return folder;
+  });
+
 /**
- * The base URL of an HTTP server, http:// or https://. Credentials have keys
- * of their own: a URL ends up in log lines and error messages.
+ * The base URL of an HTTP server, http:// or https://. A URL ends up in log
+ * lines and error messages, so it carries no credentials; `credentials` says
+ * where they go instead.
  */
-export const httpUrl = (example: string): Field<string> =>
+export const httpUrl = (example: string, credentials = "use the output's credential keys"): Field<string> =>
   field((value) => {
     const expected = `an http:// or https:// URL such as "${example}"`;
     const text = nonEmptyString(expected).read(value);
@@ -220,7 +235,7 @@ export const httpUrl = (example: string): Field<string> =>
       throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
-    if (url.username || url.password) throw new FieldError("must not carry a user name or password (URLs show up in logs); use the output's credential keys");
+    if (url.username || url.password) throw new FieldError(`must not carry a user name or password (URLs show up in logs); ${credentials}`);
     if (url.search || url.hash) throw new FieldError(`must be the server's base URL, without ?query or #fragment, got ${JSON.stringify(text)}`);
     return url.href;
   });

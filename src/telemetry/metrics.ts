@@ -142,6 +142,12 @@ export function createMetrics(version: string) {
       labelNames: ['result'] as const,
       registers: r,
     }),
+    imageBuilds: new Counter({
+      name: 'pythond_image_builds_total',
+      help: 'What inputs with dependencies (apt, requirements.txt) run in, made ready before their hosts start, by result: built (an image; a virtual environment with the process executor), reused (one built earlier from the same things), failed.',
+      labelNames: ['input', 'result'] as const,
+      registers: r,
+    }),
     gitPulls: new Counter({
       name: 'pythond_git_pulls_total',
       help: 'Pulls of each git repository, by result (ok, error).',
@@ -152,6 +158,22 @@ export function createMetrics(version: string) {
       name: 'pythond_git_last_pull_timestamp_seconds',
       help: 'When a pull of each git repository last went through (Unix time).',
       labelNames: ['repo'] as const,
+      registers: r,
+    }),
+    clusterMembers: new Gauge({
+      name: 'pythond_cluster_members',
+      help: 'Live members of the cluster ([cluster]) as this member last read them from etcd, itself included.',
+      registers: r,
+    }),
+    clusterOwnedInputs: new Gauge({
+      name: 'pythond_cluster_owned_inputs',
+      help: 'Shared inputs ([cluster], cluster = "one") whose ownership key this member holds in etcd.',
+      registers: r,
+    }),
+    clusterHandoffs: new Counter({
+      name: 'pythond_cluster_handoffs_total',
+      help: 'Shared inputs this member took (direction "in": free, or left by a member that stopped it or is gone) or gave up after stopping them ("out").',
+      labelNames: ['direction'] as const,
       registers: r,
     }),
     httpRequests: new Counter({

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../helpers/fixtures.js';
 import { markdownTable } from '../helpers/markdown.js';
 
 const runnerKeys = Object.keys(runnerSchema(REPO_ROOT, PLUGINS.runtimes));
-const inputKeys = Object.keys(inputSchema());
+const inputKeys = Object.keys(inputSchema(REPO_ROOT));
 
 /** The keys a section of pythond.toml sets or shows (`key = value`, or commented out, header included: `# key = value`), up to the next header. */
 function sampleKeys(header: string): string[] {

@@ -12,6 +12,10 @@ const base = tempTree({
   'python.d/other/b.py': 'x = 1\n',
   'python.d/empty/README': 'no scripts here\n',
   'python.d/dup/a.py': 'x = 1\n',
+  'python.d/deps/d.py': 'x = 1\n',
+  'python.d/deps/requirements.txt': 'pymysql==1.1.0\n',
+  'wheels/PyMySQL-1.1.0-py3-none-any.whl': 'not really a wheel',
+  'other-wheels/README': 'no wheel here\n',
 });
 
 function load(toml: string) {
@@ -108,6 +112,17 @@ describe('config', () => {
     ]);
   });
 
+  it('reads [cluster] with its defaults, and leaves it out when the table is absent', () => {
+    assert.equal(load(MINIMAL).cluster, undefined);
+    const config = load(`[cluster]\netcd = ["https://etcd-1:2379/", "https://etcd-2:2379"]\nprefix = "/pythond/prod/"\n${MINIMAL}`);
+    const { etcd, prefix, lease_ttl, member } = config.cluster!;
+    assert.deepEqual(
+      { etcd, prefix, lease_ttl, member },
+      { etcd: ['https://etcd-1:2379', 'https://etcd-2:2379'], prefix: '/pythond/prod', lease_ttl: 10_000, member: undefined },
+    );
+    assert.equal(config.inputs[0]!.cluster, 'one');
+  });
+
   it('returns a frozen config', () => {
     const config = load(MINIMAL);
     assert.ok(Object.isFrozen(config.inputs[0]!));
@@ -119,6 +134,35 @@ describe('config', () => {
     const output = config.outputs[0]!;
     assert.equal(output.type, 'file');
     assert.equal((output.options as { path: string }).path, path.join(base, 'out.jsonl'));
+  });
+
+  it("reads an input's dependencies: apt, the requirements.txt of its folders, and where pip finds packages (the input's keys over the runner's)", () => {
+    const config = load(`
+      [runner]
+      pip_find_links = "wheels"
+      [[inputs.pythond]]
+      name = "runner-level"
+      dirs = ["deps", "demo"]
+      apt = ["sysstat", "python3-pymysql=1.0.2-2+deb12u1"]
+      [[inputs.pythond]]
+      name = "input-level"
+      dirs = ["deps"]
+      pip_find_links = "other-wheels"
+      pip_index_url = "https://mirror.example.com/simple/"
+      [[inputs.pythond]]
+      name = "none"
+      dirs = ["demo"]
+      [[outputs.stdout]]
+    `);
+    const [runnerLevel, inputLevel, none] = config.inputs.map((input) => input.dependencies);
+    assert.deepEqual(runnerLevel!.apt, ['sysstat', 'python3-pymysql=1.0.2-2+deb12u1']);
+    assert.deepEqual(runnerLevel!.requirements, [{ file: path.join(base, 'python.d/deps/requirements.txt'), text: 'pymysql==1.1.0\n' }]);
+    assert.deepEqual(runnerLevel!.findLinks, { folder: path.join(base, 'wheels'), files: ['PyMySQL-1.1.0-py3-none-any.whl'] });
+    assert.equal(runnerLevel!.indexUrl, undefined);
+    assert.deepEqual(inputLevel!.findLinks, { folder: path.join(base, 'other-wheels'), files: ['README'] });
+    assert.equal(inputLevel!.indexUrl, 'https://mirror.example.com/simple/');
+    assert.deepEqual(none, { apt: [], requirements: [], digest: none!.digest }, 'without requirements, where pip looks does not matter');
+    assert.notEqual(runnerLevel!.digest, inputLevel!.digest);
   });
 
   // Each bad config gets one line per problem, naming file, line and key.
@@ -230,6 +274,30 @@ describe('config', () => {
       expect: [/inputs\.pythond\[0\]\.mounts\[0\] must look like "\/host\/path:\/container\/path"/],
     },
     {
+      name: 'Debian packages with the process executor',
+      toml: '[runner]\nexecutor = "process"\n[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\napt = ["sysstat"]\n[[outputs.stdout]]\n',
+      expect: [
+        /^config pythond\.toml:6: inputs\.pythond\[0\]\.apt lists Debian packages, which pythond installs into the input's image: that needs the docker executor, not executor = "process"; install them on this machine with apt-get and leave apt out, or run with Docker$/,
+      ],
+    },
+    {
+      name: 'an apt entry that is not a Debian package name',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\napt = ["sysstat; rm -rf /"]\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.apt\[0\] must be a Debian package name such as "sysstat" or "sysstat=12\.6\.1-1", got "sysstat; rm -rf \/"$/],
+    },
+    {
+      name: 'a wheels folder that is not there',
+      toml: `[runner]\npip_find_links = "nowheels"\n${MINIMAL}`,
+      expect: [/^config pythond\.toml:2: runner\.pip_find_links must be an existing folder, but .*nowheels is not there \(ENOENT\)$/],
+    },
+    {
+      name: 'a package index URL with a password',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\npip_index_url = "https://me:secret@mirror.example.com/simple/"\n[[outputs.stdout]]\n',
+      expect: [
+        /:4: inputs\.pythond\[0\]\.pip_index_url must not carry a user name or password \(URLs show up in logs\); the URL is written into the input's image history; give the packages as wheels in pip_find_links instead$/,
+      ],
+    },
+    {
       name: 'an input kind pythond does not run',
       toml: `[[inputs.cpu]]\npercpu = true\n${MINIMAL}`,
       expect: [/:1: inputs\.cpu is not an input pythond runs/],
@@ -268,6 +336,37 @@ describe('config', () => {
       name: 'a bad key in a sub-table of the second input',
       toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\n[[inputs.pythond]]\nname = "y"\ndirs = ["other"]\n[inputs.pythond.tags]\nhost = 3\n[[outputs.stdout]]\n',
       expect: [/:8: inputs\.pythond\[1\]\.tags\.host must be a string, got number 3/],
+    },
+    {
+      name: 'an etcd endpoint that is not a URL, and a lease shorter than 2 s',
+      toml: `[cluster]\netcd = ["127.0.0.1:2379"]\nlease_ttl = "1s"\n${MINIMAL}`,
+      expect: [
+        /:2: cluster\.etcd\[0\] must be an http:\/\/ or https:\/\/ URL such as "http:\/\/127\.0\.0\.1:2379", got "127\.0\.0\.1:2379"/,
+        /:3: cluster\.lease_ttl must be a duration such as "10s", "500ms" or "1m30s" of at least 2000 ms, got "1s"/,
+      ],
+    },
+    {
+      name: 'a lease_ttl etcd cannot count, a member name with a slash, a prefix without one',
+      toml: `[cluster]\nlease_ttl = "2500ms"\nmember = "a/b"\nprefix = "pythond"\n${MINIMAL}`,
+      expect: [
+        /:4: cluster\.prefix must be an etcd key prefix starting with "\/"/,
+        /:3: cluster\.member must be a member name of letters, digits and \. _ : @ - \(no "\/"\)/,
+        /:2: cluster\.lease_ttl must be whole seconds \(etcd leases count in seconds\)/,
+      ],
+    },
+    {
+      name: 'TLS keys with http:// endpoints, a certificate without its key, a user without a password',
+      toml: `[cluster]\netcd = ["http://10.0.0.1:2379"]\ntls_cert = "python.d/demo/a.py"\nusername = "pythond"\n${MINIMAL}`,
+      expect: [
+        /:3: cluster\.tls_cert is set, but the etcd endpoints are http:\/\/; write them as https:\/\/ to use TLS/,
+        /cluster\.tls_key is required with tls_cert and tls_key: a client certificate goes with its key/,
+        /cluster\.password is required: etcd authentication needs both username and password/,
+      ],
+    },
+    {
+      name: 'an input cluster mode that is neither one nor each',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ncluster = "all"\n[[outputs.stdout]]\n',
+      expect: [/:4: inputs\.pythond\[0\]\.cluster must be one of "one", "each", got "all"/],
     },
   ];
   for (const { name, toml, expect } of cases) {

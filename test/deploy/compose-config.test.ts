@@ -17,7 +17,7 @@ function composeConfig(name: string) {
 const seconds = (text: string): number => Number(/^(\d+)s$/.exec(text)?.[1]);
 
 describe('the runner configs of compose.yaml', () => {
-  for (const name of ['pythond.toml', 'pythond-full.toml']) {
+  for (const name of ['pythond.toml', 'pythond-full.toml', 'pythond-cluster.toml']) {
     it(`${name} is valid, listens on the port compose.yaml publishes and probes, and shuts down within the stop grace period`, () => {
       const config = composeConfig(name);
       assert.equal(config.runner.executor, 'docker', 'the runner image has no Python to fall back to');
@@ -34,6 +34,27 @@ describe('the runner configs of compose.yaml', () => {
       );
     });
   }
+
+  it("pythond-cluster.toml shares its inputs through the cluster profile's etcd, between replicas with a data volume each", () => {
+    const config = composeConfig('pythond-cluster.toml');
+    assert.deepEqual(config.cluster?.etcd, ['http://etcd:2379']);
+    assert.ok(config.inputs.length > 1 && config.inputs.every((input) => input.cluster === 'one'));
+    assert.match(composeFile, /\n {2}etcd:\n {4}profiles: \[cluster\]\n {4}image: pythond-etcd:bookworm\n/);
+    assert.match(composeFile, /- --listen-client-urls=http:\/\/0\.0\.0\.0:2379\n/);
+    for (const [replica, volume] of [
+      ['pythond-2', 'data-2'],
+      ['pythond-3', 'data-3'],
+    ]) {
+      const block = new RegExp(
+        `\\n {2}${replica}:\\n {4}<<: \\*runner\\n {4}profiles: \\[cluster\\]\\n {4}volumes:\\n(?: {6}- .*\\n)*? {6}- ${volume}:/var/lib/pythond\\n`,
+      );
+      assert.match(composeFile, block, `${replica} runs the runner with a volume of its own`);
+      assert.match(
+        composeFile,
+        new RegExp(`\\n {6}- \\./docker/compose/pythond-cluster\\.toml:/etc/pythond/pythond\\.toml:ro\\n(?: {6}- .*\\n)*? {6}- ${volume}:`),
+      );
+    }
+  });
 
   it('pythond-full.toml sends the points to the VictoriaMetrics of the full profile', () => {
     const influxdb = composeConfig('pythond-full.toml').outputs.find((output) => output.type === 'influxdb');

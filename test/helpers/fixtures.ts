@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
@@ -40,3 +41,12 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 
 /** The repository root (tests run from dist/test/...). */
 export const REPO_ROOT = path.resolve(new URL('../../..', import.meta.url).pathname);
+
+/** A TCP port on 127.0.0.1 free a moment ago, for a server a test starts. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -120,6 +120,19 @@ describe('GET /v1/ping', () => {
   });
 });
 
+describe('GET /v1/cluster', () => {
+  test('answers 404 naming the missing [cluster] table on a runner that is not in a cluster', async () => {
+    const api = await startApiApp({ start: false });
+    try {
+      const { status, body } = await getJson<{ error_code: string; message: string }>(`${api.url}/v1/cluster`);
+      assert.equal(status, 404);
+      assert.deepEqual(body, { error_code: 'pythond.notFound', message: 'this runner is not in a cluster: the config has no [cluster] table' });
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
 describe('GET /v1/collectors', () => {
   let api: ApiApp;
   before(async () => {

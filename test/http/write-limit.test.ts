@@ -23,6 +23,7 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     lastErrors: new LastErrors(),
     runnerStatus: () => ({ concurrency: 8, workers: 1, executor: 'process', config: { source: 'test', digest: '0', loadedAt: new Date(0).toISOString() } }),
     gitStatus: () => [],
+    clusterStatus: () => undefined,
     reload: () => Promise.reject(new Error('not in this test')),
     health: () => ({ state: 'running', outputs: [], inputs: [] }),
     write: async (_request: WriteRequest): Promise<WriteApiResult> => {

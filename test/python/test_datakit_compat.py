@@ -190,7 +190,7 @@ class DocumentedDifferencesTest(unittest.TestCase):
                     "got 'host=web01'")),
         ('a category that is not a list', lambda c: c.report({'M': {'measurement': 'm', 'fields': {'v': 1}}}),
          ('sends', '{"measurement": "m", "fields": {"v": 1}}'),
-         ('raises', "ValueError: report(): 'M' must be a list of points; got dict")),
+         ('raises', "ValueError: report(): 'M' must be a list (or another iterable) of points; got dict")),
         ('an unknown precision', lambda c: c.report({'M': [{'measurement': 'm', 'fields': {'v': 1}}], 'precision': 'x'}),
          ('sends', '[{"measurement": "m", "fields": {"v": 1}}]'),
          ('raises', "ValueError: report(): precision must be one of n, u, ms, s, m, h; got 'x'")),

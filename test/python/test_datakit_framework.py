@@ -231,7 +231,7 @@ class ReportTest(RunnerSinkTestCase):
     def test_a_category_that_is_not_a_list_is_refused(self):
         with self.assertRaises(ValueError) as caught:
             self.collector.report({'M': {'measurement': 'x', 'fields': {'v': 1}}})
-        self.assertEqual(str(caught.exception), "report(): 'M' must be a list of points; got dict")
+        self.assertEqual(str(caught.exception), "report(): 'M' must be a list (or another iterable) of points; got dict")
 
     def test_an_argument_that_is_not_a_dict_is_refused(self):
         with self.assertRaises(ValueError) as caught:

@@ -51,6 +51,19 @@ class SplitReportTest(unittest.TestCase):
         self.assertTrue(all(chunk['input'] == 'in' and chunk['precision'] == 'ms' for chunk in chunks))
         self.assertEqual([point for chunk in chunks for point in chunk['M']], data['M'])
 
+    def test_a_generator_is_read_one_chunk_at_a_time(self):
+        produced = []
+
+        def points():
+            for i in range(12000):
+                produced.append(i)
+                yield {'measurement': 'm', 'fields': {'i': i}}
+
+        chunks = host.split_report({'M': points()}, 5000)
+        self.assertEqual(len(next(chunks)['M']), 5000)
+        self.assertEqual(len(produced), 5000, 'the first chunk is sent before the rest is produced')
+        self.assertEqual([len(chunk['M']) for chunk in chunks], [5000, 2000])
+
     def test_a_chunk_may_span_categories_in_their_order(self):
         data = {'E': self.points(2, 'e'), 'M': self.points(3, 'm'), 'L': self.points(2, 'l')}
         chunks = list(host.split_report(data, 4))

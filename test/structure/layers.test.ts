@@ -15,7 +15,7 @@ const LAYERS: string[][] = [
   ['version', 'errors', 'logger', 'schema', 'backoff', 'telemetry'],
   ['discovery', 'protocol', 'points'],
   ['config', 'workers', 'scheduler'],
-  ['runtimes', 'outputs', 'gitrepos', 'reload'],
+  ['runtimes', 'outputs', 'gitrepos', 'reload', 'cluster'],
   ['hosts'],
   ['inputs'],
   ['app', 'plugins'],

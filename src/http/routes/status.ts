@@ -1,8 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { App, RunnerStatus } from '../../app.js';
+import type { App, AppInputStatus, RunnerStatus } from '../../app.js';
 import type { RepoStatus } from '../../gitrepos/git-repos.js';
 import type { ReportedError } from '../../inputs/last-errors.js';
-import type { InputStatus } from '../../inputs/running-input.js';
 import type { Logger } from '../../logger.js';
 import type { OutputStatus } from '../../outputs/running-output.js';
 import { VERSION } from '../../version.js';
@@ -15,7 +14,7 @@ export interface CollectorsReport {
   executor?: string;
   uptimeMs: number;
   runner: RunnerStatus;
-  inputs: InputStatus[];
+  inputs: AppInputStatus[];
   gitRepos: RepoStatus[];
   outputs: OutputStatus[];
   lastErrors: ReportedError[];

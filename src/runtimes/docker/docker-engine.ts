@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import Docker from 'dockerode';
-import { PythondError, errorMessage } from '../../errors.js';
+import { PythondError, errorMessage, isPythondError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
 
@@ -40,10 +40,10 @@ export class DockerEngine {
     }
   }
 
-  /** Fails with a clear error when `image` is not on the engine, saying how to get it there. */
-  async requireImage(image: string): Promise<void> {
+  /** The id of `image`; fails with a clear error when it is not on the engine, saying how to get it there. */
+  async imageId(image: string): Promise<string> {
     try {
-      await this.docker.getImage(image).inspect();
+      return (await this.docker.getImage(image).inspect()).Id;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
         const how =
@@ -54,6 +54,34 @@ export class DockerEngine {
       }
       throw new PythondError('DOCKER_UNAVAILABLE', `cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
     }
+  }
+
+  /** Whether `image` is on the engine. */
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.imageId(image);
+      return true;
+    } catch (err) {
+      if (isPythondError(err, 'IMAGE_MISSING')) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Removes images, never by force: the engine keeps one a container still
+   * uses. Returns the ids it removed.
+   */
+  async removeImages(ids: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of ids) {
+      try {
+        await this.docker.getImage(id).remove();
+        removed.push(id);
+      } catch (err) {
+        this.#log.debug({ image: id }, `image ${id.replace(/^sha256:/, '').slice(0, 12)} kept: ${errorMessage(err)}`);
+      }
+    }
+    return removed;
   }
 
   /**

@@ -3,16 +3,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
+import { hasDependencies } from '../../config/dependencies.js';
 import type { InputConfig } from '../../config/load.js';
 import { PythondError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import type { Runtime, RuntimeContext, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import type { BuildListener, Prepared, Runtime, RuntimeContext, RuntimeHost, RuntimePlugin } from '../runtime.js';
 import { buildCodeBundle, type CodeBundle } from './code-bundle.js';
 import { CODE_DIR, containerSpec } from './container-spec.js';
 import { DockerEngine } from './docker-engine.js';
+import { ImageBuilder } from './image-builder.js';
 import { instanceId } from './labels.js';
 
 const BOOTSTRAP = readFileSync(path.join(SDK_CORE_DIR, 'bootstrap.py'), 'utf8');
@@ -29,11 +31,11 @@ export const dockerRuntime: RuntimePlugin = {
     const engine = new DockerEngine(log);
     const unavailable = await engine.problem();
     if (unavailable) throw new PythondError('DOCKER_UNAVAILABLE', unavailable);
-    for (const image of new Set(config.inputs.map((input) => input.image ?? config.runner.image))) await engine.requireImage(image);
+    for (const image of new Set(config.inputs.map((input) => input.image ?? config.runner.image))) await engine.imageId(image);
     const instance = instanceId(config.runner.data_dir);
     for (const name of await engine.removeContainers(instance)) log.info(`removed leftover container ${name} from an earlier run`);
     metrics.containers.set({ state: 'running' }, 0);
-    return new DockerRuntime({ engine, instance, image: config.runner.image, log, metrics });
+    return new DockerRuntime({ engine, instance, image: config.runner.image, log, metrics, images: new ImageBuilder({ engine, instance, log }) });
   },
 };
 
@@ -48,9 +50,11 @@ class DockerRuntime implements Runtime {
   /** Each input's code, packed once: a fresh tick should not read the files again. */
   readonly #bundles = new WeakMap<InputConfig, CodeBundle>();
   readonly #removals = new Set<Promise<unknown>>();
+  readonly #images: ImageBuilder;
 
-  constructor(options: { engine: DockerEngine; instance: string; image: string; log: Logger; metrics: Metrics }) {
+  constructor(options: { engine: DockerEngine; instance: string; image: string; log: Logger; metrics: Metrics; images: ImageBuilder }) {
     this.#engine = options.engine;
+    this.#images = options.images;
     this.#docker = options.engine.docker;
     this.#instance = options.instance;
     this.#image = options.image;
@@ -58,8 +62,15 @@ class DockerRuntime implements Runtime {
     this.#metrics = options.metrics;
   }
 
+  async prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined> {
+    if (!hasDependencies(input.dependencies)) return undefined;
+    return this.#images.prepare(input, input.image ?? this.#image, listener, signal);
+  }
+
   async start(input: InputConfig): Promise<RuntimeHost> {
-    const image = input.image ?? this.#image;
+    // Prepared already (RunningInput prepares before it starts hosts): then this asks the engine nothing.
+    const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
+    const image = prepared?.name ?? input.image ?? this.#image;
     const bundle = await this.#bundle(input);
     const name = `pythond-${input.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
     // The container's cgroup is the host's own: it reads its usage there.
@@ -69,7 +80,10 @@ class DockerRuntime implements Runtime {
     try {
       container = await this.#docker.createContainer(spec);
     } catch (err) {
-      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${errorMessage(err)}`, { cause: err });
+      // The input's image was removed under it (by hand, or by another runner's clean-up): the next start builds it again.
+      const gone = prepared && (err as { statusCode?: number }).statusCode === 404 && this.#images.forget(input);
+      const why = gone ? `image ${image} is gone from the engine; it is built again at the next start` : errorMessage(err);
+      throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${why}`, { cause: err });
     }
     const id = container.id.slice(0, 12);
     const log = this.#log.child({ input: input.name, containerId: id });
@@ -94,6 +108,12 @@ class DockerRuntime implements Runtime {
       stderr.end();
     });
     attached.on('error', () => {}); // the container's end is reported by wait()
+    // The demultiplexer writes without looking back: once the protocol channel is not being read, stop reading the container.
+    attached.on('data', () => {
+      if (!channel.writableNeedDrain || attached.isPaused()) return;
+      attached.pause();
+      channel.once('drain', () => attached.resume());
+    });
 
     attached.write(`${bundle.tar.length}\n`);
     attached.write(bundle.tar);

@@ -11,6 +11,8 @@ import { PythondError, errorMessage } from '../../errors.js';
 export const LABEL_MANAGED = 'io.pythond.managed';
 export const LABEL_INPUT = 'io.pythond.input';
 export const LABEL_INSTANCE = 'io.pythond.instance';
+/** On every stage of an input's image build, so what a build leaves behind (a first stage, a failed step) can be removed. */
+export const LABEL_BUILD = 'io.pythond.build';
 
 const INSTANCE_FILE = 'instance-id';
 
@@ -47,6 +49,7 @@ function instanceFileError(file: string, err: unknown): PythondError {
   });
 }
 
+/** The labels of an input's containers, and of the images built for it (found by them when old ones are removed). */
 export function containerLabels(instance: string, input: string): Record<string, string> {
   return { [LABEL_MANAGED]: 'true', [LABEL_INPUT]: input, [LABEL_INSTANCE]: instance };
 }

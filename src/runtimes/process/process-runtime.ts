@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { hasDependencies } from '../../config/dependencies.js';
 import type { InputConfig } from '../../config/load.js';
 import { PythondError } from '../../errors.js';
 import { HOST_SCRIPT, hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
-import type { Runtime, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { BuildError } from '../builds.js';
+import type { BuildListener, Prepared, Runtime, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { VenvBuilder } from './venv-builder.js';
 
 /** Time a host's leftover children get to close their copies of the pipes after the host exits. */
 const PIPE_CLOSE_GRACE_MS = 2_000;
@@ -17,23 +20,39 @@ const PIPE_CLOSE_GRACE_MS = 2_000;
  */
 export const processRuntime: RuntimePlugin = {
   isolated: false,
-  async open({ config }) {
-    return new ProcessRuntime(config.runner.python_d);
+  async open({ config, log }) {
+    return new ProcessRuntime(config.runner.python_d, new VenvBuilder(path.join(config.runner.data_dir, 'venvs'), log));
   },
 };
 
 class ProcessRuntime implements Runtime {
   readonly kind = 'process';
   readonly #pythonD: string;
+  readonly #venvs: VenvBuilder;
   /** Process groups alive now: removeAll() kills what is left of them. */
   readonly #groups = new Set<number>();
 
-  constructor(pythonD: string) {
+  constructor(pythonD: string, venvs: VenvBuilder) {
     this.#pythonD = pythonD;
+    this.#venvs = venvs;
+  }
+
+  async prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined> {
+    if (input.dependencies.apt.length > 0) {
+      throw new BuildError(
+        `${input.key}.apt lists Debian packages, which pythond installs into the input's image: that needs the docker executor, and this runner uses the process executor; start Docker (executor = "auto" then uses it), or install them on this machine and leave apt out`,
+        [],
+      );
+    }
+    if (!hasDependencies(input.dependencies)) return undefined;
+    return this.#venvs.prepare(input, listener, signal);
   }
 
   async start(input: InputConfig): Promise<RuntimeHost> {
-    const child = spawn(input.cmd, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
+    // Prepared already (RunningInput prepares before it starts hosts): then this looks at no file.
+    const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
+    const python = prepared ? path.join(prepared.name, 'bin', 'python') : input.cmd;
+    const child = spawn(python, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
       // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.
       cwd: existsSync(this.#pythonD) ? this.#pythonD : input.discovered[0]!.folder,
       env: environment(input.envs),
@@ -51,7 +70,7 @@ class ProcessRuntime implements Runtime {
     } catch (err) {
       throw new PythondError(
         'HOST_START_FAILED',
-        `cannot start the collector host with ${input.key}.cmd = ${JSON.stringify(input.cmd)}: ${(err as Error).message}`,
+        `cannot start the collector host with ${prepared ? `${python} (the virtual environment of its requirements)` : `${input.key}.cmd = ${JSON.stringify(input.cmd)}`}: ${(err as Error).message}`,
         { cause: err },
       );
     }

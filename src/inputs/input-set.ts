@@ -1,16 +1,10 @@
 import type { InputConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
-import type { OutputSet } from '../outputs/running-output.js';
-import type { PointPipeline } from '../points/pipeline.js';
 import type { CollectorInfo } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import { toEpochMs, type Clock } from '../scheduler/clock.js';
-import type { QuarantinePolicy } from './collector-health.js';
+import { toEpochMs } from '../scheduler/clock.js';
 import type { TickQueue } from '../scheduler/tick-queue.js';
 import { TickScheduler } from '../scheduler/tick-scheduler.js';
-import type { Metrics } from '../telemetry/metrics.js';
-import type { LastErrors } from './last-errors.js';
-import { RunningInput } from './running-input.js';
+import { RunningInput, type InputDeps } from './running-input.js';
 
 /** One collector of one input, as the scheduler ticks it. */
 interface Scheduled {
@@ -46,38 +40,25 @@ export class InputSet {
   readonly #scheduler: TickScheduler<Scheduled>;
   readonly #schedule: boolean;
   readonly #firstDueAt: FirstDueAt | undefined;
-  readonly #deps: {
-    pipeline: PointPipeline;
-    outputs: OutputSet;
-    metrics: Metrics;
-    log: Logger;
-    lastErrors: LastErrors;
-    clock: Clock;
-    quarantine: () => QuarantinePolicy;
-  };
+  readonly #deps: InputDeps;
 
-  constructor(options: {
-    runtime: Runtime;
-    queue: TickQueue;
-    clock: Clock;
-    /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
-    schedule: boolean;
-    /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
-    firstDueAt?: FirstDueAt;
-    pipeline: PointPipeline;
-    outputs: OutputSet;
-    metrics: Metrics;
-    log: Logger;
-    lastErrors: LastErrors;
-    /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
-    quarantine: () => QuarantinePolicy;
-  }) {
-    const { runtime, queue, clock, schedule, firstDueAt, metrics, ...deps } = options;
+  constructor(
+    options: InputDeps & {
+      runtime: Runtime;
+      queue: TickQueue;
+      /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
+      schedule: boolean;
+      /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
+      firstDueAt?: FirstDueAt;
+    },
+  ) {
+    const { runtime, queue, schedule, firstDueAt, ...deps } = options;
+    const { clock, metrics } = deps;
     this.#runtime = runtime;
     this.#queue = queue;
     this.#schedule = schedule;
     this.#firstDueAt = firstDueAt;
-    this.#deps = { ...deps, metrics, clock };
+    this.#deps = deps;
     this.#scheduler = new TickScheduler<Scheduled>({
       queue,
       clock,

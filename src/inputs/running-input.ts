@@ -41,6 +41,19 @@ export interface InputStatus {
   collectors: CollectorState[];
 }
 
+/** What the inputs of a runner share. */
+export interface InputDeps {
+  pipeline: PointPipeline;
+  outputs: OutputSet;
+  metrics: Metrics;
+  log: Logger;
+  lastErrors: LastErrors;
+  /** The scheduler's clock: due times and failure pauses are on it. */
+  clock: Clock;
+  /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
+  quarantine: () => QuarantinePolicy;
+}
+
 export interface RunningInputEvents {
   /** The input's host started: these collectors are ready to tick. */
   started: [collectors: readonly CollectorInfo[]];
@@ -106,18 +119,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   /** Ends the run in flight of a collector (one at a time each): close() ends services, overrun() a tick due again. */
   readonly #stops = new Map<string, (reason: FailureReason, message: string) => void>();
 
-  constructor(options: {
-    config: InputConfig;
-    runtime: Runtime;
-    pipeline: PointPipeline;
-    outputs: OutputSet;
-    metrics: Metrics;
-    log: Logger;
-    lastErrors: LastErrors;
-    /** The scheduler's clock: due times and failure pauses are on it. */
-    clock: Clock;
-    quarantine: () => QuarantinePolicy;
-  }) {
+  constructor(options: InputDeps & { config: InputConfig; runtime: Runtime }) {
     super();
     this.#config = options.config;
     this.#clock = options.clock;

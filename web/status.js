@@ -145,10 +145,29 @@ function inputSection(input) {
       ' ',
       el('span', { className: `badge state ${input.state}`, text: input.state }),
       ' ',
-      el('small', { text: [input.executor, input.mode].filter(Boolean).join(' · ') }),
+      el('small', {
+        text: [
+          input.executor,
+          input.mode,
+          input.owner && `on ${input.owner}`,
+          input.image && `image ${input.image.state}${input.image.tag ? ` ${input.image.tag}` : ''}`,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      }),
     ),
   );
   if (input.error) section.append(el('p', { className: 'error-text', text: input.error }));
+  if (input.image?.error) {
+    section.append(
+      el(
+        'details',
+        { className: 'error', data: { key: `image ${input.input}` } },
+        el('summary', { text: `image build failed: ${input.image.error}` }),
+        el('pre', { text: (input.image.output ?? []).join('\n') }),
+      ),
+    );
+  }
   for (const failed of input.loadErrors ?? []) {
     section.append(
       el(

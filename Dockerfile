@@ -35,6 +35,7 @@ COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist/src dist/src
 COPY --from=build /src/dist/workers dist/workers
 COPY python.d/core python.d/core
+COPY web web
 COPY docker/runner-entrypoint.sh docker/
 # Defaults, so the image runs on its own: the compose configuration and the
 # demo collectors. compose.yaml mounts the project's files over them.

@@ -209,6 +209,7 @@ export class App {
       metrics: this.metrics,
       log: this.#log,
       lastErrors: this.lastErrors,
+      quarantine: () => ({ after: this.#config.runner.quarantine_after, intervalMs: this.#config.runner.quarantine_interval }),
     });
     this.#inputs = inputs;
     if (this.#config.cluster) await this.#joinCluster(this.#config.cluster, inputs);

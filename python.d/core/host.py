@@ -3,7 +3,7 @@
 them when the runner asks, speaking the protocol of PROTOCOL.md (beside this
 file) over stdin and the process's original stdout.
 
-    python3 host.py --root ROOT [--path DIR ...] MODULE=FILE [MODULE=FILE ...]
+    python3 host.py --root ROOT [--path DIR ...] [--cgroup] MODULE=FILE [MODULE=FILE ...]
 
 The runner finds the modules (as DataKit does: the *.py files of each dir
 and of its immediate subfolders); the host imports exactly those it is given.
@@ -155,7 +155,7 @@ def split_report(data, max_points):
 
 # ---- what a collector writes to stdout / stderr ---------------------------
 
-Run = namedtuple('Run', 'id collector')
+Run = namedtuple('Run', 'id collector host_usage')
 
 
 class RunContext(threading.local):
@@ -437,13 +437,127 @@ def _is_machinery(filename):
     return filename.startswith('<frozen') or os.path.abspath(filename) == _THIS_FILE
 
 
+# ---- what runs cost ----------------------------------------------------------
+
+class UsageMeter:
+    """What a run cost, sent in its `done` as `usage` (PROTOCOL.md, "done"),
+    measured as its request asks: for the run alone, or for the whole host.
+
+    The run alone: the CPU time of its thread (threads and processes it
+    starts are not counted) and the host's peak resident memory while it
+    ran: the kernel's high-water mark (VmHWM in /proc/self/status, the very
+    value clear_refs resets; rusage's ru_maxrss also keeps peaks the kernel
+    recorded elsewhere), reset when a run starts with no other run in flight
+    (so overlapping runs share one peak). The whole host since
+    it started: its cgroup's CPU time and peak memory when the runner says
+    the cgroup is the host's own (a container's), else the process's rusage
+    (its children's included). A figure that cannot be measured here is left
+    out. Each system call here costs microseconds on a virtual machine, and
+    a warm tick a few hundred: none is made that the request does not need."""
+
+    def __init__(self, cgroup):
+        self._resource = _import_resource()
+        self._status_fd = _open_or_none('/proc/self/status', os.O_RDONLY)
+        # A peak that cannot be read need not be reset.
+        self._reset_fd = _open_or_none('/proc/self/clear_refs', os.O_WRONLY) if self._status_fd is not None else None
+        self._cgroup = CgroupFiles() if cgroup else None
+
+    def run_starting(self, alone):
+        """A run that wants its own usage is about to start; `alone`: no other run is in flight."""
+        if alone and self._reset_fd is not None:
+            try:
+                os.write(self._reset_fd, b'5')  # proc(5), clear_refs: reset the peak RSS to the current RSS
+            except OSError:
+                self._reset_fd = None
+
+    def run_usage(self, thread_cpu_at_start):
+        """The run's figures, its thread having read time.thread_time() =
+        `thread_cpu_at_start` when it began; called in that thread."""
+        usage = {'cpu_ms': round((time.thread_time() - thread_cpu_at_start) * 1000, 3)}
+        if self._reset_fd is not None:
+            try:
+                status = os.pread(self._status_fd, 8192, 0)
+                at = status.index(b'VmHWM:') + len(b'VmHWM:')
+                usage['peak_bytes'] = int(status[at:status.index(b'kB', at)]) * 1024
+            except (OSError, ValueError):
+                pass
+        return usage
+
+    def host_usage(self):
+        """The whole host's figures since it started."""
+        cgroup = self._cgroup.read() if self._cgroup is not None else None
+        if cgroup is not None:
+            return {'cpu_ms': cgroup[0], 'peak_bytes': cgroup[1]}
+        if self._resource is None:
+            return {}
+        own = self._resource.getrusage(self._resource.RUSAGE_SELF)
+        children = self._resource.getrusage(self._resource.RUSAGE_CHILDREN)
+        cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        return {'cpu_ms': round(cpu * 1000, 3), 'peak_bytes': max(own.ru_maxrss, children.ru_maxrss) * _MAXRSS_UNIT}
+
+
+class CgroupFiles:
+    """The CPU time and peak memory of the cgroup mounted at `root`, which in
+    a container is the container's own: cgroup v1 (cpuacct.usage,
+    memory.max_usage_in_bytes) or v2 (cpu.stat, memory.peak). The files are
+    opened once and read again with pread."""
+
+    LAYOUTS = (('cpuacct/cpuacct.usage', 'memory/memory.max_usage_in_bytes'), ('cpu.stat', 'memory.peak'))
+
+    def __init__(self, root='/sys/fs/cgroup'):
+        self._fds = None
+        for v1, (cpu_file, peak_file) in zip((True, False), self.LAYOUTS):
+            cpu = _open_or_none(os.path.join(root, cpu_file), os.O_RDONLY)
+            peak = _open_or_none(os.path.join(root, peak_file), os.O_RDONLY)
+            if cpu is not None and peak is not None:
+                self._fds, self._v1 = (cpu, peak), v1
+                return
+            for fd in (cpu, peak):
+                if fd is not None:
+                    os.close(fd)
+
+    def read(self):
+        """(CPU milliseconds, peak bytes), or None when there are no such files."""
+        if self._fds is None:
+            return None
+        try:
+            cpu, peak = (os.pread(fd, 4096, 0) for fd in self._fds)
+            if self._v1:
+                cpu_ms = int(cpu) / 1e6  # nanoseconds
+            else:
+                cpu_ms = int(cpu.split(b'usage_usec ', 1)[1].split(b'\n', 1)[0]) / 1e3
+            return round(cpu_ms, 3), int(peak)
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+# ru_maxrss is in KiB on Linux, in bytes on macOS.
+_MAXRSS_UNIT = 1 if sys.platform == 'darwin' else 1024
+
+
+def _open_or_none(path, flags):
+    try:
+        return os.open(path, flags)
+    except OSError:
+        return None
+
+
+def _import_resource():
+    try:
+        import resource
+        return resource
+    except ImportError:  # not on this platform: no rusage figures
+        return None
+
+
 # ---- serving the runner ----------------------------------------------------
 
 class Host:
     """Holds the loaded collectors and serves the runner's requests."""
 
-    def __init__(self, channel, context, log_streams, report_chunk):
+    def __init__(self, channel, context, log_streams, report_chunk, meter):
         self._channel = channel
+        self._meter = meter
         self._context = context
         self._log_streams = log_streams
         self._report_chunk = report_chunk
@@ -452,6 +566,8 @@ class Host:
         self._runs_lock = threading.Lock()
         self._runs_done = threading.Condition(self._runs_lock)
         self._active_runs = 0
+        # Runs whose usage is not taken yet (a run is in flight for the meter until then).
+        self._measured_runs = 0
         # One long-lived thread per collector (a collector never runs twice at
         # once): starting a thread per run cost more than the rest of a tick.
         self._run_queues = {}
@@ -519,9 +635,9 @@ class Host:
         run_id = request.get('id')
         if not isinstance(run_id, str) or not run_id:
             return self._protocol_error('line %d of stdin: "id" must be a non-empty string' % number)
-        self._start_run(run_id, request.get('collector'))
+        self._start_run(run_id, request.get('collector'), host_usage=request.get('usage') == 'host')
 
-    def _start_run(self, run_id, collector_id):
+    def _start_run(self, run_id, collector_id, host_usage):
         collector = self._collectors.get(collector_id) if isinstance(collector_id, str) else None
         if collector is None:
             known = ', '.join(sorted(self._collectors)) or 'none'
@@ -530,9 +646,12 @@ class Host:
         with self._runs_lock:
             if collector.active_run is not None:
                 return self._send_refusal(run_id, 'collector %s is already running (run %s)' % (collector.id, collector.active_run.id))
-            run = Run(run_id, collector)
+            run = Run(run_id, collector, host_usage)
             collector.active_run = run
             self._active_runs += 1
+            self._measured_runs += 1
+            if not host_usage:
+                self._meter.run_starting(alone=self._measured_runs == 1)
             runs = self._run_queues.get(collector.id)
             if runs is None:
                 runs = self._run_queues[collector.id] = queue.SimpleQueue()
@@ -546,12 +665,17 @@ class Host:
     def _execute(self, run):
         self._context.run = run
         started = time.perf_counter()
+        thread_cpu = None if run.host_usage else time.thread_time()
         failure = None
         try:
             run.collector.instance.run()
         except BaseException as error:  # SystemExit too: the run fails, the host lives on
             failure = error
         run_ms = round((time.perf_counter() - started) * 1000, 3)
+        usage = self._meter.host_usage() if run.host_usage else self._meter.run_usage(thread_cpu)
+        # Before `done`: the runner may send the next run as soon as it reads it, and that one is then alone.
+        with self._runs_lock:
+            self._measured_runs -= 1
         for stream in self._log_streams:
             stream.end_thread_line()
         self._context.run = None
@@ -563,6 +687,7 @@ class Host:
             done['status'] = 'error'
             done['error'] = describe_exception(failure)
             done['traceback'] = user_traceback(failure)
+        done['usage'] = usage
         self._channel.send(done)
         with self._runs_lock:
             self._active_runs -= 1
@@ -587,6 +712,8 @@ def parse_args(argv):
     parser.add_argument('--root', required=True, help='the folder file names in messages are relative to')
     parser.add_argument('--path', action='append', default=[], metavar='DIR',
                         help='a folder put on sys.path, so scripts import their siblings (once per dir)')
+    parser.add_argument('--cgroup', action='store_true',
+                        help="the cgroup at /sys/fs/cgroup is this host's own (a container's): report the host's usage from it")
     parser.add_argument('modules', nargs='*', metavar='MODULE=FILE', type=_module_arg,
                         help='a module to import: its import name and its file')
     return parser.parse_args(argv)
@@ -641,7 +768,7 @@ def main(argv=None):
     sys.stdout, sys.stderr = log_streams
     sys.path[0:0] = python_path_entries(args.path)
 
-    host = Host(channel, context, log_streams, report_chunk)
+    host = Host(channel, context, log_streams, report_chunk, UsageMeter(cgroup=args.cgroup))
     datakit_framework.connect_runner(host)
     host.load(root, args.modules, datakit_framework.DataKitFramework)
     with os.fdopen(request_fd, 'rb') as request_lines:

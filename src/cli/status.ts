@@ -17,7 +17,7 @@ export const statusCommand = defineCommand({
   },
   details: `
 Asks a running \`pythond run\` (GET /v1/collectors) and prints one row per
-collector: its state, when it last ran, how long that took, how many runs and
+collector: its state (and failure state: backing off, quarantined), when it last ran, how long that took, how many runs and
 failures it had, and its last error; then inputs that cannot start or load,
 the outputs, and errors collectors reported with set_lasterror(). A runner in
 a cluster ([cluster]) also shows the members (GET /v1/cluster), and each
@@ -91,7 +91,8 @@ function renderStatus(report: CollectorsReport, url: string, now: number, cluste
     return input.collectors.map((c) => [
       input.input,
       c.collector,
-      c.state,
+      // Its failure state when it is not healthy: "failing, quarantined".
+      c.health === 'healthy' ? c.state : `${c.state}, ${c.health.replace('_', ' ')}`,
       ago(c.lastRun),
       c.lastDurationMs === undefined ? '-' : `${c.lastDurationMs.toFixed(1)} ms`,
       String(c.runs),

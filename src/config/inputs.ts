@@ -104,6 +104,13 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
     });
   }
 
+  if (input.overlap === 'kill' && input.timeout === 0) {
+    issues.push({
+      path: `${key}.overlap`,
+      message: 'is "kill", but timeout = "0" makes the collectors services, whose one run is meant to last and is never overlapped; leave overlap out',
+    });
+  }
+
   const discovered: DiscoveredDir[] = [];
   const modules = new Map<string, { file: string; real: string }>();
   (input.dirs ?? []).forEach((entry, j) => {

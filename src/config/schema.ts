@@ -26,6 +26,8 @@ import {
  */
 
 export const MODES = ['warm', 'fresh'] as const;
+/** What a tick still running when the next one of its collector is due does to that one: `skip` it, or `kill` itself. */
+export const OVERLAP_POLICIES = ['skip', 'kill'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const listenAddress = () => ({
@@ -58,6 +60,10 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   shutdown_timeout: withDefault(duration(), 30_000),
   /** Largest body `POST /v1/write/:category` accepts. */
   max_body_size: withDefault(size(1024), 32 * 1024 ** 2),
+  /** A collector whose ticks failed this many times in a row is quarantined: tried only every quarantine_interval. */
+  quarantine_after: withDefault(integer(1, 1_000_000), 10),
+  /** How often a quarantined collector is tried; also the longest pause of a collector backing off. */
+  quarantine_interval: withDefault(duration(1000), 300_000),
   ...pipSources(baseDir),
 });
 
@@ -132,6 +138,8 @@ export const inputSchema = (baseDir: string) => ({
    * no timeout, the input's collectors are services whose run() may never return.
    */
   timeout: optional(duration()),
+  /** A tick still running when the next is due: `skip` the next (and count it), or `kill` the running one (and count it) so the next runs. */
+  overlap: withDefault(oneOf(OVERLAP_POLICIES), 'skip'),
   image: optional(nonEmptyString('an image name')),
   memory: withDefault(size(6 * 1024 ** 2), 128 * 1024 ** 2),
   cpus: withDefault(positiveNumber(), 0.5),

@@ -9,6 +9,8 @@ import { HostModeBase } from './host-mode.js';
  * one run to the next. Costs a host start per tick.
  */
 export class FreshMode extends HostModeBase {
+  /** The host's whole life, its start and imports included: that is what a fresh tick costs (its container's cgroup with docker). */
+  protected readonly usageScope = 'host';
   readonly #live = new Set<HostConnection>();
   /** Hosts whose run is done and that are exiting: a tick does not wait for them, close() does. */
   readonly #exiting = new Set<Promise<unknown>>();

@@ -48,6 +48,8 @@ export interface ConnectionOptions {
 export class HostConnection {
   readonly session: HostSession;
   readonly id: string;
+  /** The image the host runs in (docker). */
+  readonly image: string | undefined;
   /** Settles once the host can serve no more runs (it broke the protocol, was killed, or ended), with why. */
   readonly failed: Promise<HostFailure>;
   /** Settles once the host has stopped, with why: the reason it was killed for, or how it ended. */
@@ -70,6 +72,7 @@ export class HostConnection {
     this.#host = host;
     this.#paths = (host.paths ?? []).map(([there, here]) => [`${there}/`, `${here}/`] as const);
     this.id = host.id;
+    this.image = host.image;
     this.#log = options.log;
     this.#maxStray = options.maxStray;
     this.#strayBudget = options.maxStray;

@@ -4,7 +4,7 @@ import type { InputConfig } from '../config/load.js';
 import type { Logger } from '../logger.js';
 import { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
-import type { DoneMessage, HelloMessage, LastErrorMessage } from '../protocol/messages.js';
+import type { DoneMessage, HelloMessage, LastErrorMessage, UsageScope } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { openConnection, type HostConnection } from './host-connection.js';
 
@@ -34,6 +34,8 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
   backoffRemaining(): number;
   /** The current host, for the status API. */
   readonly hostId: string | undefined;
+  /** The image its latest host ran in (docker), for the status API. */
+  readonly image: string | undefined;
   /** Lets runs in flight finish (or kills them after `graceMs`), then stops every host. */
   close(graceMs: number): Promise<void>;
 }
@@ -51,6 +53,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   readonly #input: InputConfig;
   readonly #runtime: Runtime;
   #runIds = 0;
+  #image: string | undefined;
 
   constructor(input: InputConfig, runtime: Runtime, log: Logger) {
     super();
@@ -63,21 +66,33 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   abstract start(): Promise<HelloMessage>;
   abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
   abstract close(graceMs: number): Promise<void>;
+  /**
+   * What a run's `done` measures, which is what the tick cost: the run
+   * alone when its host outlives it (warm), the host's whole life when it
+   * lives for that run alone (fresh).
+   */
+  protected abstract readonly usageScope: UsageScope;
 
   backoffRemaining(): number {
     return this.backoff.remaining();
+  }
+
+  get image(): string | undefined {
+    return this.#image;
   }
 
   /** Starts a host of the input and waits for its hello; a failure counts against the backoff. */
   protected async open(): Promise<HostConnection> {
     if (this.closing) throw new HostFailure('shutdown', 'pythond is shutting down');
     try {
-      return await openConnection(() => this.#runtime.start(this.#input), {
+      const connection = await openConnection(() => this.#runtime.start(this.#input), {
         maxLine: this.#input.max_report_size,
         maxStray: this.#input.max_stderr,
         log: this.log,
         onLastError: (message) => this.emit('lastError', message),
       });
+      this.#image = connection.image;
+      return connection;
     } catch (err) {
       this.backoff.failed();
       throw err;
@@ -100,7 +115,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     // What the collector prints and its traceback name the user's files, wherever the host sees them.
     const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
-      const done = await connection.session.run(runId, collectorId, local);
+      const done = await connection.session.run(runId, collectorId, local, this.usageScope);
       this.backoff.succeeded();
       return done.status === 'ok'
         ? done

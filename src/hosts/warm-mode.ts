@@ -11,6 +11,8 @@ import { HostModeBase } from './host-mode.js';
  * keeps failing.
  */
 export class WarmMode extends HostModeBase {
+  /** The run's own: the host and its other collectors were there before the tick and stay after it. */
+  protected readonly usageScope = 'run';
   #live: HostConnection | undefined;
   #starting: Promise<HostConnection> | undefined;
   /** Hosts being killed: close() waits for them, so none outlives the runner. */

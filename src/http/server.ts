@@ -10,6 +10,7 @@ import { bearerAuth } from './auth.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { statusPageRoutes } from './routes/status-page.js';
 import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
 
@@ -82,6 +83,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
   statusRoutes(server, { app, auth, log });
+  statusPageRoutes(server);
   writeRoutes(server, { app, auth, log });
   clusterRoutes(server, app);
   answerOtherMethods(server, methods);

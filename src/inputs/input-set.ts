@@ -1,15 +1,10 @@
 import type { InputConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
-import type { OutputSet } from '../outputs/running-output.js';
-import type { PointPipeline } from '../points/pipeline.js';
 import type { CollectorInfo } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import { toEpochMs, type Clock } from '../scheduler/clock.js';
+import { toEpochMs } from '../scheduler/clock.js';
 import type { TickQueue } from '../scheduler/tick-queue.js';
 import { TickScheduler } from '../scheduler/tick-scheduler.js';
-import type { Metrics } from '../telemetry/metrics.js';
-import type { LastErrors } from './last-errors.js';
-import { RunningInput } from './running-input.js';
+import { RunningInput, type InputDeps } from './running-input.js';
 
 /** One collector of one input, as the scheduler ticks it. */
 interface Scheduled {
@@ -45,34 +40,32 @@ export class InputSet {
   readonly #scheduler: TickScheduler<Scheduled>;
   readonly #schedule: boolean;
   readonly #firstDueAt: FirstDueAt | undefined;
-  readonly #deps: { pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics; log: Logger; lastErrors: LastErrors };
+  readonly #deps: InputDeps;
 
-  constructor(options: {
-    runtime: Runtime;
-    queue: TickQueue;
-    clock: Clock;
-    /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
-    schedule: boolean;
-    /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
-    firstDueAt?: FirstDueAt;
-    pipeline: PointPipeline;
-    outputs: OutputSet;
-    metrics: Metrics;
-    log: Logger;
-    lastErrors: LastErrors;
-  }) {
-    const { runtime, queue, clock, schedule, firstDueAt, metrics, ...deps } = options;
+  constructor(
+    options: InputDeps & {
+      runtime: Runtime;
+      queue: TickQueue;
+      /** false: no collector ticks by itself (`pythond check` ticks them by hand). */
+      schedule: boolean;
+      /** Where a collector's first tick goes (clock time); undefined: spread over its first interval. */
+      firstDueAt?: FirstDueAt;
+    },
+  ) {
+    const { runtime, queue, schedule, firstDueAt, ...deps } = options;
+    const { clock, metrics } = deps;
     this.#runtime = runtime;
     this.#queue = queue;
     this.#schedule = schedule;
     this.#firstDueAt = firstDueAt;
-    this.#deps = { ...deps, metrics };
+    this.#deps = deps;
     this.#scheduler = new TickScheduler<Scheduled>({
       queue,
       clock,
-      run: async ({ owner, collector }) => {
-        if (!owner.closed) await owner.tick(collector);
+      run: async ({ owner, collector }, dueAt) => {
+        if (!owner.closed) await owner.tick(collector, dueAt);
       },
+      overrun: ({ owner, collector }) => owner.overrun(collector.id),
       skipped: ({ owner, collector }, reason, count) => {
         for (let i = 0; i < count; i++) owner.skipped(collector, reason);
       },
@@ -123,6 +116,7 @@ export class InputSet {
     if (!input) return this.#stopping.get(name);
     this.#inputs.delete(name);
     this.#scheduler.remove((entry) => entry.owner === input);
+    input.forget();
     // An input of the same name added meanwhile (a cluster member taking an input back) keeps the queue.
     const stopped = input.close(graceMs).then(() => this.#queue.removeInput(name, () => !this.#inputs.has(name)));
     this.#stopping.set(name, stopped);
@@ -170,6 +164,7 @@ export class InputSet {
     this.#inputs.set(config.name, trial);
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(trial, dueAt);
+    trial.takeOver(old);
     await old.close(graceMs);
     return { replaced: true };
   }

@@ -12,49 +12,15 @@ import { HostFailure, type FailureReason } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
+import type { Clock } from '../scheduler/clock.js';
 import { formatBytes } from '../schema/units.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { QuarantinePolicy } from './collector-health.js';
+import { CollectorRecord, type CollectorState } from './collector-record.js';
 import { ErrorRepeats } from './error-repeats.js';
 import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
-
-export type TickStatus = 'ok' | 'error' | 'timeout' | 'skipped';
-
-/** Why a tick did not end ok: how its host failed, or what the collector did. Short and bounded: a metric label. */
-export type TickReason = FailureReason | 'exception' | 'invalid_points' | 'backoff';
-
-export interface TickOutcome {
-  status: TickStatus;
-  reason?: TickReason;
-  /** What went wrong, for the operator. */
-  error?: string;
-  durationMs: number;
-  /** The collector's own run() time, when it finished. */
-  runMs?: number;
-  points: number;
-  /** The Python traceback, when run() raised. */
-  traceback?: string;
-}
-
-/** What the status API shows for one collector. */
-export interface CollectorState {
-  input: string;
-  collector: string;
-  name: string;
-  interval: number;
-  state: 'idle' | 'running' | 'failing';
-  runs: number;
-  failures: number;
-  lastRun?: string;
-  lastStatus?: TickStatus;
-  lastDurationMs?: number;
-  lastError?: string;
-  /** Unset while a service runs: it is looked at again only once it has ended. */
-  nextRun?: string;
-  host?: string;
-  /** Set for the collectors of an input with `timeout = "0"`, whose one run is meant to last. */
-  service?: true;
-}
+import { tickUsage, type TickOutcome } from './tick-outcome.js';
 
 /** An input as the status API shows it, before and after its host started. */
 export interface InputStatus {
@@ -73,6 +39,19 @@ export interface InputStatus {
   image?: ImageStatus;
   loadErrors: { module: string; file: string; line?: number | null; error: string }[];
   collectors: CollectorState[];
+}
+
+/** What the inputs of a runner share. */
+export interface InputDeps {
+  pipeline: PointPipeline;
+  outputs: OutputSet;
+  metrics: Metrics;
+  log: Logger;
+  lastErrors: LastErrors;
+  /** The scheduler's clock: due times and failure pauses are on it. */
+  clock: Clock;
+  /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
+  quarantine: () => QuarantinePolicy;
 }
 
 export interface RunningInputEvents {
@@ -124,7 +103,9 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #outputs: OutputSet;
   readonly #metrics: Metrics;
   readonly #log: Logger;
-  readonly #states = new Map<string, CollectorState>();
+  readonly #clock: Clock;
+  readonly #quarantine: () => QuarantinePolicy;
+  readonly #records = new Map<string, CollectorRecord>();
   readonly #lastErrors: LastErrors;
   readonly #repeats = new ErrorRepeats();
   /** Whether a tick of this input has delivered points yet: the first that does is logged. */
@@ -135,20 +116,14 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #startError: string | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Ends a service's run in flight (see close()). */
-  readonly #serviceStops = new Set<(reason: FailureReason, message: string) => void>();
+  /** Ends the run in flight of a collector (one at a time each): close() ends services, overrun() a tick due again. */
+  readonly #stops = new Map<string, (reason: FailureReason, message: string) => void>();
 
-  constructor(options: {
-    config: InputConfig;
-    runtime: Runtime;
-    pipeline: PointPipeline;
-    outputs: OutputSet;
-    metrics: Metrics;
-    log: Logger;
-    lastErrors: LastErrors;
-  }) {
+  constructor(options: InputDeps & { config: InputConfig; runtime: Runtime }) {
     super();
     this.#config = options.config;
+    this.#clock = options.clock;
+    this.#quarantine = options.quarantine;
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log);
@@ -172,7 +147,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   /**
    * Takes a new version of the input's config that differs only in keys it
-   * applies to its next ticks (`timeout`, `tags`, `max_points`,
+   * applies to its next ticks (`timeout`, `tags`, `max_points`, `overlap`,
    * `concurrency`, which the queue applies): its hosts stay.
    */
   update(next: InputConfig): void {
@@ -236,7 +211,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       error: this.#startError,
       ...(image ? { image } : {}),
       loadErrors: this.#loadErrors.map(({ module, file, line, error }) => ({ module, file, line, error })),
-      collectors: [...this.#states.values()].map((state) => ({ ...state, host })),
+      collectors: [...this.#records.values()].map((record) => record.status(host, this.#mode.image)),
     };
   }
 
@@ -276,24 +251,22 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       if (problem) this.#log.warn({ collector: collector.id }, `${collector.file}: ${problem}`);
     }
     for (const collector of this.#collectors) {
-      this.#states.set(collector.id, {
+      const record = new CollectorRecord({
         input: this.name,
-        collector: collector.id,
-        name: collector.name,
-        interval: collector.interval,
-        state: 'idle',
-        runs: 0,
-        failures: 0,
-        ...(this.service ? { service: true as const } : {}),
+        collector,
+        service: this.service,
+        metrics: this.#metrics,
+        quarantine: this.#quarantine,
+        clock: this.#clock,
       });
+      this.#records.set(collector.id, record);
     }
     this.emit('started', this.#collectors);
   }
 
   /** The scheduler plans the next tick of this collector at `nextRunEpochMs`. */
   planned(collectorId: string, nextRunEpochMs: number): void {
-    const state = this.#states.get(collectorId);
-    if (state && !(this.service && state.state === 'running')) state.nextRun = new Date(nextRunEpochMs).toISOString();
+    this.#records.get(collectorId)?.planned(nextRunEpochMs);
   }
 
   /** Counts a tick the scheduler did not run. */
@@ -303,23 +276,38 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log.debug({ collector: collector.id, reason }, `tick of ${this.name}/${collector.id} skipped (${reason})`);
   }
 
-  /** Runs one tick of `collector`: its run, its points to the outputs, its outcome counted. */
-  async tick(collector: CollectorInfo): Promise<TickOutcome> {
-    const waitMs = this.#mode.backoffRemaining();
-    if (waitMs > 0) {
-      this.skipped(collector, 'backoff');
-      return { status: 'skipped', reason: 'backoff', durationMs: 0, points: 0 };
+  /**
+   * Runs one tick of `collector`, due at `dueAt` (clock time; by hand: now):
+   * its run, its points to the outputs, its outcome counted. Skipped while
+   * its host is backing off, or while the collector is (see CollectorHealth).
+   */
+  async tick(collector: CollectorInfo, dueAt = this.#clock.now()): Promise<TickOutcome> {
+    const record = this.#records.get(collector.id);
+    const reason = this.#mode.backoffRemaining() > 0 ? 'backoff' : record?.health.skipReason(dueAt);
+    if (reason) {
+      this.skipped(collector, reason);
+      return { status: 'skipped', reason, durationMs: 0, points: 0, reportBytes: 0 };
     }
     const started = performance.now();
-    const state = this.#states.get(collector.id);
-    if (state) {
-      state.state = 'running';
-      if (this.service) state.nextRun = undefined;
-    }
+    record?.running();
     const outcome = await this.#run(collector);
     outcome.durationMs = performance.now() - started;
-    this.#record(collector, outcome);
+    record?.recorded(outcome, dueAt);
+    if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
+    else this.#logFailure(collector, outcome);
     return outcome;
+  }
+
+  /**
+   * The next tick of `collectorId` is due while one still runs: with
+   * `overlap = "kill"` the running one is stopped (it fails with reason
+   * `overlap`) and true is returned, so the due one runs once it has ended.
+   */
+  overrun(collectorId: string): boolean {
+    const stop = this.#stops.get(collectorId);
+    if (this.config.overlap !== 'kill' || !stop) return false;
+    stop('overlap', 'still running when its next tick was due (overlap = "kill")');
+    return true;
   }
 
   async #run(collector: CollectorInfo): Promise<TickOutcome> {
@@ -332,6 +320,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     let used = { reportBytes: 0, outputBytes: 0, points: 0 };
     const nextWindow = service ? setInterval(() => (used = { reportBytes: 0, outputBytes: 0, points: 0 }), intervalMs) : undefined;
     let points = 0;
+    let reportBytes = 0;
     let invalid = 0;
     const invalidErrors: string[] = [];
     // Each report's way to the outputs; a settled one is dropped, so a service's run does not pile them up.
@@ -377,6 +366,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       report: (line) => {
         if (breach) return;
         used.reportBytes += line.length;
+        reportBytes += line.length;
         if (used.reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one ${per} (max_report_size)`);
         const delivery = this.#pipeline.decodeReport(line, this.config.tags).then(accept);
         const settled = (): boolean => deliveries.delete(delivery);
@@ -394,7 +384,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     };
 
     const timer = service ? undefined : setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
-    if (service) this.#serviceStops.add(stop);
+    this.#stops.set(collector.id, stop);
     let done: DoneMessage | undefined;
     let failure: unknown;
     try {
@@ -405,11 +395,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     } finally {
       clearTimeout(timer);
       clearInterval(nextWindow);
-      this.#serviceStops.delete(stop);
+      this.#stops.delete(collector.id);
     }
     await Promise.all(deliveries);
 
-    const base = { durationMs: 0, points, runMs: done?.run_ms };
+    const base = { durationMs: 0, points, reportBytes, runMs: done?.run_ms, usage: done && tickUsage(done.usage) };
     // A service that ran until pythond stopped did its job.
     if (breach?.reason === 'shutdown') return { ...base, status: 'ok' };
     if (breach) return { ...base, status: breach.reason === 'timeout' ? 'timeout' : 'error', reason: breach.reason, error: breach.message };
@@ -424,27 +414,6 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       return { ...base, status: 'error', reason: 'invalid_points', error: `${invalid} invalid point(s) dropped: ${invalidErrors.join('; ')}` };
     }
     return { ...base, status: 'ok' };
-  }
-
-  #record(collector: CollectorInfo, outcome: TickOutcome): void {
-    const labels = { input: this.name, collector: collector.id };
-    this.#metrics.ticks.inc({ ...labels, status: outcome.status });
-    if (outcome.status === 'error' || outcome.status === 'timeout') this.#metrics.tickFailures.inc({ ...labels, reason: outcome.reason ?? 'unknown' });
-    this.#metrics.tickDuration.observe(labels, outcome.durationMs / 1000);
-    const state = this.#states.get(collector.id);
-    if (state) {
-      state.runs++;
-      state.lastRun = new Date().toISOString();
-      state.lastStatus = outcome.status;
-      state.lastDurationMs = Math.round(outcome.durationMs * 100) / 100;
-      state.state = outcome.status === 'ok' ? 'idle' : 'failing';
-      if (outcome.status !== 'ok') {
-        state.failures++;
-        state.lastError = outcome.error;
-      }
-    }
-    if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
-    else this.#logFailure(collector, outcome);
   }
 
   #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
@@ -481,6 +450,17 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
   }
 
+  /** The input is removed: its collectors' gauges go. */
+  forget(): void {
+    for (const record of this.#records.values()) record.retire(true);
+  }
+
+  /** This version replaces `old`: its collectors' gauges show this version from now on; those only `old` had go. */
+  takeOver(old: RunningInput): void {
+    for (const [id, record] of old.#records) record.retire(!this.#records.has(id));
+    for (const record of this.#records.values()) record.publish();
+  }
+
   /** Whether close() was called: its ticks are over. */
   get closed(): boolean {
     return this.#closed;
@@ -495,7 +475,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#image.close();
-    for (const stop of this.#serviceStops) stop('shutdown', 'pythond is shutting down');
+    if (this.service) for (const stop of this.#stops.values()) stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
 }

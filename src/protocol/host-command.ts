@@ -19,12 +19,13 @@ export interface HostDir {
 /**
  * The arguments of host.py (PROTOCOL.md, "Starting a host"): `--root` (what
  * file names in messages are relative to), one `--path` per dir (put on
- * sys.path, so scripts import their siblings as in DataKit), then one
- * `MODULE=FILE` per module to import. Discovery happens once, in the runner:
- * the host imports exactly these.
+ * sys.path, so scripts import their siblings as in DataKit), `--cgroup` when
+ * the cgroup the host sees is its own (a container's: its usage is read
+ * there), then one `MODULE=FILE` per module to import. Discovery happens
+ * once, in the runner: the host imports exactly these.
  */
-export function hostArguments(root: string, dirs: HostDir[]): string[] {
+export function hostArguments(root: string, dirs: HostDir[], options: { ownCgroup?: boolean } = {}): string[] {
   const paths = dirs.map((dir) => dir.folder);
   const modules = dirs.flatMap((dir) => dir.modules.map(({ module, file }) => `${module}=${file}`));
-  return ['--root', root, ...paths.flatMap((entry) => ['--path', entry]), ...modules];
+  return ['--root', root, ...paths.flatMap((entry) => ['--path', entry]), ...(options.ownCgroup ? ['--cgroup'] : []), ...modules];
 }

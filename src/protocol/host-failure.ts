@@ -13,6 +13,8 @@ export type FailureReason =
   | HostExit
   /** The tick ran past its timeout. */
   | 'timeout'
+  /** The tick was still running when its collector's next tick was due, and its input has `overlap = "kill"`. */
+  | 'overlap'
   /** The tick broke one of its per-tick bounds. */
   | 'max_points'
   | 'max_report_size'

@@ -12,6 +12,7 @@ import {
   type LastErrorMessage,
   type LogMessage,
   type RunRequest,
+  type UsageScope,
 } from './messages.js';
 
 /** What a run in flight receives while it runs. */
@@ -84,12 +85,12 @@ export class HostSession {
     this.#stdin.on('error', () => {}); // a host that died mid-write is reported by its exit, not by EPIPE
   }
 
-  /** Sends one run request; resolves with its `done`, rejects with a HostFailure. */
-  run(id: string, collector: string, sink: RunSink): Promise<DoneMessage> {
+  /** Sends one run request, its `done` to measure `usage`; resolves with its `done`, rejects with a HostFailure. */
+  run(id: string, collector: string, sink: RunSink, usage: UsageScope = 'run'): Promise<DoneMessage> {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
       this.#runs.set(id, { sink, resolve, reject });
-      const request: RunRequest = { op: 'run', id, collector };
+      const request: RunRequest = { op: 'run', id, collector, usage };
       this.#stdin.write(`${JSON.stringify(request)}\n`);
     });
   }

@@ -53,6 +53,21 @@ export interface LastErrorMessage {
   error: string;
 }
 
+/**
+ * What a run's `done` measures (PROTOCOL.md): `run`, the run alone (its
+ * thread's CPU time, the host's peak while it ran); `host`, the whole host
+ * since it started (its container's cgroup, else its process's rusage).
+ */
+export type UsageScope = 'run' | 'host';
+
+/** What a run cost, as its host measured it in the scope its request asked; a figure the host cannot measure is absent. */
+export interface RunUsage {
+  cpu_ms?: number;
+  peak_bytes?: number;
+}
+
+const USAGE_FIGURES = ['cpu_ms', 'peak_bytes'] as const;
+
 export interface DoneMessage {
   type: 'done';
   id: string;
@@ -60,6 +75,8 @@ export interface DoneMessage {
   run_ms: number;
   error?: string;
   traceback?: string;
+  /** Absent for a run the host refused (an unknown collector, one already running). */
+  usage?: RunUsage;
 }
 
 export interface HostErrorMessage {
@@ -74,6 +91,7 @@ export interface RunRequest {
   op: 'run';
   id: string;
   collector: string;
+  usage: UsageScope;
 }
 
 /** Why a message is not what the protocol allows; the host is then restarted. */
@@ -110,6 +128,17 @@ export function asControlMessage(value: unknown): ControlMessage {
       return value as unknown as LastErrorMessage;
     case 'done':
       check(typeof value.id === 'string' && (value.status === 'ok' || value.status === 'error'), 'done without id or status');
+      if (value.usage !== undefined) {
+        const usage = value.usage;
+        check(isObject(usage), 'done with a usage that is not an object');
+        for (const figure of USAGE_FIGURES) {
+          const number = usage[figure];
+          check(
+            number === undefined || (typeof number === 'number' && Number.isFinite(number) && number >= 0),
+            `done with a usage.${figure} that is not a number >= 0`,
+          );
+        }
+      }
       return value as unknown as DoneMessage;
     case 'error':
       return { type: 'error', error: String(value.error) };

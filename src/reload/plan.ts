@@ -5,14 +5,14 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
  * bound or shape its ticks, not the process or container its collectors
  * live in (`cluster` says which replica runs it: the app decides that).
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'cluster'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overlap', 'cluster'] as const;
 
 /**
  * Runner keys applied to the running runner; every other key needs a
  * restart. `image` and the pip keys reach the inputs that use them, which
  * get new hosts (and new images) for it.
  */
-const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'pip_index_url', 'pip_find_links']);
+const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'pip_index_url', 'pip_find_links', 'quarantine_after', 'quarantine_interval']);
 
 /** What a reload changes, input by input: nothing is applied here. */
 export interface ReloadPlan {

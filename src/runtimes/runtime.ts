@@ -54,6 +54,8 @@ export interface Prepared {
 export interface RuntimeHost {
   /** `pid 1234` or the short container id: for logs and the status API. */
   readonly id: string;
+  /** The image it runs in, when it runs in one (docker): for the status API. */
+  readonly image?: string;
   readonly stdin: Writable;
   /** The protocol channel (the host's stdout). */
   readonly channel: Readable;

@@ -27,6 +27,12 @@ export interface TickSchedulerOptions<T extends Schedulable> {
   started?(entry: T, latenessMs: number): void;
   /** A tick was queued (or skipped); the next one is due at `nextDueAt` (clock time). */
   planned?(entry: T, nextDueAt: number): void;
+  /**
+   * A tick of `entry` is due while its previous one still runs: return true
+   * when that one is being stopped (`overlap = "kill"`), and the due tick
+   * then starts as soon as it has ended; false skips the due tick (overlap).
+   */
+  overrun?(entry: T): boolean;
   clock?: Clock;
   /** Returns [0, 1): spreads the first ticks over one interval (at most `maxSpreadMs`). */
   random?: () => number;
@@ -39,6 +45,8 @@ interface Slot<T> {
   dueAt: number;
   phase: 'idle' | 'queued' | 'running';
   timer: unknown;
+  /** The due time of a tick waiting for the running one, which overrun() is stopping. */
+  next?: number;
 }
 
 /**
@@ -114,7 +122,10 @@ export class TickScheduler<T extends Schedulable> {
 
     const dueAt = slot.dueAt;
     if (slot.phase === 'idle') this.#start(slot, dueAt);
-    else if (!entry.service) this.#options.skipped(entry, slot.phase === 'running' ? 'overlap' : 'late', 1);
+    else if (entry.service) {
+      // still running: nothing to do (see Schedulable)
+    } else if (slot.phase === 'running' && slot.next === undefined && this.#options.overrun?.(entry)) slot.next = dueAt;
+    else this.#options.skipped(entry, slot.phase === 'running' ? 'overlap' : 'late', 1);
 
     slot.dueAt = dueAt + entry.intervalMs;
     this.#options.planned?.(entry, slot.dueAt);
@@ -138,5 +149,8 @@ export class TickScheduler<T extends Schedulable> {
     } finally {
       slot.phase = 'idle';
     }
+    const next = slot.next;
+    slot.next = undefined;
+    if (next !== undefined && !this.#stopped && this.#slots.has(slot)) this.#start(slot, next);
   }
 }

@@ -57,7 +57,7 @@ describe('pythond status', () => {
       assert.match(lines[0]!, new RegExp(`^pythond \\S+ at http://127\\.0\\.0\\.1:${port}: up \\S+, process executor$`));
       assert.equal(lines[1], '');
       assert.match(lines[2]!, /^INPUT +COLLECTOR +STATE +LAST RUN +DURATION +RUNS +FAILURES +LAST ERROR$/);
-      assert.match(stdout, /^s +failing\.Failing +failing +\d+(ms|s) ago +\d+\.\d ms +1 +1 +RuntimeError: cannot reach the database$/m);
+      assert.match(stdout, /^s +failing\.Failing +failing, backing off +\d+(ms|s) ago +\d+\.\d ms +1 +1 +RuntimeError: cannot reach the database$/m);
       assert.match(stdout, /^s +good\.Good +idle +\d+(ms|s) ago +\d+\.\d ms +1 +0$/m);
       assert.match(stdout, /^input s cannot load s\/broken\.py:1: SyntaxError: invalid syntax/m);
       assert.match(stdout, /^OUTPUT +BUFFERED +LAST SUCCESS +LAST ERROR\nfile\[0\] +0 +\d+(ms|s) ago$/m);

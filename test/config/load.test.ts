@@ -256,6 +256,19 @@ describe('config', () => {
       ],
     },
     {
+      name: 'overlap = "kill" for services (timeout = "0"), and an overlap policy that does not exist',
+      toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\ntimeout = "0"\noverlap = "kill"\n[[inputs.pythond]]\nname = "y"\ndirs = ["demo"]\noverlap = "queue"\n[[outputs.stdout]]\n',
+      expect: [
+        /:5: inputs\.pythond\[0\]\.overlap is "kill", but timeout = "0" makes the collectors services, whose one run is meant to last and is never overlapped; leave overlap out/,
+        /:9: inputs\.pythond\[1\]\.overlap must be one of "skip", "kill", got "queue"/,
+      ],
+    },
+    {
+      name: 'a quarantine that never comes, and one retried too often',
+      toml: `[runner]\nquarantine_after = 0\nquarantine_interval = "100ms"\n${MINIMAL}`,
+      expect: [/:2: runner\.quarantine_after must be an integer/, /:3: runner\.quarantine_interval must be a duration .* of at least 1000 ms, got "100ms"/],
+    },
+    {
       name: 'a writable mount',
       toml: '[[inputs.pythond]]\nname = "x"\ndirs = ["demo"]\nmounts = ["proc:/host/proc"]\n[[outputs.stdout]]\n',
       expect: [/inputs\.pythond\[0\]\.mounts\[0\] must look like "\/host\/path:\/container\/path"/],

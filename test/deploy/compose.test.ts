@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
+import type { CollectorsReport } from '../../src/http/routes/status.js';
 import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
 import { exec, freePort } from '../helpers/exec.js';
 import { waitFor } from '../helpers/fixtures.js';
@@ -105,6 +106,14 @@ describe('docker compose up (compose.yaml)', () => {
       60_000,
       1000,
     );
+
+    // The status page ships in the image; each demo tick that went through was measured by its host in its container.
+    for (const page of ['/', '/ui/status.js', '/ui/status.css']) assert.equal((await fetch(`http://127.0.0.1:${port}${page}`)).status, 200, page);
+    const report = (await (await fetch(`http://127.0.0.1:${port}/v1/collectors`)).json()) as CollectorsReport;
+    const measured = report.inputs[0]!.collectors.filter((c) => c.lastExit === 'ok');
+    assert.ok(measured.length > 0);
+    for (const c of measured)
+      assert.ok(c.lastCpuMs !== undefined && c.lastPeakMemoryBytes! > 0, `${c.collector}: ${c.lastCpuMs} ms, ${c.lastPeakMemoryBytes} B`);
 
     // The entrypoint dropped root: user pythond, in the socket's group, no capabilities.
     const status = (await compose('exec', '-T', 'pythond', 'cat', '/proc/1/status')).stdout;

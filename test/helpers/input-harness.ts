@@ -1,11 +1,13 @@
 import { after } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { RunningInput, TickOutcome } from '../../src/inputs/running-input.js';
+import type { RunningInput } from '../../src/inputs/running-input.js';
+import type { TickOutcome } from '../../src/inputs/tick-outcome.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import type { Output } from '../../src/outputs/output.js';
 import type { EncodedBatch } from '../../src/points/point.js';
 import { PLUGINS } from '../../src/plugins.js';
+import type { Clock } from '../../src/scheduler/clock.js';
 import type { Metrics } from '../../src/telemetry/metrics.js';
 import { tempTree } from './fixtures.js';
 
@@ -29,14 +31,17 @@ export interface InputHarness {
 
 /**
  * One input over a temporary python.d holding `files` (under `collectors/`),
- * in an App on the real runtime chosen by `executor`, started (without its
- * scheduler: the test ticks) and stopped after the test file. `inputToml`
- * adds keys to its [[inputs.pythond]] block.
+ * in an App on the real runtime chosen by `executor`, started and stopped
+ * after the test file: without its scheduler (the test ticks), or, given a
+ * `clock`, scheduled on it. `inputToml` adds keys to its [[inputs.pythond]]
+ * block, `runnerToml` to [runner].
  */
 export async function startInput(options: {
   executor: 'process' | 'docker';
   files: Record<string, string>;
   inputToml?: string;
+  runnerToml?: string;
+  clock?: Clock;
   log?: Logger;
 }): Promise<InputHarness> {
   const files = Object.fromEntries(Object.entries(options.files).map(([name, content]) => [`python.d/collectors/${name}`, content]));
@@ -45,6 +50,7 @@ export async function startInput(options: {
     '[runner]',
     `executor = "${options.executor}"`,
     'workers = 1',
+    options.runnerToml ?? '',
     '[[inputs.pythond]]',
     'name = "test"',
     'dirs = ["collectors"]',
@@ -53,9 +59,9 @@ export async function startInput(options: {
   ];
   const config = parseConfig(toml.join('\n'), 'test.toml', root, PLUGINS);
   const output = new MemoryOutput();
-  const app = new App(config, { log: options.log ?? silentLogger, outputs: { memory: output } });
+  const app = new App(config, { log: options.log ?? silentLogger, outputs: { memory: output }, clock: options.clock });
   after(() => app.stop());
-  await app.start({ schedule: false });
+  await app.start({ schedule: options.clock !== undefined });
   const input = app.inputs[0]!;
   return {
     app,

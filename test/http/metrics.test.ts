@@ -5,6 +5,7 @@ import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-t
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { startApiApp, type ApiApp } from '../helpers/api-app.js';
 import { waitFor } from '../helpers/fixtures.js';
+import { markdownTable, unquoted } from '../helpers/markdown.js';
 
 const TICKER = `
   from datakit_framework import DataKitFramework
@@ -97,5 +98,13 @@ describe('GET /metrics', () => {
     assert.equal(byName.get('pythond_ticks_total')!.type, 'COUNTER');
     assert.equal(sum(families, 'pythond_build_info', {}), 1);
     assert.ok(byName.has('process_cpu_user_seconds_total'), 'default process metrics are there');
+  });
+
+  test("are each documented in the HTTP API's README, and nothing else is", () => {
+    const { registry, ...declared } = createMetrics('test');
+    void registry;
+    const names = Object.values(declared).map((metric) => (metric as unknown as { name: string }).name);
+    const documented = markdownTable('src/http/README.md', '`GET /metrics`').map(([name]) => unquoted(name!));
+    assert.deepEqual([...documented].sort(), [...names].sort());
   });
 });

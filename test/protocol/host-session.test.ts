@@ -32,4 +32,18 @@ describe('host session', () => {
     });
     assert.equal((await s.failed).reason, 'protocol');
   });
+
+  it('gives a run its done with the usage the host measured, and fails a host whose usage is not figures', async () => {
+    const sink = { report: () => {}, log: () => {}, stderr: () => {} };
+    const { session: s, say } = session();
+    say(hello(PROTOCOL_VERSION));
+    const usage = { cpu_ms: 1.5, peak_bytes: 1024 };
+    const run = s.run('1', 'c.C', sink);
+    say({ type: 'done', id: '1', status: 'ok', run_ms: 2, usage });
+    assert.deepEqual((await run).usage, usage);
+
+    const bad = s.run('2', 'c.C', sink);
+    say({ type: 'done', id: '2', status: 'ok', run_ms: 2, usage: { cpu_ms: -1 } });
+    await assert.rejects(bad, /the collector host broke the protocol: done with a usage\.cpu_ms that is not a number >= 0/);
+  });
 });

@@ -79,9 +79,10 @@ class HostProcess:
             messages.append(self.next_message())
         return messages
 
-    def run(self, collector, run_id):
-        """Start a run and return the messages up to and including its done."""
-        self.send({'op': 'run', 'id': run_id, 'collector': collector})
+    def run(self, collector, run_id, **request):
+        """Start a run (`request` adds keys to its request) and return the
+        messages up to and including its done."""
+        self.send({'op': 'run', 'id': run_id, 'collector': collector, **request})
         return self.messages_until(lambda message: is_done(message, run_id))
 
     def close(self):

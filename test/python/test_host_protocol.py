@@ -181,7 +181,7 @@ class RunTest(HostTestCase):
                                'stream': 'stdout', 'text': 'hello from run'})
         self.assertEqual(report, {'type': 'report', 'id': 'r1', 'collector': 'basic.Reporter',
                                   'data': {'input': 'basic', 'M': [{'measurement': 'm', 'fields': {'v': 1}}]}})
-        self.assertEqual(list(done), ['type', 'id', 'status', 'run_ms'])
+        self.assertEqual(list(done), ['type', 'id', 'status', 'run_ms', 'usage'])
         self.assertEqual((done['id'], done['status']), ('r1', 'ok'))
         self.assertGreaterEqual(done['run_ms'], 0)
 
@@ -335,6 +335,68 @@ class ConcurrencyTest(HostTestCase):
         report, done = self.host.run('gate.Delegating', 'd1')
         self.assertEqual((report['id'], report['collector']), ('d1', 'gate.Delegating'))
         self.assertEqual(report['data']['M'][0]['measurement'], 'through_a_helper')
+
+
+COSTLY = '''
+    import time
+
+    from datakit_framework import DataKitFramework
+
+
+    class Burn(DataKitFramework):
+        def run(self):
+            # CPU time measured by the process clock, not the thread clock the host reports.
+            end = time.process_time() + 0.2
+            while time.process_time() < end:
+                pass
+
+
+    class Allocate(DataKitFramework):
+        def run(self):
+            self.block = b'x' * (48 << 20)  # written, so resident
+            self.block = None
+
+
+    class Idle(DataKitFramework):
+        def run(self):
+            pass
+'''
+
+
+class UsageTest(HostTestCase):
+    """Each `done` says what its run cost (PROTOCOL.md, "done"): measured
+    here by the process's own clocks, so within a few percent."""
+
+    MIB = 1 << 20
+
+    def setUp(self):
+        self.host = self.start_serving_host({'collectors/costly.py': COSTLY})
+
+    def test_the_cpu_time_of_a_run_is_its_threads(self):
+        (done,) = self.host.run('costly.Burn', 'b1')
+        self.assertGreaterEqual(done['usage']['cpu_ms'], 200)
+        self.assertLess(done['usage']['cpu_ms'], 240)
+        (idle,) = self.host.run('costly.Idle', 'i1')
+        self.assertLess(idle['usage']['cpu_ms'], 20)
+
+    def test_the_peak_memory_of_a_run_is_reset_when_the_next_starts(self):
+        (done,) = self.host.run('costly.Allocate', 'a1')
+        self.assertGreaterEqual(done['usage']['peak_bytes'], 48 * self.MIB)
+        (idle,) = self.host.run('costly.Idle', 'i1')
+        self.assertLess(idle['usage']['peak_bytes'], 40 * self.MIB, 'the 48 MiB were freed before this run')
+
+    def test_usage_host_measures_the_whole_host_since_it_started(self):
+        (burn,) = self.host.run('costly.Burn', 'b1', usage='host')
+        (allocate,) = self.host.run('costly.Allocate', 'a1', usage='host')
+        self.assertGreaterEqual(burn['usage']['cpu_ms'], 200)
+        self.assertGreater(allocate['usage']['cpu_ms'], burn['usage']['cpu_ms'], 'it counts on')
+        self.assertGreaterEqual(allocate['usage']['peak_bytes'], 48 * self.MIB)
+        (idle,) = self.host.run('costly.Idle', 'i1', usage='host')
+        self.assertGreaterEqual(idle['usage']['peak_bytes'], 48 * self.MIB, 'the peak of an earlier run')
+
+    def test_a_refused_run_has_no_usage(self):
+        (done,) = self.host.run('costly.Nope', 'n1')
+        self.assertNotIn('usage', done)
 
 
 class ChunkingTest(HostTestCase):

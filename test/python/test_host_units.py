@@ -1,8 +1,10 @@
-"""host.py's pure functions: the wire encoding, report chunking and log line
-caps. (Which modules an input has is the runner's discovery, tested in
-test/discovery.)"""
+"""host.py's pure functions: the wire encoding, report chunking, log line
+caps and cgroup figures. (Which modules an input has is the runner's
+discovery, tested in test/discovery.)"""
 
 import json
+import os
+import tempfile
 import unittest
 
 from test.python import support  # noqa: F401  (puts the SDK on sys.path)
@@ -157,6 +159,29 @@ class ErrorLineTest(unittest.TestCase):
     def test_an_error_elsewhere_has_no_line(self):
         error = self.error_of('raise RuntimeError("boom")\n', '/tmp/other.py')
         self.assertIsNone(host.error_line(error, '/tmp/m.py'))
+
+
+class CgroupFilesTest(unittest.TestCase):
+
+    def cgroup(self, files):
+        root = tempfile.TemporaryDirectory()
+        self.addCleanup(root.cleanup)
+        for name, content in files.items():
+            os.makedirs(os.path.dirname(os.path.join(root.name, name)), exist_ok=True)
+            with open(os.path.join(root.name, name), 'w') as file:
+                file.write(content)
+        return host.CgroupFiles(root.name)
+
+    def test_cgroup_v1_cpu_nanoseconds_and_max_usage(self):
+        files = self.cgroup({'cpuacct/cpuacct.usage': '1234567890\n', 'memory/memory.max_usage_in_bytes': '52428800\n'})
+        self.assertEqual(files.read(), (1234.568, 52428800))
+
+    def test_cgroup_v2_cpu_stat_and_memory_peak(self):
+        files = self.cgroup({'cpu.stat': 'usage_usec 2500000\nuser_usec 2000000\n', 'memory.peak': '1048576\n'})
+        self.assertEqual(files.read(), (2500.0, 1048576))
+
+    def test_no_figures_without_both_files(self):
+        self.assertIsNone(self.cgroup({'cpuacct/cpuacct.usage': '1\n'}).read())
 
 
 if __name__ == '__main__':

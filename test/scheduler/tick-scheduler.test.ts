@@ -206,6 +206,35 @@ describe('TickScheduler', () => {
     assert.deepEqual(h.skipped, []);
   });
 
+  it('starts the due tick once the running one that overrun() stops has ended; a tick due meanwhile is skipped', async () => {
+    const clock = new ManualClock();
+    const queue = new TickQueue({ concurrency: 8 });
+    queue.setInput('in', 1);
+    const started: number[] = [];
+    const skipped: SkipReason[] = [];
+    let end: (() => void) | undefined;
+    const scheduler = new TickScheduler<Entry>({
+      queue,
+      clock,
+      random: () => 0,
+      run: async () => {
+        started.push(clock.now());
+        await new Promise<void>((resolve) => (end = resolve));
+      },
+      skipped: (_, reason) => skipped.push(reason),
+      // Stopping a tick takes 1.5 s (a host being killed).
+      overrun: () => {
+        clock.setTimeout(() => end!(), 1500);
+        return true;
+      },
+    });
+    scheduler.add({ name: 'slow', input: 'in', intervalMs: 1000 });
+    await clock.advance(3_000);
+    // 0: runs; 1000: due while it runs, so stopped; 2000: due while it is being stopped: skipped; 2500: stopped, the tick due at 1000 runs; 3000: due while it runs, so stopped.
+    assert.deepEqual(started, [0, 2500]);
+    assert.deepEqual(skipped, ['overlap']);
+  });
+
   it('starts no tick after stop()', async () => {
     const h = harness();
     h.add('a', 1000);

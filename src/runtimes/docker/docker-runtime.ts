@@ -73,7 +73,9 @@ class DockerRuntime implements Runtime {
     const image = prepared?.name ?? input.image ?? this.#image;
     const bundle = await this.#bundle(input);
     const name = `pythond-${input.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-    const spec = containerSpec({ input, image, instance: this.#instance, bootstrap: BOOTSTRAP, hostArgs: hostArguments(CODE_DIR, bundle.dirs), name });
+    // The container's cgroup is the host's own: it reads its usage there.
+    const hostArgs = hostArguments(CODE_DIR, bundle.dirs, { ownCgroup: true });
+    const spec = containerSpec({ input, image, instance: this.#instance, bootstrap: BOOTSTRAP, hostArgs, name });
     let container: Docker.Container;
     try {
       container = await this.#docker.createContainer(spec);
@@ -127,6 +129,7 @@ class DockerRuntime implements Runtime {
     });
     return {
       id,
+      image,
       paths: [
         [path.posix.join(CODE_DIR, 'core'), path.resolve(SDK_CORE_DIR)],
         ...bundle.dirs.map((dir, i) => [dir.folder, input.discovered[i]!.folder] as const),

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/load.js';
+import { PLUGINS } from '../../src/plugins.js';
+import { planReload } from '../../src/reload/plan.js';
+import { IDLE_COLLECTOR } from '../helpers/api-app.js';
+import { tempTree } from '../helpers/fixtures.js';
+
+describe('reload plan', () => {
+  const root = tempTree({ 'python.d/idle/idle.py': IDLE_COLLECTOR });
+  const config = (runner: string, input: string) =>
+    parseConfig(`[runner]\n${runner}\n[[inputs.pythond]]\nname = "a"\ndirs = ["idle"]\n${input}\n[[outputs.stdout]]\n`, 'test.toml', root, PLUGINS);
+
+  it('applies overlap, quarantine_after and quarantine_interval live: the input keeps its hosts, nothing waits for a restart', () => {
+    const plan = planReload(config('', ''), config('quarantine_after = 3\nquarantine_interval = "1m"', 'overlap = "kill"'));
+    assert.deepEqual(
+      plan.keep.map(({ next, live }) => [next.name, live]),
+      [['a', ['overlap']]],
+    );
+    assert.deepEqual(plan.restart, []);
+    assert.deepEqual(plan.runner, { live: ['quarantine_after', 'quarantine_interval'], restart: [] });
+  });
+});

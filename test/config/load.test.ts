@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
@@ -56,19 +57,43 @@ describe('config', () => {
 
   it('fills every default in one place', () => {
     const config = load(MINIMAL);
-    assert.equal(config.runner.concurrency, 8);
-    assert.equal(config.runner.executor, 'auto');
-    assert.equal(config.runner.listen, '127.0.0.1:9529');
-    assert.equal(config.runner.python_d, path.join(base, 'python.d'));
-    const input = config.inputs[0]!;
-    assert.equal(input.mode, 'warm');
-    assert.equal(input.cmd, 'python3');
-    assert.equal(input.concurrency, 1);
-    assert.equal(input.timeout, undefined, "the timeout defaults to each collector's interval");
-    assert.equal(input.memory, 128 * 1024 ** 2);
-    assert.equal(input.network, 'bridge');
+    // Every key, so that a default changed or added without this test fails here.
+    assert.deepEqual(config.runner, {
+      concurrency: 8,
+      workers: Math.min(2, os.availableParallelism()),
+      executor: 'auto',
+      image: 'pythond-python:3',
+      listen: '127.0.0.1:9529',
+      python_d: path.join(base, 'python.d'),
+      data_dir: path.join(base, 'data'),
+      log_level: 'info',
+      api_token: undefined,
+      shutdown_timeout: 30_000,
+      max_body_size: 32 * 1024 ** 2,
+    });
+    const { discovered, ...input } = config.inputs[0]!;
+    assert.deepEqual(input, {
+      key: 'inputs.pythond[0]',
+      name: 'demo',
+      cmd: 'python3',
+      dirs: ['demo'],
+      envs: [],
+      tags: {},
+      mode: 'warm',
+      concurrency: 1,
+      timeout: undefined, // each collector's interval
+      image: undefined, // the runner's image
+      memory: 128 * 1024 ** 2,
+      cpus: 0.5,
+      pids: 64,
+      network: 'bridge',
+      mounts: [],
+      max_points: 1_000_000,
+      max_report_size: 64 * 1024 ** 2,
+      max_stderr: 1024 ** 2,
+    });
     assert.deepEqual(
-      input.discovered[0]!.modules.map((m) => m.module),
+      discovered[0]!.modules.map((m) => m.module),
       ['a'],
     );
   });

@@ -29,14 +29,18 @@ export interface InputHarness {
 
 /**
  * One input over a temporary python.d holding `files` (under `collectors/`),
- * in an App on the real runtime chosen by `executor`, started (without its
- * scheduler: the test ticks) and stopped after the test file. `inputToml`
- * adds keys to its [[inputs.pythond]] block.
+ * in an App on the real runtime chosen by `executor`, started and stopped
+ * after the test file. Without `schedule` no collector ticks by itself (the
+ * test ticks); with it the App's scheduler ticks them, as in `pythond run`.
+ * `runnerToml` and `inputToml` add keys to its [runner] and
+ * [[inputs.pythond]] blocks.
  */
 export async function startInput(options: {
   executor: 'process' | 'docker';
   files: Record<string, string>;
+  runnerToml?: string;
   inputToml?: string;
+  schedule?: boolean;
   log?: Logger;
 }): Promise<InputHarness> {
   const files = Object.fromEntries(Object.entries(options.files).map(([name, content]) => [`python.d/collectors/${name}`, content]));
@@ -45,6 +49,7 @@ export async function startInput(options: {
     '[runner]',
     `executor = "${options.executor}"`,
     'workers = 1',
+    options.runnerToml ?? '',
     '[[inputs.pythond]]',
     'name = "test"',
     'dirs = ["collectors"]',
@@ -55,7 +60,7 @@ export async function startInput(options: {
   const output = new MemoryOutput();
   const app = new App(config, { log: options.log ?? silentLogger, outputs: { memory: output } });
   after(() => app.stop());
-  await app.start({ schedule: false });
+  await app.start({ schedule: options.schedule ?? false });
   const input = app.inputs[0]!;
   return {
     app,

@@ -154,17 +154,24 @@ describe('TickScheduler', () => {
     assert.equal(h.maxPerInput(), 2);
   });
 
-  it('counts the ticks a blocked event loop made it miss, and stays on its grid', async () => {
-    const h = harness();
-    h.add('a', 1000);
-    await h.clock.advance(1_000); // ticks at 0 and 1000
-    h.clock.jump(3_500); // now 4500: the timer for 2000 fires late
-    await h.clock.advance(0);
-    assert.deepEqual(h.skipped, [{ name: 'a', reason: 'late', count: 2 }], 'the ticks at 2000 and 3000 are lost');
-    assert.equal(h.started.at(-1)!.due, 4000, 'the tick due at 4000 runs');
-    await h.clock.advance(500);
-    assert.equal(h.started.at(-1)!.at, 5000);
-  });
+  // The timer of the tick due at 2000 fires `jumpMs` late; the ticks whose time fully passed are lost.
+  const blockedLoops: { jumpMs: number; lost: number; due: number }[] = [
+    { jumpMs: 2_500, lost: 1, due: 3000 },
+    { jumpMs: 3_500, lost: 2, due: 4000 },
+  ];
+  for (const { jumpMs, lost, due } of blockedLoops) {
+    it(`counts ${lost} tick(s) a blocked event loop made it miss as late, and stays on its grid`, async () => {
+      const h = harness();
+      h.add('a', 1000);
+      await h.clock.advance(1_000); // ticks at 0 and 1000
+      h.clock.jump(jumpMs);
+      await h.clock.advance(0);
+      assert.deepEqual(h.skipped, [{ name: 'a', reason: 'late', count: lost }]);
+      assert.equal(h.started.at(-1)!.due, due, `the tick due at ${due} runs`);
+      await h.clock.advance(due + 1000 - h.clock.now());
+      assert.equal(h.started.at(-1)!.at, due + 1000, 'the next one is back on the grid');
+    });
+  }
 
   it('starts no tick after stop()', async () => {
     const h = harness();

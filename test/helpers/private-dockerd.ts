@@ -10,9 +10,10 @@ import { cannotRun } from './required.js';
 
 /**
  * A Docker engine of the test's own, so a test can stop and start it: its
- * own socket, data root, exec root and pid file, and no bridge (`--bridge
- * none`, no iptables), so the shared engine's docker0 and state stay
- * untouched. Its data survives stop/start, as a real engine's does.
+ * own socket, data root, exec root and pid file, its own network namespace
+ * with no bridge (`--bridge none`, no iptables), so the shared engine's
+ * docker0 and state stay untouched. Its containers have no network; its
+ * data survives stop/start, as a real engine's does.
  */
 export class PrivateDockerd {
   readonly host: string;
@@ -49,9 +50,12 @@ export class PrivateDockerd {
   async resume(): Promise<void> {
     const log = openSync(path.join(this.#dir, 'dockerd.log'), 'a');
     const dir = this.#dir;
+    // A dockerd without a bridge deletes docker0 in its network namespace: in the host's, the shared engine's would go.
     this.#process = spawn(
-      'dockerd',
+      'unshare',
       [
+        '--net',
+        'dockerd',
         `--host=${this.host}`,
         `--data-root=${path.join(dir, 'data')}`,
         `--exec-root=${path.join(dir, 'exec')}`,

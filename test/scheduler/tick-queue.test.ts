@@ -97,18 +97,17 @@ describe('TickQueue', () => {
     assert.throws(() => queue.add('nowhere', async () => {}), /TickQueue: unknown input nowhere/);
   });
 
-  it('is idle once every queued and running tick is done', async () => {
-    const queue = new TickQueue({ concurrency: 1 });
+  it('is idle once every queued and running tick is done, those waiting for their input included', async () => {
+    const queue = new TickQueue({ concurrency: 8 });
     queue.addInput('a', 1);
-    queue.addInput('b', 1);
-    const [a, b] = [gate(), gate()];
-    const settled = [queue.add('a', a.task), queue.add('b', b.task)];
+    const [first, second] = [gate(), gate()];
+    const settled = [queue.add('a', first.task), queue.add('a', second.task)];
     let idle = false;
     const idled = queue.onIdle().then(() => (idle = true));
-    a.release();
+    first.release();
     await settle();
-    assert.equal(idle, false, 'b still runs');
-    b.release();
+    assert.deepEqual([second.started(), idle], [true, false], 'the second tick of a, which waited for its input, still runs');
+    second.release();
     await Promise.all([...settled, idled]);
     assert.equal(idle, true);
   });

@@ -132,10 +132,10 @@ describe('TickScheduler', () => {
   });
 
   it('records how late a queued tick started', async () => {
-    const h = harness({ concurrency: 1, durationMs: 1_500 });
-    h.add('hog', 10_000);
-    h.add('b', 10_000);
-    await h.clock.advance(2_000);
+    const h = harness({ concurrency: 1, durationMs: 1_500, random: () => 0.1 });
+    h.add('hog', 10_000); // due at 1000, runs until 2500
+    h.add('b', 10_000); // due at 1000 too
+    await h.clock.advance(3_000);
     assert.deepEqual(h.lateness, [0, 1500]);
   });
 
@@ -172,6 +172,25 @@ describe('TickScheduler', () => {
       assert.equal(h.started.at(-1)!.at, due + 1000, 'the next one is back on the grid');
     });
   }
+
+  it('starts no tick for a collector added after stop() (an input that finished starting during shutdown)', async () => {
+    const h = harness();
+    h.scheduler.stop();
+    h.add('late', 1000);
+    await h.clock.advance(5_000);
+    assert.deepEqual(h.started, []);
+  });
+
+  it('needs no more than a queue, run and skipped', async () => {
+    const clock = new ManualClock();
+    const queue = new TickQueue({ concurrency: 1 });
+    queue.addInput('in', 1);
+    const due: number[] = [];
+    const scheduler = new TickScheduler<Entry>({ queue, clock, random: () => 0, run: async (_, dueAt) => void due.push(dueAt), skipped: () => {} });
+    scheduler.add({ name: 'a', input: 'in', intervalMs: 1000 });
+    await clock.advance(2_000);
+    assert.deepEqual(due, [0, 1000, 2000]);
+  });
 
   it('starts no tick after stop()', async () => {
     const h = harness();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Point } from '../../src/points/point.js';
 import { encodeLineProtocol } from '../../workers/encode.js';
-import { quoteLongPointTimes } from '../../workers/json-body.js';
 import { parseLineProtocol, type LinePoint } from '../../workers/line-protocol.js';
 
 function parse(text: string): { points: [number, LinePoint][]; errors: [number, string][] } {
@@ -73,21 +72,5 @@ describe('parseLineProtocol', () => {
       [1, 'column 11: field "b": binary values ("..."b) are not supported'],
       [2, 'column 5: field "u": unsigned integer -1u is negative'],
     ]);
-  });
-});
-
-describe('quoteLongPointTimes', () => {
-  test("quotes a point's integer time too long for a double, and nothing else", () => {
-    const body =
-      '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : -1700000000000000001},{"time":1.7e18},{"time":17000}]';
-    assert.equal(
-      quoteLongPointTimes(body),
-      '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : "-1700000000000000001"},{"time":1.7e18},{"time":17000}]',
-    );
-  });
-
-  test('is not fooled by keys and brackets inside strings', () => {
-    const body = '[{"measurement":"a \\"time\\": [{","tags":{"k":"}]"},"time":1700000000000000001}]';
-    assert.equal(quoteLongPointTimes(body), body.replace('1700000000000000001', '"1700000000000000001"'));
   });
 });

@@ -89,6 +89,8 @@ describe('parseLineProtocol', () => {
     ['m v=', 'column 5: field "v" has no value'],
     ['m v=1 12.5', 'column 7: the timestamp "12.5" is not an integer'],
     ['m v=1 5 extra', 'column 9: unexpected text after the timestamp: "extra"'],
+    ['m v="x"y', 'column 8: unexpected text after the fields: "y"'],
+    ['m,t=1\rx v=1', 'column 6: expected a space before the fields'],
     ['m v=9223372036854775808i', 'column 5: field "v": 9223372036854775808i is outside the int64 range pythond stores integers in'],
     ['m v=-9223372036854775809i', 'column 5: field "v": -9223372036854775809i is outside the int64 range pythond stores integers in'],
     ['m v=9223372036854775808u', 'column 5: field "v": 9223372036854775808u is outside the int64 range pythond stores integers in'],
@@ -143,8 +145,8 @@ describe('parseLineProtocol', () => {
     assert.deepEqual(errors, [[4, 'column 6: field "bad" has no value (fields are written key=value)']]);
   });
 
-  test('reads CRLF line ends, blanks before a timestamp and a negative timestamp, and a last line without a line end', () => {
-    const { points, errors } = parse('m v=1 \t 7 \t\r\nm v=2 -5\r\nm v=3');
+  test('reads CRLF line ends, blanks around a timestamp, a negative one, and a last line without a line end', () => {
+    const { points, errors } = parse('m v=1 \t 7 \t\r\nm v=2\t-5\r\nm v=3 \nm v=4');
     assert.deepEqual(errors, []);
     assert.deepEqual(
       points.map(([line, point]) => [line, point.fields.v, point.time]),
@@ -152,7 +154,30 @@ describe('parseLineProtocol', () => {
         [1, 1, '7'],
         [2, 2, '-5'],
         [3, 3, undefined],
+        [4, 4, undefined],
       ],
+    );
+    assert.deepEqual(points[2]![1], { measurement: 'm', tags: {}, fields: { v: 3 } }, 'no time key when the line has no timestamp');
+  });
+
+  test('ends a string at a quote after an escaped backslash', () => {
+    assert.deepEqual(parse('m s="ends with a backslash\\\\"\n').points[0]![1].fields, { s: 'ends with a backslash\\' });
+  });
+
+  test('counts columns from the line break inside a string', () => {
+    assert.deepEqual(parse('m v="a\nb" x\n').errors, [[2, 'column 4: the timestamp "x" is not an integer']]);
+  });
+
+  test('lets an error of the visitor through, rather than take it for a bad line', () => {
+    assert.throws(
+      () =>
+        parseLineProtocol('m v=1\n', {
+          point: () => {
+            throw new TypeError('the visitor failed');
+          },
+          error: () => {},
+        }),
+      TypeError,
     );
   });
 

@@ -122,11 +122,9 @@ describe('docker compose up (compose.yaml)', () => {
     const measurements = new Set(points.map((p) => p.measurement));
     for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);
 
-    // SIGTERM reaches node (PID 1): it exits 0, well before the grace period, and removes its collectors.
-    const began = Date.now();
+    // SIGTERM reaches node (PID 1): it exits 0 by itself within the grace period (after it, compose stop kills: 137), and removes its collectors.
     await compose('stop');
     assert.equal((await runner.inspect()).State.ExitCode, 0, `runner exit code; logs:\n${await logs()}`);
-    assert.ok(Date.now() - began < 30_000, `stopped in ${Date.now() - began} ms`);
     assert.deepEqual(await collectorContainers(), [], 'no collector container left after stop');
 
     await compose('down', '-v');

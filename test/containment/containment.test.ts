@@ -117,7 +117,7 @@ for (const executor of ['docker', 'process'] as const) {
   describe(`containment with the ${executor} executor`, () => {
     for (const hostile of HOSTILE_CASES) {
       if (executor === 'process' && hostile.dockerOnly) continue;
-      it(`contains a collector that ${hostile.name}`, async (t) => {
+      it(`contains a collector that ${hostile.name}`, { timeout: RUN_MS + SETTLE_MS + 60_000 }, async (t) => {
         if (executor === 'docker' && !(await requireDocker(t))) return;
         const outcome = await runCase(executor, hostile);
         const { hostile: status } = outcome;

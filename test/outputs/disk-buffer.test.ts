@@ -163,6 +163,8 @@ test('segments under the window being sent are not dropped; a new batch that doe
   assert.match(drops[0]!.reason, /is full and what it holds is being sent/);
   await buffer.ack(window!);
   assert.equal(buffer.points, 0);
+  assert.equal(await buffer.append(batch(3000, 10)), true, 'the segment being written was kept');
+  assert.deepEqual(await drain(buffer), [batch(3000, 10).payload.toString()]);
   await buffer.close();
 });
 
@@ -185,15 +187,17 @@ test('acknowledged segments are deleted from disk', async () => {
   await buffer.close();
 });
 
-test('a file in the buffer folder that is not a segment stops the open with an error naming it', async () => {
-  const dir = tempTree();
-  writeFileSync(path.join(dir, '0000000000000001.wal'), 'something else entirely');
-  await assert.rejects(openBuffer(dir), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'BUFFER_CORRUPT');
-    assert.match(err.message, /0000000000000001\.wal is not a pythond buffer segment.*move it out of/);
-    return true;
+for (const content of ['something else entirely', 'XY']) {
+  test(`a file named like a segment that is not one (${JSON.stringify(content)}) stops the open with an error naming it`, async () => {
+    const dir = tempTree();
+    writeFileSync(path.join(dir, '0000000000000001.wal'), content);
+    await assert.rejects(openBuffer(dir), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'BUFFER_CORRUPT');
+      assert.match(err.message, /0000000000000001\.wal is not a pythond buffer segment.*move it out of/);
+      return true;
+    });
   });
-});
+}
 
 test('fills a segment up to an eighth of buffer_size, then starts the next one; a batch larger than that gets a segment of its own', async () => {
   const dir = tempTree();
@@ -279,6 +283,10 @@ test('reads on into the next segments from where it was acknowledged, once reope
 
   const second = await openBuffer(dir, 64 * 1024);
   assert.equal(second.buffer.points, 170);
+  assert.equal(
+    second.buffer.bytes,
+    segmentSizes(dir).reduce((sum, size) => sum + size, 0),
+  );
   assert.deepEqual(
     await drain(second.buffer, 45),
     Array.from({ length: 17 }, (_, i) => kilobatch(i + 3).payload.toString()),
@@ -302,16 +310,17 @@ test('a reopened buffer with nothing acknowledged yet sends everything again, in
 test('a segment left behind the acknowledged position by a crash before its deletion is deleted at open, not sent again', async () => {
   const dir = tempTree();
   const first = await openBuffer(dir, 64 * 1024);
-  for (let n = 0; n < 9; n++) await first.buffer.append(kilobatch(n));
+  for (let n = 0; n < 10; n++) await first.buffer.append(kilobatch(n)); // 8 in the first segment, 2 in the second
   const oldest = segments(dir)[0]!;
   copyFileSync(path.join(dir, oldest), path.join(dir, 'kept'));
-  await first.buffer.ack((await first.buffer.read(80))!);
+  await first.buffer.ack((await first.buffer.read(90))!); // up to the first batch of the second segment
   await first.buffer.close();
   copyFileSync(path.join(dir, 'kept'), path.join(dir, oldest));
 
   const second = await openBuffer(dir, 64 * 1024);
   assert.ok(!segments(dir).includes(oldest));
-  assert.deepEqual(await drain(second.buffer), [kilobatch(8).payload.toString()]);
+  assert.deepEqual(await drain(second.buffer), [kilobatch(9).payload.toString()]);
+  assert.deepEqual(second.warnings, []);
   await second.buffer.close();
 });
 
@@ -425,4 +434,45 @@ test('append says whether the batch was kept', async () => {
   assert.equal(await buffer.append(batch(0, 3)), true);
   assert.equal(await buffer.append(batch(3, 5000)), false);
   await buffer.close();
+});
+
+test('keeps a batch that fills a segment to its last byte in that segment', async () => {
+  const dir = tempTree();
+  const { buffer } = await openBuffer(dir, 64 * 1024);
+  for (let n = 0; n < 7; n++) await buffer.append(kilobatch(n)); // 8 + 7 × 1019 = 7141 bytes
+  await buffer.append({ category: 'metric', points: 1, payload: Buffer.alloc(8192 - 7141 - 19, 120) });
+  assert.deepEqual(segmentSizes(dir), [8192]);
+  await buffer.close();
+});
+
+test('drops as many old segments as a new batch needs', async () => {
+  const { buffer, drops } = await openBuffer(tempTree(), 64 * 1024);
+  for (let n = 0; n < 64; n++) await buffer.append(kilobatch(n)); // 8 full segments, 65280 bytes
+  assert.equal(await buffer.append({ category: 'metric', points: 1, payload: Buffer.alloc(10_000, 120) }), true);
+  assert.deepEqual(
+    drops.map((drop) => drop.points),
+    [80, 80],
+  );
+  await buffer.close();
+});
+
+test('deletes every segment a window passed, not only the last one', async () => {
+  const dir = tempTree();
+  const { buffer } = await openBuffer(dir, 64 * 1024);
+  for (let n = 0; n < 20; n++) await buffer.append(kilobatch(n)); // segments of 8, 8 and 4 batches
+  await buffer.ack((await buffer.read(170))!); // the first two segments and one batch of the third
+  assert.deepEqual(segmentSizes(dir), [4084]);
+  await buffer.close();
+});
+
+test('a reopened buffer acknowledged at the start of a segment resumes there, without a warning', async () => {
+  const dir = tempTree();
+  const first = await openBuffer(dir);
+  for (const start of [0, 10]) await first.buffer.append(batch(start, 10));
+  await first.buffer.close();
+  writeFileSync(path.join(dir, 'ack.json'), JSON.stringify({ segment: 1, offset: 8 }));
+  const second = await openBuffer(dir);
+  assert.equal(second.buffer.points, 20);
+  assert.deepEqual(second.warnings, []);
+  await second.buffer.close();
 });

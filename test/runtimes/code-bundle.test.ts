@@ -26,6 +26,16 @@ async function entries(archive: Buffer): Promise<Map<string, { type: string; mod
   return found;
 }
 
+/** The bundle of the `dirs` entries under `root`/python.d, with the SDK from `root`/core, unpacked under /x. */
+function bundle(root: string, ...dirs: string[]) {
+  return buildCodeBundle(
+    path.join(root, 'core'),
+    '/x',
+    dirs.map((entry) => discoverDir(path.join(root, 'python.d'), entry)),
+    'inputs.pythond[3]',
+  );
+}
+
 describe('code bundle', () => {
   it('packs the SDK under core/ and each dirs entry under dN/, and says where each module lands', async () => {
     const root = tempTree({
@@ -57,10 +67,10 @@ describe('code bundle', () => {
 
   it('packs only the named script of a dirs entry that is one file', async () => {
     const root = tempTree({ 'core/host.py': '', 'python.d/many/one.py': 'ONE = 1\n', 'python.d/many/other.py': 'OTHER = 1\n' });
-    const bundle = await buildCodeBundle(path.join(root, 'core'), '/x', [discoverDir(path.join(root, 'python.d'), 'many/one.py')], 'k');
-    const packed = await entries(bundle.tar);
+    const bundled = await bundle(root, 'many/one.py');
+    const packed = await entries(bundled.tar);
     assert.deepEqual([...packed.keys()].sort(), ['core/', 'core/host.py', 'd0/', 'd0/one.py']);
-    assert.deepEqual(bundle.dirs, [{ folder: '/x/d0', modules: [{ module: 'one', file: '/x/d0/one.py' }] }]);
+    assert.deepEqual(bundled.dirs, [{ folder: '/x/d0', modules: [{ module: 'one', file: '/x/d0/one.py' }] }]);
   });
 
   it('leaves out hidden files, __pycache__ and compiled files, and follows symbolic links', async () => {
@@ -73,8 +83,7 @@ describe('code bundle', () => {
       'elsewhere/shared.py': 'SHARED = 1\n',
     });
     symlinkSync(path.join(root, 'elsewhere/shared.py'), path.join(root, 'python.d/c/shared.py'));
-    const bundle = await buildCodeBundle(path.join(root, 'core'), '/x', [discoverDir(path.join(root, 'python.d'), 'c')], 'k');
-    const packed = await entries(bundle.tar);
+    const packed = await entries((await bundle(root, 'c')).tar);
     assert.deepEqual([...packed.keys()].sort(), ['core/', 'core/host.py', 'd0/', 'd0/a.py', 'd0/shared.py']);
     assert.equal(packed.get('d0/shared.py')!.content, 'SHARED = 1\n', 'the content the link points to');
   });
@@ -82,14 +91,13 @@ describe('code bundle', () => {
   it('keeps a path longer than a tar header holds', async () => {
     const deep = `${'long-folder-name-'.repeat(8)}x`;
     const root = tempTree({ 'core/host.py': '', [`python.d/c/${deep}/m.py`]: 'M = 1\n' });
-    const bundle = await buildCodeBundle(path.join(root, 'core'), '/x', [discoverDir(path.join(root, 'python.d'), 'c')], 'k');
-    assert.equal((await entries(bundle.tar)).get(`d0/${deep}/m.py`)?.content, 'M = 1\n');
+    assert.equal((await entries((await bundle(root, 'c')).tar)).get(`d0/${deep}/m.py`)?.content, 'M = 1\n');
   });
 
   it('refuses code over 32 MiB, naming the input', async () => {
     const root = tempTree({ 'core/host.py': '', 'python.d/c/a.py': 'A = 1\n', 'python.d/c/big.bin': '' });
     writeFileSync(path.join(root, 'python.d/c/big.bin'), Buffer.alloc(32 * 1024 ** 2));
-    await assert.rejects(buildCodeBundle(path.join(root, 'core'), '/x', [discoverDir(path.join(root, 'python.d'), 'c')], 'inputs.pythond[3]'), {
+    await assert.rejects(bundle(root, 'c'), {
       code: 'HOST_START_FAILED',
       message: 'inputs.pythond[3]: the collector code to ship into the container is over 32 MiB; keep only scripts and small files in the dirs',
     });

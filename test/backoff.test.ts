@@ -31,12 +31,15 @@ describe('backoff', () => {
     assert.equal(backoff.failed(), 200);
   });
 
-  it('draws a jittered wait from half to all of its step', () => {
+  it('draws a jittered wait from half to all of its step, a different one each time', () => {
+    const waits = new Set<number>();
     for (let i = 0; i < 50; i++) {
       const backoff = new Backoff({ firstMs: 200, maxMs: 30_000, jitter: true });
       for (let n = 0; n < 3; n++) backoff.failed();
       const wait = backoff.failed(); // step 1600
       assert.ok(wait >= 800 && wait <= 1_600, `${wait} within [800, 1600]`);
+      waits.add(wait);
     }
+    assert.ok(waits.size > 10, `50 draws gave ${waits.size} different waits`);
   });
 });

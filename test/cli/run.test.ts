@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { REPO_ROOT, tempTree, waitFor, within } from '../helpers/fixtures.js';
 
 const lines = (file: string) =>
   existsSync(file)
@@ -70,14 +70,16 @@ describe('pythond run', () => {
       `,
     });
     const config = path.join(root, 'pythond.toml');
-    writeFileSync(config, '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["c"]\n[[outputs.stdout]]\n');
+    // Were it to wait for anything, it would wait for an hour.
+    writeFileSync(
+      config,
+      '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\nshutdown_timeout = "1h"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["c"]\n[[outputs.stdout]]\n',
+    );
     const { child: second, log } = startRunner(['--config', config]);
     await waitFor(() => /running 1 input/.test(log()), 'the runner to start');
-    const began = Date.now();
     second.kill('SIGINT');
-    const [code] = await once(second, 'exit');
+    const [code] = await within(once(second, 'exit'), 60_000, 'the runner to exit on SIGINT');
     assert.equal(code, 0);
-    assert.ok(Date.now() - began < 5_000, `stopped in ${Date.now() - began} ms`);
   });
 
   it('stops cleanly on a SIGTERM that comes while collectors are still starting', async () => {
@@ -147,15 +149,20 @@ describe('pythond run', () => {
   });
 
   it('runs the demo collectors with the defaults and writes their points within one interval (npm start)', async () => {
-    const file = path.join(REPO_ROOT, 'data/points.jsonl');
-    rmSync(file, { force: true });
-    const { child, log } = startRunner([]);
+    // The repository's pythond.toml and demo collectors, in a folder of the test's own, on a free port.
+    const root = tempTree();
+    const repositoryConfig = readFileSync(path.join(REPO_ROOT, 'pythond.toml'), 'utf8');
+    const config = repositoryConfig.replace(/^listen = "127\.0\.0\.1:9529"/m, 'listen = "127.0.0.1:0"');
+    assert.notEqual(config, repositoryConfig, 'the listen line of pythond.toml was replaced');
+    writeFileSync(path.join(root, 'pythond.toml'), config);
+    cpSync(path.join(REPO_ROOT, 'python.d/demo'), path.join(root, 'python.d/demo'), { recursive: true });
+    const file = path.join(root, 'data/points.jsonl');
+    const { child, log } = startRunner([], { cwd: root });
     const exited = once(child, 'exit');
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
       await waitFor(
         () => {
-          // e.g. 127.0.0.1:9529 taken by another pythond on this machine
           if (child.exitCode !== null) throw new Error(`pythond exited ${child.exitCode} before writing points; log:\n${log()}`);
           return lines(file).length >= 5;
         },

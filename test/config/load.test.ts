@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
 import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
 import { REPO_ROOT, dedent, tempTree } from '../helpers/fixtures.js';
 import { PLUGINS } from '../../src/plugins.js';
@@ -60,19 +61,43 @@ describe('config', () => {
 
   it('fills every default in one place', () => {
     const config = load(MINIMAL);
-    assert.equal(config.runner.concurrency, 8);
-    assert.equal(config.runner.executor, 'auto');
-    assert.equal(config.runner.listen, '127.0.0.1:9529');
-    assert.equal(config.runner.python_d, path.join(base, 'python.d'));
-    const input = config.inputs[0]!;
-    assert.equal(input.mode, 'warm');
-    assert.equal(input.cmd, 'python3');
-    assert.equal(input.concurrency, 1);
-    assert.equal(input.timeout, undefined, "the timeout defaults to each collector's interval");
-    assert.equal(input.memory, 128 * 1024 ** 2);
-    assert.equal(input.network, 'bridge');
+    // Every key, so that a default changed or added without this test fails here.
+    assert.deepEqual(config.runner, {
+      concurrency: 8,
+      workers: Math.min(2, os.availableParallelism()),
+      executor: 'auto',
+      image: 'pythond-python:3',
+      listen: '127.0.0.1:9529',
+      python_d: path.join(base, 'python.d'),
+      data_dir: path.join(base, 'data'),
+      log_level: 'info',
+      api_token: undefined,
+      shutdown_timeout: 30_000,
+      max_body_size: 32 * 1024 ** 2,
+    });
+    const { discovered, ...input } = config.inputs[0]!;
+    assert.deepEqual(input, {
+      key: 'inputs.pythond[0]',
+      name: 'demo',
+      cmd: 'python3',
+      dirs: ['demo'],
+      envs: [],
+      tags: {},
+      mode: 'warm',
+      concurrency: 1,
+      timeout: undefined, // each collector's interval
+      image: undefined, // the runner's image
+      memory: 128 * 1024 ** 2,
+      cpus: 0.5,
+      pids: 64,
+      network: 'bridge',
+      mounts: [],
+      max_points: 1_000_000,
+      max_report_size: 64 * 1024 ** 2,
+      max_stderr: 1024 ** 2,
+    });
     assert.deepEqual(
-      input.discovered[0]!.modules.map((m) => m.module),
+      discovered[0]!.modules.map((m) => m.module),
       ['a'],
     );
   });
@@ -411,5 +436,132 @@ describe('config', () => {
     const file = path.join(REPO_ROOT, 'pythond.toml');
     const config = parseConfig(readFileSync(file, 'utf8'), file, REPO_ROOT, PLUGINS);
     assert.ok(config.inputs.length >= 1);
+  });
+
+  const listens: [string, boolean][] = [
+    ['127.0.0.1:9529', true],
+    ['[::1]:9529', true],
+    ['localhost:65535', true],
+    ['0.0.0.0:0', true],
+    ['127.0.0.1:65536', false],
+    ['[::1]', false],
+    ['a:b:9529', false],
+    ['127.0.0.1:9529x', false],
+    ['x 127.0.0.1:9529', false],
+    ['[::1:9529', false],
+  ];
+  for (const [listen, ok] of listens) {
+    it(`${ok ? 'accepts' : 'refuses'} listen = ${JSON.stringify(listen)}`, () => {
+      const toml = `[runner]\nlisten = ${JSON.stringify(listen)}\n${MINIMAL}`;
+      if (ok) assert.equal(load(toml).runner.listen, listen);
+      else
+        assert.deepEqual(problems(toml), [
+          `config pythond.toml:2: runner.listen must be an address such as "127.0.0.1:9529" (host:port), got ${JSON.stringify(listen)}`,
+        ]);
+    });
+  }
+
+  it('accepts every log level and mode', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      assert.equal(load(`[runner]\nlog_level = "${level}"\n${MINIMAL}`).runner.log_level, level);
+    for (const mode of ['warm', 'fresh']) assert.equal(load(MINIMAL.replace('dirs = ["demo"]', `dirs = ["demo"]\nmode = "${mode}"`)).inputs[0]!.mode, mode);
+  });
+
+  const mounts: [string, boolean][] = [
+    ['/proc:/host/proc', true],
+    ['/etc/ssl:/etc/ssl:ro', true],
+    ['/:/rootfs', true],
+    ['/a:/b:rw', false],
+    ['/a:/b:ro:x', false],
+    ['a/b:/b', false],
+    ['/a:b', false],
+  ];
+  for (const [mount, ok] of mounts) {
+    it(`${ok ? 'accepts' : 'refuses'} the mount ${JSON.stringify(mount)}`, () => {
+      const toml = MINIMAL.replace('dirs = ["demo"]', `dirs = ["demo"]\nmounts = [${JSON.stringify(mount)}]`);
+      if (ok) assert.deepEqual(load(toml).inputs[0]!.mounts, [mount]);
+      else assert.match(problems(toml)[0]!, /inputs\.pythond\[0\]\.mounts\[0\] must look like "\/host\/path:\/container\/path"/);
+    });
+  }
+
+  it('says what each key expects', () => {
+    const input = (key: string) => problems(MINIMAL.replace('dirs = ["demo"]', `dirs = ["demo"]\n${key}`))[0]!.replace(/^config pythond\.toml:\d+: /, '');
+    assert.equal(input('cmd = ""'), 'inputs.pythond[0].cmd must be a Python command such as "python3", got ""');
+    assert.equal(input('image = " "'), 'inputs.pythond[0].image must be an image name, got " "');
+    assert.equal(input('network = ""'), 'inputs.pythond[0].network must be "bridge", "none", "host" or a network name, got ""');
+    assert.equal(input('envs = "A=1"'), 'inputs.pythond[0].envs must be a list of "NAME=value" strings, got "A=1"');
+    assert.equal(input('envs = ["1A=1"]'), 'inputs.pythond[0].envs[0] must look like "NAME=value", got "1A=1"');
+    assert.equal(input('mounts = "/a:/b"'), 'inputs.pythond[0].mounts must be a list of "/host/path:/container/path[:ro]" strings, got "/a:/b"');
+    assert.equal(
+      problems(MINIMAL.replace('name = "demo"', 'name = 3'))[0],
+      'config pythond.toml:2: inputs.pythond[0].name must be a non-empty name, got number 3',
+    );
+    assert.equal(
+      problems(`[runner]\nimage = ""\n${MINIMAL}`)[0],
+      'config pythond.toml:2: runner.image must be an image name such as "pythond-python:3", got ""',
+    );
+  });
+
+  it('reports inputs and outputs that are not written as tables', () => {
+    assert.deepEqual(problems('inputs = 5\noutputs = 5\n'), [
+      'config pythond.toml:1: inputs must hold [[inputs.pythond]] tables',
+      'config pythond.toml:2: outputs must hold [[outputs.<name>]] tables',
+    ]);
+    assert.deepEqual(problems('[inputs]\npythond = 5\n[outputs]\nfile = 5\n'), [
+      'config pythond.toml:2: inputs.pythond must be written as [[inputs.pythond]] tables',
+      'config pythond.toml:4: outputs.file must be written as [[outputs.file]] tables',
+    ]);
+    assert.deepEqual(problems('[[runner]]\n[inputs]\n[[outputs.stdout]]\n'), [
+      'config pythond.toml:1: runner must be a table, got a list',
+      'config pythond.toml:2: inputs has no [[inputs.pythond]] block; add one with name and dirs',
+    ]);
+  });
+
+  it('names every known output, and checks an output across its keys only once each key reads well', () => {
+    assert.match(problems(`${MINIMAL}\n[[outputs.kafka]]\n`)[0]!, /outputs\.kafka is not a known output; known outputs: (\w+, )+\w+$/);
+    assert.deepEqual(problems(`${MINIMAL}\n[[outputs.datakit]]\nurl = "http://127.0.0.1:9529"\nbatch_size = 0\n`), [
+      'config pythond.toml:10: outputs.datakit[0].batch_size must be an integer from 1 to 1000000, got number 0',
+    ]);
+  });
+
+  it('requires the name of each input once, without taking two nameless inputs for namesakes', () => {
+    assert.deepEqual(problems('[[inputs.pythond]]\ndirs = ["demo"]\n[[inputs.pythond]]\ndirs = ["other"]\n[[outputs.stdout]]\n'), [
+      'config pythond.toml:1: inputs.pythond[0].name is required',
+      'config pythond.toml:3: inputs.pythond[1].name is required',
+    ]);
+  });
+
+  it('names outputs <type>[<index>], counted per type', () => {
+    const config = load(`${MINIMAL}\n[[outputs.stdout]]\n[[outputs.file]]\npath = "two.jsonl"\n`);
+    assert.deepEqual(
+      config.outputs.map((output) => output.id),
+      ['file[0]', 'file[1]', 'stdout[0]'],
+    );
+  });
+
+  it('is a ConfigError with code CONFIG_INVALID and one line per problem', () => {
+    assert.throws(
+      () => load('[runner]\nconcurrency = 0\nworkers = 0\n'),
+      (err: ConfigError) => err.code === 'CONFIG_INVALID' && err.message === err.issues.join('\n') && err.issues.length === 4,
+    );
+  });
+
+  it('loads the file it is given, else ./pythond.toml, else the embedded default; an unreadable file is a ConfigError', () => {
+    const file = path.join(base, 'given.toml');
+    writeFileSync(file, MINIMAL);
+    assert.equal(loadConfig(file, PLUGINS).source, file);
+    const cwd = process.cwd();
+    try {
+      process.chdir(base);
+      assert.equal(loadConfig(undefined, PLUGINS).source, '<embedded default>');
+      writeFileSync(path.join(base, 'pythond.toml'), MINIMAL);
+      assert.equal(loadConfig(undefined, PLUGINS).source, 'pythond.toml');
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.throws(() => loadConfig(path.join(base, 'missing.toml'), PLUGINS), {
+      code: 'CONFIG_INVALID',
+      message: `config ${path.join(base, 'missing.toml')}: cannot read the file: ENOENT: no such file or directory, open '${path.join(base, 'missing.toml')}'`,
+    });
   });
 });

@@ -52,6 +52,15 @@ async function settled(app: App, hostile: HostileCase): Promise<boolean> {
   return status.collectors[0]?.lastStatus !== undefined;
 }
 
+/** Whether `pid` is still a `sleep 600` a hostile collector left (a zombie has no command line; a reused pid has another). */
+function isLeftoverSleep(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000600\u0000';
+  } catch {
+    return false;
+  }
+}
+
 async function runCase(executor: 'docker' | 'process', hostile: HostileCase): Promise<Outcome> {
   const root = tempTree({ 'python.d/hostile/hostile.py': hostile.source, 'python.d/healthy/healthy.py': HEALTHY });
   const config = parseConfig(
@@ -108,7 +117,7 @@ for (const executor of ['docker', 'process'] as const) {
   describe(`containment with the ${executor} executor`, () => {
     for (const hostile of HOSTILE_CASES) {
       if (executor === 'process' && hostile.dockerOnly) continue;
-      it(`contains a collector that ${hostile.name}`, async (t) => {
+      it(`contains a collector that ${hostile.name}`, { timeout: RUN_MS + SETTLE_MS + 60_000 }, async (t) => {
         if (executor === 'docker' && !(await requireDocker(t))) return;
         const outcome = await runCase(executor, hostile);
         const { hostile: status } = outcome;
@@ -151,6 +160,17 @@ for (const executor of ['docker', 'process'] as const) {
           const probe = outcome.hostilePoints.find((p) => p.measurement === 'probe');
           assert.ok(probe, 'the probe reported');
           for (const [key, value] of Object.entries(hostile.reports)) assert.equal(probe.fields[key], value, `${key}`);
+        }
+        if (hostile.leavesChildren && executor === 'process') {
+          // A local host's children go with its process group (in Docker, with the container: checked below).
+          const pids = outcome.hostilePoints.filter((p) => p.measurement === 'left').map((p) => p.fields.pid as number);
+          assert.ok(pids.length > 0, 'the hostile collector reported the children it left');
+          try {
+            await waitFor(() => !pids.some(isLeftoverSleep), `the children the collector left (pids ${pids.join(' ')}) to be killed with its host`, 10_000);
+          } finally {
+            // A regression fails here rather than holding this file open until the children's sleep is over.
+            for (const pid of pids.filter(isLeftoverSleep)) process.kill(pid, 'SIGKILL');
+          }
         }
         if (executor === 'docker') {
           // This runner's containers only: other runs on the same engine may have a "hostile" input too.

@@ -31,6 +31,8 @@ export interface HostileCase {
   dockerOnly?: boolean;
   /** Fields the hostile collector must report (for cases that probe their sandbox). */
   reports?: Record<string, unknown>;
+  /** It starts `sleep 600` children and reports their pids as `left` points: none may outlive the runner. */
+  leavesChildren?: boolean;
 }
 
 export const HOSTILE_CASES: HostileCase[] = [
@@ -140,8 +142,9 @@ self.feed_metric(measurement='probe', fields={
   },
   {
     name: 'leaves child processes running after run() returns',
-    source: collector("import subprocess\nsubprocess.Popen(['sleep', '600'])\nself.feed_metric(measurement='left', fields={'v': 1})"),
+    source: collector("import subprocess\nchild = subprocess.Popen(['sleep', '600'])\nself.feed_metric(measurement='left', fields={'pid': child.pid})"),
     reasons: [],
+    leavesChildren: true,
   },
   {
     name: 'returns garbage from run() and writes raw bytes onto the protocol channel',

@@ -6,19 +6,18 @@ import type { CollectorsReport } from '../../src/http/routes/status.js';
 import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
 import { exec, freePort } from '../helpers/exec.js';
 import { waitFor } from '../helpers/fixtures.js';
+import { cannotRun } from '../helpers/required.js';
 
 const DEMO_COLLECTORS = ['counter_rate.CounterRate', 'events.Demo', 'feeds.Demo', 'general.Demo'];
 
-/** docker-compose v1 (Debian's); skips without it, unless PYTHOND_REQUIRE_DOCKER=1 (CI). */
+/** docker-compose v1 (Debian's); skips without it, except where every test must run (CI). */
 async function requireCompose(t: TestContext): Promise<boolean> {
   const found = await exec('docker-compose', ['version', '--short']).then(
     () => true,
     () => false,
   );
   if (found) return true;
-  const why = 'needs docker-compose (apt-get install docker-compose)';
-  if (process.env.PYTHOND_REQUIRE_DOCKER === '1') throw new Error(`PYTHOND_REQUIRE_DOCKER=1 but this test ${why}`);
-  t.skip(why);
+  cannotRun(t, 'needs docker-compose (apt-get install docker-compose)');
   return false;
 }
 
@@ -132,11 +131,9 @@ describe('docker compose up (compose.yaml)', () => {
     const measurements = new Set(points.map((p) => p.measurement));
     for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);
 
-    // SIGTERM reaches node (PID 1): it exits 0, well before the grace period, and removes its collectors.
-    const began = Date.now();
+    // SIGTERM reaches node (PID 1): it exits 0 by itself within the grace period (after it, compose stop kills: 137), and removes its collectors.
     await compose('stop');
     assert.equal((await runner.inspect()).State.ExitCode, 0, `runner exit code; logs:\n${await logs()}`);
-    assert.ok(Date.now() - began < 30_000, `stopped in ${Date.now() - began} ms`);
     assert.deepEqual(await collectorContainers(), [], 'no collector container left after stop');
 
     await compose('down', '-v');

@@ -1,6 +1,7 @@
 /** Small collectors the executor tests run, each showing one behaviour. */
 export const COLLECTORS = {
   'state.py': `
+    import os, socket
     from datakit_framework import DataKitFramework
 
     class Counter(DataKitFramework):
@@ -13,7 +14,9 @@ export const COLLECTORS = {
 
         def run(self):
             self.n += 1
-            self.feed_metric(measurement='count', tags={'pid': str(__import__('os').getpid())}, fields={'n': self.n})
+            # Which host ran the tick: a container's hostname is its id, a process is told by its pid.
+            host = '%s/%d' % (socket.gethostname(), os.getpid())
+            self.feed_metric(measurement='count', tags={'host': host}, fields={'n': self.n})
   `,
   'chatty.py': `
     import os, sys
@@ -46,7 +49,7 @@ export const COLLECTORS = {
         interval = 60
 
         def run(self):
-            time.sleep(30)
+            time.sleep(3600)
   `,
   'crash.py': `
     import os

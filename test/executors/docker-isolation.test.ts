@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
@@ -11,7 +12,7 @@ import { docker, requireDocker } from '../helpers/docker.js';
 import { startRunner } from '../helpers/cli.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { startInput } from '../helpers/input-harness.js';
-import { TICK_COLLECTOR } from '../helpers/collectors.js';
+import { readPoints } from '../helpers/api-app.js';
 import { PLUGINS } from '../../src/plugins.js';
 
 const INSIDE = {
@@ -126,33 +127,53 @@ describe('docker executor isolation', () => {
     assert.ok(ids.includes(other), "another instance's container is untouched");
   });
 
-  it('leaves no container behind after SIGTERM, and exits 0', async (t) => {
+  it('leaves no container behind after a SIGTERM that comes while ticks run in both modes, and exits 0', async (t) => {
     if (!(await requireDocker(t))) return;
     const root = tempTree({
-      'python.d/c/tick.py': TICK_COLLECTOR,
+      'python.d/c/busy.py': `
+        import time
+        from datakit_framework import DataKitFramework
+
+        class Busy(DataKitFramework):
+            interval = 1
+
+            def run(self):
+                self.feed_metric(measurement='started', fields={'v': 1})
+                time.sleep(30)
+      `,
       'pythond.toml': `
         [runner]
         executor = "docker"
         listen = "127.0.0.1:0"
+        shutdown_timeout = "2s"
         [[inputs.pythond]]
         name = "a"
         dirs = ["c"]
+        timeout = "1m"
+        tags = { input = "a" }
         [[inputs.pythond]]
         name = "b"
         dirs = ["c"]
         mode = "fresh"
+        timeout = "1m"
+        tags = { input = "b" }
         [[outputs.file]]
         path = "points.jsonl"
       `,
     });
-    const { child: runner } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    const { child: runner, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     const instance = instanceId(path.join(root, 'data'));
     const ours = async () => docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
-    await waitFor(async () => (await ours()).length > 0, 'a collector container');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    /** The inputs whose ticks have reported so far. */
+    const ticking = (): Set<string> => {
+      const text = existsSync(path.join(root, 'points.jsonl')) ? readFileSync(path.join(root, 'points.jsonl'), 'utf8') : '';
+      return new Set(readPoints(text).map((point) => point.tags.input!));
+    };
+    // A tick runs for 30 s once it reported: both inputs have one in flight (the fresh one in a container of its own).
+    await waitFor(() => ticking().size === 2, 'a tick in flight in each input', 60_000);
     runner.kill('SIGTERM');
     const [code] = await once(runner, 'exit');
-    assert.equal(code, 0);
+    assert.equal(code, 0, log());
     assert.deepEqual(await ours(), []);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireDocker } from '../helpers/docker.js';
+import { waitFor, within } from '../helpers/fixtures.js';
 import { metricValue, startInput } from '../helpers/input-harness.js';
 import { COLLECTORS, LIMITS } from './collectors.js';
 
@@ -34,6 +35,7 @@ for (const executor of ['process', 'docker'] as const) {
         h.output.points.map((p) => p.fields.n),
         [1, 2],
       );
+      assert.equal(h.output.points[0]!.tags.host, h.output.points[1]!.tags.host, 'the same host both times');
     });
 
     it('starts every tick clean in fresh mode', async (t) => {
@@ -45,7 +47,7 @@ for (const executor of ['process', 'docker'] as const) {
         h.output.points.map((p) => p.fields.n),
         [1, 1],
       );
-      assert.notEqual(h.output.points[0]!.tags.pid === h.output.points[1]!.tags.pid && executor === 'process', true, 'a new process each tick');
+      assert.notEqual(h.output.points[0]!.tags.host, h.output.points[1]!.tags.host, 'a new host each tick');
     });
 
     it('keeps the protocol intact whatever a collector prints, and what its children print', async (t) => {
@@ -80,11 +82,10 @@ for (const executor of ['process', 'docker'] as const) {
       const h = await start(t);
       if (!h) return;
       await h.tick('state.Counter');
-      const began = Date.now();
-      const outcome = await h.tick('sleepy.Sleepy');
+      // run() sleeps for an hour: the tick must end at its timeout, not when run() returns.
+      const outcome = await within(h.tick('sleepy.Sleepy'), 60_000, 'the tick to end at its 3 s timeout');
       assert.equal(outcome.status, 'timeout');
       assert.match(outcome.error!, /still running after 3 s \(timeout\)/);
-      assert.ok(Date.now() - began < 8_000, 'the tick ends at its timeout, not when run() returns');
       assert.equal((await h.tick('state.Counter')).status, 'ok');
       assert.deepEqual(
         h.output.points.map((p) => p.fields.n),
@@ -119,8 +120,12 @@ for (const executor of ['process', 'docker'] as const) {
       assert.equal((await h.tick('crash.Crash')).reason, 'exit 3', 'the first failure restarts at once');
       const skipped = await h.tick('state.Counter');
       assert.deepEqual([skipped.status, skipped.reason], ['skipped', 'backoff'], 'the second failure in a row backs off');
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
-      assert.equal((await h.tick('state.Counter')).status, 'ok');
+      // Ticks are skipped until the pause (1 s) is over; then the host starts again.
+      const after = await waitFor(async () => {
+        const outcome = await h.tick('state.Counter');
+        return outcome.status === 'skipped' ? undefined : outcome;
+      }, 'a tick after the backoff pause');
+      assert.equal(after.status, 'ok', after.error);
     });
 
     const limits: [string, string, RegExp][] = [

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { TestContext } from 'node:test';
 import { exec } from './exec.js';
+import { cannotRun } from './required.js';
 
 const docker = new Docker();
 let answer: Promise<boolean> | undefined;
@@ -19,14 +20,12 @@ export function dockerReady(image = 'pythond-python:3'): Promise<boolean> {
 
 /**
  * For tests that need the real engine: skips with a clear message when none
- * answers, unless PYTHOND_REQUIRE_DOCKER=1 (set by .ci/run), where a missing
- * engine or image fails the test instead.
+ * answers, except where every test must run (CI), where a missing engine or
+ * image fails the test instead.
  */
 export async function requireDocker(t: TestContext): Promise<boolean> {
   if (await dockerReady()) return true;
-  const why = 'needs a Docker engine and the pythond-python:3 image (start dockerd, then `npm run images`)';
-  if (process.env.PYTHOND_REQUIRE_DOCKER === '1') throw new Error(`PYTHOND_REQUIRE_DOCKER=1 but this test ${why}`);
-  t.skip(why);
+  cannotRun(t, 'needs a Docker engine and the pythond-python:3 image (start dockerd, then `npm run images`)');
   return false;
 }
 

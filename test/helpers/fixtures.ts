@@ -39,6 +39,24 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
   }
 }
 
+/**
+ * Settles as `promise` does, or rejects saying that `what` did not happen
+ * within `timeoutMs`: a deadline, generous for a loaded machine, for an
+ * event that must come, so that a regression fails with a message instead
+ * of hanging the test file.
+ */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The repository root (tests run from dist/test/...). */
 export const REPO_ROOT = path.resolve(new URL('../../..', import.meta.url).pathname);
 

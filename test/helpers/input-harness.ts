@@ -32,15 +32,17 @@ export interface InputHarness {
 /**
  * One input over a temporary python.d holding `files` (under `collectors/`),
  * in an App on the real runtime chosen by `executor`, started and stopped
- * after the test file: without its scheduler (the test ticks), or, given a
- * `clock`, scheduled on it. `inputToml` adds keys to its [[inputs.pythond]]
- * block, `runnerToml` to [runner].
+ * after the test file. Without `schedule` or `clock` no collector ticks by
+ * itself (the test ticks); with either the App's scheduler ticks them, as in
+ * `pythond run`, on `clock` when given. `runnerToml` and `inputToml` add keys
+ * to its [runner] and [[inputs.pythond]] blocks.
  */
 export async function startInput(options: {
   executor: 'process' | 'docker';
   files: Record<string, string>;
-  inputToml?: string;
   runnerToml?: string;
+  inputToml?: string;
+  schedule?: boolean;
   clock?: Clock;
   log?: Logger;
 }): Promise<InputHarness> {
@@ -61,7 +63,7 @@ export async function startInput(options: {
   const output = new MemoryOutput();
   const app = new App(config, { log: options.log ?? silentLogger, outputs: { memory: output }, clock: options.clock });
   after(() => app.stop());
-  await app.start({ schedule: options.clock !== undefined });
+  await app.start({ schedule: options.schedule ?? options.clock !== undefined });
   const input = app.inputs[0]!;
   return {
     app,

@@ -12,17 +12,19 @@ export interface RecordedRequest {
   status?: number;
 }
 
-/** What the stub does with one request: answer with a status (and body), or never answer. */
-export type StubAnswer = { status: number; body?: string } | 'hang';
+/** What the stub does with one request: answer with a status (and body), never answer, or drop the connection. */
+export type StubAnswer = { status: number; body?: string } | 'hang' | 'reset';
 
 /**
  * A programmable HTTP server on a free loopback port, standing in for a
- * destination (a DataKit, a misbehaving InfluxDB): it records every request
- * and answers as `answer` says (204 by default).
+ * destination (a DataKit, a misbehaving InfluxDB) or in front of a real one
+ * (`forwardTo`): it records every request and answers as `answer` says (204
+ * by default), so a test sees the raw stream a destination was sent and
+ * what it accepted, duplicates included.
  */
 export class StubServer {
   readonly requests: RecordedRequest[] = [];
-  answer: (request: RecordedRequest) => StubAnswer = () => ({ status: 204 });
+  answer: (request: RecordedRequest) => StubAnswer | Promise<StubAnswer> = () => ({ status: 204 });
   readonly #server: http.Server;
   readonly #sockets = new Set<net.Socket>();
 
@@ -39,8 +41,12 @@ export class StubServer {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       this.requests.push(request);
-      const answer = this.answer(request);
+      const answer = await this.answer(request);
       if (answer === 'hang') return;
+      if (answer === 'reset') {
+        req.socket.destroy();
+        return;
+      }
       request.status = answer.status;
       res.writeHead(answer.status).end(answer.body ?? '');
     });
@@ -71,4 +77,24 @@ export class StubServer {
     this.#server.close();
     await once(this.#server, 'close');
   }
+}
+
+/**
+ * An answer that passes each request on to the server at `target` and
+ * answers as it did; while the target cannot be reached, the connection is
+ * dropped, as with the target itself.
+ */
+export function forwardTo(target: string): (request: RecordedRequest) => Promise<StubAnswer> {
+  return async (request) => {
+    const url = new URL(`${request.path}?${request.query}`, target);
+    const headers = Object.fromEntries(
+      ['content-type', 'authorization'].flatMap((name) => (request.headers[name] ? [[name, String(request.headers[name])]] : [])),
+    );
+    try {
+      const response = await fetch(url, { method: request.method, headers, body: request.body });
+      return { status: response.status, body: await response.text() };
+    } catch {
+      return 'reset';
+    }
+  };
 }

@@ -6,6 +6,7 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import { startApiApp, type ApiApp } from '../helpers/api-app.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { markdownTable, unquoted } from '../helpers/markdown.js';
+import { cannotRun } from '../helpers/required.js';
 
 const TICKER = `
   from datakit_framework import DataKitFramework
@@ -36,8 +37,7 @@ function sum(families: MetricFamily[], name: string, labels: Record<string, stri
 function promtoolCheck(t: TestContext, text: string): { status: number; problems: string[] } | undefined {
   const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    if (process.env.CI === 'true') throw new Error('promtool is missing; .ci/run installs it with the prometheus package');
-    t.skip('promtool is not installed (apt-get install prometheus)');
+    cannotRun(t, 'needs promtool (apt-get install prometheus)');
     return undefined;
   }
   return { status: run.status ?? -1, problems: `${run.stdout}${run.stderr}`.split('\n').filter(Boolean) };

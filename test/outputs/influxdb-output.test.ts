@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import { collectedPoints, seqRunnerTree, type CollectedPoint } from '../helpers/collectors.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { InfluxDB } from '../helpers/metric-servers.js';
+import { forwardTo, StubServer } from '../helpers/stub-http.js';
 import { PLUGINS } from '../../src/plugins.js';
 
 /** A real InfluxDB 1.x (Debian's influxd) on free loopback ports. */
@@ -74,7 +75,11 @@ test('points wait in the buffer while the database does not exist, and arrive on
 
 test('every point arrives once when InfluxDB is stopped during collection and started again', async () => {
   const db = await createDatabase();
-  const { configFile, pointsFile } = seqRunnerTree(influxdbBlock(db));
+  // InfluxDB keeps one point per series and time, so a point sent twice looks stored once: the proxy sees every write it accepted.
+  const proxy = await StubServer.start();
+  after(() => proxy.close());
+  proxy.answer = forwardTo(influx.url);
+  const { configFile, pointsFile } = seqRunnerTree(influxdbBlock(db).replace(influx.url, proxy.url));
   const app = await runApp(configFile);
   await waitFor(async () => (await influx.rows(db, 'pythond_seq')).length >= 3, 'points before the outage');
 
@@ -93,7 +98,13 @@ test('every point arrives once when InfluxDB is stopped during collection and st
   const collected = metricPoints(pointsFile)
     .map((point) => point.time)
     .sort();
-  assert.deepEqual(stored, collected, 'every collected point stored, none twice');
+  assert.deepEqual(stored, collected, 'every collected point stored');
+  const accepted = proxy
+    .accepted()
+    .flatMap((request) => request.body.split('\n').filter((line) => line.startsWith('pythond_seq,')))
+    .map((line) => line.slice(line.lastIndexOf(' ') + 1))
+    .sort();
+  assert.deepEqual(accepted, collected, 'every collected point accepted by InfluxDB once, none twice');
   assert.ok((await outputPoints(app, 'failed')) > 0, 'failed attempts were counted');
   assert.equal(await outputPoints(app, 'dropped'), 0);
 });

@@ -34,19 +34,23 @@ test('points from collectors reach VictoriaMetrics through the influxdb output, 
     const exported = await vm.export('{__name__=~"pythond_seq_(n|half|up)", db="first"}');
     return exported.reduce((sum, { values }) => sum + values.length, 0) >= collected.length * 3 ? exported : undefined;
   }, 'the samples searchable'))!;
-  // VictoriaMetrics names a series <measurement>_<field>, adds the database as label db, keeps milliseconds.
-  const samples = new Map<string, unknown>();
+  // VictoriaMetrics names a series <measurement>_<field>, adds the database as label db, keeps milliseconds,
+  // and keeps every sample it was sent (it deduplicates only when told to): a point sent twice shows twice.
+  const samples = new Map<string, unknown[]>();
   for (const { metric, values, timestamps } of series) {
     const { __name__: name, ...labels } = metric;
-    for (const [i, value] of values.entries()) samples.set(`${name} ${JSON.stringify(labels)} ${timestamps[i]}`, value);
+    for (const [i, value] of values.entries()) {
+      const key = `${name} ${JSON.stringify(labels)} ${timestamps[i]}`;
+      samples.set(key, [...(samples.get(key) ?? []), value]);
+    }
   }
-  assert.equal(samples.size, collected.length * 3, 'n, half and up of every point, once');
+  assert.equal(samples.size, collected.length * 3, 'n, half and up of every point');
   for (const point of collected) {
     const labels = JSON.stringify(Object.fromEntries(Object.entries({ ...point.tags, db: 'first' }).sort()));
     const ms = BigInt(point.time) / 1_000_000n;
-    assert.equal(samples.get(`pythond_seq_n ${labels} ${ms}`), point.fields.n);
-    assert.equal(samples.get(`pythond_seq_half ${labels} ${ms}`), point.fields.half);
-    assert.equal(samples.get(`pythond_seq_up ${labels} ${ms}`), 1);
+    assert.deepEqual(samples.get(`pythond_seq_n ${labels} ${ms}`), [point.fields.n], 'each sample once, with its value');
+    assert.deepEqual(samples.get(`pythond_seq_half ${labels} ${ms}`), [point.fields.half]);
+    assert.deepEqual(samples.get(`pythond_seq_up ${labels} ${ms}`), [1]);
   }
 });
 

@@ -135,10 +135,10 @@ describe('TickScheduler', () => {
   });
 
   it('records how late a queued tick started', async () => {
-    const h = harness({ concurrency: 1, durationMs: 1_500 });
-    h.add('hog', 10_000);
-    h.add('b', 10_000);
-    await h.clock.advance(2_000);
+    const h = harness({ concurrency: 1, durationMs: 1_500, random: () => 0.1 });
+    h.add('hog', 10_000); // due at 1000, runs until 2500
+    h.add('b', 10_000); // due at 1000 too
+    await h.clock.advance(3_000);
     assert.deepEqual(h.lateness, [0, 1500]);
   });
 
@@ -157,16 +157,42 @@ describe('TickScheduler', () => {
     assert.equal(h.maxPerInput(), 2);
   });
 
-  it('counts the ticks a blocked event loop made it miss, and stays on its grid', async () => {
+  // The timer of the tick due at 2000 fires `jumpMs` late; the ticks whose time fully passed are lost.
+  const blockedLoops: { jumpMs: number; lost: number; due: number }[] = [
+    { jumpMs: 2_500, lost: 1, due: 3000 },
+    { jumpMs: 3_500, lost: 2, due: 4000 },
+  ];
+  for (const { jumpMs, lost, due } of blockedLoops) {
+    it(`counts ${lost} tick(s) a blocked event loop made it miss as late, and stays on its grid`, async () => {
+      const h = harness();
+      h.add('a', 1000);
+      await h.clock.advance(1_000); // ticks at 0 and 1000
+      h.clock.jump(jumpMs);
+      await h.clock.advance(0);
+      assert.deepEqual(h.skipped, [{ name: 'a', reason: 'late', count: lost }]);
+      assert.equal(h.started.at(-1)!.due, due, `the tick due at ${due} runs`);
+      await h.clock.advance(due + 1000 - h.clock.now());
+      assert.equal(h.started.at(-1)!.at, due + 1000, 'the next one is back on the grid');
+    });
+  }
+
+  it('starts no tick for a collector added after stop() (an input that finished starting during shutdown)', async () => {
     const h = harness();
-    h.add('a', 1000);
-    await h.clock.advance(1_000); // ticks at 0 and 1000
-    h.clock.jump(3_500); // now 4500: the timer for 2000 fires late
-    await h.clock.advance(0);
-    assert.deepEqual(h.skipped, [{ name: 'a', reason: 'late', count: 2 }], 'the ticks at 2000 and 3000 are lost');
-    assert.equal(h.started.at(-1)!.due, 4000, 'the tick due at 4000 runs');
-    await h.clock.advance(500);
-    assert.equal(h.started.at(-1)!.at, 5000);
+    h.scheduler.stop();
+    h.add('late', 1000);
+    await h.clock.advance(5_000);
+    assert.deepEqual(h.started, []);
+  });
+
+  it('needs no more than a queue, run and skipped', async () => {
+    const clock = new ManualClock();
+    const queue = new TickQueue({ concurrency: 1 });
+    queue.setInput('in', 1);
+    const due: number[] = [];
+    const scheduler = new TickScheduler<Entry>({ queue, clock, random: () => 0, run: async (_, dueAt) => void due.push(dueAt), skipped: () => {} });
+    scheduler.add({ name: 'a', input: 'in', intervalMs: 1000 });
+    await clock.advance(2_000);
+    assert.deepEqual(due, [0, 1000, 2000]);
   });
 
   it('starts a service once and counts nothing while it runs, late timers included', async () => {

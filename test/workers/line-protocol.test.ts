@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Point } from '../../src/points/point.js';
 import { encodeLineProtocol } from '../../workers/encode.js';
-import { quoteLongPointTimes } from '../../workers/json-body.js';
 import { parseLineProtocol, type LinePoint } from '../../workers/line-protocol.js';
 
 function parse(text: string): { points: [number, LinePoint][]; errors: [number, string][] } {
@@ -74,20 +73,116 @@ describe('parseLineProtocol', () => {
       [2, 'column 5: field "u": unsigned integer -1u is negative'],
     ]);
   });
-});
 
-describe('quoteLongPointTimes', () => {
-  test("quotes a point's integer time too long for a double, and nothing else", () => {
-    const body =
-      '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : -1700000000000000001},{"time":1.7e18},{"time":17000}]';
-    assert.equal(
-      quoteLongPointTimes(body),
-      '[{"measurement":"m","fields":{"time":1700000000000000001,"s":"1700000000000000001"},"time" : "-1700000000000000001"},{"time":1.7e18},{"time":17000}]',
+  // Each bad line: the message the client gets, with the column where the parser stopped.
+  const mistakes: [string, string][] = [
+    [',t=1 v=1', 'column 1: the measurement name is missing'],
+    ['m,=1 v=1', 'column 3: a tag key is missing after measurement "m"'],
+    ['m,t v=1', 'column 4: tag "t" has no value (tags are written key=value)'],
+    ['m,t= v=1', 'column 5: tag "t" has an empty value'],
+    ['m', 'column 2: the point has no fields'],
+    ['m,t=1', 'column 6: the point has no fields'],
+    ['m  ', 'column 4: the point has no fields'],
+    ['m v=1,', 'column 7: the point has no fields'],
+    ['m =1', 'column 3: a field key is missing'],
+    ['m v', 'column 4: field "v" has no value (fields are written key=value)'],
+    ['m v=', 'column 5: field "v" has no value'],
+    ['m v=1 12.5', 'column 7: the timestamp "12.5" is not an integer'],
+    ['m v=1 5 extra', 'column 9: unexpected text after the timestamp: "extra"'],
+    ['m v="x"y', 'column 8: unexpected text after the fields: "y"'],
+    ['m,t=1\rx v=1', 'column 6: expected a space before the fields'],
+    ['m v=9223372036854775808i', 'column 5: field "v": 9223372036854775808i is outside the int64 range pythond stores integers in'],
+    ['m v=-9223372036854775809i', 'column 5: field "v": -9223372036854775809i is outside the int64 range pythond stores integers in'],
+    ['m v=9223372036854775808u', 'column 5: field "v": 9223372036854775808u is outside the int64 range pythond stores integers in'],
+    ['m v=1e999', 'column 5: field "v": 1e999 is too large for a float'],
+    ['m v=[1i,2i]', 'column 5: field "v": array values are not supported'],
+    [
+      'm v=1.2.3',
+      'column 5: field "v" has the invalid value "1.2.3" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)',
+    ],
+    ['m v=1i2', 'column 5: field "v" has the invalid value "1i2" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)'],
+    ['m v=x1', 'column 5: field "v" has the invalid value "x1" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)'],
+    [
+      'm v=1.5x',
+      'column 5: field "v" has the invalid value "1.5x" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)',
+    ],
+    [
+      'm v=x1.5',
+      'column 5: field "v" has the invalid value "x1.5" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)',
+    ],
+    ['m v=x1i', 'column 5: field "v" has the invalid value "x1i" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)'],
+    ['m v=1xi', 'column 5: field "v" has the invalid value "1xi" (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)'],
+    [`m,${'k'.repeat(64)} v=1`, `column 67: tag "${'k'.repeat(64)}" has no value (tags are written key=value)`],
+    [`m,${'k'.repeat(65)} v=1`, `column 68: tag "${'k'.repeat(64)}…" has no value (tags are written key=value)`],
+  ];
+  for (const [line, message] of mistakes) {
+    test(`refuses ${JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}…` : line)}: ${message}`, () => {
+      assert.deepEqual(parse(`m ok=1\n${line}\n`).errors, [[2, message]]);
+    });
+  }
+
+  test('reads the edges of the integer ranges, and numbers in every float spelling', () => {
+    const { points, errors } = parse('m a=9223372036854775807i,b=-9223372036854775808i,c=0u,d=-.5,e=.5e1,f=1.E2,g=-1e-2,h=12.25,i=-0.125\n');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(points[0]![1].fields, { a: 2n ** 63n - 1n, b: -(2n ** 63n), c: 0n, d: -0.5, e: 5, f: 100, g: -0.01, h: 12.25, i: -0.125 });
+  });
+
+  test('unescapes what each kind of name escapes, and keeps any other backslash', () => {
+    const { points, errors } = parse([String.raw`m\ x\,y\=z\\w,k\ 1\,\=\\=v\ 1\,\=\\ a\ b\,c\=d\\e=1,s="a\"b\\c\d" 5`, String.raw`m\t\n v=1`, ''].join('\n'));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(points[0]![1], {
+      measurement: 'm x,y\\=z\\w',
+      tags: { 'k 1,=\\': 'v 1,=\\' },
+      fields: { 'a b,c=d\\e': 1, s: 'a"b\\c\\d' },
+      time: '5',
+    });
+    assert.equal(points[1]![1].measurement, 'm\\t\\n');
+  });
+
+  test('counts the line breaks inside a string, so later lines are numbered right', () => {
+    const { points, errors } = parse('m v="line1\nline2\nline3" 5\nm bad\n');
+    assert.deepEqual(points, [[1, { measurement: 'm', tags: {}, fields: { v: 'line1\nline2\nline3' }, time: '5' }]]);
+    assert.deepEqual(errors, [[4, 'column 6: field "bad" has no value (fields are written key=value)']]);
+  });
+
+  test('reads CRLF line ends, blanks around a timestamp, a negative one, and a last line without a line end', () => {
+    const { points, errors } = parse('m v=1 \t 7 \t\r\nm v=2\t-5\r\nm v=3 \nm v=4');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      points.map(([line, point]) => [line, point.fields.v, point.time]),
+      [
+        [1, 1, '7'],
+        [2, 2, '-5'],
+        [3, 3, undefined],
+        [4, 4, undefined],
+      ],
+    );
+    assert.deepEqual(points[2]![1], { measurement: 'm', tags: {}, fields: { v: 3 } }, 'no time key when the line has no timestamp');
+  });
+
+  test('ends a string at a quote after an escaped backslash', () => {
+    assert.deepEqual(parse('m s="ends with a backslash\\\\"\n').points[0]![1].fields, { s: 'ends with a backslash\\' });
+  });
+
+  test('counts columns from the line break inside a string', () => {
+    assert.deepEqual(parse('m v="a\nb" x\n').errors, [[2, 'column 4: the timestamp "x" is not an integer']]);
+  });
+
+  test('lets an error of the visitor through, rather than take it for a bad line', () => {
+    assert.throws(
+      () =>
+        parseLineProtocol('m v=1\n', {
+          point: () => {
+            throw new TypeError('the visitor failed');
+          },
+          error: () => {},
+        }),
+      TypeError,
     );
   });
 
-  test('is not fooled by keys and brackets inside strings', () => {
-    const body = '[{"measurement":"a \\"time\\": [{","tags":{"k":"}]"},"time":1700000000000000001}]';
-    assert.equal(quoteLongPointTimes(body), body.replace('1700000000000000001', '"1700000000000000001"'));
+  test('goes on after a bad last line that has no line end, and after a comment that has none', () => {
+    assert.deepEqual(parse('m v=1\nm v=').errors, [[2, 'column 5: field "v" has no value']]);
+    assert.deepEqual(parse('m v=1\n# the end').points.length, 1);
   });
 });

@@ -28,8 +28,8 @@ describe('the npm package', () => {
     const exited = once(npm, 'exit');
     let runner: number | undefined;
     try {
-      runner = Number(await waitFor(() => /starting with .* \(pid (\d+)\)/.exec(log)?.[1], 'the runner to start'));
-      await waitFor(() => log.includes('running 1 input(s)'), 'the runner to run');
+      runner = Number(await waitFor(() => /starting with .* \(pid (\d+)\)/.exec(log)?.[1], 'the runner to start', 60_000));
+      await waitFor(() => log.includes('running 1 input(s)'), 'the runner to run', 60_000);
       npm.kill('SIGTERM');
       await exited;
       await waitFor(() => !alive(runner!), `the runner (pid ${runner}) to stop with npm`);

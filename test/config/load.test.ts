@@ -71,13 +71,22 @@ describe('config', () => {
       python_d: path.join(base, 'python.d'),
       data_dir: path.join(base, 'data'),
       log_level: 'info',
+      log_format: undefined, // pretty on a terminal, else JSON
       api_token: undefined,
       shutdown_timeout: 30_000,
       max_body_size: 32 * 1024 ** 2,
+      quarantine_after: 10,
+      quarantine_interval: 5 * 60_000,
+      pip_index_url: undefined,
+      pip_find_links: undefined,
     });
-    const { discovered, ...input } = config.inputs[0]!;
+    // Digests are checked where they are made; here only that nothing was asked of the build.
+    const { discovered, codeDigest, dependencies, ...input } = config.inputs[0]!;
+    assert.match(codeDigest, /^[0-9a-f]{64}$/);
+    assert.deepEqual({ apt: dependencies.apt, requirements: dependencies.requirements }, { apt: [], requirements: [] });
     assert.deepEqual(input, {
       key: 'inputs.pythond[0]',
+      source: 'pythond.toml',
       name: 'demo',
       cmd: 'python3',
       dirs: ['demo'],
@@ -85,13 +94,20 @@ describe('config', () => {
       tags: {},
       mode: 'warm',
       concurrency: 1,
+      interval: undefined, // each collector's own
       timeout: undefined, // each collector's interval
+      overlap: 'skip',
       image: undefined, // the runner's image
       memory: 128 * 1024 ** 2,
       cpus: 0.5,
       pids: 64,
       network: 'bridge',
+      ports: [],
       mounts: [],
+      apt: [],
+      pip_index_url: undefined,
+      pip_find_links: undefined,
+      cluster: 'one',
       max_points: 1_000_000,
       max_report_size: 64 * 1024 ** 2,
       max_stderr: 1024 ** 2,

@@ -60,6 +60,13 @@ export const COLLECTORS = {
 
         def run(self):
             os._exit(3)
+
+    # A second collector that kills its host: the first one backs off on its own after its failure.
+    class CrashAgain(DataKitFramework):
+        interval = 60
+
+        def run(self):
+            os._exit(3)
   `,
   'segv.py': `
     import ctypes

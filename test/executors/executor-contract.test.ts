@@ -117,7 +117,10 @@ for (const executor of ['process', 'docker'] as const) {
       const h = await start(t);
       if (!h) return;
       assert.equal((await h.tick('crash.Crash')).reason, 'exit 3');
-      assert.equal((await h.tick('crash.Crash')).reason, 'exit 3', 'the first failure restarts at once');
+      // The collector that failed waits out its own backoff (interval × 1) before it runs again.
+      const again = await h.tick('crash.Crash');
+      assert.deepEqual([again.status, again.reason], ['skipped', 'backoff']);
+      assert.equal((await h.tick('crash.CrashAgain')).reason, 'exit 3', 'the first failure restarts the host at once');
       const skipped = await h.tick('state.Counter');
       assert.deepEqual([skipped.status, skipped.reason], ['skipped', 'backoff'], 'the second failure in a row backs off');
       // Ticks are skipped until the pause (1 s) is over; then the host starts again.

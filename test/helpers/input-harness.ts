@@ -78,6 +78,14 @@ export async function startInput(options: {
   };
 }
 
+/** The sum of a metric's samples carrying `labels` (whatever their other labels). */
+export async function metricTotal(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l)).reduce((sum, v) => sum + v.value, 0);
+}
+
 /** The value of one sample of a counter or gauge, 0 when absent. */
 export async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
   const metric = metrics.registry.getSingleMetric(name);

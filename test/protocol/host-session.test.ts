@@ -80,7 +80,7 @@ describe('host session', () => {
     say(hello(PROTOCOL_VERSION));
     const { sink: into, received } = sink();
     const done = s.run('7', 'demo.Demo', into);
-    assert.deepEqual(sent, [{ op: 'run', id: '7', collector: 'demo.Demo' }]);
+    assert.deepEqual(sent, [{ op: 'run', id: '7', collector: 'demo.Demo', usage: 'run' }]);
     write(`${report('7')}\n`);
     say({ type: 'log', id: '7', collector: 'demo.Demo', stream: 'stdout', text: 'hello' });
     say({ type: 'done', id: '7', status: 'ok', run_ms: 3 });

@@ -37,7 +37,7 @@ function bundle(root: string, ...dirs: string[]) {
 }
 
 describe('code bundle', () => {
-  it('packs the SDK under core/ and each dirs entry under dN/, and says where each module lands', async () => {
+  it('packs the SDK under core/ and each dirs entry under dN/ (folders inside come with their files), and says where each module lands', async () => {
     const root = tempTree({
       'core/host.py': 'HOST = 1\n',
       'python.d/first/a.py': 'A = 1\n',
@@ -50,7 +50,7 @@ describe('code bundle', () => {
     const bundle = await buildCodeBundle(path.join(root, 'core'), '/tmp/pythond', dirs, 'inputs.pythond[0]');
 
     const packed = await entries(bundle.tar);
-    assert.deepEqual([...packed.keys()].sort(), ['core/', 'core/host.py', 'd0/', 'd0/a.py', 'd0/helper.txt', 'd0/pkg/', 'd0/pkg/b.py', 'd1/', 'd1/c.py']);
+    assert.deepEqual([...packed.keys()].sort(), ['core/host.py', 'd0/', 'd0/a.py', 'd0/helper.txt', 'd0/pkg/b.py', 'd1/', 'd1/c.py']);
     assert.equal(packed.get('d0/pkg/b.py')!.content, 'B = 1\n');
     assert.deepEqual([packed.get('d0/')!.type, packed.get('d0/')!.mode, packed.get('d0/a.py')!.mode], ['directory', 0o755, 0o644]);
     assert.deepEqual(bundle.dirs, [
@@ -69,7 +69,7 @@ describe('code bundle', () => {
     const root = tempTree({ 'core/host.py': '', 'python.d/many/one.py': 'ONE = 1\n', 'python.d/many/other.py': 'OTHER = 1\n' });
     const bundled = await bundle(root, 'many/one.py');
     const packed = await entries(bundled.tar);
-    assert.deepEqual([...packed.keys()].sort(), ['core/', 'core/host.py', 'd0/', 'd0/one.py']);
+    assert.deepEqual([...packed.keys()].sort(), ['core/host.py', 'd0/', 'd0/one.py']);
     assert.deepEqual(bundled.dirs, [{ folder: '/x/d0', modules: [{ module: 'one', file: '/x/d0/one.py' }] }]);
   });
 
@@ -84,7 +84,7 @@ describe('code bundle', () => {
     });
     symlinkSync(path.join(root, 'elsewhere/shared.py'), path.join(root, 'python.d/c/shared.py'));
     const packed = await entries((await bundle(root, 'c')).tar);
-    assert.deepEqual([...packed.keys()].sort(), ['core/', 'core/host.py', 'd0/', 'd0/a.py', 'd0/shared.py']);
+    assert.deepEqual([...packed.keys()].sort(), ['core/host.py', 'd0/', 'd0/a.py', 'd0/shared.py']);
     assert.equal(packed.get('d0/shared.py')!.content, 'SHARED = 1\n', 'the content the link points to');
   });
 

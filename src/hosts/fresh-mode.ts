@@ -2,7 +2,7 @@ import type { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import type { HostConnection } from './host-connection.js';
-import { HostModeBase } from './host-mode.js';
+import { HostModeBase, type RunOptions } from './host-mode.js';
 
 /**
  * A new host for every tick, gone when the tick is: nothing survives from
@@ -27,11 +27,11 @@ export class FreshMode extends HostModeBase {
     return connection.hello();
   }
 
-  async run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage> {
+  async run(collectorId: string, sink: RunSink, signal: AbortSignal, options?: RunOptions): Promise<DoneMessage> {
     const connection = await this.open();
     this.#live.add(connection);
     try {
-      const done = this.runOn(connection, collectorId, sink, signal, healthyAfterMs);
+      const done = this.runOn(connection, collectorId, sink, signal, options);
       connection.session.end(); // the host exits once this run is done
       const result = await done;
       this.#exiting.add(connection.gone);

@@ -15,6 +15,18 @@ export interface HostModeEvents {
   lastError: [message: LastErrorMessage];
 }
 
+/** What a run may ask of its mode beyond the run itself. */
+export interface RunOptions {
+  /** A run still going after this long counts as a success for the backoff (a service's run never finishes). */
+  healthyAfterMs?: number;
+  /**
+   * Called once the host is up and has the run: a tick's timeout counts from
+   * here, so a host that had to start first (fresh mode, or warm after a
+   * loss) does not eat into it. Starting is bounded by the load timeout.
+   */
+  running?: () => void;
+}
+
 /**
  * How long the hosts of one `[[inputs.pythond]]` block live, over any
  * runtime: `warm` keeps one host across ticks, `fresh` starts one per tick.
@@ -26,10 +38,8 @@ export interface HostMode extends EventEmitter<HostModeEvents> {
    * Runs one collector once; resolves with its `done`, rejects with a
    * HostFailure. Aborting `signal` with a HostFailure (a timeout, a broken
    * limit) kills the run's host, and the run rejects with that failure.
-   * A run still going after `healthyAfterMs` counts as a success for the
-   * backoff, as a finished one does (a service's run never finishes).
    */
-  run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
+  run(collectorId: string, sink: RunSink, signal: AbortSignal, options?: RunOptions): Promise<DoneMessage>;
   /** Milliseconds before a host may be started again after failures; 0 when one may now. */
   backoffRemaining(): number;
   /** The current host, for the status API. */
@@ -64,7 +74,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
 
   abstract readonly hostId: string | undefined;
   abstract start(): Promise<HelloMessage>;
-  abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage>;
+  abstract run(collectorId: string, sink: RunSink, signal: AbortSignal, options?: RunOptions): Promise<DoneMessage>;
   abstract close(graceMs: number): Promise<void>;
   /**
    * What a run's `done` measures, which is what the tick cost: the run
@@ -105,7 +115,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     collectorId: string,
     sink: RunSink,
     signal: AbortSignal,
-    healthyAfterMs: number | undefined,
+    { healthyAfterMs, running }: RunOptions = {},
   ): Promise<DoneMessage> {
     const runId = String(++this.#runIds);
     const abort = (): void => void connection.kill(signal.reason as HostFailure, runId);
@@ -115,7 +125,9 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     // What the collector prints and its traceback name the user's files, wherever the host sees them.
     const local: RunSink = { ...sink, log: (message) => sink.log({ ...message, text: connection.localize(message.text) }) };
     try {
-      const done = await connection.session.run(runId, collectorId, local, this.usageScope);
+      const answered = connection.session.run(runId, collectorId, local, this.usageScope);
+      running?.();
+      const done = await answered;
       this.backoff.succeeded();
       return done.status === 'ok'
         ? done

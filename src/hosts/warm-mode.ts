@@ -2,7 +2,7 @@ import type { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage } from '../protocol/messages.js';
 import type { HostConnection } from './host-connection.js';
-import { HostModeBase } from './host-mode.js';
+import { HostModeBase, type RunOptions } from './host-mode.js';
 
 /**
  * One long-lived host per input: collector instances (and their state) live
@@ -28,10 +28,10 @@ export class WarmMode extends HostModeBase {
     return this.#hello!;
   }
 
-  async run(collectorId: string, sink: RunSink, signal: AbortSignal, healthyAfterMs?: number): Promise<DoneMessage> {
+  async run(collectorId: string, sink: RunSink, signal: AbortSignal, options?: RunOptions): Promise<DoneMessage> {
     const connection = await this.#connection();
     connection.runStarting();
-    return this.runOn(connection, collectorId, sink, signal, healthyAfterMs);
+    return this.runOn(connection, collectorId, sink, signal, options);
   }
 
   async close(graceMs: number): Promise<void> {

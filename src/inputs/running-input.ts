@@ -383,13 +383,17 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       stderr: (bytes) => void chargeOutput(bytes),
     };
 
-    const timer = service ? undefined : setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    // The timeout counts from when the host has the run: starting a host is bounded by the load timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const running = (): void => {
+      if (!service) timer = setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
+    };
     this.#stops.set(collector.id, stop);
     let done: DoneMessage | undefined;
     let failure: unknown;
     try {
       // A service that has run for an interval is healthy: a later death restarts it without waiting.
-      done = await this.#mode.run(collector.id, sink, abort.signal, service ? intervalMs : undefined);
+      done = await this.#mode.run(collector.id, sink, abort.signal, { healthyAfterMs: service ? intervalMs : undefined, running });
     } catch (err) {
       failure = err;
     } finally {

@@ -22,7 +22,19 @@ for (const executor of ['process', 'docker'] as const) {
       if (!h) return;
       assert.deepEqual(
         h.input.collectors.map((c) => c.id),
-        ['big.Big', 'boom.Boom', 'chatty.Chatty', 'crash.Crash', 'flood.Flood', 'garbage.Garbage', 'many.Many', 'segv.Segv', 'sleepy.Sleepy', 'state.Counter'],
+        [
+          'big.Big',
+          'boom.Boom',
+          'chatty.Chatty',
+          'crash.Crash',
+          'crash.CrashAgain',
+          'flood.Flood',
+          'garbage.Garbage',
+          'many.Many',
+          'segv.Segv',
+          'sleepy.Sleepy',
+          'state.Counter',
+        ],
       );
     });
 

@@ -282,3 +282,48 @@ export async function idleFigures(executor: 'docker' | 'process'): Promise<Figur
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/**
+ * Many inputs starting beside inputs already up: 10 warm inputs × 10
+ * collectors tick; a reload then adds 50 warm inputs. How long the 50 take
+ * to start (the reload resolves once each has started), and meanwhile the
+ * lateness of every tick (a new input ticks only once its host is up) and
+ * the ticks skipped of the 10 already up.
+ */
+export async function startupFigures(executor: 'docker' | 'process', quick: boolean): Promise<Figure[]> {
+  const [up, added] = quick ? [10, 20] : [10, 50];
+  const root = collectorTree(up + added, 10);
+  const block = (i: number) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"\nconcurrency = 10`;
+  const configOf = (inputs: number) =>
+    parseConfig(
+      `[runner]\nexecutor = "${executor}"\nconcurrency = 64\n${Array.from({ length: inputs }, (_, i) => block(i)).join('\n')}\n[[outputs.file]]\npath = "points.jsonl"\n`,
+      'bench.toml',
+      root,
+      PLUGINS,
+    );
+  let config = configOf(up);
+  const app = new App(config, { log: silentLogger, source: { load: () => config } });
+  try {
+    await app.start();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const upInputs = new Set(Array.from({ length: up }, (_, i) => `in${i}`));
+    const skippedOfUp = () => counterSum(app.metrics, 'pythond_ticks_skipped_total', (l) => upInputs.has(String(l.input)));
+    const skippedBefore = await skippedOfUp();
+    const latenessBefore = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
+    config = configOf(up + added);
+    const began = performance.now();
+    const result = await app.reload('bench');
+    const startS = (performance.now() - began) / 1000;
+    if (result.result !== 'ok' || result.added.length !== added)
+      throw new Error(`startup: reload ${result.result}, ${result.added.length} of ${added} inputs added`);
+    const lateness = bucketPercentile(await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds'), 99, latenessBefore) * 1000;
+    return [
+      { name: 'startup_inputs_s', value: startS, unit: 's', target: `<= 10 s for ${added} warm inputs added beside ${up} up` },
+      { name: 'startup_lateness_p99_ms', value: lateness, unit: 'ms', target: '<= 10 ms meanwhile' },
+      { name: 'startup_skipped_ticks', value: (await skippedOfUp()) - skippedBefore, unit: 'ticks', target: `0 of the ${up} inputs up` },
+    ];
+  } finally {
+    await app.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}

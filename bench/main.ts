@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { bigReportFigures, CEILING_RATES, ceilingFigures, idleFigures, scaleFigures } from './app-bench.js';
+import { bigReportFigures, CEILING_RATES, ceilingFigures, idleFigures, scaleFigures, startupFigures } from './app-bench.js';
 import { clusterFigures } from './cluster.js';
 import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     { name: 'idle', what: `idle runner (${executor})`, run: () => idleFigures(executor) },
     { name: 'scale', what: `scale (${executor})`, run: () => scaleFigures(executor, quick) },
     { name: 'ceiling', what: `ceiling (${executor}): ${CEILING_RATES.join(', ')} ticks/s`, run: () => ceilingFigures(executor, quick, log) },
+    { name: 'startup', what: `inputs starting beside inputs up (${executor})`, run: () => startupFigures(executor, quick) },
     { name: 'bigreport', what: `big report (${executor})`, run: () => bigReportFigures(executor, quick) },
     { name: 'http', what: 'HTTP API', run: () => httpFigures(quick) },
     { name: 'outputs', what: 'outputs (a VictoriaMetrics on a free port)', run: () => outputFigures(quick) },

@@ -30,3 +30,27 @@ test('a report larger than 10,000 points of a category comes back in batches of 
     await pipeline.close();
   }
 });
+
+test('a batch of many megabytes of text beyond ASCII comes back byte for byte, whatever character falls on a chunk boundary', async () => {
+  const pipeline = new PointPipeline({ workers: 1, encodings: () => ['lineProtocol', 'jsonl'] });
+  // Odd lengths of one-, two-, three- and four-byte characters, so that every kind lands on the boundaries.
+  const text = (n: number) => `a${'é'.repeat(n % 7)}€${'😀'.repeat(500 + (n % 13))}`;
+  const points = Array.from({ length: 2_000 }, (_, n) => ({ measurement: 'm', tags: { t: text(n + 1) }, fields: { s: text(n) }, time: n + 1 }));
+  const report = { type: 'report', id: '1', collector: 'c', data: { L: points } };
+  try {
+    const result = await pipeline.decodeReport(Buffer.from(JSON.stringify(report)), {});
+    const [batch] = result.batches;
+    const lines = Buffer.from(batch!.jsonl!).toString('utf8').split('\n').filter(Boolean);
+    assert.deepEqual(
+      lines.map((line) => JSON.parse(line) as { tags: { t: string }; fields: { s: string } }).map((point) => [point.tags.t, point.fields.s]),
+      points.map((point) => [point.tags.t, point.fields.s]),
+    );
+    const lineProtocol = Buffer.from(batch!.lineProtocol!).toString('utf8').split('\n').filter(Boolean);
+    assert.deepEqual(
+      lineProtocol.map((line) => line.slice(line.indexOf('"') + 1, line.lastIndexOf('"'))),
+      points.map((point) => point.fields.s),
+    );
+  } finally {
+    await pipeline.close();
+  }
+});

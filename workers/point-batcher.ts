@@ -107,7 +107,12 @@ export class PointBatcher {
       if (!(err instanceof InvalidPoint)) throw err;
       return err.message;
     }
-    for (const key in extraTags) if (!(key in point.tags)) point.tags[key] = extraTags[key]!;
+    for (const key in extraTags) {
+      if (key in point.tags) continue;
+      // A line-protocol series shares one frozen tags object among its points: this point gets its own.
+      if (Object.isFrozen(point.tags)) point.tags = { ...point.tags };
+      point.tags[key] = extraTags[key]!;
+    }
 
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {

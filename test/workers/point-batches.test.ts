@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PointPipeline } from '../../src/points/pipeline.js';
+import type { DecodeResult } from '../../src/points/tasks.js';
+import { PointBatcher } from '../../workers/point-batcher.js';
 
 test('a report larger than 10,000 points of a category comes back in batches of at most 10,000, in order', async () => {
   const pipeline = new PointPipeline({ workers: 1, encodings: () => ['lineProtocol', 'jsonl'] });
@@ -53,4 +55,19 @@ test('a batch of many megabytes of text beyond ASCII comes back byte for byte, w
   } finally {
     await pipeline.close();
   }
+});
+
+test("extra tags go on a point of a line-protocol series alone, never on the series' shared tags", () => {
+  const series = Object.freeze({ host: 'a' });
+  const batcher = new PointBatcher(['jsonl']);
+  assert.equal(batcher.add('metric', { measurement: 'm', tags: series, fields: { v: 1 }, time: '1' }, 'n', '0', { env: 'prod' }), undefined);
+  assert.equal(batcher.add('metric', { measurement: 'm', tags: series, fields: { v: 2 }, time: '2' }, 'n', '0', {}), undefined);
+  assert.deepEqual(series, { host: 'a' });
+  const result = batcher.finish() as unknown as Record<symbol, DecodeResult>;
+  const value = result[Object.getOwnPropertySymbols(result).find((symbol) => symbol.description === 'Piscina.valueOf')!]!;
+  const lines = Buffer.from(value.batches[0]!.jsonl!).toString().split('\n').filter(Boolean);
+  assert.deepEqual(
+    lines.map((line) => (JSON.parse(line) as { tags: Record<string, string> }).tags),
+    [{ host: 'a', env: 'prod' }, { host: 'a' }],
+  );
 });

@@ -66,66 +66,162 @@ function appFor(root: string, executor: string, inputs: string[], runnerToml = '
   return new App(config, { log: silentLogger });
 }
 
+/** What one run of N inputs × M do-nothing collectors ticking every second measured. */
+interface ScaleRun {
+  startupS: number;
+  ticksPerS: number;
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+  startupLatenessP99Ms: number;
+  /** Ticks skipped and failed in the steady state measured. */
+  skipped: number;
+  failed: number;
+  /** Ticks skipped and failed since the start, the hosts' start included. */
+  skippedSinceStart: number;
+  failedSinceStart: number;
+  cpuPercent: number;
+  rssMb: number;
+  containerRssMb: number;
+}
+
+/**
+ * Starts `inputs` inputs of `collectors` do-nothing collectors (interval 1 s),
+ * lets them settle for `settleS` and measures `seconds` of steady state.
+ * `inputConcurrency` ticks of one input may run at once (its collectors run in threads).
+ */
+async function measureScale(
+  executor: 'docker' | 'process',
+  options: { inputs: number; collectors: number; seconds: number; settleS: number; inputConcurrency: number; concurrency: number },
+): Promise<ScaleRun> {
+  const { inputs, collectors, seconds } = options;
+  const root = collectorTree(inputs, collectors);
+  const blocks = Array.from(
+    { length: inputs },
+    (_, i) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"\nconcurrency = ${options.inputConcurrency}`,
+  );
+  const app = appFor(root, executor, blocks, `concurrency = ${options.concurrency}`);
+  try {
+    const startBegan = performance.now();
+    await app.start();
+    const startupS = (performance.now() - startBegan) / 1000;
+    // Steady state: while the engine is still creating containers, round trips into the first ones are slow.
+    await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
+    const latenessBefore = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
+    const okBefore = await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok');
+    const skippedBefore = await counterSum(app.metrics, 'pythond_ticks_skipped_total', () => true);
+    const failedBefore = await counterSum(app.metrics, 'pythond_tick_failures_total', () => true);
+    const cpuBefore = process.cpuUsage();
+    const began = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const elapsedS = (performance.now() - began) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const ok = (await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok')) - okBefore;
+    const skippedSinceStart = await counterSum(app.metrics, 'pythond_ticks_skipped_total', () => true);
+    const failedSinceStart = await counterSum(app.metrics, 'pythond_tick_failures_total', () => true);
+    const rssMb = process.memoryUsage().rss / 1024 ** 2;
+    const lateness = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
+    return {
+      startupS,
+      ticksPerS: ok / elapsedS,
+      latenessP50Ms: bucketPercentile(lateness, 50, latenessBefore) * 1000,
+      latenessP99Ms: bucketPercentile(lateness, 99, latenessBefore) * 1000,
+      startupLatenessP99Ms: bucketPercentile(latenessBefore, 99) * 1000,
+      skipped: skippedSinceStart - skippedBefore,
+      failed: failedSinceStart - failedBefore,
+      skippedSinceStart,
+      failedSinceStart,
+      cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
+      rssMb,
+      containerRssMb: executor === 'docker' ? await containerRssMb(app) : NaN,
+    };
+  } finally {
+    await app.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The mean resident memory of (up to 10 of) the app's warm containers. */
+async function containerRssMb(app: App): Promise<number> {
+  const docker = new Docker();
+  const ids = app
+    .status()
+    .flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host))
+    .filter((id): id is string => !!id);
+  const usages = await Promise.all(
+    ids.slice(0, 10).map(async (id) => {
+      const stats = (await docker.getContainer(id).stats({ stream: false })) as {
+        memory_stats: { usage: number; stats?: { total_inactive_file?: number; cache?: number } };
+      };
+      return stats.memory_stats.usage - (stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
+    }),
+  );
+  return usages.reduce((a, b) => a + b, 0) / usages.length / 1024 ** 2;
+}
+
 /** N inputs × M collectors ticking every second: throughput, lateness, cost. */
 export async function scaleFigures(executor: 'docker' | 'process', quick: boolean): Promise<Figure[]> {
   const [inputs, collectors, seconds] = quick ? [10, 10, 10] : [50, 10, 60];
-  const root = collectorTree(inputs, collectors);
-  const blocks = Array.from({ length: inputs }, (_, i) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"`);
-  const app = appFor(root, executor, blocks, 'concurrency = 16');
-  const startBegan = performance.now();
-  await app.start();
-  const startupS = (performance.now() - startBegan) / 1000;
-  // Steady state: while the engine is still creating containers, round trips into the first ones are slow.
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const latenessBefore = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
-  const okBefore = await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok');
-  const cpuBefore = process.cpuUsage();
-  const began = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  const elapsedS = (performance.now() - began) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const ok = (await counterSum(app.metrics, 'pythond_ticks_total', (l) => l.status === 'ok')) - okBefore;
-  const skipped = await counterSum(app.metrics, 'pythond_ticks_skipped_total', () => true);
-  const failed = await counterSum(app.metrics, 'pythond_tick_failures_total', () => true);
-  const rssMb = process.memoryUsage().rss / 1024 ** 2;
-  const lateness = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
-  let containerRssMb = NaN;
-  if (executor === 'docker') {
-    const docker = new Docker();
-    const ids = app
-      .status()
-      .flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host))
-      .filter((id): id is string => !!id);
-    const usages = await Promise.all(
-      ids.slice(0, 10).map(async (id) => {
-        const stats = (await docker.getContainer(id).stats({ stream: false })) as {
-          memory_stats: { usage: number; stats?: { total_inactive_file?: number; cache?: number } };
-        };
-        return stats.memory_stats.usage - (stats.memory_stats.stats?.total_inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
-      }),
-    );
-    containerRssMb = usages.reduce((a, b) => a + b, 0) / usages.length / 1024 ** 2;
-  }
+  const run = await measureScale(executor, { inputs, collectors, seconds, settleS: 3, inputConcurrency: 1, concurrency: 16 });
   const figures: Figure[] = [
     {
       name: 'scale_ticks_per_s',
-      value: ok / elapsedS,
+      value: run.ticksPerS,
       unit: 'ticks/s',
       baseline: { name: 'scale_ticks_due_per_s', value: inputs * collectors },
       target: '500 ticks/s (50×10)',
     },
-    { name: 'scale_lateness_p50_ms', value: bucketPercentile(lateness, 50, latenessBefore) * 1000, unit: 'ms' },
-    { name: 'scale_lateness_p99_ms', value: bucketPercentile(lateness, 99, latenessBefore) * 1000, unit: 'ms', target: '<= 10 ms (steady state)' },
-    { name: 'scale_startup_lateness_p99_ms', value: bucketPercentile(latenessBefore, 99) * 1000, unit: 'ms', target: 'while the hosts start' },
-    { name: 'scale_startup_s', value: startupS, unit: 's', target: `${inputs} hosts` },
-    { name: 'scale_skipped_ticks', value: skipped, unit: 'ticks' },
-    { name: 'scale_failed_ticks', value: failed, unit: 'ticks' },
-    { name: 'scale_runner_cpu_percent', value: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100, unit: '% of one core' },
-    { name: 'scale_runner_rss_mb', value: rssMb, unit: 'MiB' },
+    { name: 'scale_lateness_p50_ms', value: run.latenessP50Ms, unit: 'ms' },
+    { name: 'scale_lateness_p99_ms', value: run.latenessP99Ms, unit: 'ms', target: '<= 10 ms (steady state)' },
+    { name: 'scale_startup_lateness_p99_ms', value: run.startupLatenessP99Ms, unit: 'ms', target: 'while the hosts start' },
+    { name: 'scale_startup_s', value: run.startupS, unit: 's', target: `${inputs} hosts` },
+    { name: 'scale_skipped_ticks', value: run.skippedSinceStart, unit: 'ticks', target: 'since the start' },
+    { name: 'scale_failed_ticks', value: run.failedSinceStart, unit: 'ticks', target: 'since the start' },
+    { name: 'scale_runner_cpu_percent', value: run.cpuPercent, unit: '% of one core' },
+    { name: 'scale_runner_rss_mb', value: run.rssMb, unit: 'MiB' },
   ];
-  if (executor === 'docker') figures.push({ name: 'scale_container_rss_mb', value: containerRssMb, unit: 'MiB' });
-  await app.stop();
-  rmSync(root, { recursive: true, force: true });
+  if (executor === 'docker') figures.push({ name: 'scale_container_rss_mb', value: run.containerRssMb, unit: 'MiB' });
+  return figures;
+}
+
+/** The rates the ceiling steps through, in ticks/s. */
+export const CEILING_RATES = [250, 500, 1000, 2000] as const;
+/** Steady-state lateness p99 a rate must keep to count as sustained. */
+const CEILING_LATENESS_P99_MS = 10;
+
+/**
+ * The ceiling: 50 warm inputs whose collectors tick every second, stepping
+ * the rate through CEILING_RATES by their number of collectors; the highest
+ * rate whose steady state has lateness p99 <= 10 ms and no skipped or failed
+ * tick, with the runner's CPU at each step. A collector's ticks run in the
+ * host's threads, so an input may run as many at once as it has collectors.
+ */
+export async function ceilingFigures(executor: 'docker' | 'process', quick: boolean, log: (text: string) => void): Promise<Figure[]> {
+  const inputs = 50;
+  const seconds = quick ? 8 : 20;
+  const figures: Figure[] = [];
+  let ceiling = 0;
+  let stillSustained = true;
+  for (const rate of CEILING_RATES) {
+    const collectors = rate / inputs;
+    const run = await measureScale(executor, { inputs, collectors, seconds, settleS: 3, inputConcurrency: collectors, concurrency: 256 });
+    const sustained = run.latenessP99Ms <= CEILING_LATENESS_P99_MS && run.skipped === 0 && run.failed === 0 && run.ticksPerS >= rate * 0.98;
+    log(
+      `  ${rate} ticks/s: ${run.ticksPerS.toFixed(0)} ok/s, lateness p99 ${run.latenessP99Ms.toFixed(2)} ms, ${run.skipped} skipped, ${run.failed} failed, CPU ${run.cpuPercent.toFixed(1)}%, RSS ${run.rssMb.toFixed(0)} MiB${sustained ? '' : ' (not sustained)'}`,
+    );
+    // A rate counts only when every lower one was sustained too.
+    if (sustained && stillSustained) ceiling = rate;
+    else stillSustained = false;
+    figures.push(
+      { name: `scale_runner_cpu_percent_${rate}`, value: run.cpuPercent, unit: '% of one core', target: `${inputs} inputs × ${collectors} collectors` },
+      { name: `scale_lateness_p99_ms_${rate}`, value: run.latenessP99Ms, unit: 'ms', target: `<= ${CEILING_LATENESS_P99_MS} ms` },
+    );
+  }
+  figures.unshift({
+    name: 'scale_max_ticks_per_s',
+    value: ceiling,
+    unit: 'ticks/s',
+    target: `>= 1000, lateness p99 <= ${CEILING_LATENESS_P99_MS} ms, none skipped`,
+  });
   return figures;
 }
 
@@ -189,6 +285,51 @@ export async function idleFigures(executor: 'docker' | 'process'): Promise<Figur
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Many inputs starting beside inputs already up: 10 warm inputs × 10
+ * collectors tick; a reload then adds 50 warm inputs. How long the 50 take
+ * to start (the reload resolves once each has started), and meanwhile the
+ * lateness of every tick (a new input ticks only once its host is up) and
+ * the ticks skipped of the 10 already up.
+ */
+export async function startupFigures(executor: 'docker' | 'process', quick: boolean): Promise<Figure[]> {
+  const [up, added] = quick ? [10, 20] : [10, 50];
+  const root = collectorTree(up + added, 10);
+  const block = (i: number) => `[[inputs.pythond]]\nname = "in${i}"\ndirs = ["in${i}"]\nmemory = "48m"\ntimeout = "5s"\nconcurrency = 10`;
+  const configOf = (inputs: number) =>
+    parseConfig(
+      `[runner]\nexecutor = "${executor}"\nconcurrency = 64\n${Array.from({ length: inputs }, (_, i) => block(i)).join('\n')}\n[[outputs.file]]\npath = "points.jsonl"\n`,
+      'bench.toml',
+      root,
+      PLUGINS,
+    );
+  let config = configOf(up);
+  const app = new App(config, { log: silentLogger, source: { load: () => config } });
+  try {
+    await app.start();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const upInputs = new Set(Array.from({ length: up }, (_, i) => `in${i}`));
+    const skippedOfUp = () => counterSum(app.metrics, 'pythond_ticks_skipped_total', (l) => upInputs.has(String(l.input)));
+    const skippedBefore = await skippedOfUp();
+    const latenessBefore = await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds');
+    config = configOf(up + added);
+    const began = performance.now();
+    const result = await app.reload('bench');
+    const startS = (performance.now() - began) / 1000;
+    if (result.result !== 'ok' || result.added.length !== added)
+      throw new Error(`startup: reload ${result.result}, ${result.added.length} of ${added} inputs added`);
+    const lateness = bucketPercentile(await histogramBuckets(app.metrics, 'pythond_schedule_lateness_seconds'), 99, latenessBefore) * 1000;
+    return [
+      { name: 'startup_inputs_s', value: startS, unit: 's', target: `<= 10 s for ${added} warm inputs added beside ${up} up` },
+      { name: 'startup_lateness_p99_ms', value: lateness, unit: 'ms', target: '<= 10 ms meanwhile' },
+      { name: 'startup_skipped_ticks', value: (await skippedOfUp()) - skippedBefore, unit: 'ticks', target: `0 of the ${up} inputs up` },
+    ];
+  } finally {
+    await app.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

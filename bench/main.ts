@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { bigReportFigures, idleFigures, scaleFigures } from './app-bench.js';
+import { bigReportFigures, CEILING_RATES, ceilingFigures, idleFigures, scaleFigures, startupFigures } from './app-bench.js';
 import { clusterFigures } from './cluster.js';
 import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
@@ -14,43 +14,38 @@ import { printTable, round, type Figure } from './stats.js';
  * on a small, noisy machine.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true } } });
   const quick = values.quick ?? false;
   const log = (text: string) => {
     if (!values.json) process.stderr.write(`${text}\n`);
   };
-
-  const figures: Figure[] = [];
-  log('process executor ...');
-  figures.push(...(await processFigures(quick)));
-  log('point pipeline ...');
-  figures.push(...(await pipelineFigures(2, quick)));
   const dockerUp = await new Docker().ping().then(
     () => true,
     () => false,
   );
   const executor = dockerUp ? 'docker' : 'process';
-  if (dockerUp) {
-    log('docker executor ...');
-    figures.push(...(await dockerFigures(quick)));
-  } else {
-    log('no Docker engine: docker figures skipped, scale figures use the process executor');
+  if (!dockerUp) log('no Docker engine: docker figures skipped, scale figures use the process executor');
+
+  // In this order; `--only <name>` (repeatable) runs just those, to iterate on one figure.
+  const sections: { name: string; what: string; run(): Promise<Figure[]> }[] = [
+    { name: 'process', what: 'process executor', run: () => processFigures(quick) },
+    { name: 'pipeline', what: 'point pipeline', run: () => pipelineFigures(2, quick) },
+    ...(dockerUp ? [{ name: 'docker', what: 'docker executor', run: () => dockerFigures(quick) }] : []),
+    { name: 'idle', what: `idle runner (${executor})`, run: () => idleFigures(executor) },
+    { name: 'scale', what: `scale (${executor})`, run: () => scaleFigures(executor, quick) },
+    { name: 'ceiling', what: `ceiling (${executor}): ${CEILING_RATES.join(', ')} ticks/s`, run: () => ceilingFigures(executor, quick, log) },
+    { name: 'startup', what: `inputs starting beside inputs up (${executor})`, run: () => startupFigures(executor, quick) },
+    { name: 'bigreport', what: `big report (${executor})`, run: () => bigReportFigures(executor, quick) },
+    { name: 'http', what: 'HTTP API', run: () => httpFigures(quick) },
+    { name: 'outputs', what: 'outputs (a VictoriaMetrics on a free port)', run: () => outputFigures(quick) },
+    { name: 'cluster', what: 'cluster mode (a real etcd on free ports; skipped without etcd-server)', run: () => clusterFigures(quick) },
+  ];
+  const figures: Figure[] = [];
+  for (const section of sections) {
+    if (values.only && !values.only.includes(section.name)) continue;
+    log(`${section.what} ...`);
+    figures.push(...(await section.run()));
   }
-  log(`idle runner (${executor}) ...`);
-  figures.push(...(await idleFigures(executor)));
-  log(`scale (${executor}) ...`);
-  figures.push(...(await scaleFigures(executor, quick)));
-  log(`big report (${executor}) ...`);
-  figures.push(...(await bigReportFigures(executor, quick)));
-
-  log('HTTP API ...');
-  figures.push(...(await httpFigures(quick)));
-
-  log('outputs (a VictoriaMetrics on a free port) ...');
-  figures.push(...(await outputFigures(quick)));
-
-  log('cluster mode (a real etcd on free ports; skipped without etcd-server) ...');
-  figures.push(...(await clusterFigures(quick)));
 
   if (values.json) {
     const json: Record<string, number> = {};

@@ -5,6 +5,7 @@ import { nextGridTick } from './cluster/tick-grid.js';
 import type { Config, InputConfig, InputProblem, RepoCheckout } from './config/load.js';
 import { errorMessage } from './errors.js';
 import { GitRepos, type RepoStatus } from './gitrepos/git-repos.js';
+import { HostStarts } from './hosts/host-starts.js';
 import { InputSet } from './inputs/input-set.js';
 import { LastErrors } from './inputs/last-errors.js';
 import type { InputStatus, RunningInput } from './inputs/running-input.js';
@@ -125,6 +126,7 @@ export class App {
   readonly #pipeline: PointPipeline;
   readonly #writeApi: WriteApiInput;
   readonly #queue: TickQueue;
+  readonly #hostStarts: HostStarts;
   readonly #startedAt = Date.now();
   #config: Config;
   #loadedAt = new Date();
@@ -152,6 +154,7 @@ export class App {
     );
     this.#pipeline = new PointPipeline({ workers: config.runner.workers, encodings: () => this.#outputs.encodings });
     this.#writeApi = new WriteApiInput({ pipeline: this.#pipeline, outputs: this.#outputs, metrics: this.metrics });
+    this.#hostStarts = new HostStarts(config.runner.host_starts);
     this.#queue = new TickQueue({
       concurrency: config.runner.concurrency,
       onChange: (waiting, running) => {
@@ -210,6 +213,7 @@ export class App {
       log: this.#log,
       lastErrors: this.lastErrors,
       quarantine: () => ({ after: this.#config.runner.quarantine_after, intervalMs: this.#config.runner.quarantine_interval }),
+      hostStarts: this.#hostStarts,
     });
     this.#inputs = inputs;
     if (this.#config.cluster) await this.#joinCluster(this.#config.cluster, inputs);
@@ -382,6 +386,7 @@ export class App {
     result.needsRestart = plan.runner.restart;
     result.runner = plan.runner.live;
     if (plan.runner.live.includes('concurrency')) this.#queue.concurrency = next.runner.concurrency;
+    if (plan.runner.live.includes('host_starts')) this.#hostStarts.limit = next.runner.host_starts;
     await this.#outputs.change(
       plan.outputs.add.map((output) => this.#createOutput(output)),
       plan.outputs.remove.map((output) => output.id),

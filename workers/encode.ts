@@ -45,9 +45,37 @@ function jsonValue(value: FieldValue): string {
   }
 }
 
-export function encodeJsonLine(category: Category, point: Point): string {
+/**
+ * The encoded tags of a frozen tags object, which cannot change: the points
+ * of one series share one (see LinePoint), and their tags are encoded once.
+ */
+class FrozenTagsCache {
+  readonly #encode: (tags: Readonly<Record<string, string>>) => string;
+  readonly #cache = new WeakMap<object, string>();
+
+  constructor(encode: (tags: Readonly<Record<string, string>>) => string) {
+    this.#encode = encode;
+  }
+
+  get(tags: Readonly<Record<string, string>>): string {
+    if (!Object.isFrozen(tags)) return this.#encode(tags);
+    let encoded = this.#cache.get(tags);
+    if (encoded === undefined) {
+      encoded = this.#encode(tags);
+      this.#cache.set(tags, encoded);
+    }
+    return encoded;
+  }
+}
+
+const jsonTags = new FrozenTagsCache((pointTags) => {
   let tags = '';
-  for (const key in point.tags) tags += `${tags ? ',' : ''}${quoted.get(key)}:${quoted.get(point.tags[key]!)}`;
+  for (const key in pointTags) tags += `${tags ? ',' : ''}${quoted.get(key)}:${quoted.get(pointTags[key]!)}`;
+  return tags;
+});
+
+export function encodeJsonLine(category: Category, point: Point): string {
+  const tags = jsonTags.get(point.tags);
   let fields = '';
   for (const key in point.fields) fields += `${fields ? ',' : ''}${quoted.get(key)}:${jsonValue(point.fields[key]!)}`;
   return `{"category":"${category}","measurement":${quoted.get(point.measurement)},"tags":{${tags}},"fields":{${fields}},"time":${point.time}}\n`;
@@ -72,13 +100,18 @@ function lineProtocolValue(value: FieldValue): string {
   }
 }
 
+const lineProtocolTags = new FrozenTagsCache((pointTags) => {
+  let tags = '';
+  for (const key of Object.keys(pointTags).sort()) {
+    const value = pointTags[key]!;
+    if (value !== '') tags += `,${escapeKey(key)}=${escapeKey(value)}`;
+  }
+  return tags;
+});
+
 /** InfluxDB line protocol, tags sorted by key (as InfluxDB prefers); empty tag values are left out, as line protocol cannot carry them. */
 export function encodeLineProtocol(point: Point): string {
-  let line = escapeMeasurement(point.measurement);
-  for (const key of Object.keys(point.tags).sort()) {
-    const value = point.tags[key]!;
-    if (value !== '') line += `,${escapeKey(key)}=${escapeKey(value)}`;
-  }
+  let line = escapeMeasurement(point.measurement) + lineProtocolTags.get(point.tags);
   let first = true;
   for (const key in point.fields) {
     line += `${first ? ' ' : ','}${escapeKey(key)}=${lineProtocolValue(point.fields[key]!)}`;

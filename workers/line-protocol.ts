@@ -20,7 +20,8 @@ import type { FieldValue } from '../src/points/point.js';
 
 export interface LinePoint {
   measurement: string;
-  tags: Record<string, string>;
+  /** Frozen, and shared by the points of the body that have the same measurement and tags (a series). */
+  tags: Readonly<Record<string, string>>;
   fields: Record<string, FieldValue>;
   /** Integer digits in the request's precision; absent when the line has no timestamp. */
   time?: string;
@@ -68,6 +69,18 @@ const FLOAT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 type NameKind = 'measurement' | 'key' | 'tagValue';
 const ESCAPES: Record<NameKind, RegExp> = { measurement: /\\([, \\])/g, key: /\\([,= \\])/g, tagValue: /\\([,= \\])/g };
 
+/**
+ * Distinct series (measurement and tags, as written) a body's parse keeps:
+ * a body repeats a few series line after line, and each is read once.
+ * Beyond this (a body of high-cardinality tags) the others are read each time.
+ */
+const MAX_SERIES = 10_000;
+
+interface Series {
+  measurement: string;
+  tags: Readonly<Record<string, string>>;
+}
+
 /** Why a line cannot be read, at the column where the parser stopped. */
 class SyntaxProblem extends Error {}
 
@@ -85,6 +98,8 @@ class LineParser {
   /** The physical line of #pos (strings may hold line breaks) and where it starts. */
   #line = 1;
   #lineStart = 0;
+  /** The series read so far, by their text up to the space before the fields. */
+  readonly #series = new Map<string, Series>();
 
   constructor(text: string, visitor: LineVisitor) {
     this.#text = text;
@@ -112,19 +127,7 @@ class LineParser {
   }
 
   #point(): LinePoint {
-    const measurement = this.#name('measurement');
-    if (measurement === '') throw new SyntaxProblem('the measurement name is missing');
-    const tags: Record<string, string> = {};
-    while (this.#peek() === COMMA) {
-      this.#pos++;
-      const key = this.#name('key');
-      if (key === '') throw new SyntaxProblem(`a tag key is missing after measurement ${quote(measurement)}`);
-      if (this.#peek() !== EQUALS) throw new SyntaxProblem(`tag ${quote(key)} has no value (tags are written key=value)`);
-      this.#pos++;
-      const value = this.#name('tagValue');
-      if (value === '') throw new SyntaxProblem(`tag ${quote(key)} has an empty value`);
-      tags[key] = value;
-    }
+    const { measurement, tags } = this.#seriesOfLine();
     if (this.#peek() !== SPACE) throw new SyntaxProblem(this.#atLineEnd() ? 'the point has no fields' : 'expected a space before the fields');
     this.#skipBlanks();
 
@@ -156,6 +159,45 @@ class LineParser {
     }
     this.#endLine();
     return time === undefined ? { measurement, tags, fields } : { measurement, tags, fields, time };
+  }
+
+  /** The measurement and tags of the line at #pos: the same text read earlier in the body gives the same (shared) series. */
+  #seriesOfLine(): Series {
+    const text = this.#text;
+    const start = this.#pos;
+    // Their end: the first space or line break that is not escaped.
+    let end = start;
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === BACKSLASH) end++;
+      else if (c === SPACE || c === LF || c === CR) break;
+    }
+    const key = text.slice(start, Math.min(end, text.length));
+    const known = this.#series.get(key);
+    if (known) {
+      this.#pos = start + key.length;
+      return known;
+    }
+    const series = this.#readSeries();
+    if (this.#pos === start + key.length && this.#series.size < MAX_SERIES) this.#series.set(key, series);
+    return series;
+  }
+
+  #readSeries(): Series {
+    const measurement = this.#name('measurement');
+    if (measurement === '') throw new SyntaxProblem('the measurement name is missing');
+    const tags: Record<string, string> = {};
+    while (this.#peek() === COMMA) {
+      this.#pos++;
+      const key = this.#name('key');
+      if (key === '') throw new SyntaxProblem(`a tag key is missing after measurement ${quote(measurement)}`);
+      if (this.#peek() !== EQUALS) throw new SyntaxProblem(`tag ${quote(key)} has no value (tags are written key=value)`);
+      this.#pos++;
+      const value = this.#name('tagValue');
+      if (value === '') throw new SyntaxProblem(`tag ${quote(key)} has an empty value`);
+      tags[key] = value;
+    }
+    return { measurement, tags: Object.freeze(tags) };
   }
 
   /** A measurement, key or tag value, up to its unescaped end or the end of the line. */

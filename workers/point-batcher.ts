@@ -12,30 +12,63 @@ const MAX_ERRORS = 5;
  */
 export const MAX_POINTS_PER_BATCH = 10_000;
 
-const encoder = new TextEncoder();
+/** Text gathered before it is written as UTF-8 into a chunk: one write per few hundred lines, not one per line. */
+const PENDING_CHARS = 32 * 1024;
+/** The size of the chunks a batch's bytes are written into. */
+const CHUNK_BYTES = 256 * 1024;
 
 /**
- * A batch's bytes, written as each point is encoded: the line strings die
- * young, where concatenated strings (ropes) kept every line alive until the
- * batch was done and made the old-generation GC the biggest cost.
+ * A batch's bytes. Lines are gathered into a short string and written as
+ * UTF-8 a few hundred at a time into fixed chunks (a write per line cost
+ * more than the encoding itself); take() copies them once into a buffer of
+ * the exact size. The line strings still die young: a whole batch kept as
+ * one concatenated string (a rope) kept every line alive until the batch
+ * was done, and made the old-generation GC the biggest cost.
  */
 class ByteSink {
-  #bytes = new Uint8Array(16 * 1024);
-  #length = 0;
+  readonly #chunks: Buffer[] = [];
+  #chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  #used = 0;
+  #pending = '';
 
   append(text: string): void {
-    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    if (this.#length + text.length * 3 > this.#bytes.length) {
-      const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#length + text.length * 3));
-      grown.set(this.#bytes.subarray(0, this.#length));
-      this.#bytes = grown;
-    }
-    this.#length += encoder.encodeInto(text, this.#bytes.subarray(this.#length)).written;
+    this.#pending += text;
+    if (this.#pending.length >= PENDING_CHARS) this.#flush();
   }
 
   /** The bytes, in a buffer of their own (so it can be moved to another thread). */
   take(): Uint8Array<ArrayBuffer> {
-    return this.#bytes.slice(0, this.#length);
+    this.#flush();
+    const length = this.#chunks.reduce((sum, chunk) => sum + chunk.length, this.#used);
+    // Not zero-filled: every byte is written below.
+    const bytes = Buffer.allocUnsafeSlow(length);
+    let at = 0;
+    for (const chunk of [...this.#chunks, this.#chunk.subarray(0, this.#used)]) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return new Uint8Array(bytes.buffer, 0, length);
+  }
+
+  #flush(): void {
+    const text = this.#pending;
+    this.#pending = '';
+    let from = 0;
+    while (from < text.length) {
+      // UTF-8 needs at most 3 bytes per UTF-16 code unit: write what surely fits, then move to a new chunk.
+      const fits = Math.floor((this.#chunk.length - this.#used) / 3);
+      if (fits < 2) {
+        this.#chunks.push(this.#chunk.subarray(0, this.#used));
+        this.#chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        this.#used = 0;
+        continue;
+      }
+      let to = Math.min(text.length, from + fits);
+      // Never between the two halves of a surrogate pair.
+      if (to < text.length && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to--;
+      this.#used += this.#chunk.write(text.slice(from, to), this.#used, 'utf8');
+      from = to;
+    }
   }
 }
 
@@ -74,7 +107,12 @@ export class PointBatcher {
       if (!(err instanceof InvalidPoint)) throw err;
       return err.message;
     }
-    for (const key in extraTags) if (!(key in point.tags)) point.tags[key] = extraTags[key]!;
+    for (const key in extraTags) {
+      if (key in point.tags) continue;
+      // A line-protocol series shares one frozen tags object among its points: this point gets its own.
+      if (Object.isFrozen(point.tags)) point.tags = { ...point.tags };
+      point.tags[key] = extraTags[key]!;
+    }
 
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {

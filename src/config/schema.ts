@@ -44,6 +44,8 @@ const listenAddress = () => ({
 export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   /** Ticks running at once, all inputs together. */
   concurrency: withDefault(integer(1, 100_000), 8),
+  /** Collector hosts starting at once (container create to hello), all inputs together: a herd of starts slows the hosts already up. */
+  host_starts: withDefault(integer(1, 1_000), 4),
   /** piscina threads decoding and encoding points. */
   workers: withDefault(integer(1, 64), Math.max(1, Math.min(2, os.availableParallelism()))),
   executor: withDefault(oneOf(['auto', ...runtimes]), 'auto'),

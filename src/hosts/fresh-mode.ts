@@ -28,7 +28,7 @@ export class FreshMode extends HostModeBase {
   }
 
   async run(collectorId: string, sink: RunSink, signal: AbortSignal, options?: RunOptions): Promise<DoneMessage> {
-    const connection = await this.open();
+    const connection = await this.open(true);
     this.#live.add(connection);
     try {
       const done = this.runOn(connection, collectorId, sink, signal, options);

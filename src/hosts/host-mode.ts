@@ -7,6 +7,7 @@ import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage, LastErrorMessage, UsageScope } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { openConnection, type HostConnection } from './host-connection.js';
+import type { HostStarts } from './host-starts.js';
 
 export interface HostModeEvents {
   /** A host failed (killed, ended, broke the protocol) other than by close(): counted as a restart. */
@@ -62,13 +63,15 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   protected closing = false;
   readonly #input: InputConfig;
   readonly #runtime: Runtime;
+  readonly #starts: HostStarts;
   #runIds = 0;
   #image: string | undefined;
 
-  constructor(input: InputConfig, runtime: Runtime, log: Logger) {
+  constructor(input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts) {
     super();
     this.#input = input;
     this.#runtime = runtime;
+    this.#starts = starts;
     this.log = log;
   }
 
@@ -91,16 +94,23 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
     return this.#image;
   }
 
-  /** Starts a host of the input and waits for its hello; a failure counts against the backoff. */
-  protected async open(): Promise<HostConnection> {
+  /**
+   * Starts a host of the input and waits for its hello; a failure counts
+   * against the backoff. It waits its turn among the hosts starting (see
+   * HostStarts) unless it is for a tick (`forTick`, fresh mode): a tick of
+   * an input that is up does not wait for other inputs to start.
+   */
+  protected async open(forTick = false): Promise<HostConnection> {
     if (this.closing) throw new HostFailure('shutdown', 'pythond is shutting down');
-    try {
-      const connection = await openConnection(() => this.#runtime.start(this.#input), {
+    const open = () =>
+      openConnection(() => this.#runtime.start(this.#input), {
         maxLine: this.#input.max_report_size,
         maxStray: this.#input.max_stderr,
         log: this.log,
         onLastError: (message) => this.emit('lastError', message),
       });
+    try {
+      const connection = await (forTick ? open() : this.#starts.run(open));
       this.#image = connection.image;
       return connection;
     } catch (err) {

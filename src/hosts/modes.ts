@@ -3,15 +3,16 @@ import type { Logger } from '../logger.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { FreshMode } from './fresh-mode.js';
 import type { HostMode } from './host-mode.js';
+import type { HostStarts } from './host-starts.js';
 import { WarmMode } from './warm-mode.js';
 
 /** Every mode, by its name in an input's `mode`. */
-const MODES: Record<InputConfig['mode'], new (input: InputConfig, runtime: Runtime, log: Logger) => HostMode> = {
+const MODES: Record<InputConfig['mode'], new (input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts) => HostMode> = {
   warm: WarmMode,
   fresh: FreshMode,
 };
 
-/** The hosts of `input`, in its mode, over `runtime`. */
-export function createHostMode(input: InputConfig, runtime: Runtime, log: Logger): HostMode {
-  return new MODES[input.mode](input, runtime, log);
+/** The hosts of `input`, in its mode, over `runtime`, starting in turn with other inputs' (`starts`). */
+export function createHostMode(input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts): HostMode {
+  return new MODES[input.mode](input, runtime, log, starts);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { InputConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
+import type { HostStarts } from '../hosts/host-starts.js';
 import { createHostMode } from '../hosts/modes.js';
 import type { Logger } from '../logger.js';
 import type { OutputSet } from '../outputs/running-output.js';
@@ -52,6 +53,8 @@ export interface InputDeps {
   clock: Clock;
   /** `[runner] quarantine_after` and `quarantine_interval` in effect. */
   quarantine: () => QuarantinePolicy;
+  /** The turn every input's hosts take to start (`[runner] host_starts`). */
+  hostStarts: HostStarts;
 }
 
 export interface RunningInputEvents {
@@ -126,7 +129,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#quarantine = options.quarantine;
     this.#log = options.log.child({ input: options.config.name });
     this.#runtimeKind = options.runtime.kind;
-    this.#mode = createHostMode(options.config, options.runtime, this.#log);
+    this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts);
     this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
     this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
     this.#mode.on('lastError', (message) => this.#lastError(message));

@@ -12,7 +12,16 @@ const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overla
  * restart. `image` and the pip keys reach the inputs that use them, which
  * get new hosts (and new images) for it.
  */
-const LIVE_RUNNER_KEYS = new Set(['concurrency', 'shutdown_timeout', 'image', 'pip_index_url', 'pip_find_links', 'quarantine_after', 'quarantine_interval']);
+const LIVE_RUNNER_KEYS = new Set([
+  'concurrency',
+  'host_starts',
+  'shutdown_timeout',
+  'image',
+  'pip_index_url',
+  'pip_find_links',
+  'quarantine_after',
+  'quarantine_interval',
+]);
 
 /** What a reload changes, input by input: nothing is applied here. */
 export interface ReloadPlan {

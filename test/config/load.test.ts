@@ -77,6 +77,7 @@ describe('config', () => {
       max_body_size: 32 * 1024 ** 2,
       quarantine_after: 10,
       quarantine_interval: 5 * 60_000,
+      host_starts: 4,
       pip_index_url: undefined,
       pip_find_links: undefined,
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { MODES } from '../../src/config/schema.js';
+import { HostStarts } from '../../src/hosts/host-starts.js';
 import { createHostMode } from '../../src/hosts/modes.js';
 import { silentLogger } from '../../src/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
@@ -26,7 +27,7 @@ describe('host modes', () => {
     it(`${mode}: retries a host that cannot start at once, then after 1 s, doubling up to 5 minutes`, async () => {
       const root = tempTree({ 'python.d/c/a.py': 'x = 1\n' });
       const config = parseConfig(`[[inputs.pythond]]\nname = "a"\ndirs = ["c"]\nmode = "${mode}"\n[[outputs.stdout]]\n`, 'test.toml', root, PLUGINS);
-      const hosts = createHostMode(config.inputs[0]!, refusingRuntime, silentLogger);
+      const hosts = createHostMode(config.inputs[0]!, refusingRuntime, silentLogger, new HostStarts(1));
       for (const [failure, pauseMs] of PAUSES_MS.entries()) {
         const before = performance.now();
         await assert.rejects(hosts.start(), /the engine refuses/);

@@ -61,6 +61,29 @@ describe('parseLineProtocol', () => {
     );
   });
 
+  test('a series repeated line after line reads the same on every line, escapes included, and its tags cannot be changed', () => {
+    const series = 'disk\\ io\\,x,path=/a\\ b,dev\\=1=c\\\\';
+    const { points, errors } = parse(`${series} v=1\n${series} v=2\n${series}\n${series}  v=3 7\n`);
+    assert.deepEqual(errors, [[3, 'column 34: the point has no fields']]);
+    assert.deepEqual(
+      points.map(([line, point]) => [line, point.measurement, point.tags, point.fields.v, point.time]),
+      [
+        [1, 'disk io,x', { path: '/a b', 'dev=1': 'c\\' }, 1, undefined],
+        [2, 'disk io,x', { path: '/a b', 'dev=1': 'c\\' }, 2, undefined],
+        [4, 'disk io,x', { path: '/a b', 'dev=1': 'c\\' }, 3, '7'],
+      ],
+    );
+    assert.ok(Object.isFrozen(points[0]![1].tags));
+  });
+
+  test('a line that starts like an earlier series but is cut short is refused as it would be alone', () => {
+    const { errors } = parse('m,t=a v=1\nm,t=a\\\nm,t= v=1\n');
+    assert.deepEqual(errors, [
+      [2, 'column 7: the point has no fields'],
+      [3, 'column 5: tag "t" has an empty value'],
+    ]);
+  });
+
   test('a string without its closing quote is reported at the line and column where it opens', () => {
     const { errors } = parse('m v=1\nm s="never closed\nm v=2\n');
     assert.deepEqual(errors[0], [2, 'column 5: the string value of field "s" has no closing quote']);

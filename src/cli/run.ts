@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import path from 'node:path';
 import { App } from '../app.js';
 import { EMBEDDED_SOURCE, loadConfig, type Config } from '../config/load.js';
@@ -29,10 +28,13 @@ Serves the HTTP API on [runner] listen (/metrics, /v1/write, /v1/collectors, /he
 SIGHUP, POST /v1/reload, or a change of the config file or of the inputs' folders
 reload the config: only what changed restarts. On SIGINT or SIGTERM, ticks in
 flight finish (at most [runner] shutdown_timeout), outputs flush, and it exits 0;
-a second signal exits at once. Exit 1 when the config is invalid or the
+a second signal, a second or more later, exits at once. Exit 1 when the config is invalid or the
 collectors cannot start.`,
   run: ({ values }) => run({ config: values.config, logFormat: values['log-format'] as LogFormat | undefined }),
 });
+
+/** How soon after the first a signal is taken as the same one, forwarded by npm. */
+const SAME_SIGNAL_MS = 1_000;
 
 /**
  * `pythond run`: serves the HTTP API, runs the collectors until SIGINT or
@@ -45,7 +47,22 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
   log.info({ config: config.source, pid: process.pid }, `pythond ${VERSION} starting with ${config.source} (pid ${process.pid})`);
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
-  const signalled = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]).then(([name]) => name as string);
+  // One listener for the whole run: between a once() listener's removal and a new one, node's default (exit) would be back.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    let stoppingAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stoppingAt === undefined) {
+        stoppingAt = performance.now();
+        return resolve(signal);
+      }
+      // One Ctrl-C can arrive twice: from the terminal, to the whole process
+      // group, and again from npm, which forwards it (`npm start`).
+      if (performance.now() - stoppingAt < SAME_SIGNAL_MS) return;
+      log.error('second signal: exiting without waiting');
+      process.exit(1);
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
   const app = new App(config, { log, source: { load: (checkouts) => loadConfig(options.config, PLUGINS, checkouts) } });
   // Every trigger goes through the one reload path; SIGHUP must never kill a long-running agent (node's default would).
   const watcher = new ChangeWatcher({ changed: (what) => void reload(`${displayPath(what)} changed`), log });
@@ -79,11 +96,6 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
 
   const signal = await signalled;
   log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
-  const forceExit = (): never => {
-    log.error('second signal: exiting without waiting');
-    process.exit(1);
-  };
-  process.once('SIGINT', forceExit).once('SIGTERM', forceExit);
   watcher.close();
   await api.close();
   await app.stop();

@@ -39,6 +39,62 @@ describe('the npm package', () => {
     }
   });
 
+  it('stops cleanly on a Ctrl-C under `npm start` (SIGINT to the process group, which npm forwards to the runner again)', async () => {
+    const root = tempTree({
+      'python.d/idle/idle.py': IDLE_COLLECTOR,
+      'pythond.toml': '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["idle"]\n[[outputs.stdout]]\n',
+    });
+    // A process group of its own, as a terminal's foreground job is.
+    const npm = spawn('npm', ['start', '--', '--config', path.join(root, 'pythond.toml')], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    let log = '';
+    npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+    let runner: number | undefined;
+    try {
+      runner = Number(await waitFor(() => /starting with .* \(pid (\d+)\)/.exec(log)?.[1], 'the runner to start', 60_000));
+      await waitFor(() => log.includes('running 1 input(s)'), 'the runner to run', 60_000);
+      process.kill(-npm.pid!, 'SIGINT');
+      await waitFor(() => !alive(runner!), `the runner (pid ${runner}) to stop`);
+      assert.match(log, /SIGINT received/);
+      assert.doesNotMatch(log, /second signal/);
+      assert.match(log, /"msg":"stopped"/, 'the runner went through its whole shutdown');
+    } finally {
+      if (runner !== undefined && alive(runner)) process.kill(runner, 'SIGKILL');
+      if (npm.exitCode === null && npm.signalCode === null) process.kill(-npm.pid!, 'SIGKILL');
+    }
+  });
+
+  it('exits at once on a second signal a second or more after the first, with a tick still running', async () => {
+    const root = tempTree({
+      'python.d/slow/slow.py':
+        'import time\nfrom datakit_framework import DataKitFramework\n\nclass Slow(DataKitFramework):\n    interval = 1\n\n    def run(self):\n        print("tick", flush=True)\n        time.sleep(600)\n',
+      'pythond.toml':
+        '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\nshutdown_timeout = "5m"\n[[inputs.pythond]]\nname = "slow"\ndirs = ["slow"]\ntimeout = "10m"\n[[outputs.stdout]]\n',
+    });
+    const runner = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js'), 'run', '--config', path.join(root, 'pythond.toml')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+    const exited = once(runner, 'exit');
+    try {
+      await waitFor(() => log.includes('"msg":"tick"'), 'a tick to be running', 60_000);
+      runner.kill('SIGTERM');
+      await waitFor(() => log.includes('SIGTERM received'), 'the first signal to be taken');
+      // Past the second within which a repeat is the same signal (npm's forward of a Ctrl-C).
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      runner.kill('SIGINT');
+      const [code] = await exited;
+      assert.equal(code, 1);
+      assert.match(log, /second signal: exiting without waiting/);
+    } finally {
+      if (runner.exitCode === null && runner.signalCode === null) runner.kill('SIGKILL');
+    }
+  });
+
   it('ships the demo collectors its embedded config runs, with the SDK and the built runner', async () => {
     const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path));

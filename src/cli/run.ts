@@ -53,7 +53,8 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stoppingAt === undefined) {
         stoppingAt = performance.now();
-        return resolve(signal);
+        resolve(signal);
+        return;
       }
       // One Ctrl-C can arrive twice: from the terminal, to the whole process
       // group, and again from npm, which forwards it (`npm start`).

@@ -78,19 +78,20 @@ export async function startInput(options: {
   };
 }
 
-/** The sum of a metric's samples carrying `labels` (whatever their other labels). */
-export async function metricTotal(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+/** The values of a metric's samples carrying `labels` (whatever their other labels). */
+async function sampleValues(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number[]> {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l)).reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l)).map((v) => v.value);
+}
+
+/** The sum of a metric's samples carrying `labels` (whatever their other labels). */
+export async function metricTotal(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+  return (await sampleValues(metrics, name, labels)).reduce((sum, value) => sum + value, 0);
 }
 
 /** The value of one sample of a counter or gauge, 0 when absent. */
 export async function metricValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = metrics.registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const sample = values.find((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l));
-  return sample?.value ?? 0;
+  return (await sampleValues(metrics, name, labels))[0] ?? 0;
 }

@@ -29,7 +29,7 @@ from collections import namedtuple
 import datakit_framework  # beside this file; collectors get the same module
 
 PROTOCOL_VERSION = 1
-DEFAULT_REPORT_CHUNK = 5000
+DEFAULT_REPORT_CHUNK = 1000
 DEFAULT_INTERVAL = 10
 MAX_LOG_LINE_BYTES = 64 * 1024
 TRUNCATION_MARK = ' [pythond: line truncated to 64 KiB]'

@@ -21,6 +21,7 @@ import { CollectorRecord, type CollectorState } from './collector-record.js';
 import { ErrorRepeats } from './error-repeats.js';
 import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
+import { ReportFlow } from './report-flow.js';
 import { tickUsage, type TickOutcome } from './tick-outcome.js';
 
 /** An input as the status API shows it, before and after its host started. */
@@ -62,14 +63,8 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
-/**
- * Report messages of one run decoded or delivered at once. More are not read
- * from the host until one is through: a collector that reports faster than
- * the workers validate waits, instead of its report piling up in the runner,
- * and its messages share the workers with other inputs' in turn.
- */
+/** Report messages of one run decoded or delivered at once (see ReportFlow). */
 const REPORTS_IN_FLIGHT = 4;
-const noop = (): void => {};
 
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
@@ -327,7 +322,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     let invalid = 0;
     const invalidErrors: string[] = [];
     // Each report's way to the outputs; a settled one is dropped, so a service's run does not pile them up.
-    const deliveries = new Set<Promise<void>>();
+    const flow = new ReportFlow({ inWorkers: Math.max(1, this.#pipeline.workers - 1), inFlight: REPORTS_IN_FLIGHT });
     let breach: HostFailure | undefined;
     // A breach of a bound (or the timeout) aborts the run: its host is killed and the run fails with the breach.
     const abort = new AbortController();
@@ -371,12 +366,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
         used.reportBytes += line.length;
         reportBytes += line.length;
         if (used.reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one ${per} (max_report_size)`);
-        const delivery = this.#pipeline.decodeReport(line, this.config.tags).then(accept);
-        const settled = (): boolean => deliveries.delete(delivery);
-        deliveries.add(delivery);
-        void delivery.then(settled, settled);
-        // Backpressure: past a few reports in the workers, the host waits (its channel is not read) until one is through.
-        if (deliveries.size >= REPORTS_IN_FLIGHT) return Promise.race(deliveries).then(noop, noop);
+        const decoded = this.#pipeline.decodeReport(line, this.config.tags);
+        return flow.add(decoded, decoded.then(accept));
       },
       log: (message) => {
         if (breach || !chargeOutput(message.text.length)) return;
@@ -404,7 +395,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       clearInterval(nextWindow);
       this.#stops.delete(collector.id);
     }
-    await Promise.all(deliveries);
+    await flow.drained();
 
     const base = { durationMs: 0, points, reportBytes, runMs: done?.run_ms, usage: done && tickUsage(done.usage) };
     // A service that ran until pythond stopped did its job.

@@ -31,12 +31,15 @@ export function nowNs(): bigint {
  * validated and encoded in piscina worker threads, never here.
  */
 export class PointPipeline {
+  /** Worker threads: point data is handled this many messages at once. */
+  readonly workers: number;
   readonly #pool: Piscina;
   readonly #encodings: () => Encoding[];
 
   /** `encodings`: what the outputs consume now (asked at each task: outputs come and go with reloads). */
   constructor(options: { workers: number; encodings: () => Encoding[] }) {
     this.#encodings = options.encodings;
+    this.workers = options.workers;
     this.#pool = new Piscina({
       filename: WORKER_ENTRY,
       minThreads: options.workers,

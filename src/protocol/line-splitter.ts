@@ -18,6 +18,7 @@ export class LineSplitter {
     this.#onOverflow = options.onOverflow;
   }
 
+  /** `chunk` must not change afterwards (a stream's chunks never do): a line not ended yet holds views of it. */
   push(chunk: Buffer): void {
     let start = 0;
     while (start < chunk.length) {
@@ -41,13 +42,14 @@ export class LineSplitter {
       this.#onOverflow(Buffer.from(head));
       return;
     }
-    // Copy: the caller's chunk may be reused, and a line must own its bytes to be moved to a worker.
-    this.#parts.push(Buffer.from(piece));
+    // A view, not a copy: stream chunks are never reused, and the line is copied once, whole, when it ends.
+    this.#parts.push(piece);
     this.#partBytes += piece.length;
   }
 
   #emit(): void {
-    const line = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#partBytes);
+    // Copied into a buffer of its own, so that it can be moved to a worker and holds no chunk it came in.
+    const line = Buffer.concat(this.#parts, this.#partBytes);
     this.#parts = [];
     this.#partBytes = 0;
     if (line.length > 0) this.#onLine(line);

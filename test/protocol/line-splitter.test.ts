@@ -63,4 +63,18 @@ describe('LineSplitter', () => {
     chunk.write('xyz');
     assert.equal(lines[0]!.toString(), 'abc');
   });
+
+  it('hands a long line over in a buffer of its own, which can be moved to a worker, whatever chunks it came in', () => {
+    const lines: Buffer[] = [];
+    const s = new LineSplitter({ maxLine: 1 << 20, onLine: (line) => lines.push(line), onOverflow: () => {} });
+    const body = Buffer.alloc(100_000, 'x');
+    s.push(Buffer.concat([Buffer.from('short\n'), body.subarray(0, 30_000)]));
+    s.push(body.subarray(30_000));
+    s.push(Buffer.from('\n'));
+    assert.equal(lines.length, 2);
+    const long = lines[1]!;
+    assert.ok(long.equals(body));
+    assert.equal(long.byteOffset, 0);
+    assert.equal(long.buffer.byteLength, body.length);
+  });
 });

@@ -408,25 +408,25 @@ class ChunkingTest(HostTestCase):
         from datakit_framework import DataKitFramework
 
         class Big(DataKitFramework):
-            points = 12000
+            points = 2500
 
             def run(self):
                 self.report({'input': 'big', 'precision': 'ms',
                              'M': [{'measurement': 'big', 'fields': {'i': i}} for i in range(self.points)]})
     '''}
 
-    def test_a_report_of_12000_points_is_sent_as_three_messages(self):
+    def test_a_report_of_2500_points_is_sent_as_three_messages(self):
         host = self.start_serving_host(self.FILES)
         messages = host.run('big.Big', 'b1')
         self.assertEqual([m['type'] for m in messages], ['report', 'report', 'report', 'done'])
-        self.assertEqual([len(m['data']['M']) for m in messages[:3]], [5000, 5000, 2000])
+        self.assertEqual([len(m['data']['M']) for m in messages[:3]], [1000, 1000, 500])
         self.assertTrue(all(list(m['data']) == ['precision', 'input', 'M'] for m in messages[:3]))
-        self.assertEqual([p['fields']['i'] for m in messages[:3] for p in m['data']['M']], list(range(12000)))
+        self.assertEqual([p['fields']['i'] for m in messages[:3] for p in m['data']['M']], list(range(2500)))
 
     def test_the_chunk_size_comes_from_PYTHOND_REPORT_CHUNK(self):
-        host = self.start_serving_host(self.FILES, env={'PYTHOND_REPORT_CHUNK': '4500'})
+        host = self.start_serving_host(self.FILES, env={'PYTHOND_REPORT_CHUNK': '1200'})
         messages = host.run('big.Big', 'b1')
-        self.assertEqual([len(m['data']['M']) for m in reports(messages)], [4500, 4500, 3000])
+        self.assertEqual([len(m['data']['M']) for m in reports(messages)], [1200, 1200, 100])
 
     def test_a_bad_PYTHOND_REPORT_CHUNK_stops_the_host_before_hello(self):
         host = self.start_host(self.FILES, env={'PYTHOND_REPORT_CHUNK': 'lots'})

@@ -11,6 +11,7 @@ import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { BuildListener, Prepared, Runtime, RuntimeContext, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { AttachDemuxer } from './attach-demuxer.js';
 import { buildCodeBundle, type CodeBundle } from './code-bundle.js';
 import { CODE_DIR, containerSpec } from './container-spec.js';
 import { DockerEngine } from './docker-engine.js';
@@ -102,14 +103,23 @@ class DockerRuntime implements Runtime {
 
     const channel = new PassThrough();
     const stderr = new PassThrough();
-    container.modem.demuxStream(attached, channel, stderr);
+    const demuxer = new AttachDemuxer(channel, stderr);
     attached.on('end', () => {
       channel.end();
       stderr.end();
     });
     attached.on('error', () => {}); // the container's end is reported by wait()
-    // The demultiplexer writes without looking back: once the protocol channel is not being read, stop reading the container.
-    attached.on('data', () => {
+    attached.on('data', (chunk: Buffer) => {
+      try {
+        demuxer.push(chunk);
+      } catch (err) {
+        // Not the frames asked for (no TTY): nothing more can be read from this container, so it goes, and its runs fail as lost.
+        log.error({ err }, `container ${id}: ${errorMessage(err)}; killing it`);
+        attached.destroy();
+        void container.kill({ signal: 'SIGKILL' }).catch(() => {});
+        return;
+      }
+      // The demultiplexer writes without looking back: once the protocol channel is not being read, stop reading the container.
       if (!channel.writableNeedDrain || attached.isPaused()) return;
       attached.pause();
       channel.once('drain', () => attached.resume());

@@ -276,7 +276,8 @@ export async function idleFigures(executor: 'docker' | 'process'): Promise<Figur
     path.join(root, 'pythond.toml'),
     `[runner]\nexecutor = "${executor}"\nlisten = "127.0.0.1:0"\npython_d = ${JSON.stringify(demo)}\n[[inputs.pythond]]\nname = "demo"\ndirs = ["demo"]\n[[outputs.file]]\npath = "points.jsonl"\n`,
   );
-  const child = spawn(process.execPath, [main, 'run', '--config', path.join(root, 'pythond.toml')], { stdio: 'ignore' });
+  // As users start it: the file itself, through its first line (node and its flags).
+  const child = spawn(main, ['run', '--config', path.join(root, 'pythond.toml')], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => setTimeout(resolve, 12_000)); // past the first demo ticks
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

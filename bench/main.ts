@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { bigReportFigures, CEILING_RATES, ceilingFigures, idleFigures, scaleFigures, startupFigures } from './app-bench.js';
@@ -14,7 +18,9 @@ import { printTable, round, type Figure } from './stats.js';
  * on a small, noisy machine.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, section: { type: 'string' } },
+  });
   const quick = values.quick ?? false;
   const log = (text: string) => {
     if (!values.json) process.stderr.write(`${text}\n`);
@@ -40,11 +46,19 @@ async function main(): Promise<void> {
     { name: 'outputs', what: 'outputs (a VictoriaMetrics on a free port)', run: () => outputFigures(quick) },
     { name: 'cluster', what: 'cluster mode (a real etcd on free ports; skipped without etcd-server)', run: () => clusterFigures(quick) },
   ];
+  // `--section <name>`: the child process that measures one section, its figures as JSON on stdout.
+  if (values.section) {
+    const section = sections.find((s) => s.name === values.section);
+    if (!section) throw new Error(`no bench section ${values.section}; have ${sections.map((s) => s.name).join(', ')}`);
+    process.stdout.write(`${JSON.stringify(await section.run())}\n`);
+    return;
+  }
+  const childFlags = process.argv.slice(2).filter((arg) => arg === '--quick' || arg === '--json');
   const figures: Figure[] = [];
   for (const section of sections) {
     if (values.only && !values.only.includes(section.name)) continue;
     log(`${section.what} ...`);
-    figures.push(...(await section.run()));
+    figures.push(...(await inOwnProcess(section.name, childFlags)));
   }
 
   if (values.json) {
@@ -57,6 +71,27 @@ async function main(): Promise<void> {
   } else {
     printTable(figures);
   }
+}
+
+/**
+ * Runs one section in a process of its own: what a section leaves behind (a
+ * heap grown by a million points, threads, sockets) must not weigh on the
+ * next one's memory and CPU figures.
+ */
+async function inOwnProcess(section: string, flags: string[]): Promise<Figure[]> {
+  const args = [...runnerNodeFlags(), fileURLToPath(import.meta.url), '--section', section, ...flags];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`bench section ${section} failed (exit ${code})`);
+  return JSON.parse(out) as Figure[];
+}
+
+/** The node flags of the runner (the first line of src/main.ts): sections that run an App in their process measure it as shipped. */
+function runnerNodeFlags(): string[] {
+  const shebang = readFileSync(new URL('../src/main.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
+  return /\bnode\b(.*)$/.exec(shebang)![1]!.split(' ').filter(Boolean);
 }
 
 main().catch((err: unknown) => {

@@ -11,7 +11,7 @@
 # root, and says so. Started as another user (docker run --user), it runs as is.
 set -eu
 
-run="node /app/dist/src/main.js"
+run=/app/dist/src/main.js   # through its first line: node and its flags
 [ "$(id -u)" = 0 ] || exec $run "$@"
 
 socket=/var/run/docker.sock

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { ClusterMember, type ClusterStatus } from './cluster/cluster-member.js';
+import type { ClusterMember, ClusterStatus } from './cluster/cluster-member.js';
 import { nextGridTick } from './cluster/tick-grid.js';
 import type { Config, InputConfig, InputProblem, RepoCheckout } from './config/load.js';
 import { errorMessage } from './errors.js';
@@ -480,6 +480,8 @@ export class App {
 
   async #joinCluster(config: NonNullable<Config['cluster']>, inputs: InputSet): Promise<void> {
     const member = config.member ?? `${os.hostname()}-${instanceId(this.#config.runner.data_dir)}`;
+    // Loaded only here: the etcd client (gRPC, protobuf) is about 6 MiB of a runner's memory that a runner outside a cluster does not need.
+    const { ClusterMember } = await import('./cluster/cluster-member.js');
     const cluster = new ClusterMember({ config, member, isRunning: (input) => inputs.active(input), log: this.#log, metrics: this.metrics });
     this.#cluster = cluster;
     cluster.on('changed', () => void this.#applyOwnership());

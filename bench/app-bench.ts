@@ -6,7 +6,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import type { Metrics } from '../src/telemetry/metrics.js';
 import { percentile, type Figure } from './stats.js';
 import { PLUGINS } from '../src/plugins.js';

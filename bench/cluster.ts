@@ -1,7 +1,7 @@
 import { ClusterMember } from '../src/cluster/cluster-member.js';
 import { ownerOf } from '../src/cluster/rendezvous.js';
 import type { ClusterConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { etcdMissing, TestEtcd } from '../test/helpers/etcd.js';
 import type { Figure } from './stats.js';

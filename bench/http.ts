@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
 import { startHttpApi } from '../src/http/server.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { VictoriaMetrics } from '../test/helpers/metric-servers.js';
 import { percentile, type Figure } from './stats.js';
 import { PLUGINS } from '../src/plugins.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/telemetry/logger.js';
 import { DiskBuffer } from '../src/outputs/buffer/disk-buffer.js';
 import { BufferedOutput } from '../src/outputs/buffered-output.js';
 import { InfluxdbOutput } from '../src/outputs/influxdb/influxdb-output.js';

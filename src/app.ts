@@ -10,7 +10,7 @@ import { InputSet } from './inputs/input-set.js';
 import { LastErrors } from './inputs/last-errors.js';
 import type { InputStatus, RunningInput } from './inputs/running-input.js';
 import { WriteApiInput, type WriteApiResult } from './inputs/write-api-input.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './telemetry/logger.js';
 import { DirectOutput } from './outputs/direct-output.js';
 import type { Output } from './outputs/output.js';
 import { createRunningOutput } from './outputs/registry.js';
@@ -23,6 +23,7 @@ import { selectRuntime } from './runtimes/select-runtime.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
 import { TickQueue } from './scheduler/tick-queue.js';
 import { DELIVERY_LOG_EVERY_MS, DeliveryLog } from './telemetry/delivery-log.js';
+import { ReloadEvents } from './telemetry/events/reload-events.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { VERSION } from './version.js';
 
@@ -120,6 +121,7 @@ export class App {
   /** Marks the writes this runner forwards (datakit output), so its write API refuses them if they come back. */
   readonly loopToken: string = randomUUID();
   readonly #log: Logger;
+  readonly #events: ReloadEvents;
   readonly #clock: Clock;
   readonly #source: ConfigSource;
   readonly #outputs: OutputSet;
@@ -147,6 +149,7 @@ export class App {
     this.#clock = options.clock ?? systemClock;
     this.#source = options.source ?? { load: () => this.#config };
     this.metrics = options.metrics ?? createMetrics(VERSION);
+    this.#events = new ReloadEvents(this.#log, this.metrics);
     this.#outputs = new OutputSet(
       options.outputs
         ? Object.entries(options.outputs).map(([id, output]) => new DirectOutput(id, output, this.metrics, this.#log))
@@ -528,22 +531,19 @@ export class App {
   #reloaded(result: ReloadResult, began: number): ReloadResult {
     result.durationMs = Math.round((performance.now() - began) * 10) / 10;
     this.#lastReload = result;
-    this.metrics.reloads.inc({ result: result.result });
     const changes = (['added', 'removed', 'restarted', 'updated', 'runner'] as const)
       .filter((key) => result[key].length > 0)
       .map((key) => `${key === 'runner' ? 'applied [runner]' : key} ${result[key].join(', ')}`);
     const summary = `reload (${result.trigger}) ${result.result} in ${result.durationMs} ms: ${changes.join('; ') || 'nothing changed'}`;
-    if (result.result === 'error') this.#log.error(`reload (${result.trigger}): ${result.error}`);
-    else if (result.result === 'partial')
-      this.#log.error(`${summary}; kept the running version of ${result.failed.map((f) => `${f.input} (${f.error})`).join('; ')}`);
-    else this.#log.info(summary);
-    if (result.needsRestart.length > 0)
-      this.#log.warn(`reload: ${result.needsRestart.map((key) => `[runner] ${key}`).join(', ')} changed, which applies only when pythond restarts`);
+    if (result.result === 'error') this.#events.refused(result.trigger, result.error ?? '');
+    else if (result.result === 'partial') this.#events.partlyApplied(summary, result.failed);
+    else this.#events.applied(summary);
+    if (result.needsRestart.length > 0) this.#events.needsRestart(result.needsRestart);
     return result;
   }
 
   #logProblems(problems: readonly InputProblem[]): void {
-    for (const problem of problems) this.#log.error({ input: problem.input }, `input ${problem.input ?? '(unnamed)'} cannot be used: ${problem.message}`);
+    for (const problem of problems) this.#events.inputUnusable(problem.input, problem.message);
   }
 
   #createOutput(output: Config['outputs'][number]): RunningOutput {

@@ -3,7 +3,7 @@ import { App, type ConfigSource } from '../app.js';
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { discoverDir, DiscoveryProblem } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../telemetry/logger.js';
 import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';

@@ -4,8 +4,9 @@ import { EMBEDDED_SOURCE, loadConfig, type Config } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
-import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from '../logger.js';
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from '../telemetry/logger.js';
 import { ChangeWatcher, type Watched } from '../reload/watcher.js';
+import { ReloadEvents } from '../telemetry/events/reload-events.js';
 import { VERSION } from '../version.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';
 
@@ -66,7 +67,7 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
   });
   const app = new App(config, { log, source: { load: (checkouts) => loadConfig(options.config, PLUGINS, checkouts) } });
   // Every trigger goes through the one reload path; SIGHUP must never kill a long-running agent (node's default would).
-  const watcher = new ChangeWatcher({ changed: (what) => void reload(`${displayPath(what)} changed`), log });
+  const watcher = new ChangeWatcher({ changed: (what) => void reload(`${displayPath(what)} changed`), events: new ReloadEvents(log, app.metrics) });
   const reload = async (trigger: string): Promise<void> => {
     await app.reload(trigger);
     watcher.watch(watched(app.config));

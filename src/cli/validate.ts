@@ -4,7 +4,7 @@ import { loadConfig, type Config, type InputConfig } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import { badIntervalMessage } from '../inputs/running-input.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../telemetry/logger.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';
 import { trialSource } from './trial-config.js';

@@ -3,7 +3,7 @@ import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type Watcher } from 
 import { Backoff } from '../backoff.js';
 import type { ClusterConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { connectEtcd } from './etcd-client.js';
 import { leaseTiming, MemberLease } from './member-lease.js';

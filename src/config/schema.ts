@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { LOG_FORMATS } from '../logger.js';
+import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
 import {
   FieldError,

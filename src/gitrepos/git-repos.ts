@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Backoff } from '../backoff.js';
 import type { GitReposConfig, RepoCheckout } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Git, splitCredentials } from './git.js';
 import { GitRepo } from './git-repo.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { HostFailure, type FailureReason, type HostExit } from '../protocol/host-failure.js';
 import { HostSession } from '../protocol/host-session.js';
 import { LineSplitter } from '../protocol/line-splitter.js';

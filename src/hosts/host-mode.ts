@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../backoff.js';
 import type { InputConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
 import type { DoneMessage, HelloMessage, LastErrorMessage, UsageScope } from '../protocol/messages.js';

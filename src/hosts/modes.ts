@@ -1,5 +1,5 @@
 import type { InputConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { FreshMode } from './fresh-mode.js';
 import type { HostMode } from './host-mode.js';

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import { parseListen } from '../schema/addresses.js';
 import { formatBytes } from '../schema/units.js';
 import { PythondError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
 import { clusterRoutes } from './routes/cluster.js';

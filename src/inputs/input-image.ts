@@ -3,7 +3,7 @@ import { hasDependencies } from '../config/dependencies.js';
 import type { InputConfig } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { BuildError } from '../runtimes/builds.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';

@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
 import type { HostStarts } from '../hosts/host-starts.js';
 import { createHostMode } from '../hosts/modes.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { OutputSet } from '../outputs/running-output.js';
 import type { PointPipeline } from '../points/pipeline.js';
 import type { DecodeResult } from '../points/tasks.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../backoff.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Category, EncodedBatch, Encoding } from '../points/point.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BufferRecord } from './buffer/segment-format.js';

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { EncodedBatch, Encoding } from '../points/point.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Output } from './output.js';

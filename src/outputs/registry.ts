@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { OutputCheckContext, OutputConfig } from '../config/load.js';
 import type { Schema, TableOf } from '../schema/fields.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BufferOptions, bufferSchema } from './buffer/buffer-options.js';
 import { BufferedOutput } from './buffered-output.js';

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../logger.js';
+import type { ReloadEvents } from '../telemetry/events/reload-events.js';
 
 /** What to watch: the config file, and folders of collectors (with everything below them). */
 export interface Watched {
@@ -17,15 +17,15 @@ export interface Watched {
 export class ChangeWatcher {
   readonly #changed: (what: string) => void;
   readonly #settleMs: number;
-  readonly #log: Logger;
+  readonly #events: ReloadEvents;
   #watchers: FSWatcher[] = [];
   #timer: NodeJS.Timeout | undefined;
   #first: string | undefined;
 
-  constructor(options: { changed: (what: string) => void; settleMs?: number; log: Logger }) {
+  constructor(options: { changed: (what: string) => void; settleMs?: number; events: ReloadEvents }) {
     this.#changed = options.changed;
     this.#settleMs = options.settleMs ?? 500;
-    this.#log = options.log;
+    this.#events = options.events;
   }
 
   /** Watches `watched` instead of what was watched so far. */
@@ -48,10 +48,10 @@ export class ChangeWatcher {
       const watcher = watch(target, { recursive, persistent: false }, (_event, name) => {
         if (name === null || matches(name.toString())) this.#settle(recursive ? path.join(what, name?.toString() ?? '') : what);
       });
-      watcher.on('error', (err) => this.#log.warn(`cannot watch ${target} any more (${err.message}); SIGHUP or POST /v1/reload still reload`));
+      watcher.on('error', (err) => this.#events.watchFailed(target, err.message));
       this.#watchers.push(watcher);
     } catch (err) {
-      this.#log.warn(`cannot watch ${target} for changes (${(err as Error).message}); SIGHUP or POST /v1/reload reload`);
+      this.#events.watchFailed(target, (err as Error).message);
     }
   }
 

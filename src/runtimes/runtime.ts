@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Config, InputConfig } from '../config/load.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { HostExit } from '../protocol/host-failure.js';
 import type { Metrics } from '../telemetry/metrics.js';
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { instanceId, LABEL_INSTANCE, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
 import { selectRuntime } from '../../src/runtimes/select-runtime.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { startRunner } from '../helpers/cli.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startHttpApi, type HttpApi } from '../../src/http/server.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { dedent, tempTree } from './fixtures.js';
 import { PLUGINS } from '../../src/plugins.js';
 

@@ -3,7 +3,7 @@ import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { RunningInput } from '../../src/inputs/running-input.js';
 import type { TickOutcome } from '../../src/inputs/tick-outcome.js';
-import { silentLogger, type Logger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.js';
 import type { Output } from '../../src/outputs/output.js';
 import type { EncodedBatch } from '../../src/points/point.js';
 import { PLUGINS } from '../../src/plugins.js';

@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { MODES } from '../../src/config/schema.js';
 import { HostStarts } from '../../src/hosts/host-starts.js';
 import { createHostMode } from '../../src/hosts/modes.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import type { Runtime } from '../../src/runtimes/runtime.js';
 import { tempTree } from '../helpers/fixtures.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { tempTree } from '../helpers/fixtures.js';
 

@@ -5,7 +5,7 @@ import { LastErrors } from '../../src/inputs/last-errors.js';
 import type { WriteApiResult } from '../../src/inputs/write-api-input.js';
 import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
 
 /** The app at its edge: writes wait until `release()`, as they would behind a slow output. */

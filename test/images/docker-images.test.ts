@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { AppInputStatus } from '../../src/app.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { pythond } from '../helpers/cli.js';
 import { docker, requireDocker } from '../helpers/docker.js';

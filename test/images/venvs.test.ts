@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { AppInputStatus } from '../../src/app.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { tempTree } from '../helpers/fixtures.js';
 import { MemoryOutput, metricValue } from '../helpers/input-harness.js';

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { CollectorState } from '../../src/inputs/collector-record.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { dedent, tempTree, waitFor } from '../helpers/fixtures.js';
 import { metricValue, startInput, type InputHarness } from '../helpers/input-harness.js';

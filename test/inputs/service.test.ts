@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { CollectorState } from '../../src/inputs/collector-record.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { TICK_COLLECTOR } from '../helpers/collectors.js';
 import { docker, requireDocker } from '../helpers/docker.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { BufferedOutput } from '../../src/outputs/buffered-output.js';
 import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
 import type { Category, EncodedBatch } from '../../src/points/point.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { collectedPoints, seqRunnerTree, type CollectedPoint } from '../helpers/collectors.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { InfluxDB } from '../helpers/metric-servers.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { parseRecords, SEGMENT_MAGIC } from '../../src/outputs/buffer/segment-format.js';
 import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
 import { collectedPoints, seqRunnerTree } from '../helpers/collectors.js';

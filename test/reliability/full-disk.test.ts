@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startHttpApi } from '../../src/http/server.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { IDLE_COLLECTOR } from '../helpers/api-app.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';

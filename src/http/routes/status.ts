@@ -2,7 +2,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { App, AppInputStatus, RunnerStatus } from '../../app.js';
 import type { RepoStatus } from '../../gitrepos/git-repos.js';
 import type { ReportedError } from '../../inputs/last-errors.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { OutputStatus } from '../../outputs/running-output.js';
 import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';

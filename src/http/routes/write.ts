@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { WriteApiResult } from '../../inputs/write-api-input.js';
 import { FORWARDED_BY_HEADER } from '../../outputs/datakit/datakit-output.js';
 import type { WriteFormat } from '../../points/tasks.js';

@@ -2,7 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type F
 import path from 'node:path';
 import { formatBytes } from '../../schema/units.js';
 import { PythondError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { parseRecords, recordBytes, recordHead, SEGMENT_MAGIC, wholeRecordBytes, type BufferRecord, type StoredRecord } from './segment-format.js';
 
 /** Where a record starts: a segment's sequence number and a byte offset in it. */

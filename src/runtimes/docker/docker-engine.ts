@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import Docker from 'dockerode';
 import { PythondError, errorMessage, isPythondError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
 
 /** The collector image `npm run images` builds (docker/build-images.sh), and the default `[runner] image`. */

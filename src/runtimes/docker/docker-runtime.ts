@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { hasDependencies } from '../../config/dependencies.js';
 import type { InputConfig } from '../../config/load.js';
 import { PythondError, errorMessage } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
 import type { Metrics } from '../../telemetry/metrics.js';

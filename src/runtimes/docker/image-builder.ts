@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { InputConfig } from '../../config/load.js';
 import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { BuildError, BuildOutput, buildKey, outdatedBuilds } from '../builds.js';
 import { pipProblem } from '../pip.js';
 import type { BuildListener, Prepared } from '../runtime.js';

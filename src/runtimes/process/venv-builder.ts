@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import type { InputConfig } from '../../config/load.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { BuildError, BuildOutput, buildKey, outdatedBuilds } from '../builds.js';
 import { pipInstallArguments, pipProblem, UNREACHABLE_INDEX } from '../pip.js';
 import type { BuildListener, Prepared } from '../runtime.js';

@@ -10,6 +10,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import type { Metrics } from '../src/telemetry/metrics.js';
 import { percentile, type Figure } from './stats.js';
 import { PLUGINS } from '../src/plugins.js';
+import { inputReports } from '../src/http/views.js';
 
 /** A python.d with `inputs` folders of `collectors` collectors each; `extra` adds files. */
 function collectorTree(inputs: number, collectors: number, extra: Record<string, string> = {}): string {
@@ -146,8 +147,7 @@ async function measureScale(
 /** The mean resident memory of (up to 10 of) the app's warm containers. */
 async function containerRssMb(app: App): Promise<number> {
   const docker = new Docker();
-  const ids = app
-    .status()
+  const ids = inputReports(app)
     .flatMap((s) => s.collectors.slice(0, 1).map((c) => c.host))
     .filter((id): id is string => !!id);
   const usages = await Promise.all(
@@ -243,7 +243,7 @@ export async function bigReportFigures(executor: 'docker' | 'process', quick: bo
     `concurrency = ${others + 4}`,
   );
   await app.start();
-  const status = () => app.status().find((s) => s.input === 'big')!.collectors[0]!;
+  const status = () => inputReports(app).find((s) => s.input === 'big')!.collectors[0]!;
   const waitUntil = async (done: () => boolean, what: string) => {
     const began = performance.now();
     while (!done()) {

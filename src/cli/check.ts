@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { App, type ConfigSource } from '../app.js';
+import { App } from '../app.js';
+import type { ConfigSource } from '../reload/reloader.js';
 import { loadConfig, parseConfig, type Config } from '../config/load.js';
 import { discoverDir, DiscoveryProblem } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
@@ -8,6 +9,7 @@ import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
 import { trialDataDir, trialSource } from './trial-config.js';
+import { inputReports } from '../http/views.js';
 
 export const checkCommand = defineCommand({
   name: 'check',
@@ -100,7 +102,7 @@ async function checkOnce(app: App, what: string, only: string | undefined): Prom
     const running = app.inputs[0];
     const input = app.config.inputs[0];
     // An input of the config that cannot be used (its dirs are in no repository, say) is in the status with why.
-    if (!running || !input) throw new Error(app.status()[0]?.error ?? `no such input in ${app.config.source} or its git repositories`);
+    if (!running || !input) throw new Error(inputReports(app)[0]?.error ?? `no such input in ${app.config.source} or its git repositories`);
     const { state, error, loadErrors } = running.status();
     // Scripts that failed to load are counted below; a host that cannot start at all ends the check.
     if (state === 'failed' && loadErrors.length === 0) throw new Error(error);

@@ -1,7 +1,6 @@
-import type { ClusterStatus } from '../cluster/cluster-member.js';
 import { loadConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import type { CollectorsReport } from '../http/routes/status.js';
+import type { ClusterStatus, CollectorsReport } from '../http/api-types.js';
 import { parseListen } from '../schema/addresses.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConfigSource } from '../app.js';
+import type { ConfigSource } from '../reload/reloader.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { PLUGINS } from '../plugins.js';
 

@@ -8,6 +8,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';
 import { trialSource } from './trial-config.js';
+import { inputReports } from '../http/views.js';
 
 export const validateCommand = defineCommand({
   name: 'validate',
@@ -55,7 +56,7 @@ async function validate(config: Config, file: string | undefined, load: boolean)
       await app.start({ schedule: false });
       inputs = app.config.inputs;
       executor = `${executor}${executor === app.runtimeKind ? '' : ` (${app.runtimeKind} here)`}`;
-      for (const status of app.status()) {
+      for (const status of inputReports(app)) {
         if (status.state === 'failed' && status.loadErrors.length === 0) {
           problems.push({ where: config.source, message: `input ${status.input} cannot start: ${status.error}` });
         }

@@ -44,6 +44,8 @@ export interface GitReposEvents {
  * good checkout stays in use. A new commit is announced with `updated`.
  */
 export class GitRepos extends EventEmitter<GitReposEvents> {
+  /** Where the checkouts are unpacked, `<data_dir>/gitrepos`. */
+  readonly dir: string;
   readonly #tracked: Tracked[];
   readonly #pullIntervalMs: number;
   readonly #log: Logger;
@@ -53,6 +55,7 @@ export class GitRepos extends EventEmitter<GitReposEvents> {
   constructor(options: { config: GitReposConfig; dataDir: string; log: Logger; metrics: Metrics }) {
     super();
     const dir = path.join(options.dataDir, 'gitrepos');
+    this.dir = dir;
     const git = new Git(dir);
     this.#pullIntervalMs = options.config.pull_interval;
     this.#log = options.log.child({ component: 'gitrepos' });

@@ -13,24 +13,10 @@ import { metricsRoutes } from './routes/metrics.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { statusRoutes } from './routes/status.js';
 import { writeRoutes } from './routes/write.js';
+import type { StatusSource } from './views.js';
 
-/** What the HTTP API uses of the running app. */
-export type ApiBackend = Pick<
-  App,
-  | 'metrics'
-  | 'uptimeMs'
-  | 'runtimeKind'
-  | 'status'
-  | 'outputStatus'
-  | 'health'
-  | 'write'
-  | 'lastErrors'
-  | 'loopToken'
-  | 'runnerStatus'
-  | 'gitStatus'
-  | 'reload'
-  | 'clusterStatus'
->;
+/** What the HTTP API uses of the running app: what its status views read (views.ts), and the doors in (writes, reloads). */
+export type ApiBackend = StatusSource & Pick<App, 'metrics' | 'write' | 'loopToken' | 'reload'>;
 
 export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */

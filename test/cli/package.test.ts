@@ -84,9 +84,17 @@ describe('the npm package', () => {
       await waitFor(() => log.includes('"msg":"tick"'), 'a tick to be running', 60_000);
       runner.kill('SIGTERM');
       await waitFor(() => log.includes('SIGTERM received'), 'the first signal to be taken');
-      // Past the second within which a repeat is the same signal (npm's forward of a Ctrl-C).
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      runner.kill('SIGINT');
+      // Repeats within a second are the same signal (npm's forward of a Ctrl-C): signal again until one past that window ends it.
+      await waitFor(
+        () => {
+          if (runner.exitCode !== null || runner.signalCode !== null) return true;
+          runner.kill('SIGINT');
+          return false;
+        },
+        'the runner to exit on a later signal',
+        20_000,
+        100,
+      );
       const [code] = await exited;
       assert.equal(code, 1);
       assert.match(log, /second signal: exiting without waiting/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AppInputStatus } from '../../src/app.js';
+import type { InputReport } from '../../src/http/api-types.js';
 import { ownerOf } from '../../src/cluster/rendezvous.js';
 import { pythond } from '../helpers/cli.js';
 import { ClusterFixture, overlaps, type Run } from '../helpers/cluster.js';
@@ -85,7 +85,7 @@ describe('cluster mode: replicas share inputs through etcd', { skip: etcdMissing
       cluster.inputs.map((input) => ({ input, owner: ownerOf(input, MEMBERS) })),
     );
 
-    const { inputs } = (await (await fetch(`${m1.url}/v1/collectors`)).json()) as { inputs: AppInputStatus[] };
+    const { inputs } = (await (await fetch(`${m1.url}/v1/collectors`)).json()) as { inputs: InputReport[] };
     for (const input of cluster.inputs) {
       const shown = inputs.find((status) => status.input === input)!;
       const owner = ownerOf(input, MEMBERS);

@@ -5,12 +5,14 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { instanceId } from '../../src/runtimes/docker/labels.js';
+import { instanceId } from '../../src/instance-id.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { metricTotal, metricValue } from '../helpers/input-harness.js';
 import { HEALTHY, HOSTILE_CASES, type HostileCase } from './hostile.js';
 import { PLUGINS } from '../../src/plugins.js';
+import type { InputReport } from '../../src/http/api-types.js';
+import { inputReports } from '../../src/http/views.js';
 
 /** How long each case runs at least: the hostile collector ticks every second. */
 const RUN_MS = 6_000;
@@ -32,7 +34,7 @@ const RSS_GROWTH_LIMIT_MB = 150;
 
 interface Outcome {
   healthyGaps: number[];
-  hostile: ReturnType<App['status']>[number];
+  hostile: InputReport;
   hostilePoints: { measurement: string; fields: Record<string, unknown> }[];
   logs: string[];
   rssGrowthMb: number;
@@ -51,7 +53,7 @@ async function hostileAttempts(app: App): Promise<number> {
 
 /** Whether the hostile collector has done what the case checks: failed and come back (or backed off), run once, or failed to load. */
 async function settled(app: App, hostile: HostileCase): Promise<boolean> {
-  const status = app.status().find((s) => s.input === 'hostile');
+  const status = inputReports(app).find((s) => s.input === 'hostile');
   if (!status) return false;
   if (hostile.reasons.length > 0) return (await hostileAttempts(app)) >= 2;
   if (hostile.log) return status.loadErrors.length > 0;
@@ -101,7 +103,7 @@ async function runCase(executor: 'docker' | 'process', hostile: HostileCase): Pr
   } finally {
     clearInterval(sampler);
   }
-  const hostileStatus = app.status().find((s) => s.input === 'hostile')!;
+  const hostileStatus = inputReports(app).find((s) => s.input === 'hostile')!;
   await app.stop();
 
   const points = readFileSync(path.join(root, 'points.jsonl'), 'utf8')

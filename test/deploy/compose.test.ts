@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
-import type { CollectorsReport } from '../../src/http/routes/status.js';
+import type { CollectorsReport } from '../../src/http/api-types.js';
 import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
 import { exec, freePort } from '../helpers/exec.js';
 import { waitFor } from '../helpers/fixtures.js';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isPythondError } from '../../src/errors.js';
-import { instanceId } from '../../src/runtimes/docker/labels.js';
+import { instanceId } from '../../src/instance-id.js';
 import { tempTree } from '../helpers/fixtures.js';
 
 describe('instanceId', () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import { inputReports } from '../../src/http/views.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { tempTree } from '../helpers/fixtures.js';
@@ -51,7 +52,7 @@ describe('hosts starting together', () => {
     await app.start({ schedule: false });
 
     assert.deepEqual(
-      app.status().map((input) => input.state),
+      inputReports(app).map((input) => input.state),
       Array.from({ length: INPUTS }, () => 'running'),
     );
     const seen = readdirSync(path.join(root, 'seen')).map((file) => Number(readFileSync(path.join(root, 'seen', file), 'utf8')));

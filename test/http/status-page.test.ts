@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { CollectorsReport } from '../../src/http/routes/status.js';
+import type { CollectorsReport } from '../../src/http/api-types.js';
 import { Chromium, requireChromium, type Page } from '../helpers/chromium.js';
 import { startRunner } from '../helpers/cli.js';
 import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';

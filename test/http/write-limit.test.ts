@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WriteRequest } from '../../src/points/pipeline.js';
+import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
+import { EMBEDDED_SOURCE, parseConfig } from '../../src/config/load.js';
 import { LastErrors } from '../../src/inputs/last-errors.js';
+import { OutputSet } from '../../src/outputs/running-output.js';
+import { PLUGINS } from '../../src/plugins.js';
 import type { WriteApiResult } from '../../src/inputs/write-api-input.js';
 import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
+import { REPO_ROOT } from '../helpers/fixtures.js';
 
 /** The app at its edge: writes wait until `release()`, as they would behind a slow output. */
 function slowBackend(): { backend: ApiBackend; waiting: () => number; release: () => void } {
@@ -18,14 +23,16 @@ function slowBackend(): { backend: ApiBackend; waiting: () => number; release: (
     uptimeMs: 0,
     runtimeKind: 'process',
     loopToken: 'test',
-    status: () => [],
-    outputStatus: () => [],
     lastErrors: new LastErrors(),
-    runnerStatus: () => ({ concurrency: 8, workers: 1, executor: 'process', config: { source: 'test', digest: '0', loadedAt: new Date(0).toISOString() } }),
-    gitStatus: () => [],
-    clusterStatus: () => undefined,
+    config: parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, REPO_ROOT, PLUGINS),
+    state: 'running',
+    inputs: [],
+    concurrency: 8,
+    reloads: { loadedAt: new Date(0), lastReload: undefined },
+    outputs: new OutputSet([]),
+    gitRepos: undefined,
+    cluster: undefined,
     reload: () => Promise.reject(new Error('not in this test')),
-    health: () => ({ state: 'running', outputs: [], inputs: [] }),
     write: async (_request: WriteRequest): Promise<WriteApiResult> => {
       waiting++;
       await gate;

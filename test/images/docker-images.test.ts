@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { AppInputStatus } from '../../src/app.js';
+import type { InputReport } from '../../src/http/api-types.js';
+import { inputReports, runnerReport } from '../../src/http/views.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { pythond } from '../helpers/cli.js';
@@ -80,7 +81,7 @@ describe('dependencies per input, built into images', () => {
     await started.start();
     return started;
   };
-  const status = (name: string): AppInputStatus => app.status().find((s) => s.input === name)!;
+  const status = (name: string): InputReport => inputReports(app).find((s) => s.input === name)!;
   /** The versions an input reported, in order. */
   const versions = (name: string): string[] => output.points.filter((p) => p.tags.input === name).map((p) => p.tags.version!);
   /** The images this test's runner built, by tag. */
@@ -213,7 +214,7 @@ describe('dependencies per input, built into images', () => {
     await waitFor(() => versions('one').length > seen, 'one ticking on');
     assert.deepEqual([...new Set(versions('one').slice(seen))], ['1.0']);
     assert.deepEqual(status('one').image, { state: 'ready', tag });
-    assert.equal(app.runnerStatus().lastReload?.failed[0]?.input, 'one');
+    assert.equal(runnerReport(app).lastReload?.failed[0]?.input, 'one');
   });
 
   it('builds an image removed under a running input again at its next start', async (t) => {

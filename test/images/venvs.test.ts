@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { AppInputStatus } from '../../src/app.js';
+import type { InputReport } from '../../src/http/api-types.js';
+import { inputReports } from '../../src/http/views.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { tempTree } from '../helpers/fixtures.js';
@@ -56,7 +57,7 @@ describe('requirements with the process executor, in virtual environments', () =
     await app.start({ schedule: false });
     return app;
   };
-  const status = (name: string): AppInputStatus => app!.status().find((s) => s.input === name)!;
+  const status = (name: string): InputReport => inputReports(app!).find((s) => s.input === name)!;
   const tickAll = async (): Promise<Record<string, string>> => {
     for (const running of app!.inputs) for (const collector of running.collectors) await running.tick(collector);
     return Object.fromEntries(output.points.map((point) => [point.tags.input, point.tags.version]));

@@ -11,6 +11,7 @@ import { TICK_COLLECTOR } from '../helpers/collectors.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { MemoryOutput, metricValue } from '../helpers/input-harness.js';
+import { inputReports } from '../../src/http/views.js';
 
 /**
  * A collector whose run() never returns: it serves HTTP on SERVICE_PORT,
@@ -108,7 +109,7 @@ ${inputToml}
   const app = new App(parseConfig(toml, 'test.toml', root, PLUGINS), { log: silentLogger, outputs: { memory: output } });
   try {
     await app.start();
-    await body({ app, output, state: () => app.status()[0]!.collectors.find((c) => c.collector === 'service.Service')! });
+    await body({ app, output, state: () => inputReports(app)[0]!.collectors.find((c) => c.collector === 'service.Service')! });
   } finally {
     await app.stop();
   }
@@ -210,7 +211,7 @@ describe('a collector whose run() never returns, under timeout = "0"', () => {
   it('holds its bounds per interval, not over its whole run (which never ends)', async () => {
     await withService({ executor: 'process', inputToml: 'max_points = 4', files: { 'python.d/svc/heartbeat.py': HEARTBEAT } }, async ({ app, output }) => {
       await waitFor(() => output.points.filter((p) => p.measurement === 'beat').length >= 10, 'ten beats, past max_points = 4');
-      const heartbeat = app.status()[0]!.collectors.find((c) => c.collector === 'heartbeat.Heartbeat')!;
+      const heartbeat = inputReports(app)[0]!.collectors.find((c) => c.collector === 'heartbeat.Heartbeat')!;
       assert.deepEqual({ state: heartbeat.state, runs: heartbeat.runs, failures: heartbeat.failures }, { state: 'running', runs: 0, failures: 0 });
     });
   });

@@ -62,7 +62,7 @@ test('points wait in the buffer while the database does not exist, and arrive on
   const db = `pythond_later_${++databases}`;
   const { configFile, pointsFile } = seqRunnerTree(influxdbBlock(db));
   const app = await runApp(configFile);
-  const status = () => app.outputStatus().find((output) => output.id === 'influxdb[0]')!;
+  const status = () => app.outputs.status().find((output) => output.id === 'influxdb[0]')!;
   await waitFor(() => /answered 404 Not Found: .*database not found/.test(status().lastError ?? ''), 'a 404 for the missing database');
   assert.ok(status().bufferedPoints > 0);
 
@@ -86,7 +86,7 @@ test('every point arrives once when InfluxDB is stopped during collection and st
   await influx.stop();
   const beforeOutage = metricPoints(pointsFile).length;
   await waitFor(() => metricPoints(pointsFile).length >= beforeOutage + 15, 'collection going on during the outage');
-  const status = app.outputStatus().find((output) => output.id === 'influxdb[0]')!;
+  const status = app.outputs.status().find((output) => output.id === 'influxdb[0]')!;
   assert.match(status.lastError ?? '', /cannot reach|did not answer/);
   assert.ok(status.bufferedPoints >= 15, `points wait in the buffer (${status.bufferedPoints})`);
 
@@ -117,7 +117,7 @@ test('username and password go as basic auth; wrong ones are retried, not droppe
     `[[outputs.influxdb]]\nurl = "${secured.url}"\ndatabase = "guarded"\nflush_interval = "100ms"\nusername = "admin"\npassword = "${password}"\n`;
   const { configFile, pointsFile } = seqRunnerTree(block('secret') + block('wrong'), { shutdownTimeout: '2s' });
   const app = await runApp(configFile);
-  const wrong = () => app.outputStatus().find((output) => output.id === 'influxdb[1]')!;
+  const wrong = () => app.outputs.status().find((output) => output.id === 'influxdb[1]')!;
   await waitFor(() => /answered 401/.test(wrong().lastError ?? ''), 'a 401 for the wrong password');
   await waitFor(() => metricPoints(pointsFile).length >= 3, 'three ticks');
   await app.stop();

@@ -86,7 +86,7 @@ describe('a datakit output aimed at the runner itself', () => {
         [1, 2],
         'each point was written once',
       );
-      const status = app.outputStatus().find((output) => output.id === 'datakit[0]')!;
+      const status = app.outputs.status().find((output) => output.id === 'datakit[0]')!;
       assert.match(status.lastError!, /answered 508 Loop Detected: .*pythond\.loopDetected/);
     } finally {
       await api.close();

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { ReloadResult } from '../../src/app.js';
+import type { ReloadResult } from '../../src/http/api-types.js';
 import type { RepoStatus } from '../../src/gitrepos/git-repos.js';
 import type { InputStatus } from '../../src/inputs/running-input.js';
 import { startRunner } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
-import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { dedent, tempTree, waitFor } from '../helpers/fixtures.js';
 import { gitHttpServer, sshServer, TestRepo } from '../helpers/git-server.js';
 
 const versioned = (version: number, tag = 'fromgit') => `
@@ -123,6 +123,41 @@ describe('collectors from git repositories', () => {
       await waitFor(() => unpacked().length <= 2, 'old commits removed', 10_000).catch(() => {
         assert.fail(`unpacked commits left: ${unpacked().join(', ')}`);
       });
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('watches a local folder that an input pulled from a repository brought in: editing a script in it reloads that input', async () => {
+    const repo = TestRepo.create('collectors');
+    repo.push(REPO_FILES(''));
+    const run = runnerOver(gitConfig({ repos: [`url = "${repo.bare}"`] }));
+    try {
+      await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'fromgit'), "the repository's input reporting", 60_000);
+      // A conf.d block naming a folder the repository does not have: it is the runner's own python.d/local.
+      const commit = repo.push({ 'conf.d/local.conf': '[[inputs.pythond]]\nname = "fromlocal"\ndirs = ["local"]\n' }, 'a local input');
+      const pulled = await waitFor(
+        async () => {
+          const { lastReload } = (await run.status()).runner;
+          return lastReload?.trigger.includes(commit.slice(0, 12)) ? lastReload : undefined;
+        },
+        'the reload of the pulled commit',
+        30_000,
+      );
+      assert.deepEqual(pulled.added, ['fromlocal'], JSON.stringify(pulled));
+
+      writeFileSync(path.join(run.root, 'python.d/local/local.py'), dedent(versioned(2, 'local')));
+      const edited = await waitFor(
+        async () => {
+          const { lastReload } = (await run.status()).runner;
+          return lastReload && lastReload.at !== pulled.at ? lastReload : undefined;
+        },
+        'a reload after the edit of python.d/local/local.py',
+        30_000,
+      );
+      assert.match(edited.trigger, /local\.py changed/);
+      assert.deepEqual(edited.restarted, ['fromlocal'], JSON.stringify(edited));
+      await waitFor(() => points(run.pointsFile).some((p) => p.tags.input === 'local' && p.tags.version === '2'), 'the edited version reporting', 30_000);
     } finally {
       await run.stop();
     }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { ReloadResult, RunnerStatus } from '../../src/app.js';
+import type { ReloadResult, RunnerReport } from '../../src/http/api-types.js';
 import type { InputStatus } from '../../src/inputs/running-input.js';
 import { startRunner } from '../helpers/cli.js';
 import { requireDocker } from '../helpers/docker.js';
@@ -43,7 +43,7 @@ path = "data/points.jsonl"
 `;
 
 interface Collectors {
-  runner: RunnerStatus;
+  runner: RunnerReport;
   inputs: InputStatus[];
 }
 
@@ -148,6 +148,50 @@ describe('reload', () => {
       const fixed = await reloaded('a reload restarting "change" again', (result) => result.restarted.includes('change'));
       assert.equal(fixed.result, 'ok');
       await waitFor(() => points(pointsFile).some((p) => p.tags.input === 'change' && p.tags.version === '3'), 'the fixed version reporting');
+    } finally {
+      runner.child.kill('SIGTERM');
+      const [code] = await once(runner.child, 'exit');
+      assert.equal(code, 0, runner.log().slice(-3000));
+    }
+  });
+
+  it('watches the folder of an input that POST /v1/reload brought in: editing a script in it reloads that input', async () => {
+    // The config is a symlink to a file elsewhere (a Kubernetes ConfigMap is mounted so): the watch on its folder does not see the target change, POST /v1/reload does.
+    const root = tempTree({
+      'python.d/stay/stay.py': versioned(1),
+      'python.d/added/added.py': versioned(1),
+      'conf/pythond.toml': `
+        [runner]
+        executor = "process"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "stay"
+        dirs = ["stay"]
+        [[outputs.file]]
+        path = "data/points.jsonl"
+      `,
+    });
+    symlinkSync(path.join(root, 'conf/pythond.toml'), path.join(root, 'pythond.toml'));
+    const runner = startRunner(['--config', 'pythond.toml'], { cwd: root });
+    try {
+      const url = await waitFor(() => /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.log())?.[1], 'the listening line');
+      const lastReload = async (): Promise<ReloadResult | undefined> => ((await (await fetch(`${url}/v1/collectors`)).json()) as Collectors).runner.lastReload;
+      await waitFor(async () => ((await (await fetch(`${url}/healthz`)).json()) as { status: string }).status === 'ok', 'started', 60_000);
+
+      const conf = readFileSync(path.join(root, 'conf/pythond.toml'), 'utf8');
+      writeFileSync(path.join(root, 'conf/pythond.toml'), `${conf}\n[[inputs.pythond]]\nname = "added"\ndirs = ["added"]\n`);
+      const answer = (await (await fetch(`${url}/v1/reload`, { method: 'POST' })).json()) as ReloadResult;
+      assert.equal(answer.result, 'ok', JSON.stringify(answer));
+      assert.deepEqual(answer.added, ['added']);
+
+      writeFileSync(path.join(root, 'python.d/added/added.py'), dedent(versioned(2)));
+      const edited = await waitFor(async () => {
+        const result = await lastReload();
+        return result && result.at !== answer.at ? result : undefined;
+      }, 'a reload after the edit of python.d/added/added.py');
+      assert.match(edited.trigger, /added\.py changed/);
+      assert.deepEqual(edited.restarted, ['added']);
+      assert.equal(edited.result, 'ok', JSON.stringify(edited));
     } finally {
       runner.child.kill('SIGTERM');
       const [code] = await once(runner.child, 'exit');

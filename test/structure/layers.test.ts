@@ -12,12 +12,14 @@ import { REPO_ROOT } from '../helpers/fixtures.js';
  * doors (HTTP, command line) at the top.
  */
 const LAYERS: string[][] = [
-  ['version', 'errors', 'logger', 'schema', 'backoff', 'telemetry'],
-  ['discovery', 'protocol', 'points'],
+  ['version', 'errors', 'schema', 'backoff', 'telemetry'],
+  ['discovery', 'protocol', 'points', 'instance-id'],
   ['config', 'workers', 'scheduler'],
-  ['runtimes', 'outputs', 'gitrepos', 'reload', 'cluster'],
+  ['runtimes', 'outputs', 'gitrepos'],
   ['hosts'],
   ['inputs'],
+  ['reload'],
+  ['cluster'],
   ['app', 'plugins'],
   ['http'],
   ['cli'],

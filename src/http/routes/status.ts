@@ -1,24 +1,9 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { App, AppInputStatus, RunnerStatus } from '../../app.js';
-import type { RepoStatus } from '../../gitrepos/git-repos.js';
-import type { ReportedError } from '../../inputs/last-errors.js';
+import type { App } from '../../app.js';
 import type { Logger } from '../../telemetry/logger.js';
-import type { OutputStatus } from '../../outputs/running-output.js';
-import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';
-
-/** The body of GET /v1/collectors (`pythond status` reads it). */
-export interface CollectorsReport {
-  version: string;
-  /** The runtime collectors run in; absent while the runner is starting. */
-  executor?: string;
-  uptimeMs: number;
-  runner: RunnerStatus;
-  inputs: AppInputStatus[];
-  gitRepos: RepoStatus[];
-  outputs: OutputStatus[];
-  lastErrors: ReportedError[];
-}
+import type { CollectorsReport } from '../api-types.js';
+import { collectorsReport, type StatusSource } from '../views.js';
 
 /** A lasterror report is one short message; no reason to buffer more. */
 const LASTERROR_BODY_LIMIT = 64 * 1024;
@@ -31,7 +16,7 @@ const LASTERROR_BODY_LIMIT = 64 * 1024;
 export function statusRoutes(
   server: FastifyInstance,
   deps: {
-    app: Pick<App, 'status' | 'outputStatus' | 'runtimeKind' | 'uptimeMs' | 'lastErrors' | 'runnerStatus' | 'gitStatus' | 'reload'>;
+    app: StatusSource & Pick<App, 'reload'>;
     auth: onRequestHookHandler | undefined;
     log: Logger;
   },
@@ -39,19 +24,7 @@ export function statusRoutes(
   const { app, auth, log } = deps;
   const { lastErrors } = app;
 
-  server.get(
-    '/v1/collectors',
-    async (): Promise<CollectorsReport> => ({
-      version: VERSION,
-      executor: app.runtimeKind,
-      uptimeMs: Math.round(app.uptimeMs),
-      runner: app.runnerStatus(),
-      inputs: app.status(),
-      gitRepos: app.gitStatus(),
-      outputs: app.outputStatus(),
-      lastErrors: lastErrors.list(),
-    }),
-  );
+  server.get('/v1/collectors', async (): Promise<CollectorsReport> => collectorsReport(app));
 
   // Reads the config (and the repositories' commits) again and applies what changed; answers what it did.
   server.post('/v1/reload', { onRequest: auth }, async (_request, reply) => {

@@ -16,7 +16,7 @@ import { buildCodeBundle, type CodeBundle } from './code-bundle.js';
 import { CODE_DIR, containerSpec } from './container-spec.js';
 import { DockerEngine } from './docker-engine.js';
 import { ImageBuilder } from './image-builder.js';
-import { instanceId } from './labels.js';
+import { instanceId } from '../../instance-id.js';
 
 const BOOTSTRAP = readFileSync(path.join(SDK_CORE_DIR, 'bootstrap.py'), 'utf8');
 

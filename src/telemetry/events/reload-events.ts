@@ -16,6 +16,11 @@ export class ReloadEvents {
     this.#metrics = metrics;
   }
 
+  /** An input changed in a way its hosts cannot take: its new version is tried in new hosts while the old one runs on. */
+  tryingNewVersion(input: string, why: readonly string[]): void {
+    this.#log.info({ input }, `reload: input ${input} changed (${why.join(', ')}): trying the new version in new hosts`);
+  }
+
   /** A reload applied a config (or found nothing changed): `summary` says what it did. */
   applied(summary: string): void {
     this.#metrics.reloads.inc({ result: 'ok' });

@@ -1,0 +1,73 @@
+/**
+ * Every body the HTTP API answers with (src/http/README.md describes them),
+ * in one place for the routes, `pythond status` and the status page's
+ * tests. The parts a component reports (an input, a collector, an output,
+ * a repository, the cluster) are declared beside the component and named
+ * here; what the API adds around them is declared here.
+ */
+import type { ClusterStatus, MemberStatus } from '../cluster/cluster-member.js';
+import type { InputConfig } from '../config/load.js';
+import type { RepoStatus } from '../gitrepos/git-repos.js';
+import type { CollectorState } from '../inputs/collector-record.js';
+import type { ImageStatus } from '../inputs/input-image.js';
+import type { ReportedError } from '../inputs/last-errors.js';
+import type { InputStatus } from '../inputs/running-input.js';
+import type { OutputHealth, OutputStatus } from '../outputs/running-output.js';
+import type { ReloadResult } from '../reload/reloader.js';
+
+export type { ClusterStatus, CollectorState, ImageStatus, MemberStatus, OutputHealth, OutputStatus, ReloadResult, RepoStatus, ReportedError, InputStatus };
+
+/**
+ * An input as GET /v1/collectors shows it. With [cluster], a shared input
+ * (`cluster = "one"`) that another member runs is `standby` here, and
+ * `owner` names the member holding it (none while it changes hands, or while
+ * this member cannot reach etcd: `error` says so).
+ */
+export interface InputReport extends Omit<InputStatus, 'state'> {
+  state: InputStatus['state'] | 'standby';
+  cluster?: InputConfig['cluster'];
+  owner?: string;
+}
+
+/** The runner as the status API shows it: the settings in effect, and the config they came from. */
+export interface RunnerReport {
+  concurrency: number;
+  workers: number;
+  executor: string | undefined;
+  config: { source: string; digest: string; loadedAt: string };
+  lastReload?: ReloadResult;
+}
+
+/** The body of GET /v1/collectors (`pythond status` reads it). */
+export interface CollectorsReport {
+  version: string;
+  /** The runtime collectors run in; absent while the runner is starting. */
+  executor?: string;
+  uptimeMs: number;
+  runner: RunnerReport;
+  inputs: InputReport[];
+  gitRepos: RepoStatus[];
+  outputs: OutputStatus[];
+  lastErrors: ReportedError[];
+}
+
+/** An input as /healthz reports it: ok while every one of its scripts runs. */
+export interface InputHealth {
+  input: string;
+  ok: boolean;
+  /** Why not: its host cannot start, or scripts failed to load. */
+  error?: string;
+}
+
+/** The body of GET /healthz. */
+export interface HealthReport {
+  /** `ok` and `degraded` answer 200, the others 503. */
+  status: 'starting' | 'stopping' | 'failing' | 'degraded' | 'ok';
+  outputs: OutputHealth[];
+  inputs: InputHealth[];
+}
+
+/** The body of GET /v1/ping, as DataKit answers it. */
+export interface PingReport {
+  content: { version: string; uptime: string };
+}

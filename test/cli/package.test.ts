@@ -106,7 +106,13 @@ describe('the npm package', () => {
   it('ships the demo collectors its embedded config runs, with the SDK and the built runner', async () => {
     const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
     const files = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path));
-    for (const file of ['dist/src/main.js', 'python.d/core/host.py', 'python.d/core/datakit_framework.py', 'python.d/demo/general.py']) {
+    for (const file of [
+      'dist/src/main.js',
+      'python.d/core/host.py',
+      'python.d/core/pythond_host/cli.py',
+      'python.d/core/datakit_framework.py',
+      'python.d/demo/general.py',
+    ]) {
       assert.ok(files.has(file), `${file} is in the package`);
     }
   });

@@ -116,6 +116,7 @@ class HelloTest(HostTestCase):
         self.assertEqual(errors['explodes']['error'], 'RuntimeError: boom at import')
         self.assertIn('explodes.py", line 1', errors['explodes']['traceback'])
         self.assertNotIn('host.py', errors['explodes']['traceback'])
+        self.assertNotIn('pythond_host', errors['explodes']['traceback'])
         self.assertEqual(errors['reports_in_init']['error'],
                          'ReportsInInit(): RuntimeError: report() was called outside run(): under pythond, '
                          'a collector reports only while its run() is executing')
@@ -193,6 +194,7 @@ class RunTest(HostTestCase):
         self.assertIn('basic.py", line', done['traceback'])
         self.assertIn('in run', done['traceback'])
         self.assertNotIn('host.py', done['traceback'])
+        self.assertNotIn('pythond_host', done['traceback'])
         self.assertTrue(done['traceback'].rstrip().endswith('ValueError: arguments missing "df_title"'))
 
     def test_an_unknown_collector_gets_done_error(self):

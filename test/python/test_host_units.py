@@ -1,5 +1,5 @@
-"""host.py's pure functions: the wire encoding, report chunking, log line
-caps and cgroup figures. (Which modules an input has is the runner's
+"""The host's pure functions: the wire encoding, report chunking, log line
+caps, collector names and intervals, error lines and cgroup figures. (Which modules an input has is the runner's
 discovery, tested in test/discovery.)"""
 
 import json
@@ -8,34 +8,34 @@ import tempfile
 import unittest
 
 from test.python import support  # noqa: F401  (puts the SDK on sys.path)
-import host
+from pythond_host import capture, failures, loading, usage, wire
 
 
 class EncodeMessageTest(unittest.TestCase):
 
     def test_one_compact_line_with_keys_in_insertion_order(self):
-        line = host.encode_message({'type': 'done', 'id': '7', 'status': 'ok', 'run_ms': 1.5})
+        line = wire.encode_message({'type': 'done', 'id': '7', 'status': 'ok', 'run_ms': 1.5})
         self.assertEqual(line, b'{"type":"done","id":"7","status":"ok","run_ms":1.5}\n')
 
     def test_non_ascii_text_is_sent_as_utf8(self):
-        line = host.encode_message({'type': 'log', 'text': 'température €'})
+        line = wire.encode_message({'type': 'log', 'text': 'température €'})
         self.assertEqual(line, '{"type":"log","text":"température €"}\n'.encode('utf-8'))
 
     def test_nan_and_infinity_become_null_at_any_depth(self):
         message = {'type': 'report', 'data': {'M': [{'fields': {'a': float('nan'), 'b': float('inf'),
                                                                 'c': (float('-inf'), 1.5)}}]}}
-        decoded = json.loads(host.encode_message(message))
+        decoded = json.loads(wire.encode_message(message))
         self.assertEqual(decoded['data']['M'][0]['fields'], {'a': None, 'b': None, 'c': [None, 1.5]})
 
     def test_values_json_cannot_carry_are_sent_as_their_str(self):
         class Temperature:
             def __str__(self):
                 return '21.5C'
-        decoded = json.loads(host.encode_message({'v': Temperature(), 'keys': {(1, 2): 'tuple key'}}))
+        decoded = json.loads(wire.encode_message({'v': Temperature(), 'keys': {(1, 2): 'tuple key'}}))
         self.assertEqual(decoded, {'v': '21.5C', 'keys': {'(1, 2)': 'tuple key'}})
 
     def test_a_lone_surrogate_does_not_make_the_line_invalid_utf8(self):
-        line = host.encode_message({'text': 'bad \udc80 byte'})
+        line = wire.encode_message({'text': 'bad \udc80 byte'})
         self.assertEqual(json.loads(line.decode('utf-8')), {'text': 'bad ? byte'})
 
 
@@ -46,7 +46,7 @@ class SplitReportTest(unittest.TestCase):
 
     def test_12000_points_make_three_chunks_each_with_the_meta_keys(self):
         data = {'input': 'in', 'precision': 'ms', 'M': self.points(12000)}
-        chunks = list(host.split_report(data, 5000))
+        chunks = list(wire.split_report(data, 5000))
         self.assertEqual([len(chunk['M']) for chunk in chunks], [5000, 5000, 2000])
         self.assertTrue(all(chunk['input'] == 'in' and chunk['precision'] == 'ms' for chunk in chunks))
         self.assertEqual([point for chunk in chunks for point in chunk['M']], data['M'])
@@ -59,31 +59,31 @@ class SplitReportTest(unittest.TestCase):
                 produced.append(i)
                 yield {'measurement': 'm', 'fields': {'i': i}}
 
-        chunks = host.split_report({'M': points()}, 5000)
+        chunks = wire.split_report({'M': points()}, 5000)
         self.assertEqual(len(next(chunks)['M']), 5000)
         self.assertEqual(len(produced), 5000, 'the first chunk is sent before the rest is produced')
         self.assertEqual([len(chunk['M']) for chunk in chunks], [5000, 2000])
 
     def test_a_chunk_may_span_categories_in_their_order(self):
         data = {'E': self.points(2, 'e'), 'M': self.points(3, 'm'), 'L': self.points(2, 'l')}
-        chunks = list(host.split_report(data, 4))
+        chunks = list(wire.split_report(data, 4))
         self.assertEqual([{key: len(value) for key, value in chunk.items()} for chunk in chunks],
                          [{'M': 3, 'L': 1}, {'L': 1, 'E': 2}])
 
     def test_a_report_without_points_sends_nothing(self):
-        self.assertEqual(list(host.split_report({'input': 'in'}, 5000)), [])
+        self.assertEqual(list(wire.split_report({'input': 'in'}, 5000)), [])
 
 
 class CapLineTest(unittest.TestCase):
 
     def test_short_lines_are_kept(self):
-        self.assertEqual(host.cap_line('hello'), 'hello')
+        self.assertEqual(capture.cap_line('hello'), 'hello')
 
     def test_long_lines_are_cut_to_64_kib_and_marked(self):
-        capped = host.cap_line('é' * 100000)  # 2 bytes each in UTF-8
+        capped = capture.cap_line('é' * 100000)  # 2 bytes each in UTF-8
         self.assertLessEqual(len(capped.encode('utf-8')), 64 * 1024)
-        self.assertTrue(capped.endswith(host.TRUNCATION_MARK))
-        self.assertEqual(set(capped[:-len(host.TRUNCATION_MARK)]), {'é'}, 'no character is cut in half')
+        self.assertTrue(capped.endswith(capture.TRUNCATION_MARK))
+        self.assertEqual(set(capped[:-len(capture.TRUNCATION_MARK)]), {'é'}, 'no character is cut in half')
 
 
 class NameTest(unittest.TestCase):
@@ -119,7 +119,7 @@ class NameTest(unittest.TestCase):
                  (Inherits, 'old style'), (Plain, 'Plain'), (SetInInit, 'from __init__')]
         for cls, expected in cases:
             with self.subTest(cls.__name__):
-                self.assertEqual(host.name_of(cls()), expected)
+                self.assertEqual(loading.name_of(cls()), expected)
 
 
 class IntervalTest(unittest.TestCase):
@@ -127,16 +127,16 @@ class IntervalTest(unittest.TestCase):
     def test_a_positive_number_is_kept(self):
         for interval in (5, 0.5, 3600):
             with self.subTest(interval=interval):
-                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), (interval, None))
+                self.assertEqual(loading.interval_of(type('C', (), {'interval': interval})), (interval, None))
 
     def test_anything_else_is_datakits_10_and_the_value_as_written(self):
         cases = [(0, '0'), (-5, '-5'), ('10s', "'10s'"), (True, 'True'), (float('inf'), 'inf'), (None, 'None')]
         for interval, written in cases:
             with self.subTest(interval=interval):
-                self.assertEqual(host.interval_of(type('C', (), {'interval': interval})), (10, written))
+                self.assertEqual(loading.interval_of(type('C', (), {'interval': interval})), (10, written))
 
     def test_a_class_without_interval_gets_datakits_10_silently(self):
-        self.assertEqual(host.interval_of(type('C', (), {})), (10, None))
+        self.assertEqual(loading.interval_of(type('C', (), {})), (10, None))
 
 
 class ErrorLineTest(unittest.TestCase):
@@ -150,15 +150,15 @@ class ErrorLineTest(unittest.TestCase):
 
     def test_a_syntax_error_in_the_file_is_at_its_own_line(self):
         error = self.error_of('x = 1\ndef oops(:\n', '/tmp/m.py')
-        self.assertEqual(host.error_line(error, '/tmp/m.py'), 2)
+        self.assertEqual(failures.error_line(error, '/tmp/m.py'), 2)
 
     def test_an_exception_is_at_the_last_frame_in_the_file(self):
         error = self.error_of('x = 1\n\nraise RuntimeError("boom")\n', '/tmp/m.py')
-        self.assertEqual(host.error_line(error, '/tmp/m.py'), 3)
+        self.assertEqual(failures.error_line(error, '/tmp/m.py'), 3)
 
     def test_an_error_elsewhere_has_no_line(self):
         error = self.error_of('raise RuntimeError("boom")\n', '/tmp/other.py')
-        self.assertIsNone(host.error_line(error, '/tmp/m.py'))
+        self.assertIsNone(failures.error_line(error, '/tmp/m.py'))
 
 
 class CgroupFilesTest(unittest.TestCase):
@@ -170,7 +170,7 @@ class CgroupFilesTest(unittest.TestCase):
             os.makedirs(os.path.dirname(os.path.join(root.name, name)), exist_ok=True)
             with open(os.path.join(root.name, name), 'w') as file:
                 file.write(content)
-        return host.CgroupFiles(root.name)
+        return usage.CgroupFiles(root.name)
 
     def test_cgroup_v1_cpu_nanoseconds_and_max_usage(self):
         files = self.cgroup({'cpuacct/cpuacct.usage': '1234567890\n', 'memory/memory.max_usage_in_bytes': '52428800\n'})

@@ -40,6 +40,7 @@ describe('code bundle', () => {
   it('packs the SDK under core/ and each dirs entry under dN/ (folders inside come with their files), and says where each module lands', async () => {
     const root = tempTree({
       'core/host.py': 'HOST = 1\n',
+      'core/pythond_host/cli.py': 'CLI = 1\n',
       'python.d/first/a.py': 'A = 1\n',
       'python.d/first/pkg/b.py': 'B = 1\n',
       'python.d/first/helper.txt': 'data\n',
@@ -50,7 +51,16 @@ describe('code bundle', () => {
     const bundle = await buildCodeBundle(path.join(root, 'core'), '/tmp/pythond', dirs, 'inputs.pythond[0]');
 
     const packed = await entries(bundle.tar);
-    assert.deepEqual([...packed.keys()].sort(), ['core/host.py', 'd0/', 'd0/a.py', 'd0/helper.txt', 'd0/pkg/b.py', 'd1/', 'd1/c.py']);
+    assert.deepEqual([...packed.keys()].sort(), [
+      'core/host.py',
+      'core/pythond_host/cli.py',
+      'd0/',
+      'd0/a.py',
+      'd0/helper.txt',
+      'd0/pkg/b.py',
+      'd1/',
+      'd1/c.py',
+    ]);
     assert.equal(packed.get('d0/pkg/b.py')!.content, 'B = 1\n');
     assert.deepEqual([packed.get('d0/')!.type, packed.get('d0/')!.mode, packed.get('d0/a.py')!.mode], ['directory', 0o755, 0o644]);
     assert.deepEqual(bundle.dirs, [
@@ -76,6 +86,7 @@ describe('code bundle', () => {
   it('leaves out hidden files, __pycache__ and compiled files, and follows symbolic links', async () => {
     const root = tempTree({
       'core/host.py': '',
+      'core/pythond_host/__pycache__/cli.cpython-311.pyc': 'compiled',
       'python.d/c/a.py': 'A = 1\n',
       'python.d/c/.secret': 'hidden\n',
       'python.d/c/__pycache__/a.cpython-311.pyc': 'compiled',

@@ -13,7 +13,7 @@ const MODES: Record<InputConfig['mode'], new (input: InputConfig, runtime: Runti
   fresh: FreshMode,
 };
 
-/** The hosts of `input`, in its mode, over `runtime`, starting in turn with other inputs' (`starts`); what their collectors write and its bounds are `events`. */
+/** The hosts of `input`, in its mode, over `runtime`, starting in turn with other inputs' (`starts`); what they write outside runs goes to `events`. */
 export function createHostMode(input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts, events: InputEvents): HostMode {
   return new MODES[input.mode](input, runtime, log, starts, events);
 }

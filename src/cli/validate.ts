@@ -3,7 +3,7 @@ import { App } from '../app.js';
 import { loadConfig, type Config, type InputConfig } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
-import { badIntervalMessage } from '../inputs/running-input.js';
+import { badIntervalMessage } from '../inputs/loaded-collectors.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand } from './command-line.js';

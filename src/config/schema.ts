@@ -175,7 +175,11 @@ export const inputSchema = (baseDir: string) => ({
   max_points: withDefault(integer(1), 1_000_000),
   /** Per tick: bytes of report messages (and so the largest single message). */
   max_report_size: withDefault(size(1024), 64 * 1024 ** 2),
-  /** Per tick: bytes of collector output (print, stderr). */
+  /**
+   * Per tick: bytes of everything a collector writes, stdout included (print,
+   * sys.stdout, sys.stderr, and raw writes to either file descriptor: its host
+   * points a collector's stdout at its stderr).
+   */
   max_stderr: withDefault(size(1024), 1024 ** 2),
 });
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../telemetry/logger.js';
+import type { InputEvents } from '../telemetry/events/input-events.js';
 import { HostFailure, type FailureReason, type HostExit } from '../protocol/host-failure.js';
 import { HostSession } from '../protocol/host-session.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
@@ -35,7 +35,8 @@ export interface ConnectionOptions {
   maxLine: number;
   /** The input's max_stderr: output logged between runs. */
   maxStray: number;
-  log: Logger;
+  /** Where output outside runs goes, and the notice that it is dropped. */
+  events: Pick<InputEvents, 'strayOutput' | 'strayOutputDropped'>;
   /** A collector called set_lasterror(). */
   onLastError(message: LastErrorMessage): void;
 }
@@ -56,7 +57,7 @@ export class HostConnection {
   readonly gone: Promise<FailureReason>;
   readonly #host: RuntimeHost;
   readonly #paths: readonly (readonly [string, string])[];
-  readonly #log: Logger;
+  readonly #events: ConnectionOptions['events'];
   #killing: Promise<void> | undefined;
   #hello: Promise<HelloMessage> | undefined;
   #stopped = false;
@@ -73,7 +74,7 @@ export class HostConnection {
     this.#paths = (host.paths ?? []).map(([there, here]) => [`${there}/`, `${here}/`] as const);
     this.id = host.id;
     this.image = host.image;
-    this.#log = options.log;
+    this.#events = options.events;
     this.#maxStray = options.maxStray;
     this.#strayBudget = options.maxStray;
     this.session = new HostSession({
@@ -169,11 +170,10 @@ export class HostConnection {
       this.#strayBudget = this.#maxStray;
     }
     this.#strayBudget -= text.length;
-    const fields = message?.collector ? { collector: message.collector, stream: message.stream } : { stream: message?.stream ?? 'stderr' };
-    this.#log.warn(fields, truncate(this.localize(text)));
+    this.#events.strayOutput(message?.collector, message?.stream ?? 'stderr', truncate(this.localize(text)));
     if (this.#strayBudget <= 0) {
       this.#strayRefillAt = Date.now() + STRAY_REFILL_MS;
-      this.#log.warn(`collector host ${this.id}: more output outside runs is dropped for a minute or until the next run starts (max_stderr)`);
+      this.#events.strayOutputDropped(this.id);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../backoff.js';
 import type { InputConfig } from '../config/load.js';
+import type { InputEvents } from '../telemetry/events/input-events.js';
 import type { Logger } from '../telemetry/logger.js';
 import { HostFailure } from '../protocol/host-failure.js';
 import type { RunSink } from '../protocol/host-session.js';
@@ -64,14 +65,16 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
   readonly #input: InputConfig;
   readonly #runtime: Runtime;
   readonly #starts: HostStarts;
+  readonly #events: InputEvents;
   #runIds = 0;
   #image: string | undefined;
 
-  constructor(input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts) {
+  constructor(input: InputConfig, runtime: Runtime, log: Logger, starts: HostStarts, events: InputEvents) {
     super();
     this.#input = input;
     this.#runtime = runtime;
     this.#starts = starts;
+    this.#events = events;
     this.log = log;
   }
 
@@ -106,7 +109,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
       openConnection(() => this.#runtime.start(this.#input), {
         maxLine: this.#input.max_report_size,
         maxStray: this.#input.max_stderr,
-        log: this.log,
+        events: this.#events,
         onLastError: (message) => this.emit('lastError', message),
       });
     try {

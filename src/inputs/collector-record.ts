@@ -109,7 +109,6 @@ export class CollectorRecord {
     const exit = tickExit(outcome);
     const metrics = this.#metrics;
     metrics.ticks.inc({ ...labels, status: outcome.status });
-    if (outcome.status !== 'ok') metrics.tickFailures.inc({ ...labels, reason: outcome.reason ?? 'unknown' });
     metrics.tickExits.inc({ ...labels, exit });
     metrics.tickDuration.observe(labels, outcome.durationMs / 1000);
     metrics.tickPoints.observe(labels, outcome.points);

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import type { InputConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import type { HostMode } from '../hosts/host-mode.js';
@@ -8,21 +7,19 @@ import { createHostMode } from '../hosts/modes.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OutputSet } from '../outputs/running-output.js';
 import type { PointPipeline } from '../points/pipeline.js';
-import type { DecodeResult } from '../points/tasks.js';
-import { HostFailure, type FailureReason } from '../protocol/host-failure.js';
-import type { RunSink } from '../protocol/host-session.js';
-import type { CollectorInfo, DoneMessage, LastErrorMessage, LoadError } from '../protocol/messages.js';
+import type { CollectorInfo, HelloMessage, LastErrorMessage, LoadError } from '../protocol/messages.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Clock } from '../scheduler/clock.js';
-import { formatBytes } from '../schema/units.js';
+import { InputEvents } from '../telemetry/events/input-events.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { QuarantinePolicy } from './collector-health.js';
 import { CollectorRecord, type CollectorState } from './collector-record.js';
 import { ErrorRepeats } from './error-repeats.js';
 import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
-import { ReportFlow } from './report-flow.js';
-import { tickUsage, type TickOutcome } from './tick-outcome.js';
+import { badIntervalMessage, fileAndLine, loadedCollectors } from './loaded-collectors.js';
+import type { TickOutcome } from './tick-outcome.js';
+import { TickRun } from './tick-run.js';
 
 /** An input as the status API shows it, before and after its host started. */
 export interface InputStatus {
@@ -63,27 +60,8 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
-/** Report messages of one run decoded or delivered at once (see ReportFlow). */
-const REPORTS_IN_FLIGHT = 4;
-
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
-
-/** Cut collector-controlled text to a size a log line and an API field can carry. */
-const clip = (text: string, max = 2000): string => (text.length > max ? `${text.slice(0, max)}…` : text);
-
-/** What is wrong with a collector's `interval` and what runs instead, when the class's value was not a number > 0. */
-export function badIntervalMessage(collector: CollectorInfo, inputIntervalMs: number | undefined): string | undefined {
-  if (collector.bad_interval === undefined) return undefined;
-  const instead =
-    inputIntervalMs === undefined
-      ? `it runs every ${collector.interval} s instead (DataKit's default)`
-      : `the input's interval (${inputIntervalMs / 1000} s) applies`;
-  return `collector ${collector.id} has interval = ${collector.bad_interval}, which is not a number of seconds > 0; ${instead}`;
-}
-
-/** `python.d/demo/broken.py:3` */
-const fileAndLine = ({ file, line }: { file: string; line?: number | null }): string => (line ? `${file}:${line}` : file);
 
 /**
  * One `[[inputs.pythond]]` block at run time, around its hosts (its mode
@@ -101,6 +79,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #outputs: OutputSet;
   readonly #metrics: Metrics;
   readonly #log: Logger;
+  readonly #events: InputEvents;
   readonly #clock: Clock;
   readonly #quarantine: () => QuarantinePolicy;
   readonly #records = new Map<string, CollectorRecord>();
@@ -114,8 +93,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   #startError: string | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Ends the run in flight of a collector (one at a time each): close() ends services, overrun() a tick due again. */
-  readonly #stops = new Map<string, (reason: FailureReason, message: string) => void>();
+  /** The run in flight of each collector (one at a time each): close() stops services, overrun() a tick due again. */
+  readonly #runs = new Map<string, TickRun>();
 
   constructor(options: InputDeps & { config: InputConfig; runtime: Runtime }) {
     super();
@@ -123,10 +102,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#clock = options.clock;
     this.#quarantine = options.quarantine;
     this.#log = options.log.child({ input: options.config.name });
+    this.#events = new InputEvents(this.#log, options.metrics, options.config.name);
     this.#runtimeKind = options.runtime.kind;
-    this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts);
+    this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts, this.#events);
     this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
-    this.#mode.on('hostLost', (failure) => this.#hostLost(failure));
+    this.#mode.on('hostLost', (failure) => this.#events.hostLost(failure.reason));
     this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
     this.#outputs = options.outputs;
@@ -186,7 +166,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
       this.#startError = errorMessage(err);
       if (this.#closed) return false;
       const waitMs = Math.max(START_RETRY_MIN_MS, this.#mode.backoffRemaining(), this.#image.retryAfterMs());
-      this.#log.error(`input ${this.name} cannot start: ${this.#startError}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
+      this.#events.startFailed(this.#startError, waitMs);
       this.#retry = setTimeout(() => void this.start(), waitMs).unref();
       return false;
     }
@@ -213,40 +193,18 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     };
   }
 
-  #started(hello: { collectors: CollectorInfo[]; load_errors: LoadError[] }): void {
-    // The files as the user wrote their dirs (`demo/general.py`), whatever path the host sees them at (a container's), and the input's interval over the collectors' own.
-    const files = new Map(
-      this.config.discovered.flatMap((dir) => dir.modules.map(({ module, file }) => [module, path.join(dir.entry, path.relative(dir.path, file))] as const)),
-    );
-    const interval = this.config.interval;
+  #started(hello: HelloMessage): void {
     for (const previous of this.#loadErrors) this.#metrics.loadErrors.remove({ input: this.name, file: previous.file });
-    this.#collectors = hello.collectors.map((c) => ({
-      ...c,
-      file: files.get(c.module) ?? c.file,
-      interval: interval === undefined ? c.interval : interval / 1000,
-    }));
-    this.#loadErrors = hello.load_errors.map((e) => ({ ...e, file: files.get(e.module) ?? e.file }));
-    for (const failed of this.#loadErrors) {
-      this.#metrics.loadErrors.set({ input: this.name, file: failed.file }, 1);
-      this.#log.error(
-        { module: failed.module, file: failed.file, traceback: failed.traceback },
-        `input ${this.name}: cannot load ${fileAndLine(failed)}: ${failed.error}`,
-      );
-    }
-    const failedScripts = this.#loadErrors.map((failed) => `${fileAndLine(failed)}: ${failed.error}`).join('; ');
-    if (hello.collectors.length === 0) {
-      this.#state = 'failed';
-      this.#startError = failedScripts
-        ? `no collector could be loaded: ${failedScripts}`
-        : `no DataKitFramework collector in ${this.config.dirs.join(', ')} (a class that subclasses DataKitFramework and overrides run())`;
-      this.#log.error(`input ${this.name}: ${this.#startError}`);
-    } else {
-      this.#state = hello.load_errors.length > 0 ? 'degraded' : 'running';
-      this.#startError = failedScripts ? `${hello.load_errors.length} script(s) failed to load: ${failedScripts}` : undefined;
-    }
+    const loaded = loadedCollectors(this.config, hello);
+    this.#collectors = loaded.collectors;
+    this.#loadErrors = loaded.loadErrors;
+    this.#state = loaded.state;
+    this.#startError = loaded.error;
+    for (const failed of this.#loadErrors) this.#events.loadFailed(failed, fileAndLine(failed), failed.error);
+    if (loaded.state === 'failed') this.#events.noCollector(loaded.error!);
     for (const collector of this.#collectors) {
-      const problem = badIntervalMessage(collector, interval);
-      if (problem) this.#log.warn({ collector: collector.id }, `${collector.file}: ${problem}`);
+      const problem = badIntervalMessage(collector, this.config.interval);
+      if (problem) this.#events.badInterval(collector.id, collector.file, problem);
     }
     for (const collector of this.#collectors) {
       const record = new CollectorRecord({
@@ -288,7 +246,23 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
     const started = performance.now();
     record?.running();
-    const outcome = await this.#run(collector);
+    const run = new TickRun({
+      input: this.name,
+      collector,
+      limits: this.config,
+      pipeline: this.#pipeline,
+      outputs: this.#outputs,
+      metrics: this.#metrics,
+      events: this.#events,
+      clock: this.#clock,
+    });
+    this.#runs.set(collector.id, run);
+    let outcome: TickOutcome;
+    try {
+      outcome = await run.on(this.#mode);
+    } finally {
+      this.#runs.delete(collector.id);
+    }
     outcome.durationMs = performance.now() - started;
     record?.recorded(outcome, dueAt);
     if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
@@ -302,116 +276,10 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
    * `overlap`) and true is returned, so the due one runs once it has ended.
    */
   overrun(collectorId: string): boolean {
-    const stop = this.#stops.get(collectorId);
-    if (this.config.overlap !== 'kill' || !stop) return false;
-    stop('overlap', 'still running when its next tick was due (overlap = "kill")');
+    const run = this.#runs.get(collectorId);
+    if (this.config.overlap !== 'kill' || !run) return false;
+    run.stop('overlap', 'still running when its next tick was due (overlap = "kill")');
     return true;
-  }
-
-  async #run(collector: CollectorInfo): Promise<TickOutcome> {
-    const { max_report_size: maxBytes, max_points: maxPoints, max_stderr: maxOutput } = this.config;
-    const intervalMs = collector.interval * 1000;
-    const service = this.service;
-    const timeoutMs = this.config.timeout ?? intervalMs;
-    // What the per-tick bounds count. A service's run never ends, so its bounds count per interval.
-    const per = service ? 'interval' : 'tick';
-    let used = { reportBytes: 0, outputBytes: 0, points: 0 };
-    const nextWindow = service ? setInterval(() => (used = { reportBytes: 0, outputBytes: 0, points: 0 }), intervalMs) : undefined;
-    let points = 0;
-    let reportBytes = 0;
-    let invalid = 0;
-    const invalidErrors: string[] = [];
-    // Each report's way to the outputs; a settled one is dropped, so a service's run does not pile them up.
-    const flow = new ReportFlow({ inWorkers: Math.max(1, this.#pipeline.workers - 1), inFlight: REPORTS_IN_FLIGHT });
-    let breach: HostFailure | undefined;
-    // A breach of a bound (or the timeout) aborts the run: its host is killed and the run fails with the breach.
-    const abort = new AbortController();
-    const stop = (reason: FailureReason, message: string): void => {
-      if (breach) return;
-      breach = new HostFailure(reason, message);
-      abort.abort(breach);
-    };
-    const accept = (result: DecodeResult): Promise<void> | undefined => {
-      if (breach) return undefined;
-      if (result.invalid > 0) {
-        invalid += result.invalid;
-        this.#metrics.invalidPoints.inc({ input: this.name }, result.invalid);
-        for (const error of result.errors) if (invalidErrors.length < 5) invalidErrors.push(error);
-        // A service's outcome may never come: say it now.
-        if (service)
-          this.#log.warn(
-            { collector: collector.id },
-            `${this.name}/${collector.id}: ${result.invalid} invalid point(s) dropped: ${result.errors.slice(0, 5).join('; ')}`,
-          );
-      }
-      if (used.points + result.points > maxPoints) {
-        stop('max_points', `reported more than ${maxPoints} points in one ${per} (max_points)`);
-        return undefined;
-      }
-      used.points += result.points;
-      points += result.points;
-      for (const batch of result.batches) this.#metrics.points.inc({ input: this.name, category: batch.category }, batch.points);
-      // Points an output could not keep are counted (dropped) and logged by that output.
-      return this.#outputs.deliver(result.batches).then(() => undefined);
-    };
-    const chargeOutput = (bytes: number): boolean => {
-      used.outputBytes += bytes;
-      if (used.outputBytes <= maxOutput) return true;
-      stop('max_stderr', `wrote more than ${formatBytes(maxOutput)} of output in one ${per} (max_stderr)`);
-      return false;
-    };
-    const sink: RunSink = {
-      report: (line) => {
-        if (breach) return;
-        used.reportBytes += line.length;
-        reportBytes += line.length;
-        if (used.reportBytes > maxBytes) return stop('max_report_size', `reported more than ${formatBytes(maxBytes)} in one ${per} (max_report_size)`);
-        const decoded = this.#pipeline.decodeReport(line, this.config.tags);
-        return flow.add(decoded, decoded.then(accept));
-      },
-      log: (message) => {
-        if (breach || !chargeOutput(message.text.length)) return;
-        const level = message.stream === 'stderr' ? 'warn' : 'info';
-        this.#log[level]({ collector: collector.id, stream: message.stream }, clip(message.text, 4096));
-      },
-      stderr: (bytes) => void chargeOutput(bytes),
-    };
-
-    // The timeout counts from when the host has the run: starting a host is bounded by the load timeout.
-    let timer: NodeJS.Timeout | undefined;
-    const running = (): void => {
-      if (!service) timer = setTimeout(() => stop('timeout', `still running after ${timeoutMs / 1000} s (timeout)`), timeoutMs);
-    };
-    this.#stops.set(collector.id, stop);
-    let done: DoneMessage | undefined;
-    let failure: unknown;
-    try {
-      // A service that has run for an interval is healthy: a later death restarts it without waiting.
-      done = await this.#mode.run(collector.id, sink, abort.signal, { healthyAfterMs: service ? intervalMs : undefined, running });
-    } catch (err) {
-      failure = err;
-    } finally {
-      clearTimeout(timer);
-      clearInterval(nextWindow);
-      this.#stops.delete(collector.id);
-    }
-    await flow.drained();
-
-    const base = { durationMs: 0, points, reportBytes, runMs: done?.run_ms, usage: done && tickUsage(done.usage) };
-    // A service that ran until pythond stopped did its job.
-    if (breach?.reason === 'shutdown') return { ...base, status: 'ok' };
-    if (breach) return { ...base, status: breach.reason === 'timeout' ? 'timeout' : 'error', reason: breach.reason, error: breach.message };
-    if (failure) {
-      const reason = failure instanceof HostFailure ? failure.reason : 'host_start';
-      return { ...base, status: 'error', reason, error: errorMessage(failure) };
-    }
-    if (done!.status === 'error') {
-      return { ...base, status: 'error', reason: 'exception', error: clip(done!.error ?? 'run() raised'), traceback: done!.traceback };
-    }
-    if (invalid > 0) {
-      return { ...base, status: 'error', reason: 'invalid_points', error: `${invalid} invalid point(s) dropped: ${invalidErrors.join('; ')}` };
-    }
-    return { ...base, status: 'ok' };
   }
 
   #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
@@ -425,27 +293,16 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
   }
 
-  /** A failure is logged in full (with its traceback) once; while it repeats unchanged, each repeat is one short line that counts it. */
+  /** A failure is counted each time; while it repeats unchanged, the log says so in one short line (see InputEvents.tickFailed). */
   #logFailure(collector: CollectorInfo, outcome: TickOutcome): void {
-    const exception = outcome.reason === 'exception';
-    const level = exception ? 'error' : 'warn';
-    const what = exception ? `${this.name}/${collector.id} raised ${outcome.error}` : `tick ${this.name}/${collector.id} failed: ${outcome.error}`;
-    const fields = { collector: collector.id, reason: outcome.reason };
     const repeats = this.#repeats.failed(collector.id, `${outcome.error}\n${outcome.traceback ?? ''}`);
-    if (repeats === 0) this.#log[level]({ ...fields, traceback: outcome.traceback }, what);
-    else this.#log[level](fields, `${what} (the same error again, ${repeats + 1} times in a row)`);
+    this.#events.tickFailed(collector.id, outcome, repeats);
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */
   #lastError(message: LastErrorMessage): void {
     const entry = this.#lastErrors.record(message.input, message.error);
-    this.#log.warn({ collector: message.collector ?? undefined }, `${entry.input}: ${entry.error} (set_lasterror)`);
-  }
-
-  /** A host went away other than by close(): counted as a restart. */
-  #hostLost({ reason }: HostFailure): void {
-    this.#metrics.hostRestarts.inc({ input: this.name, reason });
-    this.#log.warn({ reason }, `input ${this.name}: collector host gone (${reason}); a new one starts at the next tick`);
+    this.#events.lastError(message.collector ?? undefined, entry.input, entry.error);
   }
 
   /** The input is removed: its collectors' gauges go. */
@@ -473,7 +330,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#image.close();
-    if (this.service) for (const stop of this.#stops.values()) stop('shutdown', 'pythond is shutting down');
+    if (this.service) for (const run of this.#runs.values()) run.stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
 }

@@ -93,9 +93,24 @@ export function createMetrics(version: string) {
     ),
     containers: gauge('pythond_containers', 'Collector containers by state.', ['state']),
     hostRestarts: counter(
-      'pythond_container_restarts_total',
-      'Collector hosts (containers, or processes with the process executor) killed or lost, by reason.',
+      'pythond_host_restarts_total',
+      'Collector hosts (containers, or processes with the process executor) killed or lost, by reason; a new one starts at the next tick.',
       ['input', 'reason'],
+    ),
+    containerRestarts: counter(
+      'pythond_container_restarts_total',
+      'Deprecated, to be removed in a later version: the same counts as pythond_host_restarts_total (which names them right: process hosts count too).',
+      ['input', 'reason'],
+    ),
+    inputErrors: counter(
+      'pythond_input_errors_total',
+      "Problems of an input other than failed ticks, by reason: start (its host cannot start), load (a script did not load), no_collector, bad_interval (a collector class's), lasterror (a collector called set_lasterror()), stray_output (output outside runs past max_stderr, dropped a while).",
+      ['input', 'reason'],
+    ),
+    collectorOutputLines: counter(
+      'pythond_collector_output_lines_total',
+      "Lines collectors wrote (print, stderr) relayed into the runner's log, by stream; collector is empty for a host's output outside any run that names none.",
+      ['input', 'collector', 'stream'],
     ),
     outputPoints: counter('pythond_output_points_total', 'Points handled by each output: sent, failed (will be retried), dropped (lost for good).', [
       'output',

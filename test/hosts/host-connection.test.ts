@@ -4,7 +4,10 @@ import { mock, test } from 'node:test';
 import { pino } from 'pino';
 import { openConnection } from '../../src/hosts/host-connection.js';
 import { HostFailure, type HostExit } from '../../src/protocol/host-failure.js';
+import { InputEvents } from '../../src/telemetry/events/input-events.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import type { RuntimeHost } from '../../src/runtimes/runtime.js';
+import { metricValue } from '../helpers/input-harness.js';
 import { settle } from '../helpers/manual-clock.js';
 
 /** A host that has said hello and then only writes what the test puts on its stderr. */
@@ -27,8 +30,10 @@ test("output outside runs past max_stderr is dropped, and logged again a minute 
   try {
     const logged: string[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
+    const metrics = createMetrics('test');
+    const events = new InputEvents(log, metrics, 'test');
     const host = fakeHost();
-    const connection = await openConnection(async () => host, { maxLine: 1024, maxStray: 100, log, onLastError: () => {} });
+    const connection = await openConnection(async () => host, { maxLine: 1024, maxStray: 100, events, onLastError: () => {} });
     const line = `${'x'.repeat(59)}\n`;
     for (let i = 0; i < 4; i++) host.stderr.write(line);
     await settle();
@@ -37,6 +42,9 @@ test("output outside runs past max_stderr is dropped, and logged again a minute 
       'x'.repeat(59),
       'collector host fake: more output outside runs is dropped for a minute or until the next run starts (max_stderr)',
     ]);
+    const counted = { lines: { input: 'test', collector: '', stream: 'stderr' }, drops: { input: 'test', reason: 'stray_output' } };
+    assert.equal(await metricValue(metrics, 'pythond_collector_output_lines_total', counted.lines), 2, 'the lines logged are counted');
+    assert.equal(await metricValue(metrics, 'pythond_input_errors_total', counted.drops), 1, 'the drop is counted');
     mock.timers.tick(59_999);
     host.stderr.write(line);
     await settle();
@@ -45,6 +53,7 @@ test("output outside runs past max_stderr is dropped, and logged again a minute 
     host.stderr.write(line);
     await settle();
     assert.equal(logged.length, 4, 'logged again');
+    assert.equal(await metricValue(metrics, 'pythond_collector_output_lines_total', counted.lines), 3);
     await connection.kill(new HostFailure('shutdown', 'test over'));
   } finally {
     mock.timers.reset();

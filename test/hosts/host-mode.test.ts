@@ -4,7 +4,9 @@ import { parseConfig } from '../../src/config/load.js';
 import { MODES } from '../../src/config/schema.js';
 import { HostStarts } from '../../src/hosts/host-starts.js';
 import { createHostMode } from '../../src/hosts/modes.js';
+import { InputEvents } from '../../src/telemetry/events/input-events.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { PLUGINS } from '../../src/plugins.js';
 import type { Runtime } from '../../src/runtimes/runtime.js';
 import { tempTree } from '../helpers/fixtures.js';
@@ -27,7 +29,8 @@ describe('host modes', () => {
     it(`${mode}: retries a host that cannot start at once, then after 1 s, doubling up to 5 minutes`, async () => {
       const root = tempTree({ 'python.d/c/a.py': 'x = 1\n' });
       const config = parseConfig(`[[inputs.pythond]]\nname = "a"\ndirs = ["c"]\nmode = "${mode}"\n[[outputs.stdout]]\n`, 'test.toml', root, PLUGINS);
-      const hosts = createHostMode(config.inputs[0]!, refusingRuntime, silentLogger, new HostStarts(1));
+      const events = new InputEvents(silentLogger, createMetrics('test'), 'a');
+      const hosts = createHostMode(config.inputs[0]!, refusingRuntime, silentLogger, new HostStarts(1), events);
       for (const [failure, pauseMs] of PAUSES_MS.entries()) {
         const before = performance.now();
         await assert.rejects(hosts.start(), /the engine refuses/);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { HostFailure } from '../../src/protocol/host-failure.js';
 import { HostSession, type RunSink } from '../../src/protocol/host-session.js';
 import { PROTOCOL_VERSION, type LastErrorMessage, type LogMessage } from '../../src/protocol/messages.js';
+import { within } from '../helpers/fixtures.js';
 
 /** A session over in-memory pipes: what a host would write goes into `host`; what the session sends, into `sent`. */
 function session(maxLine = 1024 * 1024) {
@@ -37,9 +38,12 @@ function sink() {
 const hello = (protocol: number) => ({ type: 'hello', protocol, pid: 1, python: '3.11', collectors: [], load_errors: [] });
 const report = (id: string, body = '{"M":[]}') => `{"type":"report","id":"${id}","data":${body}}`;
 
+/** Everything here is in memory: what must happen happens at once, and a regression fails within this deadline instead of hanging the file. */
+const soon = <T>(promise: Promise<T>, what: string): Promise<T> => within(promise, 5_000, what);
+
 /** Asserts that `promise` rejects with a HostFailure of `reason` whose message matches `message`. */
 async function failsWith(promise: Promise<unknown>, reason: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
+  await assert.rejects(soon(promise, `a failure with reason ${reason}`), (err: unknown) => {
     assert.ok(err instanceof HostFailure, `a HostFailure, got ${String(err)}`);
     assert.equal(err.reason, reason);
     assert.match(err.message, message);
@@ -51,14 +55,14 @@ describe('host session', () => {
   it('accepts a host that speaks its protocol version', async () => {
     const { session: s, say } = session();
     say(hello(PROTOCOL_VERSION));
-    assert.equal((await s.hello).protocol, PROTOCOL_VERSION);
+    assert.equal((await soon(s.hello, 'hello')).protocol, PROTOCOL_VERSION);
   });
 
   it('fails a host that speaks another protocol version, saying which', async () => {
     const { session: s, say } = session();
     say(hello(PROTOCOL_VERSION + 1));
     await failsWith(s.hello, 'protocol', new RegExp(`speaks protocol version ${PROTOCOL_VERSION + 1}, this runner ${PROTOCOL_VERSION}`));
-    assert.equal((await s.failed).reason, 'protocol');
+    assert.equal((await soon(s.failed, 'the session to fail')).reason, 'protocol');
   });
 
   it('gives a run its done with the usage the host measured, and fails a host whose usage is not figures', async () => {
@@ -68,11 +72,11 @@ describe('host session', () => {
     const usage = { cpu_ms: 1.5, peak_bytes: 1024 };
     const run = s.run('1', 'c.C', sink);
     say({ type: 'done', id: '1', status: 'ok', run_ms: 2, usage });
-    assert.deepEqual((await run).usage, usage);
+    assert.deepEqual((await soon(run, 'the done')).usage, usage);
 
     const bad = s.run('2', 'c.C', sink);
     say({ type: 'done', id: '2', status: 'ok', run_ms: 2, usage: { cpu_ms: -1 } });
-    await assert.rejects(bad, /the collector host broke the protocol: done with a usage\.cpu_ms that is not a number >= 0/);
+    await assert.rejects(soon(bad, 'the bad done'), /the collector host broke the protocol: done with a usage\.cpu_ms that is not a number >= 0/);
   });
 
   it('sends a run request and gives the run its reports, its logs and its done', async () => {
@@ -84,7 +88,7 @@ describe('host session', () => {
     write(`${report('7')}\n`);
     say({ type: 'log', id: '7', collector: 'demo.Demo', stream: 'stdout', text: 'hello' });
     say({ type: 'done', id: '7', status: 'ok', run_ms: 3 });
-    assert.deepEqual(await done, { type: 'done', id: '7', status: 'ok', run_ms: 3 });
+    assert.deepEqual(await soon(done, 'the done'), { type: 'done', id: '7', status: 'ok', run_ms: 3 });
     assert.deepEqual(received, { reports: [report('7')], logs: ['hello'], stderrBytes: 0 });
   });
 
@@ -96,8 +100,8 @@ describe('host session', () => {
     write(`${report('b', '1')}\n${report('a', '2')}\n`);
     say({ type: 'done', id: 'b', status: 'error', run_ms: 1, error: 'ValueError' });
     say({ type: 'done', id: 'a', status: 'ok', run_ms: 2 });
-    assert.equal((await doneA).status, 'ok');
-    assert.equal((await doneB).error, 'ValueError');
+    assert.equal((await soon(doneA, 'the done of a')).status, 'ok');
+    assert.equal((await soon(doneB, 'the done of b')).error, 'ValueError');
     assert.deepEqual([a.received.reports, b.received.reports], [[report('a', '2')], [report('b', '1')]]);
   });
 
@@ -137,7 +141,7 @@ describe('host session', () => {
       const run = s.run('1', 'x.X', sink().sink);
       send(say, write);
       await failsWith(run, 'protocol', message);
-      assert.equal((await s.failed).reason, 'protocol');
+      assert.equal((await soon(s.failed, 'the session to fail')).reason, 'protocol');
     });
   }
 
@@ -153,8 +157,8 @@ describe('host session', () => {
   it('fails the session on a line longer than maxLine that is not a report of a run in flight', async () => {
     const { session: s, write } = session(64);
     write(`${'y'.repeat(100)}\n`);
-    assert.equal((await s.failed).reason, 'protocol');
-    assert.match((await s.failed).message, /a line longer than max_report_size that is not a report of a run in flight/);
+    assert.equal((await soon(s.failed, 'the session to fail')).reason, 'protocol');
+    assert.match((await soon(s.failed, 'the session to fail')).message, /a line longer than max_report_size that is not a report of a run in flight/);
   });
 
   it('takes a report as large as max_report_size, but no other line over 1 MiB', async () => {
@@ -176,7 +180,7 @@ describe('host session', () => {
     await failsWith(run, 'timeout', /still running/);
     await failsWith(s.hello, 'timeout', /still running/);
     await failsWith(s.run('2', 'x.X', sink().sink), 'timeout', /still running/);
-    assert.equal((await s.failed).reason, 'timeout');
+    assert.equal((await soon(s.failed, 'the session to fail')).reason, 'timeout');
   });
 
   it('ignores what the host writes after the session failed', async () => {
@@ -190,6 +194,6 @@ describe('host session', () => {
     const { session: s, stdin } = session();
     const ended = new Promise((resolve) => stdin.on('finish', resolve));
     s.end();
-    await ended;
+    await soon(ended, 'stdin to finish');
   });
 });

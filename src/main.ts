@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // The flag caps V8's young generation at 2 × 8 MiB (the default grows to 2 × 16 MiB at a few hundred ticks/s): about 15 MiB less
-// resident memory at 500 ticks/s for no measurable cost in CPU or lateness (README, Benchmarks). `npm start`, the runner image and
+// resident memory at 500 ticks/s for no measurable cost in CPU or lateness (docs/benchmarks.md). `npm start`, the runner image and
 // the `pythond` bin all run this file through this line.
 import { checkCommand } from './cli/check.js';
 import { commandHelp, commandUsage, generalHelp, generalUsage, parseCommandLine, UsageError, type Command } from './cli/command-line.js';

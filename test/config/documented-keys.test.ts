@@ -35,11 +35,11 @@ describe('documented config keys', () => {
     assert.deepEqual(sampleKeys('[[git_repos.repo]]').sort(), Object.keys(repoSchema(REPO_ROOT)).sort());
   });
 
-  it("README's Configuration table lists every key DataKit's block does not have", () => {
+  it("docs/configuration.md's Configuration table lists every key DataKit's block does not have", () => {
     // `| [runner] | key | ...` then `| | key2 | ...`: the table named in the first cell, until the next one.
     let table = '';
     const documented = new Set<string>();
-    for (const [first, keys] of markdownTable('README.md', 'Configuration')) {
+    for (const [first, keys] of markdownTable('docs/configuration.md', 'Configuration')) {
       if (first) table = first;
       for (const [, key] of keys!.matchAll(/`([a-z_]+)`/g)) documented.add(`${table} ${key}`);
     }

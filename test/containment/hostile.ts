@@ -27,7 +27,7 @@ export interface HostileCase {
   reasons: string[];
   /** A pattern the one-line log of the failure must match. */
   log?: RegExp;
-  /** Cases the process executor cannot contain: skipped there (see the README's security model). */
+  /** Cases the process executor cannot contain: skipped there (see docs/security.md#security-model). */
   dockerOnly?: boolean;
   /** Fields the hostile collector must report (for cases that probe their sandbox). */
   reports?: Record<string, unknown>;

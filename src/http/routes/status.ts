@@ -2,7 +2,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { App, AppInputStatus, RunnerStatus } from '../../app.js';
 import type { RepoStatus } from '../../gitrepos/git-repos.js';
 import type { ReportedError } from '../../inputs/last-errors.js';
-import type { Logger } from '../../telemetry/logger.js';
+import type { HttpEvents } from '../../telemetry/events/http-events.js';
 import type { OutputStatus } from '../../outputs/running-output.js';
 import { VERSION } from '../../version.js';
 import { ApiError } from '../api-error.js';
@@ -33,10 +33,10 @@ export function statusRoutes(
   deps: {
     app: Pick<App, 'status' | 'outputStatus' | 'runtimeKind' | 'uptimeMs' | 'lastErrors' | 'runnerStatus' | 'gitStatus' | 'reload'>;
     auth: onRequestHookHandler | undefined;
-    log: Logger;
+    events: HttpEvents;
   },
 ): void {
-  const { app, auth, log } = deps;
+  const { app, auth, events } = deps;
   const { lastErrors } = app;
 
   server.get(
@@ -62,7 +62,7 @@ export function statusRoutes(
   server.post<{ Body: Buffer | undefined }>('/v1/lasterror', { onRequest: auth, bodyLimit: LASTERROR_BODY_LIMIT }, async (request, reply) => {
     const { input, error } = readLastError(request.body);
     const entry = lastErrors.record(input, error);
-    log.warn({ input: entry.input }, `external collector ${entry.input} reported an error: ${entry.error}`);
+    events.lasterrorReported(entry.input, entry.error);
     reply.code(200).send();
   });
 }

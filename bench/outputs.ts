@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/telemetry/logger.js';
+import { OutputEvents } from '../src/telemetry/events/output-events.js';
 import { DiskBuffer } from '../src/outputs/buffer/disk-buffer.js';
 import { BufferedOutput } from '../src/outputs/buffered-output.js';
 import { InfluxdbOutput } from '../src/outputs/influxdb/influxdb-output.js';
@@ -37,7 +38,8 @@ const tempDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-
 /** Appends `batches` to a fresh buffer, `inFlight` appends at a time; µs per point and MB/s. */
 async function bufferAppends(batches: EncodedBatch[], inFlight: number): Promise<{ usPerPoint: number; mbPerS: number }> {
   const dir = tempDir();
-  const buffer = await DiskBuffer.open({ dir, maxBytes: 1024 ** 3, log: silentLogger, onDrop: () => {} });
+  const events = new OutputEvents('bench', silentLogger, createMetrics('bench'));
+  const buffer = await DiskBuffer.open({ dir, maxBytes: 1024 ** 3, events, onDrop: () => {} });
   const started = performance.now();
   for (let i = 0; i < batches.length; i += inFlight) {
     await Promise.all(

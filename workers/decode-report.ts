@@ -1,8 +1,7 @@
 import { CATEGORY_BY_KEY, PRECISIONS, type CategoryKey, type Precision } from '../src/points/point.js';
 import type { DecodeResult, ReportTask } from '../src/points/tasks.js';
 import { PointBatcher } from './point-batcher.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isTable } from '../src/schema/table.js';
 
 /**
  * Decodes one `report` message (PROTOCOL.md): validates every point of every
@@ -18,8 +17,8 @@ export function decodeReport(task: ReportTask): DecodeResult {
   } catch (err) {
     return batcher.rejectAll(`the report message is not valid JSON: ${(err as Error).message}`);
   }
-  const data = isObject(message) ? message.data : undefined;
-  if (!isObject(data)) return batcher.rejectAll('the report message has no data object');
+  const data = isTable(message) ? message.data : undefined;
+  if (!isTable(data)) return batcher.rejectAll('the report message has no data object');
 
   const precision = data.precision ?? 'n';
   if (!PRECISIONS.includes(precision as Precision)) {

@@ -1,3 +1,5 @@
+import { Char } from './char-codes.js';
+
 /**
  * A JSON write body: `[{"measurement", "tags", "fields", "time"}, ...]`.
  * Every JSON number is a float, as in DataKit, except each point's `time`,
@@ -8,16 +10,8 @@
 /** Why a JSON body cannot be read; the message names the line and column. */
 export class JsonBodyError extends Error {}
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COLON = 58;
-const MINUS = 45;
-const OPEN_BRACKET = 91;
-const OPEN_BRACE = 123;
-const CLOSE_BRACKET = 93;
-const CLOSE_BRACE = 125;
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+const isDigit = (c: number): boolean => c >= Char.Zero && c <= Char.Nine;
+const isBlank = (c: number): boolean => c === Char.Space || c === Char.Tab || c === Char.Lf || c === Char.Cr;
 
 /** Integers with this many digits may not survive a double. */
 const UNSAFE_DIGITS = 16;
@@ -50,27 +44,27 @@ export function quoteLongPointTimes(text: string): string {
   let afterColon = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) {
+    if (c === Char.Quote) {
       const start = i + 1;
-      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+      for (i++; i < text.length && text.charCodeAt(i) !== Char.Quote; i++) if (text.charCodeAt(i) === Char.Backslash) i++;
       key = text.slice(start, i);
       afterColon = false;
-    } else if (c === COLON) {
+    } else if (c === Char.Colon) {
       afterColon = true;
-    } else if (afterColon && depth === 2 && key === 'time' && (isDigit(c) || c === MINUS)) {
+    } else if (afterColon && depth === 2 && key === 'time' && (isDigit(c) || c === Char.Minus)) {
       let end = i + 1;
       while (end < text.length && isDigit(text.charCodeAt(end))) end++;
       const next = text.charCodeAt(end);
-      const integer = next !== 46 /* . */ && next !== 101 /* e */ && next !== 69; /* E */
-      if (integer && end - i - (c === MINUS ? 1 : 0) >= UNSAFE_DIGITS) {
+      const integer = next !== Char.Dot && next !== 101 /* e */ && next !== 69; /* E */
+      if (integer && end - i - (c === Char.Minus ? 1 : 0) >= UNSAFE_DIGITS) {
         out += `${text.slice(copied, i)}"${text.slice(i, end)}"`;
         copied = end;
       }
       i = end - 1;
       afterColon = false;
     } else if (!isBlank(c)) {
-      if (c === OPEN_BRACKET || c === OPEN_BRACE) depth++;
-      else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--;
+      if (c === Char.OpenBracket || c === Char.OpenBrace) depth++;
+      else if (c === Char.CloseBracket || c === Char.CloseBrace) depth--;
       afterColon = false;
     }
   }

@@ -1,4 +1,5 @@
 import type { FieldValue } from '../src/points/point.js';
+import { Char } from './char-codes.js';
 
 /**
  * A parser for InfluxDB line protocol as DataKit accepts it on /v1/write:
@@ -33,16 +34,6 @@ export interface LineVisitor {
   /** A line that cannot be read; `message` names the column and what is wrong. Parsing resumes at the next line. */
   error(line: number, message: string): void;
 }
-
-const TAB = 9;
-const LF = 10;
-const CR = 13;
-const SPACE = 32;
-const QUOTE = 34;
-const HASH = 35;
-const COMMA = 44;
-const EQUALS = 61;
-const BACKSLASH = 92;
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -111,7 +102,7 @@ class LineParser {
     while (this.#pos < text.length) {
       this.#skipBlanks();
       const c = text.charCodeAt(this.#pos);
-      if (c === HASH) this.#skipToNextLine();
+      if (c === Char.Hash) this.#skipToNextLine();
       else if (this.#atLineEnd()) this.#endLine();
       else {
         const line = this.#line;
@@ -128,7 +119,7 @@ class LineParser {
 
   #point(): LinePoint {
     const { measurement, tags } = this.#seriesOfLine();
-    if (this.#peek() !== SPACE) throw new SyntaxProblem(this.#atLineEnd() ? 'the point has no fields' : 'expected a space before the fields');
+    if (this.#peek() !== Char.Space) throw new SyntaxProblem(this.#atLineEnd() ? 'the point has no fields' : 'expected a space before the fields');
     this.#skipBlanks();
 
     const fields: Record<string, FieldValue> = {};
@@ -136,15 +127,15 @@ class LineParser {
       if (this.#atLineEnd()) throw new SyntaxProblem('the point has no fields');
       const key = this.#name('key');
       if (key === '') throw new SyntaxProblem('a field key is missing');
-      if (this.#peek() !== EQUALS) throw new SyntaxProblem(`field ${quote(key)} has no value (fields are written key=value)`);
+      if (this.#peek() !== Char.Equals) throw new SyntaxProblem(`field ${quote(key)} has no value (fields are written key=value)`);
       this.#pos++;
       fields[key] = this.#fieldValue(key);
-      if (this.#peek() !== COMMA) break;
+      if (this.#peek() !== Char.Comma) break;
       this.#pos++;
     }
 
     let time: string | undefined;
-    if (this.#peek() === SPACE || this.#peek() === TAB) {
+    if (this.#peek() === Char.Space || this.#peek() === Char.Tab) {
       this.#skipBlanks();
       if (!this.#atLineEnd()) {
         const start = this.#pos;
@@ -169,8 +160,8 @@ class LineParser {
     let end = start;
     for (; end < text.length; end++) {
       const c = text.charCodeAt(end);
-      if (c === BACKSLASH) end++;
-      else if (c === SPACE || c === LF || c === CR) break;
+      if (c === Char.Backslash) end++;
+      else if (c === Char.Space || c === Char.Lf || c === Char.Cr) break;
     }
     const key = text.slice(start, Math.min(end, text.length));
     const known = this.#series.get(key);
@@ -187,11 +178,11 @@ class LineParser {
     const measurement = this.#name('measurement');
     if (measurement === '') throw new SyntaxProblem('the measurement name is missing');
     const tags: Record<string, string> = {};
-    while (this.#peek() === COMMA) {
+    while (this.#peek() === Char.Comma) {
       this.#pos++;
       const key = this.#name('key');
       if (key === '') throw new SyntaxProblem(`a tag key is missing after measurement ${quote(measurement)}`);
-      if (this.#peek() !== EQUALS) throw new SyntaxProblem(`tag ${quote(key)} has no value (tags are written key=value)`);
+      if (this.#peek() !== Char.Equals) throw new SyntaxProblem(`tag ${quote(key)} has no value (tags are written key=value)`);
       this.#pos++;
       const value = this.#name('tagValue');
       if (value === '') throw new SyntaxProblem(`tag ${quote(key)} has an empty value`);
@@ -207,22 +198,22 @@ class LineParser {
     let escaped = false;
     for (; this.#pos < text.length; this.#pos++) {
       const c = text.charCodeAt(this.#pos);
-      if (c === BACKSLASH && this.#pos + 1 < text.length) {
+      if (c === Char.Backslash && this.#pos + 1 < text.length) {
         const next = text.charCodeAt(this.#pos + 1);
-        if (next === COMMA || next === SPACE || next === BACKSLASH || (next === EQUALS && kind !== 'measurement')) {
+        if (next === Char.Comma || next === Char.Space || next === Char.Backslash || (next === Char.Equals && kind !== 'measurement')) {
           escaped = true;
           this.#pos++;
         }
         continue;
       }
-      if (c === COMMA || c === SPACE || c === LF || c === CR || (c === EQUALS && kind === 'key')) break;
+      if (c === Char.Comma || c === Char.Space || c === Char.Lf || c === Char.Cr || (c === Char.Equals && kind === 'key')) break;
     }
     const raw = text.slice(start, this.#pos);
     return escaped ? raw.replace(ESCAPES[kind], '$1') : raw;
   }
 
   #fieldValue(key: string): FieldValue {
-    if (this.#peek() === QUOTE) return this.#string(key);
+    if (this.#peek() === Char.Quote) return this.#string(key);
     const start = this.#pos;
     const token = this.#token();
     if (token === '') throw new SyntaxProblem(`field ${quote(key)} has no value`);
@@ -245,7 +236,7 @@ class LineParser {
       if (!Number.isFinite(value)) throw this.#at(start, `field ${quote(key)}: ${token} is too large for a float`);
       return value;
     }
-    if (token.charCodeAt(0) === 91 /* [ */) throw this.#at(start, `field ${quote(key)}: array values are not supported`);
+    if (token.charCodeAt(0) === Char.OpenBracket) throw this.#at(start, `field ${quote(key)}: array values are not supported`);
     throw this.#at(
       start,
       `field ${quote(key)} has the invalid value ${quote(token)} (strings are double-quoted, integers end in i, unsigned integers in u, booleans are t or f)`,
@@ -260,16 +251,16 @@ class LineParser {
     let escaped = false;
     for (; this.#pos < text.length; this.#pos++) {
       const c = text.charCodeAt(this.#pos);
-      if (c === BACKSLASH) {
+      if (c === Char.Backslash) {
         const next = text.charCodeAt(this.#pos + 1);
-        if (next === QUOTE || next === BACKSLASH) {
+        if (next === Char.Quote || next === Char.Backslash) {
           escaped = true;
           this.#pos++;
         }
-      } else if (c === LF) {
+      } else if (c === Char.Lf) {
         this.#line++;
         this.#lineStart = this.#pos + 1;
-      } else if (c === QUOTE) {
+      } else if (c === Char.Quote) {
         const raw = text.slice(start, this.#pos++);
         if (this.#peek() === 98 /* b */) throw new SyntaxProblem(`field ${quote(key)}: binary values ("..."b) are not supported`);
         return escaped ? raw.replace(/\\(["\\])/g, '$1') : raw;
@@ -288,7 +279,7 @@ class LineParser {
     const start = this.#pos;
     for (; this.#pos < text.length; this.#pos++) {
       const c = text.charCodeAt(this.#pos);
-      if (c === COMMA || c === SPACE || c === TAB || c === LF || c === CR) break;
+      if (c === Char.Comma || c === Char.Space || c === Char.Tab || c === Char.Lf || c === Char.Cr) break;
     }
     return text.slice(start, this.#pos);
   }
@@ -304,18 +295,18 @@ class LineParser {
   }
 
   #skipBlanks(): void {
-    while (this.#peek() === SPACE || this.#peek() === TAB) this.#pos++;
+    while (this.#peek() === Char.Space || this.#peek() === Char.Tab) this.#pos++;
   }
 
   #atLineEnd(): boolean {
     const c = this.#peek();
-    return this.#pos >= this.#text.length || c === LF || (c === CR && this.#text.charCodeAt(this.#pos + 1) === LF);
+    return this.#pos >= this.#text.length || c === Char.Lf || (c === Char.Cr && this.#text.charCodeAt(this.#pos + 1) === Char.Lf);
   }
 
-  /** Past the line break at #pos (LF or CRLF), or at the end of the text. */
+  /** Past the line break at #pos (Char.Lf or CRLF), or at the end of the text. */
   #endLine(): void {
     if (this.#pos >= this.#text.length) return;
-    this.#pos += this.#peek() === CR ? 2 : 1;
+    this.#pos += this.#peek() === Char.Cr ? 2 : 1;
     this.#line++;
     this.#lineStart = this.#pos;
   }

@@ -1,9 +1,8 @@
 import { NS_PER_UNIT, type Category, type FieldValue, type Point, type Precision } from '../src/points/point.js';
+import { isTable } from '../src/schema/table.js';
 
 /** Why one point was rejected; the message names the point and the key. */
 export class InvalidPoint extends Error {}
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -65,14 +64,14 @@ function fieldValue(key: string, value: unknown): FieldValue {
  * them made garbage collection a large share of the work.
  */
 export function validatePoint(raw: unknown, category: Category, precision: Precision, receivedAtNs: string): Point {
-  if (!isObject(raw)) throw new InvalidPoint(`must be an object with measurement, tags and fields, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`);
+  if (!isTable(raw)) throw new InvalidPoint(`must be an object with measurement, tags and fields, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`);
   const { measurement, fields, time } = raw;
   // null as DataKit's framework sends it for a point without tags (its time null means now).
   const tags = raw.tags ?? {};
   if (typeof measurement !== 'string') throw new InvalidPoint('measurement must be a non-empty string');
   checkName('measurement', measurement);
 
-  if (!isObject(tags)) throw new InvalidPoint('tags must be an object of strings');
+  if (!isTable(tags)) throw new InvalidPoint('tags must be an object of strings');
   for (const key in tags) {
     const value = tags[key];
     checkName('tag key', key);
@@ -84,7 +83,7 @@ export function validatePoint(raw: unknown, category: Category, precision: Preci
     throw new InvalidPoint(`${category} points need a "name" tag`);
   }
 
-  if (!isObject(fields)) throw new InvalidPoint('fields must be an object with at least one field');
+  if (!isTable(fields)) throw new InvalidPoint('fields must be an object with at least one field');
   let fieldCount = 0;
   for (const key in fields) {
     checkName('field key', key);

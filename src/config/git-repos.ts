@@ -12,6 +12,7 @@ import {
   type Field,
   type Issue,
 } from '../schema/fields.js';
+import { isTable } from '../schema/table.js';
 
 /** One enabled `[[git_repos.repo]]`. */
 export interface RepoConfig {
@@ -61,10 +62,6 @@ export function repoName(url: string): string {
       .split(/[/:\\]/)
       .pop() ?? '';
   return last.replace(/\.git$/, '');
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
 /** Reads `[git_repos]` and its `[[git_repos.repo]]` blocks; only enabled repositories are kept. */

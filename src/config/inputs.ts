@@ -7,6 +7,7 @@ import { readTable, type Issue } from '../schema/fields.js';
 import { readDependencies, type InputDependencies } from './dependencies.js';
 import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
+import { isTable } from '../schema/table.js';
 
 export interface InputConfig extends InputTable {
   /** `inputs.pythond[0]`: where this input is in its file, for messages. */
@@ -55,10 +56,6 @@ interface BlockResult {
   issues: Issue[];
   /** Entries not found: an error of the config without repositories; with them, of this input only (their content changes). */
   unresolved: Issue[];
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The `[[inputs.pythond]]` blocks of an `inputs` table, each read on its own. */

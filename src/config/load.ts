@@ -8,6 +8,7 @@ import { readCluster, type ClusterConfig } from './cluster.js';
 import { readGitRepos, type GitReposConfig } from './git-repos.js';
 import { issueLines, readInputBlocks, readRepoInputs, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
+import { isTable } from '../schema/table.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
 export type { GitReposConfig, RepoConfig } from './git-repos.js';
@@ -88,10 +89,6 @@ export function loadConfig(file: string | undefined, plugins: ConfigPlugins, che
     throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
   }
   return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts);
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Backoff } from '../backoff.js';
 import type { GitReposConfig, RepoCheckout } from '../config/load.js';
 import { errorMessage } from '../errors.js';
+import { GitEvents } from '../telemetry/events/git-events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Git, splitCredentials } from './git.js';
@@ -48,8 +49,7 @@ export class GitRepos extends EventEmitter<GitReposEvents> {
   readonly dir: string;
   readonly #tracked: Tracked[];
   readonly #pullIntervalMs: number;
-  readonly #log: Logger;
-  readonly #metrics: Metrics;
+  readonly #events: GitEvents;
   #closed = false;
 
   constructor(options: { config: GitReposConfig; dataDir: string; log: Logger; metrics: Metrics }) {
@@ -58,8 +58,7 @@ export class GitRepos extends EventEmitter<GitReposEvents> {
     this.dir = dir;
     const git = new Git(dir);
     this.#pullIntervalMs = options.config.pull_interval;
-    this.#log = options.log.child({ component: 'gitrepos' });
-    this.#metrics = options.metrics;
+    this.#events = new GitEvents(options.log.child({ component: 'gitrepos' }), options.metrics);
     this.#tracked = options.config.repos.map((config) => {
       const remote = { ...splitCredentials(config.url), sshKey: config.ssh_private_key_path };
       if (config.ssh_private_key_password !== undefined) remote.password = config.ssh_private_key_password;
@@ -105,21 +104,13 @@ export class GitRepos extends EventEmitter<GitReposEvents> {
       tracked.checkout = checkout;
       tracked.backoff.succeeded();
       Object.assign(status, { commit: checkout.commit, lastPull: new Date().toISOString(), lastError: undefined, lastErrorAt: undefined, failures: 0 });
-      this.#metrics.gitPulls.inc({ repo: repo.name, result: 'ok' });
-      this.#metrics.gitLastPull.set({ repo: repo.name }, Date.now() / 1000);
-      if (isNew) {
-        this.#log.info({ repo: repo.name, commit: checkout.commit }, `git repo ${repo.name}: at commit ${checkout.commit.slice(0, 12)} of ${repo.branch}`);
-        if (!this.#closed) this.emit('updated', repo.name, checkout.commit);
-      }
+      this.#events.pulled(repo, isNew ? checkout.commit : undefined);
+      if (isNew && !this.#closed) this.emit('updated', repo.name, checkout.commit);
     } catch (err) {
       waitMs = tracked.backoff.failed();
-      Object.assign(status, { lastError: errorMessage(err), lastErrorAt: new Date().toISOString(), failures: status.failures + 1 });
-      this.#metrics.gitPulls.inc({ repo: repo.name, result: 'error' });
-      const keeping = tracked.checkout ? `; commit ${tracked.checkout.commit.slice(0, 12)} stays in use` : '';
-      this.#log.warn(
-        { repo: repo.name },
-        `git repo ${repo.name} (${repo.url}): pull failed: ${status.lastError}${keeping}; retrying in ${Math.round(waitMs / 1000)} s`,
-      );
+      const error = errorMessage(err);
+      Object.assign(status, { lastError: error, lastErrorAt: new Date().toISOString(), failures: status.failures + 1 });
+      this.#events.pullFailed(repo, error, tracked.checkout?.commit, waitMs);
     }
     if (!this.#closed) tracked.timer = setTimeout(() => void this.#pull(tracked), waitMs).unref();
   }

@@ -4,6 +4,7 @@ import type { App } from '../app.js';
 import { parseListen } from '../schema/addresses.js';
 import { formatBytes } from '../schema/units.js';
 import { PythondError } from '../errors.js';
+import { HttpEvents } from '../telemetry/events/http-events.js';
 import type { Logger } from '../telemetry/logger.js';
 import { ApiError } from './api-error.js';
 import { bearerAuth } from './auth.js';
@@ -37,7 +38,7 @@ export interface HttpApi {
 
 /** Builds the server with every route, without listening. */
 export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'listen'>): FastifyInstance {
-  const log = options.log.child({ component: 'http' });
+  const events = new HttpEvents(options.log.child({ component: 'http' }), app.metrics);
   const server = Fastify({ bodyLimit: options.maxBodySize, logger: false });
 
   // Every body arrives as raw bytes whatever its Content-Type: the write route
@@ -46,11 +47,11 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   server.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   server.addHook('onResponse', async (request, reply) => {
-    app.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+    events.answered(request.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
   server.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     const answer = asApiError(err, options.maxBodySize);
-    if (answer.statusCode >= 500) log.error({ err, url: request.url }, `HTTP API: ${request.method} ${request.url} failed: ${err.message}`);
+    if (answer.statusCode >= 500) events.failed(request.method, request.url, err);
     reply.code(answer.statusCode).send(answer.toJSON());
   });
   server.setNotFoundHandler((request, reply) => {
@@ -68,9 +69,9 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   const auth = bearerAuth(options.apiToken);
   metricsRoutes(server, app.metrics);
   healthRoutes(server, app);
-  statusRoutes(server, { app, auth, log });
+  statusRoutes(server, { app, auth, events });
   statusPageRoutes(server);
-  writeRoutes(server, { app, auth, log });
+  writeRoutes(server, { app, auth, events });
   clusterRoutes(server, app);
   answerOtherMethods(server, methods);
   return server;

@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../backoff.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
 import type { Category, EncodedBatch, Encoding } from '../points/point.js';
+import { OutputEvents } from '../telemetry/events/output-events.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BufferRecord } from './buffer/segment-format.js';
 import { DiskBuffer, type BufferWindow } from './buffer/disk-buffer.js';
 import { BatchRejected, type Output } from './output.js';
+import { OutputHealthRecord } from './output-health-record.js';
 import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
 
 export interface BufferedOutputOptions {
@@ -48,6 +50,8 @@ export class BufferedOutput implements RunningOutput {
   readonly #options: BufferedOutputOptions;
   readonly #metrics: Metrics;
   readonly #log: Logger;
+  readonly #events: OutputEvents;
+  readonly #health: OutputHealthRecord;
   /** Aborts the request or retry pause in progress when the shutdown grace is over. */
   readonly #stop = new AbortController();
   /** Pauses between failed sends (or buffer reads): 200 ms doubling to 30 s, jittered so outputs that failed together do not retry in step. */
@@ -59,10 +63,6 @@ export class BufferedOutput implements RunningOutput {
   /** Ends the sender's wait for a full batch or the flush interval. */
   #wake: (() => void) | undefined;
   #closing = false;
-  #lastError: { message: string; at: string } | undefined;
-  #lastSuccess: string | undefined;
-  /** The error of the last send, cleared by the next one that goes through. */
-  #failing: string | undefined;
 
   constructor(id: string, output: Output, options: BufferedOutputOptions, metrics: Metrics, log: Logger) {
     this.id = id;
@@ -70,6 +70,8 @@ export class BufferedOutput implements RunningOutput {
     this.#options = options;
     this.#metrics = metrics;
     this.#log = log.child({ output: id });
+    this.#events = new OutputEvents(id, this.#log, metrics);
+    this.#health = new OutputHealthRecord(id);
   }
 
   get encoding(): Encoding {
@@ -96,7 +98,7 @@ export class BufferedOutput implements RunningOutput {
     this.#updateDepth();
     if (buffer.points >= this.#options.batchSize) this.#wake?.();
     // A batch the full buffer could not take was reported as dropped by the buffer itself.
-    return stored ? { stored } : { stored, error: this.#lastError!.message };
+    return stored ? { stored } : { stored, error: this.#health.lastError! };
   }
 
   /** Sends what the buffer holds until it is empty or `graceMs` is over; the rest stays on disk for the next start. */
@@ -109,30 +111,24 @@ export class BufferedOutput implements RunningOutput {
     const buffer = await this.#opening?.catch(() => undefined);
     if (buffer) {
       await buffer.close();
-      if (buffer.points > 0) this.#log.warn(`output ${this.id}: ${buffer.points} points stay in ${this.#options.dir} for the next start`);
+      if (buffer.points > 0) this.#events.keptForNextStart(buffer.points, this.#options.dir);
     }
     await this.#output.close?.();
   }
 
   health(): OutputHealth {
-    return this.#failing === undefined ? { output: this.id, ok: true } : { output: this.id, ok: false, error: this.#failing };
+    return this.#health.health();
   }
 
   status(): OutputStatus {
-    return {
-      id: this.id,
-      bufferedPoints: this.#buffer?.points ?? 0,
-      lastError: this.#lastError?.message,
-      lastErrorAt: this.#lastError?.at,
-      lastSuccess: this.#lastSuccess,
-    };
+    return this.#health.status(this.#buffer?.points ?? 0);
   }
 
   #open(): Promise<DiskBuffer> {
     this.#opening ??= DiskBuffer.open({
       dir: this.#options.dir,
       maxBytes: this.#options.bufferBytes,
-      log: this.#log,
+      events: this.#events,
       onDrop: (points, reason) => this.#dropped(points, reason),
     }).then((buffer) => {
       this.#buffer = buffer;
@@ -158,9 +154,8 @@ export class BufferedOutput implements RunningOutput {
         this.#updateDepth();
       } catch (err) {
         // The buffer's own disk failed (read or ack); the points stay where they are.
-        this.#lastError = { message: `buffer in ${this.#options.dir}: ${errorMessage(err)}`, at: new Date().toISOString() };
-        this.#failing = this.#lastError.message;
-        this.#log.error({ err }, `output ${this.id}: ${this.#lastError.message}`);
+        const message = `buffer in ${this.#options.dir}: ${errorMessage(err)}`;
+        this.#events.bufferFailed(err, message, this.#health.failed(message));
         if (!(await this.#pause(this.#retry.failed()))) return;
       }
     }
@@ -216,27 +211,20 @@ export class BufferedOutput implements RunningOutput {
   }
 
   #sent(points: number): void {
-    this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, points);
+    this.#events.sent(points, this.#retry.failures);
     this.#retry.succeeded();
-    this.#lastSuccess = new Date().toISOString();
-    this.#failing = undefined;
+    this.#health.succeeded();
   }
 
   #failed(batch: EncodedBatch, err: unknown, failures: number, delayMs: number): void {
-    this.#metrics.outputPoints.inc({ output: this.id, status: 'failed' }, batch.points);
-    this.#lastError = { message: errorMessage(err), at: new Date().toISOString() };
-    this.#failing = this.#lastError.message;
-    this.#log.warn(
-      { points: batch.points, category: batch.category, failures },
-      `output ${this.id}: cannot send ${batch.points} ${batch.category} points (attempt ${failures}): ${this.#lastError.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
-    );
+    const error = errorMessage(err);
+    this.#events.sendFailed(batch, error, failures, delayMs, this.#health.failed(error));
   }
 
   #dropped(points: number, reason: string): WriteOutcome {
-    this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, points);
-    this.#lastError = { message: `dropped ${points} points: ${reason}`, at: new Date().toISOString() };
-    this.#failing = this.#lastError.message;
-    this.#log.error({ points }, `output ${this.id}: ${this.#lastError.message}`);
-    return { stored: false, error: this.#lastError.message };
+    const error = `dropped ${points} points: ${reason}`;
+    this.#health.failed(error);
+    this.#events.dropped(points, error);
+    return { stored: false, error };
   }
 }

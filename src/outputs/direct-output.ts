@@ -1,8 +1,10 @@
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
 import type { EncodedBatch, Encoding } from '../points/point.js';
+import { OutputEvents } from '../telemetry/events/output-events.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Output } from './output.js';
+import { OutputHealthRecord } from './output-health-record.js';
 import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
 
 /**
@@ -14,19 +16,15 @@ import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './
 export class DirectOutput implements RunningOutput {
   readonly id: string;
   readonly #output: Output;
-  readonly #metrics: Metrics;
-  readonly #log: Logger;
+  readonly #events: OutputEvents;
+  readonly #health: OutputHealthRecord;
   #tail: Promise<void> = Promise.resolve();
-  #lastError: { message: string; at: string } | undefined;
-  #lastSuccess: string | undefined;
-  /** The error of the last write, cleared by the next one that goes through. */
-  #failing: string | undefined;
 
   constructor(id: string, output: Output, metrics: Metrics, log: Logger) {
     this.id = id;
     this.#output = output;
-    this.#metrics = metrics;
-    this.#log = log.child({ output: id });
+    this.#events = new OutputEvents(id, log.child({ output: id }), metrics);
+    this.#health = new OutputHealthRecord(id);
   }
 
   get encoding(): Encoding {
@@ -39,16 +37,13 @@ export class DirectOutput implements RunningOutput {
     const written = this.#tail.then(async (): Promise<WriteOutcome> => {
       try {
         await this.#output.write(batch);
-        this.#metrics.outputPoints.inc({ output: this.id, status: 'sent' }, batch.points);
-        this.#lastSuccess = new Date().toISOString();
-        this.#failing = undefined;
+        this.#events.sent(batch.points);
+        this.#health.succeeded();
         return { stored: true };
       } catch (err) {
-        this.#metrics.outputPoints.inc({ output: this.id, status: 'dropped' }, batch.points);
-        this.#lastError = { message: errorMessage(err), at: new Date().toISOString() };
-        this.#failing = this.#lastError.message;
-        this.#log.error({ err, points: batch.points, category: batch.category }, `output ${this.id} failed to write ${batch.points} points`);
-        return { stored: false, error: this.#lastError.message };
+        const error = errorMessage(err);
+        this.#events.writeFailed(batch, err, this.#health.failed(error));
+        return { stored: false, error };
       }
     });
     this.#tail = written.then(() => undefined);
@@ -62,10 +57,10 @@ export class DirectOutput implements RunningOutput {
   }
 
   health(): OutputHealth {
-    return this.#failing === undefined ? { output: this.id, ok: true } : { output: this.id, ok: false, error: this.#failing };
+    return this.#health.health();
   }
 
   status(): OutputStatus {
-    return { id: this.id, bufferedPoints: 0, lastError: this.#lastError?.message, lastErrorAt: this.#lastError?.at, lastSuccess: this.#lastSuccess };
+    return this.#health.status(0);
   }
 }

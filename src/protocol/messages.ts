@@ -1,3 +1,5 @@
+import { isTable } from '../schema/table.js';
+
 /**
  * The messages between the runner and the collector host, as
  * python.d/core/PROTOCOL.md defines them. Report messages are routed by their
@@ -97,27 +99,25 @@ export interface RunRequest {
 /** Why a message is not what the protocol allows; the host is then restarted. */
 export class ProtocolViolation extends Error {}
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function check(condition: unknown, what: string): asserts condition {
   if (!condition) throw new ProtocolViolation(what);
 }
 
 /** Validates a parsed control message; anything else is a protocol violation. */
 export function asControlMessage(value: unknown): ControlMessage {
-  check(isObject(value), 'a line on the protocol channel is not a JSON object');
+  check(isTable(value), 'a line on the protocol channel is not a JSON object');
   switch (value.type) {
     case 'hello':
       check(Array.isArray(value.collectors) && Array.isArray(value.load_errors), 'hello without collectors and load_errors lists');
       for (const c of value.collectors as unknown[]) {
         check(
-          isObject(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0,
+          isTable(c) && typeof c.id === 'string' && typeof c.interval === 'number' && c.interval > 0,
           'hello lists a collector without id or positive interval',
         );
         check(c.bad_interval === undefined || typeof c.bad_interval === 'string', 'hello lists a bad_interval that is not a string');
       }
       for (const e of value.load_errors as unknown[]) {
-        check(isObject(e) && (e.line === undefined || e.line === null || Number.isInteger(e.line)), 'hello lists a load error whose line is not a number');
+        check(isTable(e) && (e.line === undefined || e.line === null || Number.isInteger(e.line)), 'hello lists a load error whose line is not a number');
       }
       return value as unknown as HelloMessage;
     case 'log':
@@ -130,7 +130,7 @@ export function asControlMessage(value: unknown): ControlMessage {
       check(typeof value.id === 'string' && (value.status === 'ok' || value.status === 'error'), 'done without id or status');
       if (value.usage !== undefined) {
         const usage = value.usage;
-        check(isObject(usage), 'done with a usage that is not an object');
+        check(isTable(usage), 'done with a usage that is not an object');
         for (const figure of USAGE_FIGURES) {
           const number = usage[figure];
           check(

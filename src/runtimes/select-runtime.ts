@@ -1,4 +1,5 @@
 import { isPythondError } from '../errors.js';
+import { RuntimeEvents } from '../telemetry/events/runtime-events.js';
 import { RUNTIMES } from './registry.js';
 import type { Runtime, RuntimeContext, RuntimePlugin } from './runtime.js';
 
@@ -18,11 +19,7 @@ async function openFirst(candidates: [string, RuntimePlugin][], context: Runtime
   const [[kind, plugin], ...rest] = candidates as [[string, RuntimePlugin], ...[string, RuntimePlugin][]];
   try {
     const runtime = await plugin.open(context);
-    if (problems.length > 0 && !plugin.isolated) {
-      context.log.warn(
-        `executor = "auto": ${problems.join('; ')}. Falling back to the ${kind} executor: collectors run as plain python3 processes on this machine, WITHOUT isolation or resource limits`,
-      );
-    }
+    if (problems.length > 0 && !plugin.isolated) new RuntimeEvents(context.log, context.metrics).fellBackUnisolated(kind, problems);
     return runtime;
   } catch (err) {
     if (rest.length === 0 || !isPythondError(err)) throw err;

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { formatBytes, parseDuration, parseSize } from './units.js';
+import { isTable } from './table.js';
 
 /**
  * Small typed readers for config values. A table schema is a record of
@@ -135,10 +136,6 @@ export const stringMap = (): Field<Record<string, string>> =>
     }
     return result;
   });
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 /** The name of `known` nearest to `key` (at most two edits away), for "did you mean" hints. */
 export function closest(key: string, known: readonly string[]): string | undefined {

@@ -117,6 +117,11 @@ export function createMetrics(version: string) {
       'status',
     ]),
     outputBuffer: gauge('pythond_output_buffer_points', 'Points waiting in an output buffer.', ['output']),
+    outputBufferErrors: counter(
+      'pythond_output_buffer_errors_total',
+      "Problems with an output's disk buffer, by reason: disk (a read or an acknowledgement failed; retried), damaged_segment (a record cut short by a crash or damaged, cut off at start), ack_mismatch, ack_unreadable (ack.json points inside a record, or cannot be read: points are sent again), unsent_at_close (closed with points not yet sent: they stay for the next start).",
+      ['output', 'reason'],
+    ),
     reloads: counter(
       'pythond_reloads_total',
       'Reloads of the configuration and the collectors, by result: ok (applied, or nothing changed), partial (some inputs kept their old version), error (the config could not be read: nothing changed).',
@@ -141,6 +146,11 @@ export function createMetrics(version: string) {
       'What inputs with dependencies (apt, requirements.txt) run in, made ready before their hosts start, by result: built (an image; a virtual environment with the process executor), reused (one built earlier from the same things), failed.',
       ['input', 'result'],
     ),
+    runtimeErrors: counter(
+      'pythond_runtime_errors_total',
+      'Problems of the runtime collector hosts run in ([runner] executor), by reason: unisolated_fallback (executor = "auto" fell back to one that does not isolate), container_stream (a container wrote what cannot be read: killed), container_lost (the engine cannot say how a container ended), left_behind (containers of this run found at its stop).',
+      ['reason'],
+    ),
     gitPulls: counter('pythond_git_pulls_total', 'Pulls of each git repository, by result (ok, error).', ['repo', 'result']),
     gitLastPull: gauge('pythond_git_last_pull_timestamp_seconds', 'When a pull of each git repository last went through (Unix time).', ['repo']),
     clusterMembers: gauge('pythond_cluster_members', 'Live members of the cluster ([cluster]) as this member last read them from etcd, itself included.'),
@@ -151,6 +161,12 @@ export function createMetrics(version: string) {
       ['direction'],
     ),
     httpRequests: counter('pythond_http_requests_total', 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.', ['route', 'code']),
+    writeApiRejected: counter(
+      'pythond_write_api_rejected_total',
+      'Bodies POST /v1/write refused, by reason: invalid (points that do not validate), unreadable (not UTF-8, or JSON that does not parse), empty (no points), loop (forwarded by this runner itself).',
+      ['reason'],
+    ),
+    lasterrorReports: counter('pythond_lasterror_reports_total', 'Errors external collectors reported through POST /v1/lasterror.'),
     buildInfo: gauge('pythond_build_info', 'Always 1; the version label says which pythond is running.', ['version']),
   };
   metrics.buildInfo.set({ version }, 1);

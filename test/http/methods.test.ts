@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { buildHttpApi, type ApiBackend } from '../../src/http/server.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { startApiApp, type ApiApp } from '../helpers/api-app.js';
+import { metricValue } from '../helpers/input-harness.js';
 
 describe('HTTP methods', () => {
   let api: ApiApp;
@@ -27,5 +31,29 @@ describe('HTTP methods', () => {
     const response = await fetch(`${api.url}/v1/nothing`);
     assert.equal(response.status, 404);
     assert.equal(((await response.json()) as { error_code: string }).error_code, 'pythond.notFound');
+  });
+});
+
+describe('a request that fails inside pythond', () => {
+  it('is answered 500 with the error, logged, and counted under its code', async () => {
+    const logged: { level: number; msg: string; url: string }[] = [];
+    const metrics = createMetrics('test');
+    const failing = {
+      metrics,
+      uptimeMs: 0,
+      runnerStatus: () => {
+        throw new Error('the status broke');
+      },
+    } as unknown as ApiBackend;
+    const server = buildHttpApi(failing, { maxBodySize: 1024, log: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) }) });
+    const response = await server.inject({ method: 'GET', url: '/v1/collectors' });
+    assert.equal(response.statusCode, 500);
+    assert.deepEqual(response.json(), { error_code: 'pythond.internalError', message: 'internal error: the status broke' });
+    assert.deepEqual(
+      logged.map(({ level, msg, url }) => ({ level, msg, url })),
+      [{ level: 50, msg: 'HTTP API: GET /v1/collectors failed: the status broke', url: '/v1/collectors' }],
+    );
+    assert.equal(await metricValue(metrics, 'pythond_http_requests_total', { route: '/v1/collectors', code: '500' }), 1);
+    await server.close();
   });
 });

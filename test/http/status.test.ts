@@ -7,6 +7,7 @@ import { goDuration } from '../../src/http/routes/health.js';
 import { VERSION } from '../../src/version.js';
 import { IDLE_COLLECTOR, startApiApp, type ApiApp } from '../helpers/api-app.js';
 import { waitFor } from '../helpers/fixtures.js';
+import { metricValue } from '../helpers/input-harness.js';
 
 interface Collectors {
   version: string;
@@ -197,6 +198,8 @@ describe('GET /v1/collectors', () => {
   });
 
   test('shows the errors external collectors reported with POST /v1/lasterror, the last one per input', async () => {
+    const reports = () => metricValue(api.app.metrics, 'pythond_lasterror_reports_total', {});
+    const reportedBefore = await reports();
     const report = (body: object) =>
       fetch(`${api.url}/v1/lasterror`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
     assert.equal((await report({ input: 'redis', err_content: 'first' })).status, 200);
@@ -213,6 +216,7 @@ describe('GET /v1/collectors', () => {
         { input: 'mysql', error: 'access denied', count: 1 },
       ],
     );
+    assert.equal(await reports(), reportedBefore + 3, 'each report counted');
   });
 
   test('shows what a collector passed to set_lasterror() under the runner', async () => {

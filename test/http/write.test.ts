@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CATEGORIES, type Category } from '../../src/points/point.js';
 import { startApiApp, type ApiApp } from '../helpers/api-app.js';
+import { metricValue } from '../helpers/input-harness.js';
 
 /** POSTs `body` to `path`; the answer's status and, when there is one, its JSON. */
 async function post(base: string, path: string, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) {
@@ -324,6 +325,22 @@ describe('POST /v1/write/:category', () => {
     assert.deepEqual(
       landedSince(mark).map((point) => point.measurement),
       ['after_bad'],
+    );
+  });
+
+  test('each body refused for its points counts in pythond_write_api_rejected_total by reason', async () => {
+    const rejected = (reason: string) => metricValue(api.app.metrics, 'pythond_write_api_rejected_total', { reason });
+    const counts = { invalid: await rejected('invalid'), unreadable: await rejected('unreadable'), empty: await rejected('empty') };
+    for (const [body, headers, code] of [
+      ['m v=1\nbad line\n', LINE_PROTOCOL, 'datakit.invalidLinePoint'],
+      ['[{"measurement":', JSON_BODY, 'datakit.invalidJSONPoint'],
+      ['# only a comment\n', LINE_PROTOCOL, 'datakit.noPoints'],
+    ] as const) {
+      assert.equal((await post(api.url, '/v1/write/metric', body, headers)).json?.error_code, code);
+    }
+    assert.deepEqual(
+      { invalid: await rejected('invalid'), unreadable: await rejected('unreadable'), empty: await rejected('empty') },
+      { invalid: counts.invalid + 1, unreadable: counts.unreadable + 1, empty: counts.empty + 1 },
     );
   });
 

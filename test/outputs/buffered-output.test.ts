@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdirSync, truncateSync } from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { pino } from 'pino';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.js';
 import { BufferedOutput } from '../../src/outputs/buffered-output.js';
 import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
 import type { Category, EncodedBatch } from '../../src/points/point.js';
@@ -26,14 +29,14 @@ function batch(points: number, category: Category = 'metric'): EncodedBatch {
   return { category, points, lineProtocol: Buffer.from(text) };
 }
 
-function startOutput(options: { batchSize?: number; flushIntervalMs?: number; dir?: string; url?: string; timeoutMs?: number } = {}) {
+function startOutput(options: { batchSize?: number; flushIntervalMs?: number; dir?: string; url?: string; timeoutMs?: number; log?: Logger } = {}) {
   const metrics = createMetrics('test');
   const output = new BufferedOutput(
     'influxdb[0]',
     new InfluxdbOutput({ ...influxdbDefaults, url: options.url ?? stub.url, database: 'db', timeout: options.timeoutMs ?? 2_000 }),
     { dir: options.dir ?? tempTree(), batchSize: options.batchSize ?? 1000, flushIntervalMs: options.flushIntervalMs ?? 50, bufferBytes: 1024 ** 2 },
     metrics,
-    silentLogger,
+    options.log ?? silentLogger,
   );
   return { output, metrics, started: output.start() };
 }
@@ -41,6 +44,12 @@ function startOutput(options: { batchSize?: number; flushIntervalMs?: number; di
 async function counted(metrics: Metrics, status: 'sent' | 'failed' | 'dropped'): Promise<number> {
   const { values } = await metrics.outputPoints.get();
   return values.find((value) => value.labels.status === status)?.value ?? 0;
+}
+
+/** A logger that keeps what it logs: level and message. */
+function keptLog(): { log: Logger; logged: { level: number; msg: string }[] } {
+  const logged: { level: number; msg: string }[] = [];
+  return { log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) }), logged };
 }
 
 const lines = (bodies: { body: string }[]): string[] => bodies.flatMap((request) => request.body.split('\n').filter(Boolean));
@@ -187,6 +196,7 @@ test('close leaves what the destination does not take for the next start, which 
   // The destination keeps refusing: close gives up after its grace, instead of retrying for ever.
   await within(first.output.close(300), 30_000, 'close to give up after its 300 ms grace');
   assert.equal(first.output.status().bufferedPoints, 7);
+  assert.deepEqual((await first.metrics.outputBufferErrors.get()).values, [{ labels: { output: 'influxdb[0]', reason: 'unsent_at_close' }, value: 1 }]);
 
   stub.requests.length = 0;
   stub.answer = () => ({ status: 204 });
@@ -201,4 +211,52 @@ test('close leaves what the destination does not take for the next start, which 
   await waitFor(() => second.output.status().bufferedPoints === 0, 'the buffer emptied');
   assert.ok(second.output.status().lastSuccess, 'status has the last success');
   await second.output.close(1000);
+});
+
+test('a send failure that repeats is logged in full once, then at the 2nd and 4th time in a row; each is counted, and the recovery said', async () => {
+  stub.requests.length = 0;
+  const answers = [429, 503, 503, 503, 503];
+  stub.answer = () => ({ status: answers.shift() ?? 204 });
+  const { log, logged } = keptLog();
+  const { output, metrics, started } = startOutput({ log });
+  await started;
+  await output.write(batch(2));
+  await waitFor(async () => (await counted(metrics, 'sent')) === 2, 'the batch sent after five failures', 30_000);
+  assert.equal(await counted(metrics, 'failed'), 10, 'every failed attempt counted');
+  const said = logged.map(({ level, msg }) => `${level} ${msg.replace(/retrying in \d+\.\d s/, 'retrying in N s')}`);
+  assert.equal(said.length, 5, said.join('\n'));
+  assert.match(said[0]!, /^40 output influxdb\[0\]: cannot send 2 metric points \(attempt 1\): .* answered 429 .*; retrying in N s$/);
+  assert.match(said[1]!, /^40 output influxdb\[0\]: cannot send 2 metric points \(attempt 2\): .* answered 503 .*; retrying in N s$/);
+  assert.deepEqual(said.slice(2), [
+    '40 output influxdb[0]: cannot send 2 metric points (attempt 3): the same error, 2 times in a row; retrying in N s',
+    '40 output influxdb[0]: cannot send 2 metric points (attempt 5): the same error, 4 times in a row; retrying in N s',
+    '30 output influxdb[0]: sending again after 5 failed attempt(s)',
+  ]);
+  await output.close(1000);
+});
+
+test('a buffer that cannot be read is retried: said in full once, then briefly at doublings, and counted each time', async () => {
+  const dir = tempTree();
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 204 });
+  const { log, logged } = keptLog();
+  // Nothing is read before close: the batch is not full and flush_interval outlasts the test.
+  const { output, metrics, started } = startOutput({ dir, batchSize: 1000, flushIntervalMs: 3_600_000, log });
+  await started;
+  await output.write(batch(5));
+  const segment = readdirSync(dir).find((name) => name.endsWith('.wal'))!;
+  truncateSync(path.join(dir, segment), 10); // its records gone under it
+  await within(output.close(1000), 30_000, 'close to give up after its grace');
+  const failures = (await metrics.outputBufferErrors.get()).values.find(({ labels }) => labels.reason === 'disk')?.value ?? 0;
+  assert.ok(failures >= 1, 'the failed reads counted');
+  const said = logged.filter(({ level }) => level === 50).map(({ msg }) => msg);
+  assert.equal(said.length, Math.floor(Math.log2(failures)) + 1, `${failures} failures: said at the 1st, 2nd, 4th, ...`);
+  assert.match(said[0]!, new RegExp(`^output influxdb\\[0\\]: buffer in ${dir}: `));
+  assert.deepEqual(
+    said.slice(1),
+    said.slice(1).map((_, i) => `${said[0]} (the same error, ${2 ** (i + 1)} times in a row)`),
+    'repeats said briefly, at doublings',
+  );
+  assert.match(output.health().error ?? '', /^buffer in /);
+  assert.deepEqual(stub.requests, [], 'nothing was sent');
 });

@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { DiskBuffer } from '../../src/outputs/buffer/disk-buffer.js';
 import type { BufferRecord } from '../../src/outputs/buffer/segment-format.js';
 import type { Category } from '../../src/points/point.js';
+import { OutputEvents } from '../../src/telemetry/events/output-events.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
 import { tempTree } from '../helpers/fixtures.js';
 
 /** A batch of `points` lines of line protocol, numbered from `first`. */
@@ -19,8 +21,13 @@ async function openBuffer(dir: string, maxBytes = 1024 ** 2) {
   const drops: { points: number; reason: string }[] = [];
   const warnings: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
-  const buffer = await DiskBuffer.open({ dir, maxBytes, log, onDrop: (points, reason) => drops.push({ points, reason }) });
-  return { buffer, drops, warnings };
+  const metrics = createMetrics('test');
+  const events = new OutputEvents('influxdb[0]', log, metrics);
+  const buffer = await DiskBuffer.open({ dir, maxBytes, events, onDrop: (points, reason) => drops.push({ points, reason }) });
+  /** What pythond_output_buffer_errors_total counts, by reason. */
+  const errors = async (): Promise<Record<string, number>> =>
+    Object.fromEntries((await metrics.outputBufferErrors.get()).values.map(({ labels, value }) => [labels.reason, value]));
+  return { buffer, drops, warnings, errors };
 }
 
 /** A batch whose record on disk is exactly 1019 bytes (a 13-byte head, "metric", 1000 bytes of payload): 8 fit in a segment of a 64 KiB buffer. */
@@ -359,6 +366,7 @@ for (const [what, content] of [
     const second = await openBuffer(dir);
     assert.equal(second.buffer.points, 20);
     assert.deepEqual(second.warnings, [`buffer: ${path.join(dir, 'ack.json')} is unreadable; everything in ${dir} is sent again`]);
+    assert.deepEqual(await second.errors(), { ack_unreadable: 1 });
     await second.buffer.close();
   });
 }
@@ -374,6 +382,7 @@ test('sends a segment again from its start, and says so, when ack.json points in
   const second = await openBuffer(dir);
   assert.equal(second.buffer.points, 20);
   assert.deepEqual(second.warnings, [`buffer: ack.json points inside a record of ${segment} (byte 20); that segment is sent again from its start`]);
+  assert.deepEqual(await second.errors(), { ack_mismatch: 1 });
   await second.buffer.close();
 });
 
@@ -404,6 +413,7 @@ test('says what it cut off at open: a batch cut short by a crash, or a damaged o
     assert.deepEqual(second.warnings, [
       `buffer segment ${file}: ${problem} at byte ${end}; keeping the ${kept} whole records before it and cutting off ${cut} bytes`,
     ]);
+    assert.deepEqual(await second.errors(), { damaged_segment: 1 });
     assert.equal(statSync(file).size, end);
     await second.buffer.close();
   }

@@ -80,6 +80,7 @@ describe('a datakit output aimed at the runner itself', () => {
         2,
         'each batch came back once',
       );
+      assert.equal(await metricValue(app.metrics, 'pythond_write_api_rejected_total', { reason: 'loop' }), 2, 'each refusal counted');
       assert.equal(await dropped(), 2);
       assert.deepEqual(
         readPoints(readFileSync(path.join(root, 'points.jsonl'), 'utf8')).map((point) => point.fields.v),

@@ -207,10 +207,13 @@ describe('collectors from git repositories', () => {
       const other = status.gitRepos.find((r) => r.repo === 'collectors-too')!;
       assert.match(other.lastError!, /Authentication failed|401/);
       assert.equal(other.url, `${server.url}/others/collectors-too.git`);
+      const metrics = await (await fetch(`${await run.url}/metrics`)).text();
+      assert.match(metrics, /^pythond_git_pulls_total\{repo="collectors-too",result="error"\} [1-9]/m, 'the failed pull counted');
+      assert.ok(run.runner.log().includes(`git repo collectors-too (${other.url}): pull failed: `), 'the failed pull logged');
       const everywhere = [
         run.runner.log(),
         JSON.stringify(status),
-        await (await fetch(`${await run.url}/metrics`)).text(),
+        metrics,
         readFileSync(path.join(bin, 'argv.log'), 'utf8'),
         readFileSync(path.join(run.root, 'data/gitrepos/collectors/repo.git/config'), 'utf8'),
       ];

@@ -1,6 +1,6 @@
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
-import type { Logger } from '../../telemetry/logger.js';
+import type { HttpEvents } from '../../telemetry/events/http-events.js';
 import { ApiError } from '../api-error.js';
 import type { CollectorsReport } from '../api-types.js';
 import { collectorsReport, type StatusSource } from '../views.js';
@@ -18,10 +18,10 @@ export function statusRoutes(
   deps: {
     app: StatusSource & Pick<App, 'reload'>;
     auth: onRequestHookHandler | undefined;
-    log: Logger;
+    events: HttpEvents;
   },
 ): void {
-  const { app, auth, log } = deps;
+  const { app, auth, events } = deps;
   const { lastErrors } = app;
 
   server.get('/v1/collectors', async (): Promise<CollectorsReport> => collectorsReport(app));
@@ -35,7 +35,7 @@ export function statusRoutes(
   server.post<{ Body: Buffer | undefined }>('/v1/lasterror', { onRequest: auth, bodyLimit: LASTERROR_BODY_LIMIT }, async (request, reply) => {
     const { input, error } = readLastError(request.body);
     const entry = lastErrors.record(input, error);
-    log.warn({ input: entry.input }, `external collector ${entry.input} reported an error: ${entry.error}`);
+    events.lasterrorReported(entry.input, entry.error);
     reply.code(200).send();
   });
 }

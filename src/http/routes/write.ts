@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { App } from '../../app.js';
-import type { Logger } from '../../telemetry/logger.js';
+import type { HttpEvents } from '../../telemetry/events/http-events.js';
 import type { WriteApiResult } from '../../inputs/write-api-input.js';
 import { FORWARDED_BY_HEADER } from '../../outputs/datakit/datakit-output.js';
 import type { WriteFormat } from '../../points/tasks.js';
@@ -38,9 +38,9 @@ interface WriteTarget {
  */
 export function writeRoutes(
   server: FastifyInstance,
-  deps: { app: Pick<App, 'write' | 'loopToken'>; auth: onRequestHookHandler | undefined; log: Logger },
+  deps: { app: Pick<App, 'write' | 'loopToken'>; auth: onRequestHookHandler | undefined; events: HttpEvents },
 ): void {
-  const { app, auth, log } = deps;
+  const { app, auth, events } = deps;
   let inFlight = 0;
 
   server.post<{ Params: { category: string }; Querystring: Query; Body: Buffer | undefined }>(
@@ -48,10 +48,7 @@ export function writeRoutes(
     { onRequest: auth },
     async (request, reply) => {
       if (request.headers[FORWARDED_BY_HEADER] === app.loopToken) {
-        log.warn(
-          { remote: request.ip },
-          `refused a write this runner forwarded itself (a datakit output aimed at this runner's own API): it would loop forever`,
-        );
+        events.writeLooped(request.ip);
         throw new ApiError('loopDetected', "these points were forwarded by this runner's own datakit output: it is aimed at this API; point it at a DataKit");
       }
       const target = readTarget(request);
@@ -71,10 +68,7 @@ export function writeRoutes(
         inFlight--;
       }
       if ('rejected' in result) {
-        log.warn(
-          { category: target.category, client: target.input, remote: request.ip },
-          `write to /v1/write/${target.category} refused: ${result.message.split('\n', 2).join(' ')}`,
-        );
+        events.writeRejected(result.rejected, { category: target.category, client: target.input, remote: request.ip }, result.message);
         if (result.rejected === 'empty') throw new ApiError('noPoints', result.message);
         throw new ApiError(target.format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint', result.message);
       }

@@ -2,7 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type F
 import path from 'node:path';
 import { formatBytes } from '../../schema/units.js';
 import { PythondError } from '../../errors.js';
-import type { Logger } from '../../telemetry/logger.js';
+import type { OutputEvents } from '../../telemetry/events/output-events.js';
 import { parseRecords, recordBytes, recordHead, SEGMENT_MAGIC, wholeRecordBytes, type BufferRecord, type StoredRecord } from './segment-format.js';
 
 /** Where a record starts: a segment's sequence number and a byte offset in it. */
@@ -24,7 +24,8 @@ export interface DiskBufferOptions {
   dir: string;
   /** The bound on the segment files together. */
   maxBytes: number;
-  log: Logger;
+  /** Where it reports what it found wrong at open. */
+  events: OutputEvents;
   /** Points given up to keep within maxBytes; called before `append` resolves. */
   onDrop(points: number, reason: string): void;
 }
@@ -75,7 +76,7 @@ export class DiskBuffer {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
-  readonly #log: Logger;
+  readonly #events: OutputEvents;
   readonly #onDrop: (points: number, reason: string) => void;
   readonly #segments: Segment[] = [];
   #writer: FileHandle | undefined;
@@ -94,7 +95,7 @@ export class DiskBuffer {
     this.#dir = options.dir;
     this.#maxBytes = options.maxBytes;
     this.#segmentBytes = Math.min(MAX_SEGMENT_BYTES, Math.max(4096, Math.floor(options.maxBytes / 8)));
-    this.#log = options.log;
+    this.#events = options.events;
     this.#onDrop = options.onDrop;
   }
 
@@ -335,10 +336,7 @@ export class DiskBuffer {
       }
       const parsed = parseRecords(bytes.subarray(SEGMENT_MAGIC.length), SEGMENT_MAGIC.length, true);
       if (parsed.problem) {
-        this.#log.warn(
-          { segment: file, offset: parsed.end, bytes: bytes.length - parsed.end },
-          `buffer segment ${file}: ${parsed.problem === 'incomplete' ? 'a record cut short by a crash' : 'a damaged record'} at byte ${parsed.end}; keeping the ${parsed.records.length} whole records before it and cutting off ${bytes.length - parsed.end} bytes`,
-        );
+        this.#events.segmentCut(file, parsed.problem, { offset: parsed.end, fileBytes: bytes.length, recordsKept: parsed.records.length });
         await truncate(file, parsed.end);
       }
       const segment: Segment = { seq, file, committed: parsed.end, points: 0, ackedPoints: 0 };
@@ -367,10 +365,7 @@ export class DiskBuffer {
       if (record.end === offset) return points;
     }
     if (offset === SEGMENT_MAGIC.length) return 0;
-    this.#log.warn(
-      { segment: file, offset },
-      `buffer: ${ACK_FILE} points inside a record of ${file} (byte ${offset}); that segment is sent again from its start`,
-    );
+    this.#events.ackInsideRecord(ACK_FILE, file, offset);
     return 0;
   }
 
@@ -388,7 +383,7 @@ export class DiskBuffer {
     } catch {
       // reported below
     }
-    this.#log.warn(`buffer: ${path.join(this.#dir, ACK_FILE)} is unreadable; everything in ${this.#dir} is sent again`);
+    this.#events.ackUnreadable(path.join(this.#dir, ACK_FILE), this.#dir);
     return undefined;
   }
 

@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import { hasDependencies } from '../../config/dependencies.js';
 import type { InputConfig } from '../../config/load.js';
 import { PythondError, errorMessage } from '../../errors.js';
+import { RuntimeEvents } from '../../telemetry/events/runtime-events.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
@@ -48,6 +49,7 @@ class DockerRuntime implements Runtime {
   readonly #image: string;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  readonly #events: RuntimeEvents;
   /** Each input's code, packed once: a fresh tick should not read the files again. */
   readonly #bundles = new WeakMap<InputConfig, CodeBundle>();
   readonly #removals = new Set<Promise<unknown>>();
@@ -61,6 +63,7 @@ class DockerRuntime implements Runtime {
     this.#image = options.image;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#events = new RuntimeEvents(options.log, options.metrics);
   }
 
   async prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined> {
@@ -88,6 +91,7 @@ class DockerRuntime implements Runtime {
     }
     const id = container.id.slice(0, 12);
     const log = this.#log.child({ input: input.name, containerId: id });
+    const events = new RuntimeEvents(log, this.#metrics);
     const remove = () => container.remove({ force: true, v: true }).catch(() => {});
 
     let attached: Duplex;
@@ -114,7 +118,7 @@ class DockerRuntime implements Runtime {
         demuxer.push(chunk);
       } catch (err) {
         // Not the frames asked for (no TTY): nothing more can be read from this container, so it goes, and its runs fail as lost.
-        log.error({ err }, `container ${id}: ${errorMessage(err)}; killing it`);
+        events.containerUnreadable(id, err, errorMessage(err));
         attached.destroy();
         void container.kill({ signal: 'SIGKILL' }).catch(() => {});
         return;
@@ -128,7 +132,7 @@ class DockerRuntime implements Runtime {
     attached.write(`${bundle.tar.length}\n`);
     attached.write(bundle.tar);
 
-    const exited = exitOf(container, log).then((exit) => {
+    const exited = exitOf(container, events).then((exit) => {
       this.#metrics.containers.dec({ state: 'running' });
       log.debug({ exit }, `container ${id} stopped (${exit})`);
       // Removing takes tens of ms: off the tick's path, but removeAll() waits for it.
@@ -157,7 +161,7 @@ class DockerRuntime implements Runtime {
 
   async removeAll(): Promise<void> {
     await Promise.all(this.#removals);
-    for (const name of await this.#engine.removeContainers(this.#instance)) this.#log.warn(`removed container ${name}, left behind by this run`);
+    for (const name of await this.#engine.removeContainers(this.#instance)) this.#events.leftBehind(name);
   }
 
   async #bundle(input: InputConfig): Promise<CodeBundle> {
@@ -171,14 +175,14 @@ class DockerRuntime implements Runtime {
 }
 
 /** Waits for the container to stop and says why: `oom`, `exit <code>`, or `lost` when the engine cannot say. */
-async function exitOf(container: Docker.Container, log: Logger): Promise<HostExit> {
+async function exitOf(container: Docker.Container, events: RuntimeEvents): Promise<HostExit> {
   try {
     const { StatusCode: code } = (await container.wait()) as { StatusCode: number };
     // The OOM killer sends SIGKILL (137); only then is the state worth a request.
     if (code === 137 && (await container.inspect()).State.OOMKilled) return 'oom';
     return `exit ${code}`;
   } catch (err) {
-    log.warn(`lost track of the container: ${errorMessage(err)}`);
+    events.containerLost(errorMessage(err));
     return 'lost';
   }
 }

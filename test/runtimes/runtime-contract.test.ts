@@ -6,9 +6,9 @@ import { metricValue, startInput } from '../helpers/input-harness.js';
 import { COLLECTORS, LIMITS } from './collectors.js';
 
 /**
- * What every executor must do, run against the real thing: python3
- * processes, and Docker containers (skipped locally without an engine,
- * required in CI).
+ * What every runtime (each `[runner] executor`) must do, run against the
+ * real thing: python3 processes, and Docker containers (skipped locally
+ * without an engine, required in CI).
  */
 for (const executor of ['process', 'docker'] as const) {
   describe(`${executor} executor`, () => {

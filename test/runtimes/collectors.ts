@@ -1,4 +1,4 @@
-/** Small collectors the executor tests run, each showing one behaviour. */
+/** Small collectors the runtime tests run, each showing one behaviour. */
 export const COLLECTORS = {
   'state.py': `
     import os, socket

@@ -1,0 +1,93 @@
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+/** Whether the `times`-th failure in a row is logged: the first, then each time the count doubles (2, 4, 8, ...). */
+const isLogged = (times: number): boolean => (times & (times - 1)) === 0;
+
+/**
+ * What happens to the points one output is given, and to its disk buffer.
+ * Each method is one event: it says what happened in the log and counts it
+ * on /metrics. A failure that repeats unchanged is logged in full once and
+ * then briefly; a retried one only at the 2nd, 4th, 8th, ... time in a row,
+ * so a destination that stays away does not fill the log. Every one is
+ * counted.
+ */
+export class OutputEvents {
+  readonly #output: string;
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+
+  /** `log` is the output's own logger (its `output` field bound). */
+  constructor(output: string, log: Logger, metrics: Metrics) {
+    this.#output = output;
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /** The destination took `points`; `failures` sends before this one had failed in a row. */
+  sent(points: number, failures = 0): void {
+    this.#metrics.outputPoints.inc({ output: this.#output, status: 'sent' }, points);
+    if (failures > 0) this.#log.info(`output ${this.#output}: sending again after ${failures} failed attempt(s)`);
+  }
+
+  /** A send failed (the `attempt`-th in a row) and is retried in `delayMs`; `times`: how many in a row failed with this same `error`. */
+  sendFailed(batch: { points: number; category: string }, error: string, attempt: number, delayMs: number, times: number): void {
+    this.#metrics.outputPoints.inc({ output: this.#output, status: 'failed' }, batch.points);
+    if (!isLogged(times)) return;
+    const what = times === 1 ? error : `the same error, ${times} times in a row`;
+    this.#log.warn(
+      { points: batch.points, category: batch.category, failures: attempt },
+      `output ${this.#output}: cannot send ${batch.points} ${batch.category} points (attempt ${attempt}): ${what}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
+    );
+  }
+
+  /** A local output could not write a batch: its points are lost. `times`: how many writes in a row failed with this same error. */
+  writeFailed(batch: { points: number; category: string }, err: unknown, times: number): void {
+    this.#metrics.outputPoints.inc({ output: this.#output, status: 'dropped' }, batch.points);
+    const what = `output ${this.#output} failed to write ${batch.points} points`;
+    if (times === 1) this.#log.error({ err, points: batch.points, category: batch.category }, what);
+    else this.#log.error({ points: batch.points, category: batch.category }, `${what} (the same error again, ${times} times in a row)`);
+  }
+
+  /** Points given up for good: `message` says how many and why. */
+  dropped(points: number, message: string): void {
+    this.#metrics.outputPoints.inc({ output: this.#output, status: 'dropped' }, points);
+    this.#log.error({ points }, `output ${this.#output}: ${message}`);
+  }
+
+  /** Reading or acknowledging the disk buffer failed (retried; the points stay where they are); `times` as for sendFailed. */
+  bufferFailed(err: unknown, message: string, times: number): void {
+    this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'disk' });
+    if (!isLogged(times)) return;
+    if (times === 1) this.#log.error({ err }, `output ${this.#output}: ${message}`);
+    else this.#log.error(`output ${this.#output}: ${message} (the same error, ${times} times in a row)`);
+  }
+
+  /** The output closed before it could send everything: `points` stay in `dir` for the next start. */
+  keptForNextStart(points: number, dir: string): void {
+    this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'unsent_at_close' });
+    this.#log.warn(`output ${this.#output}: ${points} points stay in ${dir} for the next start`);
+  }
+
+  /** Opening the buffer found a record cut short by a crash, or a damaged one, in `segment`: it and what follows are cut off. */
+  segmentCut(segment: string, problem: 'incomplete' | 'corrupt', at: { offset: number; fileBytes: number; recordsKept: number }): void {
+    this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'damaged_segment' });
+    const bytes = at.fileBytes - at.offset;
+    this.#log.warn(
+      { segment, offset: at.offset, bytes },
+      `buffer segment ${segment}: ${problem === 'incomplete' ? 'a record cut short by a crash' : 'a damaged record'} at byte ${at.offset}; keeping the ${at.recordsKept} whole records before it and cutting off ${bytes} bytes`,
+    );
+  }
+
+  /** The acknowledged position (in `ackFile`) is inside a record of `segment`: that segment is sent again from its start. */
+  ackInsideRecord(ackFile: string, segment: string, offset: number): void {
+    this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'ack_mismatch' });
+    this.#log.warn({ segment, offset }, `buffer: ${ackFile} points inside a record of ${segment} (byte ${offset}); that segment is sent again from its start`);
+  }
+
+  /** `ackFile` cannot be read: everything in the buffer's `dir` is sent again. */
+  ackUnreadable(ackFile: string, dir: string): void {
+    this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'ack_unreadable' });
+    this.#log.warn(`buffer: ${ackFile} is unreadable; everything in ${dir} is sent again`);
+  }
+}

@@ -1,15 +1,9 @@
-import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes } from '../../schema/units.js';
-import { PythondError } from '../../errors.js';
 import type { OutputEvents } from '../../telemetry/events/output-events.js';
-import { parseRecords, recordBytes, recordHead, SEGMENT_MAGIC, wholeRecordBytes, type BufferRecord, type StoredRecord } from './segment-format.js';
-
-/** Where a record starts: a segment's sequence number and a byte offset in it. */
-export interface BufferPosition {
-  segment: number;
-  offset: number;
-}
+import { recordBytes, recordHead, SEGMENT_MAGIC, type BufferRecord, type StoredRecord } from './segment-format.js';
+import { readRecordsAt, recoverSegments, segmentName, syncDir, writeAck, writeFully, type BufferPosition, type Segment } from './segment-files.js';
 
 /** The records one read returns; acknowledging it moves the buffer past them. */
 export interface BufferWindow {
@@ -30,16 +24,6 @@ export interface DiskBufferOptions {
   onDrop(points: number, reason: string): void;
 }
 
-interface Segment {
-  seq: number;
-  file: string;
-  /** Bytes that hold whole, synced records (the magic included): readers never look past it. */
-  committed: number;
-  points: number;
-  /** Points of this segment acknowledged already; only the oldest segment has any. */
-  ackedPoints: number;
-}
-
 interface PendingAppend {
   record: BufferRecord;
   /** With whether the record is on disk: false when it was dropped (and reported) to keep within maxBytes. */
@@ -54,11 +38,6 @@ const MAX_SEGMENT_BYTES = 16 * 1024 ** 2;
 /** Bounds of one read when collecting a window; a larger record is read whole. */
 const MIN_READ_BYTES = 64 * 1024;
 const MAX_READ_BYTES = 4 * 1024 ** 2;
-const SEGMENT_NAME = /^(\d{16})\.wal$/;
-const ACK_FILE = 'ack.json';
-
-const segmentName = (seq: number): string => `${String(seq).padStart(16, '0')}.wal`;
-
 /**
  * A write-ahead log of batches for one output: appends are synced to disk
  * before they resolve (concurrent appends share one write and one fdatasync),
@@ -76,7 +55,6 @@ export class DiskBuffer {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
-  readonly #events: OutputEvents;
   readonly #onDrop: (points: number, reason: string) => void;
   readonly #segments: Segment[] = [];
   #writer: FileHandle | undefined;
@@ -95,7 +73,6 @@ export class DiskBuffer {
     this.#dir = options.dir;
     this.#maxBytes = options.maxBytes;
     this.#segmentBytes = Math.min(MAX_SEGMENT_BYTES, Math.max(4096, Math.floor(options.maxBytes / 8)));
-    this.#events = options.events;
     this.#onDrop = options.onDrop;
   }
 
@@ -103,7 +80,8 @@ export class DiskBuffer {
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
     const buffer = new DiskBuffer(options);
     await mkdir(options.dir, { recursive: true });
-    await buffer.#recover();
+    const { segments, ack } = await recoverSegments(options.dir, options.events);
+    buffer.#resume(segments, ack);
     await buffer.#startSegment();
     return buffer;
   }
@@ -153,7 +131,7 @@ export class DiskBuffer {
       this.#points -= points;
     }
     this.#ack = window.end;
-    await this.#persistAck();
+    await writeAck(this.#dir, this.#ack);
     await this.#deleteAcknowledged();
   }
 
@@ -237,7 +215,7 @@ export class DiskBuffer {
     const writer = await open(file, 'wx');
     await writer.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
     await writer.datasync();
-    await this.#syncDir();
+    await syncDir(this.#dir);
     await this.#writer?.close();
     this.#writer = writer;
     this.#segments.push({ seq, file, committed: SEGMENT_MAGIC.length, points: 0, ackedPoints: 0 });
@@ -308,44 +286,9 @@ export class DiskBuffer {
     return Math.min(MAX_READ_BYTES, Math.max(MIN_READ_BYTES, Math.ceil(points * bytesPerPoint * 1.25)));
   }
 
-  /**
-   * Rebuilds the state a previous run left: segments behind the acknowledged
-   * position are deleted, a record torn by a crash is cut off, empty segments
-   * go. Each start then writes to a new segment.
-   */
-  async #recover(): Promise<void> {
-    const ack = await this.#readAck();
-    const names = (await readdir(this.#dir)).filter((name) => SEGMENT_NAME.test(name)).sort();
-    for (const name of names) {
-      const seq = Number(SEGMENT_NAME.exec(name)![1]);
-      const file = path.join(this.#dir, name);
-      if (ack && seq < ack.segment) {
-        await rm(file, { force: true });
-        continue;
-      }
-      const bytes = await readFile(file);
-      if (bytes.length < SEGMENT_MAGIC.length || !bytes.subarray(0, SEGMENT_MAGIC.length).equals(SEGMENT_MAGIC)) {
-        if (bytes.length < SEGMENT_MAGIC.length && SEGMENT_MAGIC.subarray(0, bytes.length).equals(bytes)) {
-          await rm(file, { force: true }); // created just before a crash, before its magic was written
-          continue;
-        }
-        throw new PythondError(
-          'BUFFER_CORRUPT',
-          `${file} is not a pythond buffer segment (it does not start with ${SEGMENT_MAGIC.toString('latin1')}); move it out of ${this.#dir} and start again`,
-        );
-      }
-      const parsed = parseRecords(bytes.subarray(SEGMENT_MAGIC.length), SEGMENT_MAGIC.length, true);
-      if (parsed.problem) {
-        this.#events.segmentCut(file, parsed.problem, { offset: parsed.end, fileBytes: bytes.length, recordsKept: parsed.records.length });
-        await truncate(file, parsed.end);
-      }
-      const segment: Segment = { seq, file, committed: parsed.end, points: 0, ackedPoints: 0 };
-      for (const record of parsed.records) segment.points += record.points;
-      if (ack && seq === ack.segment) segment.ackedPoints = this.#pointsBefore(parsed.records, ack.offset, file);
-      if (segment.points === segment.ackedPoints && (segment.points === 0 || seq === ack?.segment)) {
-        await rm(file, { force: true });
-        continue;
-      }
+  /** Takes over the segments a previous run left, sending from where it was acknowledged. */
+  #resume(segments: Segment[], ack: BufferPosition | undefined): void {
+    for (const segment of segments) {
       this.#segments.push(segment);
       this.#bytes += segment.committed;
       this.#points += segment.points - segment.ackedPoints;
@@ -355,85 +298,4 @@ export class DiskBuffer {
     else if (oldest) this.#ack = { segment: oldest.seq, offset: SEGMENT_MAGIC.length };
     else if (ack) this.#ack = ack;
   }
-
-  /** Points of `records` before `offset`, which must be a record boundary (else the whole segment is sent again). */
-  #pointsBefore(records: StoredRecord[], offset: number, file: string): number {
-    let points = 0;
-    for (const record of records) {
-      if (record.end > offset) break;
-      points += record.points;
-      if (record.end === offset) return points;
-    }
-    if (offset === SEGMENT_MAGIC.length) return 0;
-    this.#events.ackInsideRecord(ACK_FILE, file, offset);
-    return 0;
-  }
-
-  async #readAck(): Promise<BufferPosition | undefined> {
-    let text: string;
-    try {
-      text = await readFile(path.join(this.#dir, ACK_FILE), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    try {
-      const value = JSON.parse(text) as Partial<BufferPosition>;
-      if (Number.isSafeInteger(value.segment) && Number.isSafeInteger(value.offset)) return { segment: value.segment!, offset: value.offset! };
-    } catch {
-      // reported below
-    }
-    this.#events.ackUnreadable(path.join(this.#dir, ACK_FILE), this.#dir);
-    return undefined;
-  }
-
-  /** Replaces ack.json atomically; not synced: losing it to a power cut only means sending some points twice. */
-  async #persistAck(): Promise<void> {
-    const file = path.join(this.#dir, ACK_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify(this.#ack));
-    await rename(`${file}.tmp`, file);
-  }
-
-  async #syncDir(): Promise<void> {
-    const dir = await open(this.#dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  }
-}
-
-/** Like writev, but goes on after a short write, which POSIX allows (a disk filling up, a signal). */
-async function writeFully(writer: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
-  let rest = buffers;
-  while (rest.length > 0) {
-    let { bytesWritten } = await writer.writev(rest, position);
-    position += bytesWritten;
-    let i = 0;
-    while (i < rest.length && bytesWritten >= rest[i]!.byteLength) bytesWritten -= rest[i++]!.byteLength;
-    rest = rest.slice(i);
-    if (rest.length > 0 && bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
-  }
-}
-
-/** Whole records from `at`, reading `bytes` (or one record whole, when it is larger), never past `end`. */
-async function readRecordsAt(reader: FileHandle, at: number, bytes: number, end: number): Promise<StoredRecord[]> {
-  const chunk = await readExactly(reader, at, Math.min(end - at, bytes));
-  const { records } = parseRecords(chunk, at, false);
-  if (records.length > 0) return records;
-  const size = wholeRecordBytes(chunk);
-  if (size === undefined || at + size > end) throw new Error(`buffer: no whole record at byte ${at} (the segment is shorter than its index says)`);
-  return parseRecords(await readExactly(reader, at, size), at, false).records;
-}
-
-async function readExactly(reader: FileHandle, position: number, length: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await reader.read(bytes, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw new Error(`buffer: unexpected end of segment at byte ${position + filled}`);
-    filled += bytesRead;
-  }
-  return bytes;
 }

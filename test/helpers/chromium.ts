@@ -118,9 +118,7 @@ export class Chromium {
     const page = new Page(this, sessionId);
     await page.send('Page.enable');
     await page.send('Emulation.setDeviceMetricsOverride', { ...viewport, deviceScaleFactor: 1, mobile: viewport.width < 600 });
-    const loaded = this.event('Page.loadEventFired', sessionId);
-    await page.send('Page.navigate', { url });
-    await loaded;
+    await Promise.all([this.event('Page.loadEventFired', sessionId), page.send('Page.navigate', { url })]);
     return page;
   }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -220,8 +219,7 @@ describe('pythond check --input', () => {
       assert.equal(await hostOf(), host, "the runner's container is still the same");
       assert.doesNotMatch(runner.log(), /collector host gone|removed container/);
     } finally {
-      runner.child.kill('SIGTERM');
-      await once(runner.child, 'exit');
+      await runner.stop();
     }
   });
 });

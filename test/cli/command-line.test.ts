@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { MAIN, pythond } from '../helpers/cli.js';
+import { exec } from '../helpers/exec.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 
 const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -18,7 +17,7 @@ describe('pythond command line', () => {
 
   it('runs as the executable the package installs, after any rebuild', async () => {
     assert.ok((statSync(MAIN).mode & 0o111) !== 0, `${MAIN} is executable`);
-    const { stdout } = await promisify(execFile)(MAIN, ['--version']);
+    const { stdout } = await exec(MAIN, ['--version']);
     assert.equal(stdout, `${version}\n`);
   });
 

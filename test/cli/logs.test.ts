@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startRunner } from '../helpers/cli.js';
@@ -57,8 +56,7 @@ describe('the log of pythond run', () => {
     try {
       await waitFor(() => runner.log().includes("KeyError: 'other trouble'\n") && count(runner.log(), /raised KeyError/) >= 3, 'the second error, three times');
     } finally {
-      runner.child.kill('SIGTERM');
-      await once(runner.child, 'exit');
+      await runner.stop();
     }
     const log = runner.log();
     const lines = log.split('\n').filter((line) => /^\S/.test(line) && / (error|info) /.test(line) && /troubled/.test(line));
@@ -85,8 +83,7 @@ describe('the log of pythond run', () => {
       try {
         await waitFor(() => runner.log().includes('running 1 input(s)'), 'the runner to start');
       } finally {
-        runner.child.kill('SIGTERM');
-        await once(runner.child, 'exit');
+        await runner.stop();
       }
       const first = runner.log().split('\n')[0]!;
       if (format === 'json') {
@@ -127,8 +124,7 @@ describe('the log of pythond run', () => {
     try {
       await waitFor(() => runner.log().includes('input p is delivering points'), 'the first points');
     } finally {
-      runner.child.kill('SIGTERM');
-      await once(runner.child, 'exit');
+      await runner.stop();
     }
     assert.match(runner.log(), /info {2}points in the last \d+ s: 1 from p; file\[0\] sent 1\n/);
   });

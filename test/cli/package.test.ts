@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { IDLE_COLLECTOR } from '../helpers/api-app.js';
+import { exitOf } from '../helpers/child-exit.js';
 import { exec } from '../helpers/exec.js';
 import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
@@ -25,13 +25,12 @@ describe('the npm package', () => {
     const npm = spawn('npm', ['start', '--', '--config', path.join(root, 'pythond.toml')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-    const exited = once(npm, 'exit');
     let runner: number | undefined;
     try {
       runner = Number(await waitFor(() => /starting with .* \(pid (\d+)\)/.exec(log)?.[1], 'the runner to start', 60_000));
       await waitFor(() => log.includes('running 1 input(s)'), 'the runner to run', 60_000);
       npm.kill('SIGTERM');
-      await exited;
+      await exitOf(npm, 'npm to exit on SIGTERM', { log: () => log });
       await waitFor(() => !alive(runner!), `the runner (pid ${runner}) to stop with npm`);
       assert.match(log, /SIGTERM received/);
     } finally {
@@ -79,7 +78,6 @@ describe('the npm package', () => {
     });
     let log = '';
     runner.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-    const exited = once(runner, 'exit');
     try {
       await waitFor(() => log.includes('"msg":"tick"'), 'a tick to be running', 60_000);
       runner.kill('SIGTERM');
@@ -95,7 +93,7 @@ describe('the npm package', () => {
         20_000,
         100,
       );
-      const [code] = await exited;
+      const { code } = await exitOf(runner, 'the runner to exit', { log: () => log });
       assert.equal(code, 1);
       assert.match(log, /second signal: exiting without waiting/);
     } finally {

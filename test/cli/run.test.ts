@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
-import { REPO_ROOT, tempTree, waitFor, within } from '../helpers/fixtures.js';
+import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
 const lines = (file: string) =>
   existsSync(file)
@@ -42,10 +41,9 @@ describe('pythond run', () => {
       `,
     });
     const file = path.join(root, 'out/points.jsonl');
-    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    const { log, stop } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     await waitFor(() => lines(file).some((p) => p.measurement === 'started'), 'a tick to start');
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const { code } = await stop();
     assert.equal(code, 0, log());
     assert.deepEqual(
       lines(file)
@@ -75,10 +73,10 @@ describe('pythond run', () => {
       config,
       '[runner]\nexecutor = "process"\nlisten = "127.0.0.1:0"\nshutdown_timeout = "1h"\n[[inputs.pythond]]\nname = "idle"\ndirs = ["c"]\n[[outputs.stdout]]\n',
     );
-    const { child: second, log } = startRunner(['--config', config]);
+    const { child, log, exited } = startRunner(['--config', config]);
     await waitFor(() => /running 1 input/.test(log()), 'the runner to start');
-    second.kill('SIGINT');
-    const [code] = await within(once(second, 'exit'), 60_000, 'the runner to exit on SIGINT');
+    child.kill('SIGINT');
+    const { code } = await exited('the runner to exit on SIGINT');
     assert.equal(code, 0);
   });
 
@@ -106,10 +104,9 @@ describe('pythond run', () => {
         [[outputs.stdout]]
       `,
     });
-    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    const { log, stop } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     await waitFor(() => /starting with/.test(log()), 'the runner to begin starting');
-    child.kill('SIGTERM');
-    const [code, signal] = await once(child, 'exit');
+    const { code, signal } = await stop();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, log());
     assert.match(log(), /SIGTERM received/);
   });
@@ -140,10 +137,8 @@ describe('pythond run', () => {
         [[outputs.stdout]]
       `,
     });
-    const { child, log } = startRunner(['--config', path.join(root, 'pythond.toml')], { env: { DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
+    const { log, exited } = startRunner(['--config', path.join(root, 'pythond.toml')], { env: { DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` } });
+    const { code } = await exited('the runner to exit without an engine', 15_000);
     assert.equal(code, 1, log());
     assert.match(log(), /pythond: no Docker engine answers at unix:\/\/.*no-engine\.sock/);
   });
@@ -157,8 +152,7 @@ describe('pythond run', () => {
     writeFileSync(path.join(root, 'pythond.toml'), config);
     cpSync(path.join(REPO_ROOT, 'python.d/demo'), path.join(root, 'python.d/demo'), { recursive: true });
     const file = path.join(root, 'data/points.jsonl');
-    const { child, log } = startRunner([], { cwd: root });
-    const exited = once(child, 'exit');
+    const { child, log, stop } = startRunner([], { cwd: root });
     try {
       // The demo collectors tick every 10 s; the first ticks are spread over that interval.
       await waitFor(
@@ -170,8 +164,7 @@ describe('pythond run', () => {
         25_000,
       );
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await stop();
     }
     const measurements = new Set(lines(file).map((p) => p.measurement));
     for (const m of ['abc', 'def', 'mydata', 'measurement']) assert.ok(measurements.has(m), `${m} in ${[...measurements].join(', ')}`);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
@@ -62,8 +61,7 @@ describe('pythond status', () => {
       assert.match(stdout, /^input s cannot load s\/broken\.py:1: SyntaxError: invalid syntax/m);
       assert.match(stdout, /^OUTPUT +BUFFERED +LAST SUCCESS +LAST ERROR\nfile\[0\] +0 +\d+(ms|s) ago$/m);
     } finally {
-      runner.child.kill('SIGTERM');
-      await once(runner.child, 'exit');
+      await runner.stop();
     }
   });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { VERSION } from '../../src/version.js';
+import { terminate } from '../helpers/child-exit.js';
 import { MAIN } from '../helpers/cli.js';
 import { freePort } from '../helpers/exec.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
@@ -24,14 +24,7 @@ function start(t: TestContext, cmd: string, args: string[]): { child: ChildProce
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  t.after(() => terminate(child, cmd, { log: () => output }));
   return { child, output: () => output.slice(-3000) };
 }
 

@@ -4,6 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
+import { exitOf } from './child-exit.js';
+import { within } from './fixtures.js';
+
+/** How long chromium may take to answer a command or fire an event, on a loaded machine. */
+const ANSWER_MS = 30_000;
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -86,15 +91,16 @@ export class Chromium {
   /** Sends one command (to a page's session when given); resolves with its result. */
   send(method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> {
     const id = ++this.#ids;
-    return new Promise((resolve, reject) => {
+    const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#commands.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
     });
+    return within(answered, ANSWER_MS, `chromium to answer ${method}`);
   }
 
   /** Resolves with the params of the first `method` event of `sessionId`. */
   event(method: string, sessionId: string): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => {
+    const fired = new Promise<Record<string, unknown>>((resolve) => {
       const listener = (reply: Reply): void => {
         if (reply.method !== method || reply.sessionId !== sessionId) return;
         this.#listeners.delete(listener);
@@ -102,6 +108,7 @@ export class Chromium {
       };
       this.#listeners.add(listener);
     });
+    return within(fired, ANSWER_MS, `chromium's ${method}`);
   }
 
   /** A new tab of `width` × `height` CSS pixels showing `url`, once it has loaded. */
@@ -111,20 +118,17 @@ export class Chromium {
     const page = new Page(this, sessionId);
     await page.send('Page.enable');
     await page.send('Emulation.setDeviceMetricsOverride', { ...viewport, deviceScaleFactor: 1, mobile: viewport.width < 600 });
-    const loaded = this.event('Page.loadEventFired', sessionId);
-    await page.send('Page.navigate', { url });
-    await loaded;
+    await Promise.all([this.event('Page.loadEventFired', sessionId), page.send('Page.navigate', { url })]);
     return page;
   }
 
   async close(): Promise<void> {
-    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     try {
       process.kill(-this.#child.pid!, 'SIGKILL');
     } catch {
       // already gone
     }
-    if (this.#child.exitCode === null && this.#child.signalCode === null) await exited;
+    await exitOf(this.#child, 'chromium to die of SIGKILL', { log: () => this.#stderr });
     // Its helpers may still be writing the profile for a moment.
     rmSync(this.#profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { exitOf, type Exit } from './child-exit.js';
 import { REPO_ROOT } from './fixtures.js';
 
 export const MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
@@ -30,8 +31,18 @@ export function pythond(
   });
 }
 
-/** A `pythond run` started in the background; `log()` is its stderr so far. */
-export function startRunner(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; log(): string } {
+/** A `pythond run` started in the background. */
+export interface Runner {
+  child: ChildProcess;
+  /** Its stderr so far. */
+  log(): string;
+  /** How it ended, once it has; a failure saying `what` did not happen past `timeoutMs` (see exitOf). */
+  exited(what: string, timeoutMs?: number): Promise<Exit>;
+  /** SIGTERM, then how it ended. */
+  stop(): Promise<Exit>;
+}
+
+export function startRunner(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Runner {
   const child = spawn(process.execPath, [MAIN, 'run', ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
@@ -39,5 +50,14 @@ export function startRunner(args: string[], options: { cwd?: string; env?: NodeJ
   });
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
-  return { child, log: () => log };
+  const exited = (what: string, timeoutMs?: number): Promise<Exit> => exitOf(child, what, { timeoutMs, log: () => log });
+  return {
+    child,
+    log: () => log,
+    exited,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited('the runner to stop on SIGTERM');
+    },
+  };
 }

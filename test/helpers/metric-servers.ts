@@ -6,6 +6,8 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { terminate } from './child-exit.js';
+import { waitFor } from './fixtures.js';
 
 /**
  * Real VictoriaMetrics and InfluxDB 1.x servers (the Debian packages) for
@@ -26,9 +28,11 @@ export async function freePort(): Promise<number> {
 
 abstract class ServerProcess {
   readonly dir: string;
+  readonly #name: string;
   #child: ChildProcess | undefined;
 
   constructor(name: string) {
+    this.#name = name;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `pythond-${name}-`));
   }
 
@@ -49,19 +53,22 @@ abstract class ServerProcess {
     const child = spawn(file, args, { stdio: ['ignore', log, log] });
     closeSync(log);
     this.#child = child;
-    const exited = once(child, 'exit').then(([code]) => code as number | null);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const early = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
-      if (early !== undefined) throw new Error(`${file} exited (code ${early}) before answering; its log:\n${this.log()}`);
-      if (
-        await get(this.readyUrl(), this.ca).then(
-          (answer) => answer.status < 300,
-          () => false,
-        )
-      )
-        return;
-      if (Date.now() > deadline) throw new Error(`${file} did not answer ${this.readyUrl()} within 30 s; its log:\n${this.log()}`);
+    try {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${file} exited (${child.exitCode ?? child.signalCode}) before answering`);
+          return get(this.readyUrl(), this.ca).then(
+            (answer) => answer.status < 300,
+            () => false,
+          );
+        },
+        `${file} to answer ${this.readyUrl()}`,
+        30_000,
+        100,
+      );
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}; its log:\n${this.log()}`);
     }
   }
 
@@ -69,12 +76,7 @@ abstract class ServerProcess {
   async stop(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    if (child) await terminate(child, this.#name, { log: () => this.log() });
   }
 
   async close(): Promise<void> {

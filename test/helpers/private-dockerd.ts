@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, type TestContext } from 'node:test';
 import Docker from 'dockerode';
 import { docker as sharedEngine } from './docker.js';
-import { waitFor } from './fixtures.js';
+import { exitOf } from './child-exit.js';
+import { waitFor, within } from './fixtures.js';
 import { cannotRun } from './required.js';
 
 /**
@@ -88,9 +89,8 @@ export class PrivateDockerd {
   async stop(): Promise<void> {
     const running = this.#process;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = once(running, 'exit');
     running.kill('SIGTERM');
-    await exited;
+    await exitOf(running, 'the private dockerd to stop on SIGTERM', { timeoutMs: 120_000, log: () => this.log() });
   }
 
   /** Copies an image of the shared engine into this one. */
@@ -98,7 +98,7 @@ export class PrivateDockerd {
     const image = await sharedEngine.getImage(name).get();
     const loading = await this.docker.loadImage(image);
     loading.resume();
-    await once(loading, 'end');
+    await within(once(loading, 'end'), 300_000, `the private dockerd to load ${name}`);
     await this.docker.getImage(name).inspect();
   }
 

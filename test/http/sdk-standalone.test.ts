@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { startApiApp, type WrittenPoint } from '../helpers/api-app.js';
+import { exec } from '../helpers/exec.js';
 import { REPO_ROOT, waitFor } from '../helpers/fixtures.js';
 
 /** One collector that reports every category, with and without times, through each SDK entry point. */
@@ -69,8 +68,7 @@ test('the SDK standalone, posting to this server, lands the same points as the r
       `print(json.dumps(probe.Probe(ip='127.0.0.1', port=${port}).run()))`,
     ].join('\n');
     // Asynchronously: the server answering it runs on this thread.
-    const run = await promisify(execFile)('python3', ['-c', script], {
-      encoding: 'utf8',
+    const run = await exec('python3', ['-c', script], {
       env: { ...process.env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
     });
     assert.equal(run.stderr, '');

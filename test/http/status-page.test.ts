@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -119,8 +118,7 @@ describe('the status page at GET /', () => {
       await waitFor(async () => (await health(phone, 'broken.Broken')) === 'quarantined', 'the page to render on a phone');
       assert.ok(await phone.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scrolling');
     } finally {
-      runner.child.kill('SIGTERM');
-      await Promise.all([once(runner.child, 'exit'), browser.close()]);
+      await Promise.all([runner.stop(), browser.close()]);
     }
   });
 });

@@ -11,7 +11,7 @@ import { MAX_WRITES_IN_FLIGHT } from '../../src/http/routes/write.js';
 import { startHttpApi, type ApiBackend } from '../../src/http/server.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
-import { REPO_ROOT } from '../helpers/fixtures.js';
+import { REPO_ROOT, waitFor, within } from '../helpers/fixtures.js';
 
 /** The app at its edge: writes wait until `release()`, as they would behind a slow output. */
 function slowBackend(): { backend: ApiBackend; waiting: () => number; release: () => void } {
@@ -48,16 +48,17 @@ test(`a write past ${MAX_WRITES_IN_FLIGHT} in flight is answered 429 with Retry-
   try {
     const write = () => fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' });
     const inFlight = Array.from({ length: MAX_WRITES_IN_FLIGHT }, write);
-    while (waiting() < MAX_WRITES_IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => waiting() >= MAX_WRITES_IN_FLIGHT, `${MAX_WRITES_IN_FLIGHT} writes to reach the app`, 20_000, 5);
 
-    const refused = await write();
+    const refused = await within(write(), 20_000, 'the write past the limit to be answered');
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.equal(((await refused.json()) as { error_code: string }).error_code, 'datakit.reachMaxAPILimit');
 
     release();
-    assert.deepEqual(new Set((await Promise.all(inFlight)).map((response) => response.status)), new Set([200]));
-    assert.equal((await write()).status, 200, 'room again once they finished');
+    const answered = await within(Promise.all(inFlight), 20_000, 'the writes in flight to be answered once released');
+    assert.deepEqual(new Set(answered.map((response) => response.status)), new Set([200]));
+    assert.equal((await within(write(), 20_000, 'a write after those to be answered')).status, 200, 'room again once they finished');
   } finally {
     release();
     await api.close();

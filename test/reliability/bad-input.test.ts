@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -63,8 +62,7 @@ describe('a runner with one bad input', () => {
       await waitFor(() => ticks(points) > afterHangUp, 'a tick after SIGHUP');
       assert.equal(runner.child.exitCode, null, 'SIGHUP did not stop the runner');
     } finally {
-      runner.child.kill('SIGTERM');
-      const [code] = await once(runner.child, 'exit');
+      const { code } = await runner.stop();
       assert.equal(code, 0, runner.log());
     }
   });

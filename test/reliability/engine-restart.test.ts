@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -75,8 +74,7 @@ describe('the Docker engine going away and coming back', () => {
       );
       t.diagnostic(`ticking again after the engine came back: warm ${backAfterS.warm!.toFixed(1)} s, fresh ${backAfterS.fresh!.toFixed(1)} s`);
     } finally {
-      runner.child.kill('SIGTERM');
-      [exitCode] = (await once(runner.child, 'exit')) as [number | null];
+      ({ code: exitCode } = await runner.stop());
     }
     assert.equal(exitCode, 0, runner.log().slice(-3000));
 

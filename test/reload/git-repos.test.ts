@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,8 +65,7 @@ function runnerOver(config: string, env: NodeJS.ProcessEnv = {}, local = true) {
   const url = waitFor(() => /HTTP API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.log())?.[1], 'the listening line');
   const status = async (): Promise<Status> => (await (await fetch(`${await url}/v1/collectors`)).json()) as Status;
   const stop = async (): Promise<void> => {
-    runner.child.kill('SIGTERM');
-    const [code] = await once(runner.child, 'exit');
+    const { code } = await runner.stop();
     assert.equal(code, 0, runner.log().slice(-3000));
   };
   return { root, runner, url, status, stop, pointsFile: path.join(root, 'data/points.jsonl') };

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -149,8 +148,7 @@ describe('reload', () => {
       assert.equal(fixed.result, 'ok');
       await waitFor(() => points(pointsFile).some((p) => p.tags.input === 'change' && p.tags.version === '3'), 'the fixed version reporting');
     } finally {
-      runner.child.kill('SIGTERM');
-      const [code] = await once(runner.child, 'exit');
+      const { code } = await runner.stop();
       assert.equal(code, 0, runner.log().slice(-3000));
     }
   });
@@ -193,8 +191,7 @@ describe('reload', () => {
       assert.deepEqual(edited.restarted, ['added']);
       assert.equal(edited.result, 'ok', JSON.stringify(edited));
     } finally {
-      runner.child.kill('SIGTERM');
-      const [code] = await once(runner.child, 'exit');
+      const { code } = await runner.stop();
       assert.equal(code, 0, runner.log().slice(-3000));
     }
   });
@@ -228,8 +225,7 @@ describe('reload', () => {
       assert.equal(status.runner.concurrency, 4);
       assert.equal(status.inputs.length, 1);
     } finally {
-      runner.child.kill('SIGTERM');
-      await once(runner.child, 'exit');
+      await runner.stop();
     }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
-import { freePort } from '../helpers/exec.js';
+import { freePort } from '../helpers/fixtures.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 
 function statusConfig(listen: string): string {

@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import { describe, it, type TestContext } from 'node:test';
 import type { CollectorsReport } from '../../src/http/api-types.js';
 import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
-import { exec, freePort } from '../helpers/exec.js';
+import { exec } from '../helpers/exec.js';
+import { freePort } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/fixtures.js';
 import { cannotRun } from '../helpers/required.js';
 

@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { VERSION } from '../../src/version.js';
 import { terminate } from '../helpers/child-exit.js';
 import { MAIN } from '../helpers/cli.js';
-import { freePort } from '../helpers/exec.js';
+import { freePort } from '../helpers/fixtures.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { TICK_COLLECTOR } from '../helpers/collectors.js';
 import { cannotRun } from '../helpers/required.js';

@@ -1,13 +1,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { terminate } from './child-exit.js';
-import { waitFor } from './fixtures.js';
+import { freePort, waitFor } from './fixtures.js';
 
 /**
  * Real VictoriaMetrics and InfluxDB 1.x servers (the Debian packages) for
@@ -15,16 +13,6 @@ import { waitFor } from './fixtures.js';
  * data folder, never on a default port. `stop()` and `start()` again keep the
  * data (an outage); `close()` stops and removes everything.
  */
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 abstract class ServerProcess {
   readonly dir: string;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,7 +8,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { TICK_COLLECTOR } from '../helpers/collectors.js';
 import { docker, requireDocker } from '../helpers/docker.js';
-import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { freePort, tempTree, waitFor } from '../helpers/fixtures.js';
 import { MemoryOutput, metricValue } from '../helpers/input-harness.js';
 import { inputReports } from '../../src/http/views.js';
 
@@ -67,14 +66,6 @@ const HEARTBEAT = `
               self.feed_metric(measurement='beat', fields={'n': beat})
               time.sleep(0.4)
 `;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface ServiceApp {
   app: App;

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -10,7 +8,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { parseRecords, SEGMENT_MAGIC } from '../../src/outputs/buffer/segment-format.js';
 import { InfluxdbOutput } from '../../src/outputs/influxdb/influxdb-output.js';
 import { collectedPoints, seqRunnerTree } from '../helpers/collectors.js';
-import { MAIN } from '../helpers/cli.js';
+import { startRunner } from '../helpers/cli.js';
 import { tempTree, waitFor } from '../helpers/fixtures.js';
 import { makeCertificates, VictoriaMetrics } from '../helpers/metric-servers.js';
 import { PLUGINS } from '../../src/plugins.js';
@@ -93,14 +91,6 @@ function bufferedMetricTimes(dir: string): string[] {
   return times;
 }
 
-function startRunner(configFile: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  after(() => void child.kill('SIGKILL'));
-  return { child, stderr: () => stderr };
-}
-
 test('points buffered when the runner is killed with SIGKILL while the backend is down arrive after a restart', async () => {
   const backend = await VictoriaMetrics.start();
   after(() => backend.close());
@@ -108,7 +98,8 @@ test('points buffered when the runner is killed with SIGKILL while the backend i
   const { root, configFile } = seqRunnerTree(`[[outputs.influxdb]]\nurl = "${backend.url}"\ndatabase = "crash"\nflush_interval = "100ms"`);
   const bufferDir = path.join(root, 'data/buffer/influxdb-0');
 
-  const first = startRunner(configFile);
+  const first = startRunner(['--config', configFile]);
+  after(() => void first.child.kill('SIGKILL'));
   await waitFor(() => {
     try {
       return bufferedMetricTimes(bufferDir).length >= 20;
@@ -117,11 +108,12 @@ test('points buffered when the runner is killed with SIGKILL while the backend i
     }
   }, `20 points in ${bufferDir}`);
   first.child.kill('SIGKILL');
-  await once(first.child, 'exit');
+  await first.exited('the first runner to die on SIGKILL');
   const buffered = bufferedMetricTimes(bufferDir);
 
   await backend.start();
-  const second = startRunner(configFile);
+  const second = startRunner(['--config', configFile]);
+  after(() => void second.child.kill('SIGKILL'));
   const storedMs = async (): Promise<Set<number>> => new Set((await backend.export('pythond_seq_n{db="crash"}')).flatMap((series) => series.timestamps));
   const expectedMs = buffered.map((time) => Number(BigInt(time) / 1_000_000n));
   await waitFor(
@@ -129,10 +121,9 @@ test('points buffered when the runner is killed with SIGKILL while the backend i
       const stored = await storedMs();
       return expectedMs.every((ms) => stored.has(ms));
     },
-    `the ${buffered.length} buffered points in VictoriaMetrics (runner log: ${second.stderr()})`,
+    `the ${buffered.length} buffered points in VictoriaMetrics (runner log: ${second.log()})`,
     60_000,
   );
-  second.child.kill('SIGTERM');
-  const [code] = await once(second.child, 'exit');
-  assert.equal(code, 0, second.stderr());
+  const { code } = await second.stop();
+  assert.equal(code, 0, second.log());
 });

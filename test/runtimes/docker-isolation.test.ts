@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -162,7 +161,7 @@ describe('docker executor isolation', () => {
         path = "points.jsonl"
       `,
     });
-    const { child: runner, log } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    const runner = startRunner(['--config', path.join(root, 'pythond.toml')]);
     const instance = instanceId(path.join(root, 'data'));
     const ours = async () => docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
     /** The inputs whose ticks have reported so far. */
@@ -172,9 +171,8 @@ describe('docker executor isolation', () => {
     };
     // A tick runs for 30 s once it reported: both inputs have one in flight (the fresh one in a container of its own).
     await waitFor(() => ticking().size === 2, 'a tick in flight in each input', 60_000);
-    runner.kill('SIGTERM');
-    const [code] = await once(runner, 'exit');
-    assert.equal(code, 0, log());
+    const { code } = await runner.stop();
+    assert.equal(code, 0, runner.log());
     assert.deepEqual(await ours(), []);
   });
 });

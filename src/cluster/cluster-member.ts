@@ -362,6 +362,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     if (lease !== this.#lease) return;
     this.#fence(lease);
     this.#events.leaseExpired(this.member);
+    // Heard from a request's error, the lease's keep-alives would go on until etcd answers one.
+    lease.close();
     this.#lease = undefined;
     this.#states.redo('register');
     this.#releasing.clear();

@@ -35,7 +35,7 @@ export interface MemberStatus {
 export interface ClusterStatus {
   member: string;
   /** `joining`: not registered in etcd yet; `member`: running its share; `fenced`: its inputs stopped until etcd answers. */
-  state: 'joining' | 'member' | 'fenced';
+  state: Exclude<MemberState, 'closed'>;
   etcd: string[];
   prefix: string;
   leaseTtlMs: number;

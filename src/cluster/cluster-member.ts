@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
-import { EtcdLeaseInvalidError, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
+import PQueue from 'p-queue';
 import { Backoff } from '../backoff.js';
 import type { ClusterConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
+import { ClusterEvents } from '../telemetry/events/cluster-events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { connectEtcd } from './etcd-client.js';
+import { EtcdMirror } from './etcd-mirror.js';
 import { leaseTiming, MemberLease } from './member-lease.js';
-import { ownerOf } from './rendezvous.js';
+import { type MemberState, MemberStates } from './member-state.js';
+import { place, shareOf } from './placement.js';
 
 export interface ClusterMemberEvents {
   /** The inputs this member may run changed (it took some, or gives some up): run exactly those that mayRun() allows. */
@@ -31,7 +35,7 @@ export interface MemberStatus {
 export interface ClusterStatus {
   member: string;
   /** `joining`: not registered in etcd yet; `member`: running its share; `fenced`: its inputs stopped until etcd answers. */
-  state: 'joining' | 'member' | 'fenced';
+  state: Exclude<MemberState, 'closed'>;
   etcd: string[];
   prefix: string;
   leaseTtlMs: number;
@@ -42,23 +46,8 @@ export interface ClusterStatus {
   lastError?: string;
 }
 
-/** What the cluster keeps of a key: its value, its lease, and the revision it was written at. */
-interface Entry {
-  value: string;
-  lease: string;
-  revision: number;
-}
-
 /** etcd requests run at once when many inputs change hands (a member's first start with 1,000 inputs). */
 const PARALLEL_REQUESTS = 16;
-
-async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await run(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * This runner as a member of a cluster of replicas sharing inputs through
@@ -71,12 +60,18 @@ async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T)
  * (`settled`). An input is run only while its key is held, and when etcd
  * stops confirming the lease this member stops everything before the lease
  * can have expired (`fence`), so no two members run an input at once.
+ *
+ * The work is done in passes, one at a time: each brings the member in line
+ * with etcd from the step it is at (member-state.ts), and every change it
+ * hears of (a key written, the lease confirmed again, the app settled) asks
+ * for another.
  */
 export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   readonly member: string;
   readonly #config: ClusterConfig;
-  readonly #log: Logger;
+  readonly #events: ClusterEvents;
   readonly #metrics: Metrics;
+  readonly #states: MemberStates;
   /** Keys and the watch. */
   readonly #client: Etcd3;
   /**
@@ -86,29 +81,22 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    * resume first.
    */
   readonly #leaseClient: Etcd3;
-  readonly #membersPrefix: string;
-  readonly #ownersPrefix: string;
+  readonly #mirror: EtcdMirror;
   readonly #backoff: Backoff;
+  /** Passes, one at a time: a kick while one runs queues one more, and kicks while that one waits need nothing more (it will see their news). */
+  readonly #passes = new PQueue({ concurrency: 1 });
+  /** A pass's etcd requests, when many inputs change hands at once. */
+  readonly #requests = new PQueue({ concurrency: PARALLEL_REQUESTS });
+  /** Undefined until granted, and from when etcd says it is gone until the next is granted. */
   #lease: MemberLease | undefined;
-  #watcher: Watcher | undefined;
-  readonly #members = new Map<string, Entry>();
-  readonly #owners = new Map<string, Entry>();
   /** The shared inputs of the config: the ones to place. */
-  #inputs = new Set<string>();
+  #inputs: ReadonlySet<string> = new Set();
   /** Held inputs that belong elsewhere now: the app stops them, then their keys are deleted. */
   readonly #releasing = new Set<string>();
   /** Whether the app runs an input now: a key is given up only once it does not. */
   readonly #isRunning: (input: string) => boolean;
-  /** The last placement (#mine): for which members and inputs, and what it gave this member. */
-  #placed: { members: string; inputs: Set<string>; mine: Set<string> } | undefined;
-  #registered = false;
-  #synced = false;
-  #fenced = false;
-  #joining = true;
-  #closed = false;
-  #dirty = false;
-  #pumping: Promise<void> | undefined;
-  #pumpRunning = false;
+  /** This member's share, for which members and inputs: computed again only when those change (see placement.ts). */
+  #share: { members: string; inputs: ReadonlySet<string>; share: ReadonlySet<string> } | undefined;
   #retry: NodeJS.Timeout | undefined;
   #lastError: string | undefined;
 
@@ -117,14 +105,19 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     this.member = options.member;
     this.#isRunning = options.isRunning;
     this.#config = options.config;
-    this.#log = options.log.child({ component: 'cluster' });
+    this.#events = new ClusterEvents(options.log.child({ component: 'cluster' }), options.metrics);
     this.#metrics = options.metrics;
+    this.#states = new MemberStates(this.member, this.#events);
     const heartbeatMs = options.config.lease_ttl / 5;
     const timing = { requestTimeoutMs: Math.max(heartbeatMs, 1_000), reconnectMs: heartbeatMs };
     this.#client = connectEtcd(options.config, timing);
     this.#leaseClient = connectEtcd(options.config, timing);
-    this.#membersPrefix = `${options.config.prefix}/members/`;
-    this.#ownersPrefix = `${options.config.prefix}/owners/`;
+    this.#mirror = new EtcdMirror(this.#client, options.config.prefix);
+    this.#mirror.on('changed', () => this.#kick());
+    this.#mirror.on('lost', () => {
+      this.#states.redo('sync');
+      this.#kick();
+    });
     this.#backoff = new Backoff({ firstMs: 250, maxMs: heartbeatMs, jitter: true });
   }
 
@@ -135,9 +128,9 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    */
   async start(inputs: Iterable<string>): Promise<void> {
     this.#inputs = new Set(inputs);
-    this.#log.info(`cluster: joining as member ${this.member} through etcd ${this.#config.etcd.join(', ')} (prefix ${this.#config.prefix})`);
+    this.#events.joining(this.member, this.#config.etcd, this.#config.prefix);
     this.#kick();
-    await this.#pumping;
+    await this.#passes.onIdle();
   }
 
   /** The shared inputs of a config just loaded. */
@@ -146,14 +139,14 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     this.#kick();
   }
 
-  /** Whether this member may run `input` now: it holds its key, does not give it up, and etcd confirms its lease. */
+  /** Whether this member may run `input` now: it is a member (not fenced), holds its key, does not give it up, and etcd confirms its lease. */
   mayRun(input: string): boolean {
-    return !this.#fenced && this.#lease?.certain === true && this.#holds(input) && !this.#releasing.has(input);
+    return this.#states.state === 'member' && this.#lease?.certain === true && this.#holds(input) && !this.#releasing.has(input);
   }
 
   /** The member holding `input`'s key, as this member last heard. */
   ownerOf(input: string): string | undefined {
-    return this.#owners.get(input)?.value;
+    return this.#mirror.owners.get(input)?.value;
   }
 
   /** How long a tick in flight of a shared input may finish when it stops: its share of the fence lead. */
@@ -161,9 +154,9 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     return leaseTiming(this.#lease?.ttlMs ?? this.#config.lease_ttl).stopGraceMs;
   }
 
-  /** `joining` until registered in etcd, `fenced` while its shared inputs are stopped because etcd does not confirm its lease. */
-  get state(): ClusterStatus['state'] {
-    return this.#fenced ? 'fenced' : this.#joining ? 'joining' : 'member';
+  /** `joining` until registered in etcd, `fenced` while its shared inputs are stopped because etcd does not confirm its lease, `closed` once it left. */
+  get state(): MemberState {
+    return this.#states.state;
   }
 
   /** The last etcd error, while etcd does not answer. */
@@ -177,10 +170,13 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   async status(): Promise<ClusterStatus> {
+    const state = this.#states.state;
+    // The HTTP API stops before the member leaves: nobody asks a closed one.
+    if (state === 'closed') throw new Error(`cluster member ${this.member} has left`);
     const held = new Map<string, number>();
-    for (const { value } of this.#owners.values()) held.set(value, (held.get(value) ?? 0) + 1);
+    for (const { value } of this.#mirror.owners.values()) held.set(value, (held.get(value) ?? 0) + 1);
     const members = await Promise.all(
-      [...this.#members].map(async ([member, entry]): Promise<MemberStatus> => {
+      [...this.#mirror.members].map(async ([member, entry]): Promise<MemberStatus> => {
         let since: string | undefined;
         try {
           since = (JSON.parse(entry.value) as { since?: string }).since;
@@ -192,29 +188,28 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     );
     return {
       member: this.member,
-      state: this.state,
+      state,
       etcd: this.#config.etcd,
       prefix: this.#config.prefix,
       leaseTtlMs: this.#lease?.ttlMs ?? this.#config.lease_ttl,
       members: members.sort((a, b) => a.member.localeCompare(b.member)),
-      owners: [...this.#inputs].sort().map((input) => ({ input, owner: this.#owners.get(input)?.value })),
+      owners: [...this.#inputs].sort().map((input) => ({ input, owner: this.ownerOf(input) })),
       lastError: this.#lastError,
     };
   }
 
   /** Leaves: revokes the lease, which deletes this member's key and its inputs' keys at once. Call once its inputs have stopped. */
   async close(): Promise<void> {
-    this.#closed = true;
+    if (!this.#states.to('closed')) return;
     clearTimeout(this.#retry);
-    await this.#pumping;
-    this.#dropWatcher();
+    this.#passes.clear();
+    await this.#passes.onIdle();
+    this.#mirror.close();
     try {
       await this.#lease?.revoke();
-      this.#log.info(`cluster: member ${this.member} left; its inputs go to the other members now`);
+      this.#events.left(this.member);
     } catch (err) {
-      this.#log.warn(
-        `cluster: could not revoke the lease of member ${this.member} (${errorMessage(err)}); the other members take its inputs over once it expires`,
-      );
+      this.#events.leaveFailed(this.member, errorMessage(err));
     }
     this.#client.close();
     this.#leaseClient.close();
@@ -222,7 +217,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   /** Asks for a pass over the cluster's state: now, or after `delayMs` (a retry). */
   #kick(delayMs = 0): void {
-    if (this.#closed) return;
+    if (this.#states.state === 'closed') return;
     if (delayMs > 0) {
       this.#retry ??= setTimeout(() => {
         this.#retry = undefined;
@@ -230,26 +225,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       }, delayMs);
       return;
     }
-    this.#dirty = true;
-    if (this.#pumpRunning) return;
-    this.#pumpRunning = true;
-    this.#pumping = this.#pump();
-  }
-
-  /**
-   * One pass at a time; a kick during a pass asks for another. The flag is
-   * cleared in the same step as the last look at `#dirty`, so no kick falls
-   * between them and goes unanswered.
-   */
-  async #pump(): Promise<void> {
-    try {
-      while (this.#dirty && !this.#closed) {
-        this.#dirty = false;
-        await this.#tryPass();
-      }
-    } finally {
-      this.#pumpRunning = false;
-    }
+    if (this.#passes.size === 0) void this.#passes.add(() => this.#tryPass());
   }
 
   async #tryPass(): Promise<void> {
@@ -257,37 +233,35 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       await this.#pass();
       this.#backoff.succeeded();
       if (this.#lastError !== undefined) {
-        this.#log.info(`cluster: etcd answers again (${this.#config.etcd.join(', ')})`);
+        this.#events.etcdAnswers(this.#config.etcd);
         this.#lastError = undefined;
       }
     } catch (err) {
       // A request under a lease etcd no longer has: the lease expired while this member could not renew it.
       if (err instanceof EtcdLeaseInvalidError && this.#lease) this.#expired(this.#lease);
-      const wait = this.#backoff.failed();
       const message = errorMessage(err);
-      if (message !== this.#lastError) this.#log.error(`cluster: etcd ${this.#config.etcd.join(', ')}: ${message}; retrying`);
+      this.#events.etcdFailed(this.#config.etcd, message, message === this.#lastError);
       this.#lastError = message;
-      this.#kick(wait);
+      this.#kick(this.#backoff.failed());
     }
   }
 
-  /** Brings this member in line with etcd: a lease, its registration, the state read and watched, then its share of the inputs. */
+  /** Brings this member in line with etcd from the step it is at: a lease, its registration, the keys read and watched, then its share of the inputs. */
   async #pass(): Promise<void> {
     const lease = this.#lease ?? (await this.#grant());
-    if (!this.#registered && !(await this.#register(lease))) return;
-    if (!this.#synced) await this.#sync();
-    if (!lease.certain) return;
-    let changed = false;
-    if (this.#fenced) {
-      this.#fenced = false;
-      changed = true;
-      this.#log.info(`cluster: etcd confirms the lease of member ${this.member} again: resuming its inputs`);
+    if (this.#states.step === 'register' && !(await this.#register(lease))) return;
+    if (this.#states.step === 'sync') {
+      await this.#mirror.read();
+      this.#states.done('sync');
     }
-    this.#joining = false;
-    if (await this.#place(lease)) changed = true;
-    this.#metrics.clusterMembers.set(this.#members.size);
-    this.#metrics.clusterOwnedInputs.set([...this.#owners.keys()].filter((input) => this.#holds(input)).length);
-    if (changed) this.emit('changed');
+    if (!lease.certain || this.#states.state === 'closed') return;
+    const resumed = this.#states.state === 'fenced';
+    this.#states.to('member');
+    if (resumed) this.#events.resumed(this.member);
+    const placed = await this.#place(lease);
+    this.#metrics.clusterMembers.set(this.#mirror.members.size);
+    this.#metrics.clusterOwnedInputs.set([...this.#mirror.owners.keys()].filter((input) => this.#holds(input)).length);
+    if (resumed || placed) this.emit('changed');
   }
 
   async #grant(): Promise<MemberLease> {
@@ -296,184 +270,89 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     lease.on('certain', () => this.#kick());
     lease.on('expired', () => this.#expired(lease));
     this.#lease = lease;
-    this.#registered = false;
+    this.#states.redo('register');
     return lease;
   }
 
   /** Puts `<prefix>/members/<member>` under the lease; false while another lease holds that name. */
   async #register(lease: MemberLease): Promise<boolean> {
-    const key = this.#membersPrefix + this.member;
+    const key = this.#mirror.memberKey(this.member);
     const value = JSON.stringify({ since: new Date().toISOString() });
     const answer = await this.#client.if(key, 'Create', '==', 0).then(this.#client.put(key).value(value).lease(lease.id)).else(this.#client.get(key)).commit();
     const holder = answer.succeeded ? undefined : answer.responses[0]?.response_range?.kvs[0];
     if (holder && String(holder.lease) !== lease.id) {
-      // A replica restarted under the same name waits for its earlier run's lease to expire; two live replicas must not share a name.
-      this.#log.warn(
-        `cluster: member name ${this.member} is held by another lease (an earlier run of this replica whose lease has not expired yet, or another replica with the same [cluster] member); waiting for it to go`,
-      );
+      this.#events.nameTaken(this.member);
       this.#kick(lease.timing.heartbeatMs);
       return false;
     }
-    this.#registered = true;
     const revision = Number(holder?.mod_revision ?? answer.header.revision);
-    this.#members.set(this.member, { value: holder?.value.toString() ?? value, lease: lease.id, revision });
+    this.#mirror.putMember(this.member, { value: holder?.value.toString() ?? value, lease: lease.id, revision });
+    this.#states.done('register');
     return true;
   }
 
-  /** Reads every member and owner, then watches for changes from the revision read. */
-  async #sync(): Promise<void> {
-    this.#dropWatcher();
-    const answer = await this.#client.getAll().prefix(`${this.#config.prefix}/`).exec();
-    this.#members.clear();
-    this.#owners.clear();
-    for (const kv of answer.kvs) this.#put(kv);
-    const next = this.#client
-      .watch()
-      .prefix(`${this.#config.prefix}/`)
-      .startRevision(String(Number(answer.header.revision) + 1))
-      .watcher();
-    next.on('put', (kv) => {
-      this.#put(kv);
-      this.#kick();
-    });
-    next.on('delete', (kv) => {
-      this.#delete(kv);
-      this.#kick();
-    });
-    // A watch etcd cancels (its revision compacted away while disconnected): read everything again.
-    next.on('error', () => {
-      if (this.#watcher !== next) return;
-      this.#synced = false;
-      this.#kick();
-    });
-    this.#watcher = next;
-    this.#synced = true;
-  }
-
-  /** Cancels the watch without waiting: a watch etcd never confirmed (etcd away, access refused) would never say it ended. */
-  #dropWatcher(): void {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    watcher?.removeAllListeners();
-    watcher?.on('error', () => {});
-    void watcher?.cancel().catch(() => {});
-  }
-
-  #mapOf(key: string): [Map<string, Entry>, string] | undefined {
-    if (key.startsWith(this.#membersPrefix)) return [this.#members, key.slice(this.#membersPrefix.length)];
-    if (key.startsWith(this.#ownersPrefix)) return [this.#owners, key.slice(this.#ownersPrefix.length)];
-    return undefined;
-  }
-
-  #put(kv: IKeyValue): void {
-    const at = this.#mapOf(kv.key.toString());
-    if (!at) return;
-    const [map, name] = at;
-    const revision = Number(kv.mod_revision);
-    if ((map.get(name)?.revision ?? 0) >= revision) return; // older than what a transaction of ours told
-    map.set(name, { value: kv.value.toString(), lease: String(kv.lease), revision });
-  }
-
-  #delete(kv: IKeyValue): void {
-    const at = this.#mapOf(kv.key.toString());
-    if (!at) return;
-    const [map, name] = at;
-    if ((map.get(name)?.revision ?? 0) >= Number(kv.mod_revision)) return;
-    map.delete(name);
-    // Our own key deleted by someone else: register again.
-    if (map === this.#members && name === this.member) this.#registered = false;
-  }
-
-  /**
-   * The inputs that belong to this member among the live ones, computed
-   * again only when the members or the inputs change: every key written
-   * brings a pass, and hashing every input for every member each time
-   * would cost more than the rest of it with a thousand inputs.
-   */
-  #mine(): Set<string> {
-    const members = [...this.#members.keys()].sort();
-    const key = members.join('\n');
-    if (this.#placed?.members !== key || this.#placed.inputs !== this.#inputs) {
-      this.#placed = { members: key, inputs: this.#inputs, mine: new Set([...this.#inputs].filter((input) => ownerOf(input, members) === this.member)) };
-    }
-    return this.#placed.mine;
-  }
-
   #holds(input: string): boolean {
-    return this.#lease !== undefined && this.#owners.get(input)?.lease === this.#lease.id;
+    return this.#lease !== undefined && this.#mirror.owners.get(input)?.lease === this.#lease.id;
   }
 
-  /**
-   * Takes the inputs that belong here and are free, marks for release those
-   * held here that belong elsewhere (or are no longer shared), and deletes
-   * the keys of those the app has stopped. True when what may run changed.
-   */
+  /** Does what placement says: takes, marks for release, keeps, gives up. True when what may run changed. */
   async #place(lease: MemberLease): Promise<boolean> {
-    let changed = false;
-    if (!this.#members.has(this.member)) {
-      // Our own key is gone (deleted by hand): without us among the members, we would give everything up.
-      this.#registered = false;
+    const members = [...this.#mirror.members.keys()].sort();
+    const placement = place({
+      member: this.member,
+      members,
+      inputs: this.#inputs,
+      share: this.#shareAmong(members),
+      owners: this.#mirror.owners,
+      lease: lease.id,
+      releasing: this.#releasing,
+      running: this.#isRunning,
+    });
+    if (!placement) {
+      this.#states.redo('register');
       this.#kick();
       return false;
     }
-    const mineNow = this.#mine();
-    const take: string[] = [];
-    for (const input of this.#inputs) {
-      const mine = mineNow.has(input);
-      if (mine && !this.#owners.has(input)) take.push(input);
-      else if (mine && this.#releasing.delete(input))
-        changed = true; // it came back before it was given up
-      else if (!mine && this.#holds(input) && !this.#releasing.has(input)) {
-        this.#releasing.add(input);
-        changed = true;
-      }
-    }
-    for (const input of this.#owners.keys()) {
-      if (!this.#inputs.has(input) && this.#holds(input) && !this.#releasing.has(input)) {
-        this.#releasing.add(input);
-        changed = true;
-      }
-    }
-    await eachLimited(take, PARALLEL_REQUESTS, async (input) => {
-      if (await this.#take(input, lease)) changed = true;
-    });
+    for (const input of placement.release) this.#releasing.add(input);
+    for (const input of placement.keep) this.#releasing.delete(input);
+    const took = await this.#requests.addAll(placement.take.map((input) => () => this.#take(input, lease)));
     // mayRun() has said no to these since they were marked: once stopped, they cannot start again here.
-    const stopped = [...this.#releasing].filter((input) => !this.#isRunning(input));
-    await eachLimited(stopped, PARALLEL_REQUESTS, (input) => this.#giveUp(input, lease));
-    return changed;
+    await this.#requests.addAll(placement.giveUp.map((input) => () => this.#giveUp(input, lease)));
+    return placement.release.length > 0 || placement.keep.length > 0 || took.includes(true);
+  }
+
+  #shareAmong(members: string[]): ReadonlySet<string> {
+    const key = members.join('\n');
+    if (this.#share?.members !== key || this.#share.inputs !== this.#inputs)
+      this.#share = { members: key, inputs: this.#inputs, share: shareOf(this.member, members, this.#inputs) };
+    return this.#share.share;
   }
 
   /** Creates the input's key under the lease if nobody holds it. */
   async #take(input: string, lease: MemberLease): Promise<boolean> {
-    const key = this.#ownersPrefix + input;
+    const key = this.#mirror.ownerKey(input);
     const answer = await this.#client.if(key, 'Create', '==', 0).then(this.#client.put(key).value(this.member).lease(lease.id)).commit();
     if (!answer.succeeded) return false; // someone holds it: the watch says who
-    this.#owners.set(input, { value: this.member, lease: lease.id, revision: Number(answer.header.revision) });
-    this.#metrics.clusterHandoffs.inc({ direction: 'in' });
-    this.#log.info({ input }, `cluster: member ${this.member} takes input ${input}`);
+    this.#mirror.putOwner(input, { value: this.member, lease: lease.id, revision: Number(answer.header.revision) });
+    this.#events.took(this.member, input);
     return true;
   }
 
   /** Deletes the key of an input this member has stopped, if it still holds it. */
   async #giveUp(input: string, lease: MemberLease): Promise<void> {
-    const key = this.#ownersPrefix + input;
+    const key = this.#mirror.ownerKey(input);
     await this.#client.if(key, 'Value', '==', this.member).and(key, 'Lease', '==', lease.id).then(this.#client.delete().key(key)).commit();
     this.#releasing.delete(input);
-    if (this.#holds(input)) this.#owners.delete(input);
-    this.#metrics.clusterHandoffs.inc({ direction: 'out' });
-    this.#log.info({ input }, `cluster: member ${this.member} stopped input ${input} and gave it up`);
+    this.#mirror.forgetOwner(input, lease.id);
+    this.#events.gaveUp(this.member, input);
   }
 
   /** The lease may expire soon: stop every shared input now (the app does, on `fence`), and read everything again once etcd answers. */
   #fence(lease: MemberLease): void {
-    if (lease !== this.#lease || this.#fenced) return;
-    this.#fenced = true;
-    this.#synced = false;
-    const held = [...this.#owners.keys()].filter((input) => this.#holds(input)).length;
-    const confirmedMsAgo = Math.round(performance.now() - (lease.validUntil - lease.ttlMs));
-    this.#log.error(
-      `cluster: etcd has not confirmed the lease of member ${this.member} for ${(confirmedMsAgo / 1000).toFixed(1)} s (lease_ttl ${lease.ttlMs / 1000} s): stopping its ${held} shared input(s) before the lease can expire, so that no other member runs them at the same time; they resume when etcd answers`,
-    );
+    if (lease !== this.#lease || !this.#states.to('fenced')) return;
+    this.#states.redo('sync');
+    const held = [...this.#mirror.owners.keys()].filter((input) => this.#holds(input)).length;
+    this.#events.fenced(this.member, Math.round(performance.now() - (lease.validUntil - lease.ttlMs)), lease.ttlMs, held);
     this.emit('fence', lease.timing.stopGraceMs);
     this.#kick();
   }
@@ -482,8 +361,11 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   #expired(lease: MemberLease): void {
     if (lease !== this.#lease) return;
     this.#fence(lease);
-    this.#log.error(`cluster: etcd says the lease of member ${this.member} is gone: joining again under a new lease`);
+    this.#events.leaseExpired(this.member);
+    // Heard from a request's error, the lease's keep-alives would go on until etcd answers one.
+    lease.close();
     this.#lease = undefined;
+    this.#states.redo('register');
     this.#releasing.clear();
     this.#kick();
   }

@@ -5,6 +5,7 @@ import type { InputSet } from '../inputs/input-set.js';
 import { instanceId } from '../instance-id.js';
 import type { InputChanges, InputPolicy } from '../reload/input-policy.js';
 import type { Clock } from '../scheduler/clock.js';
+import { ClusterEvents } from '../telemetry/events/cluster-events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ClusterMember, ClusterStatus } from './cluster-member.js';
@@ -21,20 +22,20 @@ export class ClusterPolicy implements InputPolicy {
   readonly #inputs: InputSet;
   readonly #converge: () => Promise<InputChanges>;
   readonly #clock: Clock;
-  readonly #log: Logger;
+  readonly #events: ClusterEvents;
 
   private constructor(member: ClusterMember, options: PolicyOptions) {
     this.#member = member;
     this.#inputs = options.inputs;
     this.#converge = options.converge;
     this.#clock = options.clock;
-    this.#log = options.log;
-    member.on('changed', () => void this.applyOwnership().catch((err) => this.#log.error(`cluster: applying a change of owners failed: ${errorMessage(err)}`)));
+    this.#events = new ClusterEvents(options.log.child({ component: 'cluster' }), options.metrics);
+    member.on('changed', () => void this.applyOwnership().catch((err) => this.#events.applyFailed(errorMessage(err))));
     member.on('fence', (graceMs) => void this.#fence(graceMs));
   }
 
   /** A member named by `[cluster] member`, else by this machine and its runner's instance id; start() joins. */
-  static async create(options: PolicyOptions & { config: ClusterConfig; dataDir: string; metrics: Metrics }): Promise<ClusterPolicy> {
+  static async create(options: PolicyOptions & { config: ClusterConfig; dataDir: string }): Promise<ClusterPolicy> {
     const name = options.config.member ?? `${os.hostname()}-${instanceId(options.dataDir)}`;
     // Loaded only here: the etcd client (gRPC, protobuf) is about 6 MiB of a runner's memory that a runner outside a cluster does not need.
     const { ClusterMember } = await import('./cluster-member.js');
@@ -90,7 +91,7 @@ export class ClusterPolicy implements InputPolicy {
   async applyOwnership(): Promise<void> {
     const changes = await this.#converge();
     const done = [changes.added.length > 0 && `started ${changes.added.join(', ')}`, changes.removed.length > 0 && `stopped ${changes.removed.join(', ')}`];
-    if (done.some(Boolean)) this.#log.info(`cluster: member ${this.member} ${done.filter(Boolean).join('; ')}`);
+    if (done.some(Boolean)) this.#events.ownersApplied(this.member, done.filter(Boolean).join('; '));
   }
 
   /** The member holding a shared input, as this member last heard; or why it cannot say (it is not in the cluster, or fenced). */
@@ -117,7 +118,7 @@ export class ClusterPolicy implements InputPolicy {
     const began = performance.now();
     const shared = this.#inputs.all.filter((input) => input.config.cluster === 'one').map((input) => input.name);
     await Promise.all(shared.map((name) => this.#inputs.remove(name, graceMs)));
-    this.#log.warn(`cluster: stopped ${shared.length} shared input(s) in ${Math.round(performance.now() - began)} ms: ${shared.join(', ') || 'none ran'}`);
+    this.#events.fenceStopped(shared, performance.now() - began);
     this.#member.settled();
   }
 }
@@ -128,6 +129,7 @@ interface PolicyOptions {
   converge: () => Promise<InputChanges>;
   clock: Clock;
   log: Logger;
+  metrics: Metrics;
 }
 
 /** The inputs of a config that the cluster's members share (`cluster = "one"`). */

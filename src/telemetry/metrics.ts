@@ -160,6 +160,21 @@ export function createMetrics(version: string) {
       'Shared inputs this member took (direction "in": free, or left by a member that stopped it or is gone) or gave up after stopping them ("out").',
       ['direction'],
     ),
+    clusterTransitions: counter(
+      'pythond_cluster_transitions_total',
+      "Changes of this member's state ([cluster]): joining, member, fenced (its shared inputs stopped because etcd does not confirm its lease), closed.",
+      ['from', 'to'],
+    ),
+    clusterErrors: counter(
+      'pythond_cluster_errors_total',
+      'Problems of this cluster member by reason: etcd (a request failed or went unanswered), name_taken, fenced, lease_expired, leave_failed, apply_failed.',
+      ['reason'],
+    ),
+    clusterFenceStop: histogram(
+      'pythond_cluster_fence_stop_seconds',
+      'How long stopping every shared input took when this member fenced itself (it must be done before its lease can expire).',
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    ),
     httpRequests: counter('pythond_http_requests_total', 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.', ['route', 'code']),
     writeApiRejected: counter(
       'pythond_write_api_rejected_total',

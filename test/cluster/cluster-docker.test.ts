@@ -6,6 +6,7 @@ import { ownerOf } from '../../src/cluster/rendezvous.js';
 import { ClusterFixture, overlaps } from '../helpers/cluster.js';
 import { docker, requireDocker } from '../helpers/docker.js';
 import { etcdMissing, TestEtcd } from '../helpers/etcd.js';
+import { waitFor } from '../helpers/fixtures.js';
 
 const MEMBERS = ['d1', 'd2', 'd3'];
 const now = (): number => Date.now() / 1000;
@@ -33,9 +34,22 @@ it('shares inputs between replicas with the docker executor: each container know
   const began = now();
   await Promise.all(MEMBERS.map((name) => cluster.start(name)));
   await cluster.settled((input) => ownerOf(input, MEMBERS)!, began, 120_000);
+  // A few ticks of every input from here on, each shared one on its owner alone, and the "each" one on every member.
   const watchFrom = now();
-  await new Promise((resolve) => setTimeout(resolve, 10_000));
-  const steady = cluster.runs().filter((run) => run.start >= watchFrom);
+  const steadyRuns = () => cluster.runs().filter((run) => run.start >= watchFrom);
+  await waitFor(
+    () => {
+      const runs = steadyRuns();
+      return (
+        cluster.inputs.every((input) => runs.filter((run) => run.input === input).length >= 3) &&
+        MEMBERS.every((member) => runs.some((run) => run.input === 'local' && run.member === member))
+      );
+    },
+    'every input to tick three times',
+    60_000,
+    200,
+  );
+  const steady = steadyRuns();
   for (const input of cluster.inputs)
     assert.deepEqual(new Set(steady.filter((run) => run.input === input).map((run) => run.member)), new Set([ownerOf(input, MEMBERS)]));
   for (const member of MEMBERS)

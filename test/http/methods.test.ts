@@ -41,7 +41,7 @@ describe('a request that fails inside pythond', () => {
     const failing = {
       metrics,
       uptimeMs: 0,
-      runnerStatus: () => {
+      get config(): never {
         throw new Error('the status broke');
       },
     } as unknown as ApiBackend;

@@ -4,6 +4,7 @@ import toml from 'toml';
 import { displayPath } from '../discovery/discover.js';
 import type { Issue } from '../schema/fields.js';
 import { isTable } from '../schema/table.js';
+import { tomlSyntaxError } from './toml-locator.js';
 import { issueLines, readInputBlocks, takeBlocks, type BlockResult, type InputContext, type RepoCheckout, type TakenInputs } from './inputs.js';
 
 /**
@@ -63,10 +64,9 @@ function readConfFile(file: string, source: string, context: InputContext): Conf
   try {
     raw = toml.parse(text);
   } catch (err) {
-    const e = err as { message: string; line?: number; column?: number };
-    const at = e.line ? `:${e.line}:${e.column ?? 0}` : '';
-    if (NAMES_PYTHOND.test(text)) return { skipped: false, error: `config ${source}${at}: invalid TOML: ${e.message}` };
-    return { skipped: true, why: `not TOML pythond can read${e.line ? ` (line ${e.line})` : ''}` };
+    const { line, column, message } = tomlSyntaxError(err);
+    if (NAMES_PYTHOND.test(text)) return { skipped: false, error: `config ${source}${line ? `:${line}:${column}` : ''}: invalid TOML: ${message}` };
+    return { skipped: true, why: `not TOML pythond can read${line ? ` (line ${line})` : ''}` };
   }
   const top = isTable(raw) ? raw : {};
   const inputs = isTable(top.inputs) ? top.inputs : {};

@@ -11,6 +11,7 @@ import { readGlobalTags, type GlobalTags } from './global-tags.js';
 import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
 import { issueLines, readInputBlocks, takeBlocks, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
+import { tomlSyntaxError } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
 import { displayPath } from '../discovery/discover.js';
 
@@ -134,9 +135,8 @@ export function parseConfig(
   try {
     raw = toml.parse(text);
   } catch (err) {
-    const e = err as { message: string; line?: number; column?: number; location?: { start: { line: number; column: number } } };
-    const at = e.location?.start ?? (e.line ? { line: e.line, column: e.column ?? 0 } : undefined);
-    throw new ConfigError([`config ${source}${at ? `:${at.line}:${at.column}` : ''}: invalid TOML: ${e.message}`]);
+    const { line, column, message } = tomlSyntaxError(err);
+    throw new ConfigError([`config ${source}${line ? `:${line}:${column}` : ''}: invalid TOML: ${message}`]);
   }
 
   const issues: Issue[] = [];
@@ -172,8 +172,9 @@ const TABLE_HEADERS: Record<string, string> = { inputs: '[[inputs.pythond]]', ou
 function confDFolder(fromCommandLine: string | undefined, configured: string | undefined, baseDir: string, issues: Issue[]): string | undefined {
   if (fromCommandLine === undefined) return configured ?? (isFolder(path.join(baseDir, 'conf.d')) ? path.join(baseDir, 'conf.d') : undefined);
   const folder = path.resolve(fromCommandLine);
-  if (!isFolder(folder)) issues.push({ path: 'runner.conf_d', message: `is given as --conf-d ${fromCommandLine}, which is not a folder` });
-  return folder;
+  if (isFolder(folder)) return folder;
+  issues.push({ path: 'runner.conf_d', message: `is given as --conf-d ${fromCommandLine}, which is not a folder` });
+  return undefined;
 }
 
 function isFolder(folder: string): boolean {
@@ -219,12 +220,14 @@ function readInputs(
     taken.problems.push(...read.problems);
   }
   const all = [...fromConfD, ...fromRepos];
+  const errors = all.flatMap((read) => read.errors);
   const { inputs, problems } = taken;
-  if (inputs.length === 0 && problems.length === 0 && !file.hasRepos && !issues.some((issue) => issue.path.startsWith('inputs'))) {
+  const inputIssues = errors.length > 0 || issues.some((issue) => issue.path.startsWith('inputs'));
+  if (inputs.length === 0 && problems.length === 0 && !file.hasRepos && !inputIssues) {
     const where = conf_d ? ` (nor has any *.conf of ${displayPath(conf_d)})` : '';
     issues.push({ path: 'inputs', message: `has no [[inputs.pythond]] block${where}; add one with name and dirs` });
   }
-  return { inputs, problems, skippedFiles: all.flatMap((read) => read.skipped), errors: all.flatMap((read) => read.errors) };
+  return { inputs, problems, skippedFiles: all.flatMap((read) => read.skipped), errors };
 }
 
 function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], context: OutputCheckContext, issues: Issue[]): OutputConfig[] {

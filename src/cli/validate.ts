@@ -101,6 +101,7 @@ async function validate(config: Config, location: ConfigLocation, load: boolean)
   const out = [`config ${config.source} ${verdict}`];
   out.push(`  executor ${executor}, concurrency ${config.runner.concurrency}, listen ${config.runner.listen}, python_d ${displayPath(config.runner.python_d)}`);
   for (const input of inputs) out.push(`  input ${input.name} (${input.mode}): ${inputLines.get(input.name) ?? 'not loaded'}`);
+  if (config.skippedFiles.length > 0) out.push(`  conf.d files with no [[inputs.pythond]], left alone: ${config.skippedFiles.join(', ')}`);
   for (const output of config.outputs) {
     const target =
       'path' in output.options ? ` ${displayPath(path.resolve(String(output.options.path)))}` : 'url' in output.options ? ` ${output.options.url}` : '';

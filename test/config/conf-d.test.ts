@@ -69,11 +69,17 @@ describe('conf.d, as DataKit reads it', () => {
       'conf.d/b/b.conf': '# b\n[[inputs.pythond]]\nname = "same"\ndirs = ["b"]\n',
     });
     assert.equal(issues.length, 1);
-    assert.match(issues[0]!, /conf\.d\/b\/b\.conf:3: inputs\.pythond\[0\]\.name "same" is already the name of inputs\.pythond\[0\] of \/.*\/conf\.d\/a\.conf; input names must be unique$/);
+    assert.match(
+      issues[0]!,
+      /conf\.d\/b\/b\.conf:3: inputs\.pythond\[0\]\.name "same" is already the name of inputs\.pythond\[0\] of \/.*\/conf\.d\/a\.conf; input names must be unique$/,
+    );
   });
 
   it('refuses a name of the config file taken again in conf.d, naming the config file', () => {
-    const issues = errors({ 'conf.d/a.conf': '[[inputs.pythond]]\nname = "same"\ndirs = ["a"]\n' }, '[[inputs.pythond]]\nname = "same"\ndirs = ["b"]\n[[outputs.stdout]]\n');
+    const issues = errors(
+      { 'conf.d/a.conf': '[[inputs.pythond]]\nname = "same"\ndirs = ["a"]\n' },
+      '[[inputs.pythond]]\nname = "same"\ndirs = ["b"]\n[[outputs.stdout]]\n',
+    );
     assert.match(issues[0]!, /conf\.d\/a\.conf:2: inputs\.pythond\[0\]\.name "same" is already the name of inputs\.pythond\[0\] of \/.*\/pythond\.toml;/);
   });
 
@@ -83,7 +89,10 @@ describe('conf.d, as DataKit reads it', () => {
   });
 
   it('skips a file pythond cannot read as TOML when it names no pythond input, but not one that does', () => {
-    const { root, config } = read({ 'conf.d/odd.conf': '[[inputs.odd]]\nvalue = 1979-05-27T07:32:00-08:00x\n', 'conf.d/py.conf': '[[inputs.pythond]]\nname = "x"\ndirs = ["a"]\n' });
+    const { root, config } = read({
+      'conf.d/odd.conf': '[[inputs.odd]]\nvalue = 1979-05-27T07:32:00-08:00x\n',
+      'conf.d/py.conf': '[[inputs.pythond]]\nname = "x"\ndirs = ["a"]\n',
+    });
     assert.deepEqual(
       config.skippedFiles.map((file) => path.relative(root, file)),
       ['conf.d/odd.conf (not TOML pythond can read (line 2))'],
@@ -115,7 +124,10 @@ describe('conf.d, as DataKit reads it', () => {
       parseConfig(MAIN, path.join(root, 'pythond.toml'), root, PLUGINS, [], path.join(root, 'elsewhere')).inputs.map((input) => input.name),
       ['x'],
     );
-    assert.match(errors(files, `[runner]\nconf_d = "nowhere"\n${MAIN}`)[0]!, /pythond\.toml:2: runner\.conf_d must be an existing folder, but .*nowhere is not there/);
+    assert.match(
+      errors(files, `[runner]\nconf_d = "nowhere"\n${MAIN}`)[0]!,
+      /pythond\.toml:2: runner\.conf_d must be an existing folder, but .*nowhere is not there/,
+    );
     assert.match(errors(files, MAIN, '/no/such/folder')[0]!, /runner\.conf_d is given as --conf-d \/no\/such\/folder, which is not a folder/);
   });
 

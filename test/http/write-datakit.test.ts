@@ -85,7 +85,10 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
   });
 
   test('a body that inflates to 1 GiB is refused with 413 after at most max_body_size of it: the runner holds none of the rest', async () => {
-    const bomb = await zeros(1024 ** 3, zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }));
+    const bomb = await zeros(
+      1024 ** 3,
+      zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }),
+    );
     assert.ok(bomb.length < 2048, `the br body is ${bomb.length} bytes`);
     // The workers are threads of this process: its peak resident memory covers them.
     const peakBefore = process.resourceUsage().maxRSS * 1024;

@@ -267,7 +267,15 @@ describe('POST /v1/write/:category', () => {
       'pythond.unsupportedMediaType',
       /Content-Encoding "gzip" and \?encoding=br disagree/,
     ],
-    ['an echo format DataKit has but pythond not', '/v1/write/metric?echo=pbjson', 'm v=1', LINE_PROTOCOL, 400, 'pythond.badRequest', /echo must be lp .* or json/],
+    [
+      'an echo format DataKit has but pythond not',
+      '/v1/write/metric?echo=pbjson',
+      'm v=1',
+      LINE_PROTOCOL,
+      400,
+      'pythond.badRequest',
+      /echo must be lp .* or json/,
+    ],
     ['line protocol sent as JSON', '/v1/write/metric', 'm v=1\n', JSON_BODY, 400, 'datakit.invalidJSONPoint', /the body is not valid JSON/],
     [
       'JSON with a syntax error',

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig, type RepoCheckout } from '../../src/config/load.js';
+import { parseConfig, type RepoCheckout } from '../../src/config/load.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { configIssues } from '../helpers/config-issues.js';
 import { dedent, tempTree } from '../helpers/fixtures.js';
 
 const SCRIPT = 'from datakit_framework import DataKitFramework\n';
@@ -23,15 +24,7 @@ function read(files: Record<string, string>, main = MAIN, options: { confD?: str
   return { root, config };
 }
 
-function errors(files: Record<string, string>, main = MAIN, confD?: string): string[] {
-  try {
-    read(files, main, { confD });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('the config was accepted');
-}
+const errors = (files: Record<string, string>, main = MAIN, confD?: string): string[] => configIssues(() => read(files, main, { confD }));
 
 describe('conf.d, as DataKit reads it', () => {
   it("runs the pythond inputs of every *.conf, sub-folders included, and leaves other inputs' files alone", () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { configIssues } from '../helpers/config-issues.js';
 import { dedent, tempTree } from '../helpers/fixtures.js';
 
 const root = tempTree({ 'python.d/a/a.py': 'x = 1\n' });
@@ -20,15 +21,7 @@ const CLUSTER = '[cluster]\netcd = ["http://127.0.0.1:2379"]\nmember = "m1"\n';
 
 const load = (toml: string) => parseConfig(dedent(toml), 'pythond.toml', root, PLUGINS);
 
-function problems(toml: string): string[] {
-  try {
-    load(toml);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('the config was accepted');
-}
+const problems = (toml: string): string[] => configIssues(() => load(toml));
 
 describe('global tags and the host name', () => {
   let saved: string | undefined;

@@ -3,10 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
+import { type ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
 import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
 import { REPO_ROOT, dedent, tempTree } from '../helpers/fixtures.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { configIssues } from '../helpers/config-issues.js';
 
 const base = tempTree({
   'python.d/demo/a.py': 'x = 1\n',
@@ -23,15 +24,7 @@ function load(toml: string) {
   return parseConfig(dedent(toml), 'pythond.toml', base, PLUGINS);
 }
 
-function problems(toml: string): string[] {
-  try {
-    load(toml);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('the config was accepted');
-}
+const problems = (toml: string): string[] => configIssues(() => load(toml));
 
 const MINIMAL = `
   [[inputs.pythond]]

@@ -1,4 +1,6 @@
-import type { EncodedBatch, Encoding } from '../points/point.js';
+import { METRIC_ONLY_ENCODINGS, type EncodedBatch, type Encoding } from '../points/point.js';
+import type { OutputEvents } from '../telemetry/events/output-events.js';
+import type { OutputDetails } from './output.js';
 
 /** One output as the status API shows it. */
 export interface OutputStatus {
@@ -10,6 +12,10 @@ export interface OutputStatus {
   lastErrorAt?: string;
   /** ISO time of the last batch the destination accepted. */
   lastSuccess?: string;
+  /** Where it writes, or where it is scraped (absent for outputs given by a test or `check`). */
+  target?: string;
+  /** An endpoint's series in memory now. */
+  series?: number;
 }
 
 /** Whether an output's last write went through, for /healthz. */
@@ -51,6 +57,22 @@ export interface RunningOutput {
   /** Not ok while the last write (a buffered output: the last send) failed. */
   health(): OutputHealth;
 }
+
+/**
+ * Whether an output takes `batch`: an encoding that holds metrics only
+ * (Prometheus) skips the other categories, counted as skipped rather than
+ * dropped; the fields its encoding left out (strings) are counted too.
+ */
+export function takesBatch(batch: EncodedBatch, encoding: Encoding, events: OutputEvents): boolean {
+  const leftOut = batch.fieldsLeftOut?.[encoding];
+  if (leftOut) events.fieldsLeftOut(leftOut);
+  if (!METRIC_ONLY_ENCODINGS.has(encoding) || batch.category === 'metric') return true;
+  events.skipped(batch.points);
+  return false;
+}
+
+/** The status fields an output's details add. */
+export const detailsStatus = (details: OutputDetails | undefined): Pick<OutputStatus, 'target' | 'series'> => (details ? { ...details } : {});
 
 /** Every configured output; each batch goes to each of them. */
 export class OutputSet {

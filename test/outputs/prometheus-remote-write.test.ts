@@ -32,7 +32,10 @@ function samplesOf(series: ExportedSeries[]): Map<string, number[]> {
   for (const { metric, values, timestamps } of series) {
     const { __name__: name, db: _db, ...labels } = metric;
     const key = `${name}${JSON.stringify(Object.fromEntries(Object.entries(labels).sort()))}`;
-    values.forEach((value, i) => samples.set(`${key} ${timestamps[i]}`, [...(samples.get(`${key} ${timestamps[i]}`) ?? []), value]));
+    for (const [i, value] of values.entries()) {
+      const sample = `${key} ${timestamps[i]}`;
+      samples.set(sample, [...(samples.get(sample) ?? []), value]);
+    }
   }
   return samples;
 }

@@ -48,10 +48,29 @@ function seriesLabels(tags: Readonly<Record<string, string>>): SeriesLabels {
   return { pairs, text: pairs.map(([name, value]) => `${name}="${labelValues.get(value)}"`).join(',') };
 }
 
-const labelsOfTags = new FrozenTagsCache(seriesLabels);
+/**
+ * Label sets by the tags they came from, keyed by the tags' text: points of
+ * one series (JSON reports repeat their tags on every point) share one, so
+ * its names are sanitised and sorted, and its protobuf encoded, once.
+ */
+let labelsByTags = new Map<string, SeriesLabels>();
+
+function labelsOfText(tags: Readonly<Record<string, string>>): SeriesLabels {
+  let key = '';
+  for (const name in tags) key += `${name}\u0000${tags[name]}\u0000`;
+  let labels = labelsByTags.get(key);
+  if (labels === undefined) {
+    if (labelsByTags.size >= 100_000) labelsByTags = new Map(); // bounded: high-cardinality tags just miss
+    labels = seriesLabels(tags);
+    labelsByTags.set(key, labels);
+  }
+  return labels;
+}
+
+const labelsOfFrozenTags = new FrozenTagsCache(labelsOfText);
 
 export function labelsOf(point: Point): SeriesLabels {
-  return labelsOfTags.get(point.tags);
+  return labelsOfFrozenTags.get(point.tags);
 }
 
 /** The exposition's text for a series: `name{labels}`, or `name` alone. */

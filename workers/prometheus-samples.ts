@@ -1,5 +1,5 @@
 import type { Point } from '../src/points/point.js';
-import { labelsOf, metricName, sampleValue, seriesText, toMilliseconds } from './prometheus-naming.js';
+import { labelsOf, metricName, sampleValue, seriesText, toMilliseconds, type SeriesLabels } from './prometheus-naming.js';
 import { encodeWriteRequest, type RemoteWriteSeries } from './remote-write.js';
 import { snappyCompress } from './snappy.js';
 
@@ -29,7 +29,8 @@ function sortByTime(series: Series): void {
  * endpoint keeps only each series' latest.
  */
 export class PrometheusSamples {
-  readonly #series = new Map<string, Series>();
+  /** By label set, then by name: no series text is built to find a series again. */
+  readonly #series = new Map<SeriesLabels, Map<string, Series>>();
   /** String fields left out: Prometheus holds numbers only. */
   stringFields = 0;
 
@@ -44,11 +45,15 @@ export class PrometheusSamples {
       }
       time ??= toMilliseconds(point.time);
       const name = metricName(point.measurement, field);
-      const text = seriesText(name, labels);
-      let series = this.#series.get(text);
+      let byName = this.#series.get(labels);
+      if (!byName) {
+        byName = new Map();
+        this.#series.set(labels, byName);
+      }
+      let series = byName.get(name);
       if (!series) {
-        series = { name, labels, text, values: [], times: [] };
-        this.#series.set(text, series);
+        series = { name, labels, text: seriesText(name, labels), values: [], times: [] };
+        byName.set(name, series);
       }
       series.values.push(value);
       series.times.push(time);
@@ -57,14 +62,15 @@ export class PrometheusSamples {
 
   /** A snappy-compressed WriteRequest of every sample. */
   remoteWrite(): Uint8Array<ArrayBuffer> {
-    for (const series of this.#series.values()) sortByTime(series);
-    return snappyCompress(encodeWriteRequest(this.#series.values()));
+    const all = this.#all();
+    for (const series of all) sortByTime(series);
+    return snappyCompress(encodeWriteRequest(all));
   }
 
   /** Text-format lines, `name{labels} value timestamp_ms`, the latest sample of each series. */
   exposition(): Uint8Array<ArrayBuffer> {
     let text = '';
-    for (const series of this.#series.values()) {
+    for (const series of this.#all()) {
       let latest = 0;
       for (let i = 1; i < series.times.length; i++) if (series.times[i]! >= series.times[latest]!) latest = i;
       text += `${series.text} ${formatValue(series.values[latest]!)} ${series.times[latest]}\n`;
@@ -73,5 +79,9 @@ export class PrometheusSamples {
     const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
     bytes.write(text);
     return new Uint8Array(bytes.buffer, 0, bytes.length);
+  }
+
+  #all(): Series[] {
+    return [...this.#series.values()].flatMap((byName) => [...byName.values()]);
   }
 }

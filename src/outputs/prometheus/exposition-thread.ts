@@ -17,7 +17,6 @@ const SWEEP_EVERY_MS = 10_000;
 const settings = workerData as ExpositionSettings;
 const port = parentPort!;
 const store = new SeriesStore({ maxSeries: settings.maxSeries, expirationMs: settings.expirationMs });
-const decoder = new TextDecoder();
 let evicted = 0;
 let expired = 0;
 
@@ -73,7 +72,7 @@ server.keepAliveTimeout = 65_000;
 port.on('message', (message: ToThread) => {
   switch (message.type) {
     case 'samples':
-      evicted += store.update(decoder.decode(message.bytes), Date.now());
+      evicted += store.update(message.bytes, Date.now());
       report();
       break;
     case 'expiration':

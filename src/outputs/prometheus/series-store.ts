@@ -18,6 +18,8 @@ interface Entry {
   seenAt: number;
 }
 
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
 /** Text is written out in chunks of about this many characters. */
 const CHUNK_CHARS = 64 * 1024;
 
@@ -54,15 +56,20 @@ export class SeriesStore {
    * write them); a sample older than the one held is ignored. Returns how
    * many series were dropped to stay within maxSeries.
    */
-  update(text: string, now: number): number {
+  update(lines: Uint8Array, now: number): number {
+    const bytes = Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength);
     let dropped = 0;
-    for (let start = 0; start < text.length; ) {
-      let end = text.indexOf('\n', start);
-      if (end === -1) end = text.length;
+    for (let start = 0; start < bytes.length; ) {
+      let end = bytes.indexOf(NEWLINE, start);
+      if (end === -1) end = bytes.length;
       // Label values may hold spaces; the value and the time never do, so the line is cut from its end.
-      const timeAt = text.lastIndexOf(' ', end - 1);
-      const valueAt = text.lastIndexOf(' ', timeAt - 1);
-      if (valueAt > start) dropped += this.#set(text.slice(start, valueAt), text.slice(valueAt + 1, timeAt), Number(text.slice(timeAt + 1, end)), now);
+      const timeAt = bytes.lastIndexOf(SPACE, end - 1);
+      const valueAt = timeAt > start ? bytes.lastIndexOf(SPACE, timeAt - 1) : -1;
+      // Each part a string of its own: a slice of one string of the batch would keep the whole batch alive for as long as one series lives.
+      if (valueAt > start) {
+        const ms = Number(bytes.toString('latin1', timeAt + 1, end));
+        dropped += this.#set(bytes.toString('utf8', start, valueAt), bytes.toString('latin1', valueAt + 1, timeAt), ms, now);
+      }
       start = end + 1;
     }
     return dropped;

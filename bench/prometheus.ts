@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { BufferedOutput } from '../src/outputs/buffered-output.js';
 import { DirectOutput } from '../src/outputs/direct-output.js';
 import { PrometheusOutput } from '../src/outputs/prometheus/prometheus-output.js';
 import { RemoteWriteOutput } from '../src/outputs/prometheus-remote-write/remote-write-output.js';
@@ -15,6 +11,7 @@ import { encodeLineProtocol } from '../workers/encode.js';
 import { PrometheusSamples } from '../workers/prometheus-samples.js';
 import { freePort } from '../test/helpers/fixtures.js';
 import { get, VictoriaMetrics } from '../test/helpers/metric-servers.js';
+import { bufferedRate, directRate } from './outputs.js';
 import { percentile, type Figure } from './stats.js';
 
 /**
@@ -70,48 +67,6 @@ const remoteWriteOutput = (vm: VictoriaMetrics): RemoteWriteOutput =>
     bearer_token: undefined,
     tls_ca: undefined,
   });
-
-/**
- * Points/s through BufferedOutput + RemoteWriteOutput, from the first write
- * to the last point sent; 8 writes in flight, as the runner's default
- * concurrency of 8 ticks delivers them (their appends share an fdatasync).
- */
-async function bufferedRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pythond-bench-'));
-  const metrics = createMetrics('bench');
-  const output = new BufferedOutput(
-    'prometheus_remote_write[0]',
-    remoteWriteOutput(vm),
-    { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 },
-    metrics,
-    silentLogger,
-  );
-  await output.start();
-  const total = batches.reduce((sum, batch) => sum + batch.points, 0);
-  const sent = async (): Promise<number> => (await metrics.outputPoints.get()).values.find((value) => value.labels.status === 'sent')?.value ?? 0;
-  const started = performance.now();
-  for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((batch) => output.write(batch)));
-  while ((await sent()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
-  const seconds = (performance.now() - started) / 1000;
-  await output.close(10_000);
-  rmSync(dir, { recursive: true, force: true });
-  return total / seconds;
-}
-
-/** The baseline: the same bodies POSTed straight, five batches (5,000 points) per request as the buffered output joins them. */
-async function directRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
-  const output = remoteWriteOutput(vm);
-  const total = batches.reduce((sum, batch) => sum + batch.points, 0);
-  const started = performance.now();
-  for (let i = 0; i < batches.length; i += 5) {
-    const group = batches.slice(i, i + 5);
-    const points = group.reduce((sum, batch) => sum + batch.points, 0);
-    await output.write({ category: 'metric', points, remoteWrite: output.join(group.map((batch) => batch.remoteWrite!)) });
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await output.close();
-  return total / seconds;
-}
 
 async function remoteWriteRows(vm: VictoriaMetrics): Promise<number> {
   const { body } = await get(`${vm.url}/metrics`);
@@ -214,8 +169,9 @@ export async function prometheusFigures(quick: boolean): Promise<Figure[]> {
   const batches = remoteWriteBatches(points, 1_000);
   const vm = await VictoriaMetrics.start();
   try {
-    const direct = await directRate(vm, batches);
-    const buffered = await bufferedRate(vm, batches);
+    const direct = await directRate(remoteWriteOutput(vm), batches);
+    // 8 writes in flight, as the runner's default concurrency of 8 ticks delivers them (their appends share an fdatasync).
+    const buffered = await bufferedRate(remoteWriteOutput(vm), batches, 8);
     const rows = await remoteWriteRows(vm);
     if (rows < points.length * 2 * 2)
       throw new Error(`VictoriaMetrics counted ${rows} remote write rows, expected ${points.length * 4} (two fields, two runs)`);

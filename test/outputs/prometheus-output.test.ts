@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -118,6 +119,24 @@ test('a series not reported for the expiration leaves the endpoint', async () =>
   await write(['gone_v 1 1000\n']);
   await waitFor(async () => (await series()).length === 1, 'the series served');
   await waitFor(async () => (await series()).length === 0, 'the series expired', 10_000, 200);
+});
+
+test('a reload that changes the endpoint’s block replaces it on the same address', async () => {
+  const port = await freePort();
+  const { configFile, pointsFile } = seqRunnerTree(`[[outputs.prometheus]]\nlisten = "127.0.0.1:${port}"\nmax_series = 100`);
+  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger, source: { load: () => loadConfig(configFile, PLUGINS) } });
+  await app.start();
+  after(() => app.stop());
+  writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('max_series = 100', 'max_series = 200'));
+  const result = await app.reload('test');
+  assert.equal(result.result, 'ok', JSON.stringify(result));
+  const before = collectedPoints(pointsFile).length;
+  await waitFor(() => collectedPoints(pointsFile).length >= before + 4, 'two ticks after the reload');
+  const body = await waitFor(async () => {
+    const text = await (await scrape(`http://127.0.0.1:${port}/metrics`)).text();
+    return text.includes('pythond_seq_n{') ? text : undefined;
+  }, 'the new endpoint serving the ticks');
+  assert.match(body, /^pythond_seq_n\{host="test",parity="(odd|even)"\} \d+ \d+$/m);
 });
 
 test('an endpoint whose address is taken stops the start, naming the address', async () => {

@@ -99,6 +99,16 @@ function scrapeOnce(url: string): Promise<{ ms: number; bytes: number }> {
   });
 }
 
+/** The endpoint thread's heap, once it says another figure than `previous`. */
+async function waitForHeap(metrics: ReturnType<typeof createMetrics>, previous: number | undefined): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const heap = (await metrics.outputSeriesHeap.get()).values[0]?.value;
+    if (heap && heap !== previous) return heap;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the endpoint did not say its heap');
+}
+
 /** An endpoint of `series` series: its scrape time beside serving the same bytes ready-made, the memory it takes, and the main thread's delay while scraped. */
 async function expositionFigures(series: number): Promise<Figure[]> {
   globalThis.gc?.();
@@ -132,8 +142,15 @@ async function expositionFigures(series: number): Promise<Figure[]> {
       bytes = scrape.bytes;
     }
     lag.disable();
-    globalThis.gc?.();
     const rss = (process.memoryUsage().rss - rssBefore) / 1024 ** 2;
+    // One more line, for the thread to say its heap after the scrapes.
+    const previous = (await metrics.outputSeriesHeap.get()).values[0]?.value;
+    await output.write({
+      category: 'metric',
+      points: 1,
+      exposition: Buffer.from(`pythond_bench_value{host="host-0",region="eu-west",service="svc-0"} 1 ${Date.now()}\n`),
+    });
+    const heap = await waitForHeap(metrics, previous);
 
     // The baseline: the same number of bytes served ready-made by a plain server.
     const body = Buffer.alloc(bytes, 'x');
@@ -154,7 +171,13 @@ async function expositionFigures(series: number): Promise<Figure[]> {
       },
       { name: 'exposition_main_thread_delay_p99_ms', value: lag.percentile(99) / 1e6, unit: 'ms', target: 'while scraped: rendering runs in its own thread' },
       { name: 'exposition_main_thread_write_ms', value: writeMs, unit: 'ms', target: `handing ${series} series to the endpoint, all batches` },
-      { name: 'exposition_rss_mb', value: rss, unit: 'MB', target: `${series} series held, after the scrapes` },
+      {
+        name: 'exposition_thread_heap_mb',
+        value: heap / 1024 ** 2,
+        unit: 'MB',
+        target: `the endpoint thread's heap in use, ${series} series held, after the scrapes`,
+      },
+      { name: 'exposition_rss_growth_mb', value: rss, unit: 'MB', target: 'the whole process, the bench client and its batches included' },
     ];
   } finally {
     await output.close();

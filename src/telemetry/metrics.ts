@@ -123,6 +123,9 @@ export function createMetrics(version: string) {
       ['output'],
     ),
     outputSeries: gauge('pythond_output_series', 'Series an exposition endpoint ([[outputs.prometheus]]) holds for its scrapes.', ['output']),
+    outputSeriesHeap: gauge('pythond_output_series_heap_bytes', "Heap in use in an exposition endpoint's thread: its series, and the scrapes it is writing.", [
+      'output',
+    ]),
     outputSeriesDropped: counter(
       'pythond_output_series_dropped_total',
       'Series an exposition endpoint let go, by reason: expired (not reported within its expiration), max_series (the least recently reported, to make room).',

@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createGzip } from 'node:zlib';
 import { parseListen } from '../../schema/addresses.js';
@@ -25,7 +26,7 @@ function tell(message: FromThread): void {
 }
 
 function report(): void {
-  tell({ type: 'series', series: store.size, evicted, expired });
+  tell({ type: 'series', series: store.size, evicted, expired, heapBytes: getHeapStatistics().used_heap_size });
   evicted = 0;
   expired = 0;
 }

@@ -120,7 +120,7 @@ export class PrometheusOutput implements Output {
   #heard(message: FromThread): void {
     if (message.type !== 'series') return;
     this.#series = message.series;
-    this.#context.events?.seriesHeld(message.series);
+    this.#context.events?.seriesHeld(message.series, message.heapBytes);
     if (message.evicted > 0) this.#context.events?.seriesEvicted(message.evicted, this.#options.max_series);
     if (message.expired > 0) this.#context.events?.seriesExpired(message.expired);
   }

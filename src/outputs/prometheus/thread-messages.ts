@@ -20,6 +20,6 @@ export type FromThread =
   | { type: 'listening' }
   /** It could not listen (the address is taken, say): the output cannot start. */
   | { type: 'failed'; message: string }
-  /** Series held now, and how many went since the last message: to stay within max_series, or expired. */
-  | { type: 'series'; series: number; evicted: number; expired: number }
+  /** Series held now, how many went since the last message (to stay within max_series, or expired), and the thread's heap in use. */
+  | { type: 'series'; series: number; evicted: number; expired: number; heapBytes: number }
   | { type: 'closed' };

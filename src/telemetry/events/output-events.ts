@@ -47,9 +47,10 @@ export class OutputEvents {
     this.#log.info(`output ${this.#output}: string fields are left out (Prometheus holds numbers only); counted in pythond_output_fields_left_out_total`);
   }
 
-  /** The series an exposition endpoint holds now. */
-  seriesHeld(series: number): void {
+  /** The series an exposition endpoint holds now, and the heap its thread uses for them (and for its scrapes). */
+  seriesHeld(series: number, heapBytes: number): void {
     this.#metrics.outputSeries.set({ output: this.#output }, series);
+    this.#metrics.outputSeriesHeap.set({ output: this.#output }, heapBytes);
   }
 
   /** Series dropped from an endpoint to stay within `maxSeries` (the least recently reported); logged at most once a minute. */

@@ -68,6 +68,8 @@ export class DiskBuffer {
   #queue: PendingAppend[] = [];
   #committing: Promise<void> | undefined;
   #closed = false;
+  /** The first segment this run wrote: older ones are what a previous run left. */
+  #firstOfThisRun = 0;
   /**
    * The segment the sender reads, kept open from one window to the next
    * (opening and closing it for every read took as long as the read). Only
@@ -90,6 +92,7 @@ export class DiskBuffer {
     const { segments, ack } = await recoverSegments(options.dir, options.events);
     buffer.#resume(segments, ack);
     await buffer.#startSegment();
+    buffer.#firstOfThisRun = buffer.#current.seq;
     return buffer;
   }
 
@@ -266,6 +269,8 @@ export class DiskBuffer {
     // A copy: appends may add, delete or drop segments while this awaits.
     for (const segment of [...this.#segments]) {
       if (segment.seq < this.#ack.segment) continue;
+      // What a previous run left (perhaps taken already by a receiver that then refuses it whole) goes in windows of its own.
+      if (window.records.length > 0 && window.end.segment < this.#firstOfThisRun && segment.seq >= this.#firstOfThisRun) return window;
       let at = segment.seq === this.#ack.segment ? this.#ack.offset : SEGMENT_MAGIC.length;
       if (at >= segment.committed) continue;
       const reader = await this.#readerOf(segment);

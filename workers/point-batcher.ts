@@ -4,6 +4,7 @@ import type { DecodeResult, EchoFormat, WriteAccepted } from '../src/points/task
 import { encodeJsonLine, encodeLineProtocol } from './encode.js';
 import type { TagFiller } from './tag-filler.js';
 import { Char } from './char-codes.js';
+import { PrometheusSamples } from './prometheus-samples.js';
 import { InvalidPoint, validatePoint } from './validate-point.js';
 
 const MAX_ERRORS = 5;
@@ -79,6 +80,8 @@ interface CategoryBatch {
   points: number;
   jsonl?: ByteSink;
   lineProtocol?: ByteSink;
+  /** Metric batches, when an output wants a Prometheus encoding. */
+  prometheus?: PrometheusSamples;
 }
 
 /** Collects validated points per category and encodes them, for one task. */
@@ -88,6 +91,8 @@ export class PointBatcher {
   readonly #full: CategoryBatch[] = [];
   readonly #jsonl: boolean;
   readonly #lineProtocol: boolean;
+  readonly #remoteWrite: boolean;
+  readonly #exposition: boolean;
   #points = 0;
   #invalid = 0;
   readonly #errors: string[] = [];
@@ -95,6 +100,8 @@ export class PointBatcher {
   constructor(encodings: Encoding[]) {
     this.#jsonl = encodings.includes('jsonl');
     this.#lineProtocol = encodings.includes('lineProtocol');
+    this.#remoteWrite = encodings.includes('remoteWrite');
+    this.#exposition = encodings.includes('exposition');
   }
 
   /**
@@ -115,13 +122,20 @@ export class PointBatcher {
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
       if (entry) this.#full.push(entry);
-      entry = { category, points: 0, jsonl: this.#jsonl ? new ByteSink() : undefined, lineProtocol: this.#lineProtocol ? new ByteSink() : undefined };
+      entry = {
+        category,
+        points: 0,
+        jsonl: this.#jsonl ? new ByteSink() : undefined,
+        lineProtocol: this.#lineProtocol ? new ByteSink() : undefined,
+        prometheus: category === 'metric' && (this.#remoteWrite || this.#exposition) ? new PrometheusSamples() : undefined,
+      };
       this.#filling.set(category, entry);
     }
     entry.points++;
     this.#points++;
     entry.jsonl?.append(encodeJsonLine(category, point));
     entry.lineProtocol?.append(encodeLineProtocol(point));
+    entry.prometheus?.add(point);
     return undefined;
   }
 
@@ -148,17 +162,17 @@ export class PointBatcher {
   finish(echo?: EchoFormat): WriteAccepted {
     const batches: EncodedBatch[] = [];
     const buffers: ArrayBuffer[] = [];
-    const take = (sink: ByteSink | undefined): Uint8Array | undefined => {
-      const bytes = sink?.take();
+    const take = (bytes: Uint8Array<ArrayBuffer> | undefined): Uint8Array | undefined => {
       if (bytes) buffers.push(bytes.buffer);
       return bytes;
     };
     for (const entry of [...this.#full, ...this.#filling.values()]) {
       const batch: EncodedBatch = { category: entry.category, points: entry.points };
-      const jsonl = take(entry.jsonl);
-      const lineProtocol = take(entry.lineProtocol);
+      const jsonl = take(entry.jsonl?.take());
+      const lineProtocol = take(entry.lineProtocol?.take());
       if (jsonl) batch.jsonl = jsonl;
       if (lineProtocol) batch.lineProtocol = lineProtocol;
+      if (entry.prometheus) this.#addPrometheus(batch, entry.prometheus, take);
       batches.push(batch);
     }
     const result: WriteAccepted = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };
@@ -167,6 +181,19 @@ export class PointBatcher {
       buffers.push(result.echo.buffer as ArrayBuffer);
     }
     return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never) as unknown as WriteAccepted;
+  }
+
+  #addPrometheus(batch: EncodedBatch, samples: PrometheusSamples, take: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array | undefined): void {
+    const leftOut: EncodedBatch['fieldsLeftOut'] = {};
+    if (this.#remoteWrite) {
+      batch.remoteWrite = take(samples.remoteWrite());
+      leftOut.remoteWrite = samples.stringFields;
+    }
+    if (this.#exposition) {
+      batch.exposition = take(samples.exposition());
+      leftOut.exposition = samples.stringFields;
+    }
+    if (samples.stringFields > 0) batch.fieldsLeftOut = leftOut;
   }
 }
 

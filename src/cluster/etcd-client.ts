@@ -36,6 +36,6 @@ export function connectEtcd(config: ClusterConfig, options: { requestTimeoutMs: 
       ...(config.tls_cert === undefined ? {} : { certChain: readFileSync(config.tls_cert) }),
     };
   }
-  if (config.username !== undefined && config.password !== undefined) etcd.auth = { username: config.username, password: config.password };
+  if (config.username !== undefined && config.password !== undefined) etcd.auth = { username: config.username, password: config.password.reveal() };
   return new Etcd3(etcd);
 }

@@ -5,12 +5,13 @@ import {
   optional,
   readableFile,
   readTable,
-  string,
+  secret,
   stringList,
   withDefault,
   type Field,
   type Issue,
 } from '../schema/fields.js';
+import type { Secret } from '../schema/secret.js';
 
 /**
  * `[cluster]`: replicas of this runner on several machines share the inputs
@@ -29,7 +30,7 @@ export interface ClusterConfig {
   tls_cert?: string;
   tls_key?: string;
   username?: string;
-  password?: string;
+  password?: Secret;
 }
 
 /** How an input is shared by the replicas: `one` runs on one of them, `each` on every one (host-local collectors). */
@@ -101,7 +102,7 @@ const clusterSchema = (baseDir: string) => ({
   tls_key: optional(readableFile(baseDir)),
   /** etcd's own users (--auth): this runner's user and password. */
   username: optional(nonEmptyString('an etcd user name')),
-  password: optional(string()),
+  password: optional(secret({ nonEmpty: false, expected: 'a password' })),
 });
 
 /** Reads `[cluster]`; undefined when the table is absent. Checks the keys that only make sense together. */

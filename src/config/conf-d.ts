@@ -4,6 +4,7 @@ import toml from 'toml';
 import { displayPath } from '../discovery/discover.js';
 import type { Issue } from '../schema/fields.js';
 import { isTable } from '../schema/table.js';
+import { resolveReferences } from './references.js';
 import { tomlSyntaxError } from './toml-locator.js';
 import { issueLines, readInputBlocks, takeBlocks, type BlockResult, type InputContext, type RepoCheckout, type TakenInputs } from './inputs.js';
 
@@ -69,9 +70,13 @@ function readConfFile(file: string, source: string, context: InputContext): Conf
     return { skipped: true, why: `not TOML pythond can read${line ? ` (line ${line})` : ''}` };
   }
   const top = isTable(raw) ? raw : {};
-  const inputs = isTable(top.inputs) ? top.inputs : {};
-  if (inputs.pythond === undefined) return { skipped: true };
+  const named = isTable(top.inputs) ? top.inputs : {};
+  if (named.pythond === undefined) return { skipped: true };
   const fileIssues: Issue[] = [];
+  // Only pythond's blocks: other inputs' references are DataKit's to resolve.
+  const inputs = {
+    pythond: resolveReferences(named.pythond, { baseDir: path.dirname(file), files: context.secretFiles, issues: fileIssues }, 'inputs.pythond'),
+  };
   for (const key of Object.keys(top)) {
     if (key !== 'inputs')
       fileIssues.push({ path: key, message: 'is not read from conf.d: only [[inputs.pythond]] blocks are; the rest belongs in the config file' });

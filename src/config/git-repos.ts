@@ -7,22 +7,23 @@ import {
   optional,
   readableFile,
   readTable,
-  string,
+  secret,
   withDefault,
   type Field,
   type Issue,
 } from '../schema/fields.js';
 import { isTable } from '../schema/table.js';
+import { Secret } from '../schema/secret.js';
 
 /** One enabled `[[git_repos.repo]]`. */
 export interface RepoConfig {
   /** The last part of its URL, without `.git`: its folder under `<data_dir>/gitrepos`, and how messages name it. */
   name: string;
-  /** As written, credentials included: only the git runner reads it. */
-  url: string;
+  /** As written, credentials included (a Secret: it prints as `<secret>`): only the git runner reads it. */
+  url: Secret;
   branch: string;
   ssh_private_key_path?: string;
-  ssh_private_key_password?: string;
+  ssh_private_key_password?: Secret;
 }
 
 /** `[git_repos]`: where collectors and their `conf.d` inputs come from besides pythond.toml. */
@@ -35,10 +36,12 @@ export interface GitReposConfig {
 const SCP_LIKE = /^[\w.-]+@[\w.-]+:[^/]/;
 
 /** A git URL: http(s)://, ssh://, git@host:path, file:// or a local path. Never echoed back: it may hold a token. */
-const gitUrl = (): Field<string> => ({
+const gitUrl = (): Field<Secret> => ({
+  takesSecrets: true,
   read(value) {
-    const text = nonEmptyString('a git URL').read(value);
-    if (/^(https?|ssh|file):\/\/./.test(text) || SCP_LIKE.test(text) || path.isAbsolute(text)) return text;
+    const url = secret({ nonEmpty: true, expected: 'a git URL' }).read(value);
+    const text = url.reveal().trim();
+    if (/^(https?|ssh|file):\/\/./.test(text) || SCP_LIKE.test(text) || path.isAbsolute(text)) return new Secret(text);
     throw new FieldError('must be an https://, ssh://, git@host:path or file:// URL, or an absolute path to a repository');
   },
 });
@@ -51,7 +54,7 @@ export const repoSchema = (baseDir: string) => ({
   url: gitUrl(),
   branch: withDefault(nonEmptyString('a branch name'), 'master'),
   ssh_private_key_path: optional(readableFile(baseDir)),
-  ssh_private_key_password: optional(string()),
+  ssh_private_key_password: optional(secret({ nonEmpty: false, expected: 'a passphrase' })),
 });
 
 /** `collectors` for `https://git.example.com/team/collectors.git`, `git@host:team/collectors.git` or `/srv/git/collectors`. */
@@ -76,7 +79,7 @@ export function readGitRepos(raw: unknown, baseDir: string, issues: Issue[]): Gi
     const key = `git_repos.repo[${i}]`;
     const { enable, url, branch, ssh_private_key_path, ssh_private_key_password } = readTable(block, repoSchema(baseDir), key, issues);
     if (!enable || url === undefined) return;
-    const name = repoName(url);
+    const name = repoName(url.reveal());
     const earlier = names.get(name);
     if (!/^[\w.-]+$/.test(name))
       issues.push({ path: `${key}.url`, message: `does not end in a name pythond can use as a folder (got ${JSON.stringify(name)})` });

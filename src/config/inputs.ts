@@ -8,8 +8,11 @@ import type { GlobalTags } from './global-tags.js';
 import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
+import { Secret } from '../schema/secret.js';
 
-export interface InputConfig extends InputTable {
+export interface InputConfig extends Omit<InputTable, 'envs'> {
+  /** `NAME=value` entries for the host's environment: those written out; an entry holding a reference is in `secrets`. */
+  envs: string[];
   /** `inputs.pythond[0]`: where this input is in its file, for messages. */
   key: string;
   /** The file it comes from: the config file, a file of conf.d, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
@@ -53,6 +56,8 @@ export interface InputContext {
   clustered: boolean;
   /** Input name → where it was first defined. */
   names: Map<string, { key: string; source: string }>;
+  /** Every file a `${file:...}` reference read so far. */
+  secretFiles: Set<string>;
 }
 
 /** What one `[[inputs.pythond]]` block gave: the input, problems with the block, and `dirs` entries found nowhere. */
@@ -137,14 +142,40 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   });
   const ok = issues.length === 0 && unresolved.length === 0;
   if (!ok) return { name: input.name, issues, unresolved };
+  const { envs, secrets } = splitEnvs(input.envs ?? [], input.secrets ?? {}, key, issues);
+  if (issues.length > 0) return { name: input.name, issues, unresolved };
   const dependencies = readDependencies(input, discovered, context.runner);
   const globalTags = context.clustered && input.cluster === 'one' ? context.globalTags.election : context.globalTags.host;
   return {
-    input: { ...input, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
+    input: { ...input, envs, secrets, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
     name: input.name,
     issues,
     unresolved,
   };
+}
+
+/**
+ * `envs` entries holding a reference join `secrets` (delivered over the
+ * host's stdin, never in its environment); a name set by both is a problem.
+ */
+function splitEnvs(entries: readonly (string | Secret)[], secrets: Readonly<Record<string, Secret>>, key: string, issues: Issue[]) {
+  const envs: string[] = [];
+  const all: Record<string, Secret> = { ...secrets };
+  entries.forEach((entry, i) => {
+    if (typeof entry === 'string') {
+      envs.push(entry);
+      return;
+    }
+    const text = entry.reveal();
+    const name = text.slice(0, text.indexOf('='));
+    if (Object.hasOwn(all, name)) issues.push({ path: `${key}.envs[${i}]`, message: `sets ${name}, which secrets sets too; keep one of them` });
+    all[name] = new Secret(text.slice(name.length + 1));
+  });
+  for (const entry of envs) {
+    const name = entry.slice(0, entry.indexOf('='));
+    if (Object.hasOwn(secrets, name)) issues.push({ path: `${key}.secrets.${name}`, message: `is set in envs too; keep one of them` });
+  }
+  return { envs, secrets: all };
 }
 
 /**
@@ -171,10 +202,14 @@ function whereDirsAre({ runner, checkouts }: InputContext): string {
 /** Issue lines as the config reports them: `config <source>:<line>: <key> <message>`. */
 export function issueLines(issues: Issue[], source: string, text: string): string[] {
   const locator = new TomlLocator(text);
-  return issues.map(({ path: keyPath, message }) => {
-    const line = locator.lineOf(keyPath);
-    return `config ${source}${line ? `:${line}` : ''}: ${keyPath} ${message}`;
-  });
+  // A key whose reference failed has no value: what its reader said of the empty one is noise.
+  const unresolved = new Set(issues.filter((issue) => issue.reference).map((issue) => issue.path));
+  return issues
+    .filter((issue) => issue.reference || !unresolved.has(issue.path))
+    .map(({ path: keyPath, message }) => {
+      const line = locator.lineOf(keyPath);
+      return `config ${source}${line ? `:${line}` : ''}: ${keyPath} ${message}`;
+    });
 }
 
 /** Where the blocks of one file go: its inputs, and the inputs that cannot be used yet. */

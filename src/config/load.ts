@@ -10,9 +10,11 @@ import { readGitRepos, type GitReposConfig } from './git-repos.js';
 import { readGlobalTags, type GlobalTags } from './global-tags.js';
 import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
 import { issueLines, readInputBlocks, takeBlocks, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
+import { resolveReferences } from './references.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
 import { tomlSyntaxError } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
+import { revealedJson } from '../schema/secret.js';
 import { displayPath } from '../discovery/discover.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
@@ -72,6 +74,8 @@ export interface Config {
   /** conf.d files (the local folder's and the repositories') with nothing for pythond: said once, at info. */
   skippedFiles: string[];
   outputs: OutputConfig[];
+  /** Every file a `${file:...}` reference read (the config file's, conf.d's, the repositories'): a change reloads. */
+  secretFiles: string[];
 }
 
 /** Where a config is read from: the file (`--config`), and the conf.d folder when `--conf-d` names one. */
@@ -140,7 +144,9 @@ export function parseConfig(
   }
 
   const issues: Issue[] = [];
-  const top = isTable(raw) ? raw : {};
+  const secretFiles = new Set<string>();
+  const resolved = resolveReferences(raw, { baseDir, files: secretFiles, issues });
+  const top = isTable(resolved) ? resolved : {};
   for (const key of Object.keys(top)) {
     if (!TOP_TABLES.includes(key)) {
       issues.push({
@@ -156,13 +162,34 @@ export function parseConfig(
   const cluster = readCluster(top.cluster, baseDir, issues);
   const host = hostIdentity(runner.hostname, issues);
   const globalTags = readGlobalTags(top, host, issues);
-  const context: InputContext = { runner, baseDir, checkouts, globalTags, hostname: host.name, clustered: cluster !== undefined, names: new Map() };
+  const context: InputContext = {
+    runner,
+    baseDir,
+    checkouts,
+    globalTags,
+    hostname: host.name,
+    clustered: cluster !== undefined,
+    names: new Map(),
+    secretFiles,
+  };
   const file = { source, text, hasRepos: gitRepos.repos.length > 0 };
   const { inputs, problems, skippedFiles, errors } = readInputs(top.inputs, context, file, issues);
   const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
   if (issues.length > 0 || errors.length > 0) throw new ConfigError([...issueLines(issues, source, text), ...errors]);
-  return deepFreeze({ source, runner, gitRepos, ...(cluster ? { cluster } : {}), host, globalTags, inputs, problems, skippedFiles, outputs });
+  return deepFreeze({
+    source,
+    runner,
+    gitRepos,
+    ...(cluster ? { cluster } : {}),
+    host,
+    globalTags,
+    inputs,
+    problems,
+    skippedFiles,
+    outputs,
+    secretFiles: [...secretFiles],
+  });
 }
 
 const TOP_TABLES = ['runner', 'inputs', 'outputs', 'git_repos', 'cluster', 'global_host_tags', 'global_election_tags'];
@@ -251,7 +278,7 @@ function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outp
       // Rules across keys only make sense once every key read well.
       if (issues.length === before)
         for (const problem of plugin.check?.(options as never, context) ?? []) issues.push({ path: `${key}.${problem.key}`, message: problem.message });
-      const block = `${type} ${JSON.stringify(options)}`;
+      const block = `${type} ${revealedJson(options)}`;
       const twin = blocks.get(block);
       if (twin) issues.push({ path: key, message: `is the same as ${twin}: every point would be written twice; remove one of them` });
       else blocks.set(block, key);

@@ -15,11 +15,15 @@ import {
   oneOf,
   optional,
   positiveNumber,
+  secret,
   size,
   stringList,
   withDefault,
+  type Field,
   type TableOf,
 } from '../schema/fields.js';
+import { REDACTED, Secret } from '../schema/secret.js';
+import { isTable } from '../schema/table.js';
 
 /**
  * The schema of pythond.toml: every key, its type and its default, in one
@@ -52,7 +56,7 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   /** Unset: pretty on a terminal, json otherwise (`--log-format` overrides both). */
   log_format: optional(oneOf(LOG_FORMATS)),
   /** When set, the HTTP write endpoints require `Authorization: Bearer <token>`. */
-  api_token: optional(nonEmptyString()),
+  api_token: optional(secret({ nonEmpty: true, expected: 'a non-empty token' })),
   /** How long SIGTERM waits for ticks in flight and outputs before giving up. */
   shutdown_timeout: withDefault(duration(), 30_000),
   /** Largest body `POST /v1/write/:category` accepts. */
@@ -103,7 +107,42 @@ const publishedPorts = () => ({
   },
 });
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/**
+ * `envs`: `NAME=value` strings. An entry that holds a reference stays a
+ * Secret: the input hands it to its hosts as it hands `secrets`.
+ */
+const envEntries = (): Field<(string | Secret)[]> => ({
+  takesSecrets: true,
+  read(value) {
+    const expected = 'a list of "NAME=value" strings';
+    if (!Array.isArray(value)) throw new FieldError(`must be ${expected}, got ${value instanceof Secret ? REDACTED : 'something else'}`);
+    return value.map((item, i) => {
+      const text = item instanceof Secret ? item.reveal() : item;
+      if (typeof text !== 'string' || !ENV_ENTRY.test(text))
+        throw new FieldError(`[${i}] must look like "NAME=value", got ${item instanceof Secret ? REDACTED : JSON.stringify(item)}`);
+      return item as string | Secret;
+    });
+  },
+});
+
+/** `secrets`: a table of environment variable names to values (written, or references), each kept as a Secret. */
+const secretVariables = (): Field<Record<string, Secret>> => ({
+  takesSecrets: true,
+  read(value) {
+    if (!isTable(value)) throw new FieldError(`must be a table of NAME = "value", such as { DB_PASSWORD = "\${file:/run/secrets/db}" }`);
+    const variables: Record<string, Secret> = {};
+    for (const [name, item] of Object.entries(value)) {
+      if (!ENV_NAME.test(name)) throw new FieldError(`.${name} is not an environment variable name (letters, digits and _, not starting with a digit)`);
+      const text = item instanceof Secret ? item.reveal() : item;
+      if (typeof text !== 'string') throw new FieldError(`.${name} must be a string, got ${Array.isArray(item) ? 'a list' : typeof item}`);
+      variables[name] = item instanceof Secret ? item : new Secret(text);
+    }
+    return variables;
+  },
+});
 const MOUNT_ENTRY = /^\/[^:]*:\/[^:]*(:ro)?$/;
 
 /** A Debian package as apt-get install takes it: `name`, `name:arch`, `name=version` or `name/release`. */
@@ -115,14 +154,9 @@ export const inputSchema = (baseDir: string) => ({
   /** The Python interpreter: on this machine for the process executor, inside the image for docker. */
   cmd: withDefault(nonEmptyString('a Python command such as "python3"'), 'python3'),
   dirs: stringList({ nonEmpty: true, expected: 'a non-empty list of folders under python.d' }),
-  envs: withDefault(
-    stringList({
-      nonEmpty: false,
-      expected: 'a list of "NAME=value" strings',
-      item: (text) => (ENV_ENTRY.test(text) ? undefined : `must look like "NAME=value", got ${JSON.stringify(text)}`),
-    }),
-    [],
-  ),
+  envs: withDefault(envEntries(), []),
+  /** Environment variables handed to the host over its stdin, never in its process's or container's environment. */
+  secrets: withDefault(secretVariables(), {}),
   /** Added to every point of this input that does not set the tag itself, before the global tags. */
   tags: withDefault(tagMap(), {}),
   mode: withDefault(oneOf(MODES), 'warm'),

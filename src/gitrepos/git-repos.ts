@@ -60,8 +60,8 @@ export class GitRepos extends EventEmitter<GitReposEvents> {
     this.#pullIntervalMs = options.config.pull_interval;
     this.#events = new GitEvents(options.log.child({ component: 'gitrepos' }), options.metrics);
     this.#tracked = options.config.repos.map((config) => {
-      const remote = { ...splitCredentials(config.url), sshKey: config.ssh_private_key_path };
-      if (config.ssh_private_key_password !== undefined) remote.password = config.ssh_private_key_password;
+      const remote = { ...splitCredentials(config.url.reveal()), sshKey: config.ssh_private_key_path };
+      if (config.ssh_private_key_password !== undefined) remote.password = config.ssh_private_key_password.reveal();
       const repo = new GitRepo({ name: config.name, branch: config.branch, remote, git, dir: path.join(dir, config.name) });
       return {
         repo,

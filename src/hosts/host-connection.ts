@@ -4,6 +4,7 @@ import { HostSession } from '../protocol/host-session.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { HelloMessage, LastErrorMessage, LogMessage } from '../protocol/messages.js';
 import type { RuntimeHost } from '../runtimes/runtime.js';
+import type { Secret } from '../schema/secret.js';
 
 /** Longest collector output line written to the log; the rest is cut. */
 const MAX_LOG_LINE = 4096;
@@ -39,6 +40,8 @@ export interface ConnectionOptions {
   events: Pick<InputEvents, 'strayOutput' | 'strayOutputDropped'>;
   /** A collector called set_lasterror(). */
   onLastError(message: LastErrorMessage): void;
+  /** The input's secrets, sent to the host over its stdin before anything else. */
+  secrets?: Readonly<Record<string, Secret>>;
 }
 
 /**
@@ -83,6 +86,7 @@ export class HostConnection {
       maxLine: options.maxLine,
       onLastError: options.onLastError,
       onStrayLog: (message) => this.#logStray(message.text, message),
+      secrets: options.secrets,
     });
     this.failed = this.session.failed;
     // A host still up that broke the protocol serves no more runs: it goes.

@@ -111,6 +111,7 @@ export abstract class HostModeBase extends EventEmitter<HostModeEvents> implemen
         maxStray: this.#input.max_stderr,
         events: this.#events,
         onLastError: (message) => this.emit('lastError', message),
+        secrets: this.#input.secrets,
       });
     try {
       const connection = await (forTick ? open() : this.#starts.run(open));

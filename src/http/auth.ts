@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { Secret } from '../schema/secret.js';
 import { ApiError } from './api-error.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -11,9 +12,9 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
  * runner buffer a large body. Both sides are hashed first so the comparison
  * takes the same time whatever the length or content of the guess.
  */
-export function bearerAuth(token: string | undefined): onRequestHookHandler | undefined {
+export function bearerAuth(token: Secret | undefined): onRequestHookHandler | undefined {
   if (token === undefined) return undefined;
-  const expected = digest(token);
+  const expected = digest(token.reveal());
   return async (request: FastifyRequest, reply) => {
     const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
     if (match && timingSafeEqual(digest(match[1]!), expected)) return;

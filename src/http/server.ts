@@ -1,3 +1,4 @@
+import type { Secret } from '../schema/secret.js';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
@@ -23,7 +24,7 @@ export interface HttpApiOptions {
   /** `[runner] listen`: `host:port`, `[v6 address]:port`; port 0 picks a free one. */
   listen: string;
   /** `[runner] api_token`: when set, the write endpoints need it as a bearer token. */
-  apiToken?: string;
+  apiToken?: Secret;
   /** `[runner] max_body_size`: larger write bodies get 413. */
   maxBodySize: number;
   log: Logger;

@@ -21,11 +21,14 @@ export interface HostDir {
  * file names in messages are relative to), one `--path` per dir (put on
  * sys.path, so scripts import their siblings as in DataKit), `--cgroup` when
  * the cgroup the host sees is its own (a container's: its usage is read
- * there), then one `MODULE=FILE` per module to import. Discovery happens
- * once, in the runner: the host imports exactly these.
+ * there), `--secrets` when the first line of its stdin holds the input's
+ * secrets (never their values here: a command line is anyone's to read),
+ * then one `MODULE=FILE` per module to import. Discovery happens once, in
+ * the runner: the host imports exactly these.
  */
-export function hostArguments(root: string, dirs: HostDir[], options: { ownCgroup?: boolean } = {}): string[] {
+export function hostArguments(root: string, dirs: HostDir[], options: { ownCgroup?: boolean; secrets?: boolean } = {}): string[] {
   const paths = dirs.map((dir) => dir.folder);
   const modules = dirs.flatMap((dir) => dir.modules.map(({ module, file }) => `${module}=${file}`));
-  return ['--root', root, ...paths.flatMap((entry) => ['--path', entry]), ...(options.ownCgroup ? ['--cgroup'] : []), ...modules];
+  const flags = [...(options.ownCgroup ? ['--cgroup'] : []), ...(options.secrets ? ['--secrets'] : [])];
+  return ['--root', root, ...paths.flatMap((entry) => ['--path', entry]), ...flags, ...modules];
 }

@@ -12,8 +12,10 @@ import {
   type LastErrorMessage,
   type LogMessage,
   type RunRequest,
+  type SecretsRequest,
   type UsageScope,
 } from './messages.js';
+import type { Secret } from '../schema/secret.js';
 
 /** What a run in flight receives while it runs. */
 export interface RunSink {
@@ -65,6 +67,8 @@ export class HostSession {
     onStrayLog(message: LogMessage): void;
     /** A collector called set_lasterror(). */
     onLastError(message: LastErrorMessage): void;
+    /** The input's secrets: the first line the host reads (it was started with `--secrets`); none, no line. */
+    secrets?: Readonly<Record<string, Secret>>;
   }) {
     this.#stdin = options.stdin;
     this.#channel = options.channel;
@@ -83,6 +87,11 @@ export class HostSession {
     });
     options.channel.on('data', (chunk: Buffer) => splitter.push(chunk));
     this.#stdin.on('error', () => {}); // a host that died mid-write is reported by its exit, not by EPIPE
+    const secrets = Object.entries(options.secrets ?? {});
+    if (secrets.length > 0) {
+      const request: SecretsRequest = { op: 'secrets', env: Object.fromEntries(secrets.map(([name, value]) => [name, value.reveal()])) };
+      this.#stdin.write(`${JSON.stringify(request)}\n`);
+    }
   }
 
   /** Sends one run request, its `done` to measure `usage`; resolves with its `done`, rejects with a HostFailure. */

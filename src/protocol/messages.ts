@@ -89,6 +89,15 @@ export interface HostErrorMessage {
 /** Host messages the main thread parses (everything but `report`). */
 export type ControlMessage = HelloMessage | LogMessage | LastErrorMessage | DoneMessage | HostErrorMessage;
 
+/**
+ * The runner's first line to a host started with `--secrets`: the input's
+ * secrets, put into os.environ before any collector is imported.
+ */
+export interface SecretsRequest {
+  op: 'secrets';
+  env: Record<string, string>;
+}
+
 export interface RunRequest {
   op: 'run';
   id: string;

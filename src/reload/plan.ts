@@ -1,4 +1,5 @@
 import type { Config, InputConfig, OutputConfig } from '../config/load.js';
+import { revealedJson } from '../schema/secret.js';
 
 /**
  * Input keys a running input takes as they are, without a new host: they
@@ -41,7 +42,8 @@ export interface ReloadPlan {
   runner: { live: string[]; restart: string[] };
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** Secrets compared by value (they print as `<secret>`): a rotated one is a change of what uses it. */
+const same = (a: unknown, b: unknown): boolean => revealedJson(a) === revealedJson(b);
 
 /** The keys of an input that differ between two versions, `code` when its files did. */
 function changedKeys(current: InputConfig, next: InputConfig): string[] {
@@ -73,7 +75,7 @@ export function planReload(current: Config, next: Config): ReloadPlan {
   }
   plan.remove = [...running.keys()];
 
-  const outputKey = (output: OutputConfig) => `${output.id} ${JSON.stringify(output.options)}`;
+  const outputKey = (output: OutputConfig) => `${output.id} ${revealedJson(output.options)}`;
   const currentOutputs = new Set(current.outputs.map(outputKey));
   const nextOutputs = new Set(next.outputs.map(outputKey));
   plan.outputs.add = next.outputs.filter((output) => !currentOutputs.has(outputKey(output)));

@@ -279,7 +279,8 @@ export class Reloader {
 
   /**
    * What a change of reloads: the config file (not the embedded default), the
-   * conf.d folder (files added in it too) and the folders of the inputs'
+   * files `${file:...}` references read (a rotated secret: the plan restarts
+   * only what uses it), the conf.d folder (files added in it too) and the folders of the inputs'
    * scripts, except those of git repositories, whose checkouts never change
    * (a pull brings a new one, and says so).
    */
@@ -289,7 +290,8 @@ export class Reloader {
     const inCheckouts = (dir: string): boolean => checkouts !== undefined && dir.startsWith(checkouts + path.sep);
     const dirs = config.inputs.flatMap((input) => input.discovered.map((dir) => dir.folder)).filter((dir) => !inCheckouts(dir));
     if (config.runner.conf_d) dirs.push(config.runner.conf_d);
-    return { file: config.source === EMBEDDED_SOURCE ? undefined : path.resolve(config.source), dirs };
+    const files = config.source === EMBEDDED_SOURCE ? [] : [path.resolve(config.source)];
+    return { files: [...files, ...config.secretFiles], dirs };
   }
 }
 

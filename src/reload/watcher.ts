@@ -2,9 +2,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { ReloadEvents } from '../telemetry/events/reload-events.js';
 
-/** What to watch: the config file, and folders of collectors (with everything below them). */
+/** What to watch: files (the config file, the files secrets are read from), and folders of collectors (with everything below them). */
 export interface Watched {
-  file?: string;
+  files: string[];
   dirs: string[];
 }
 
@@ -31,9 +31,9 @@ export class ChangeWatcher {
   /** Watches `watched` instead of what was watched so far. */
   watch(watched: Watched): void {
     this.#unwatch();
-    if (watched.file) {
-      const name = path.basename(watched.file);
-      this.#add(path.dirname(watched.file), false, (changed) => changed === name, watched.file);
+    for (const file of new Set(watched.files)) {
+      const name = path.basename(file);
+      this.#add(path.dirname(file), false, (changed) => changed === name, file);
     }
     for (const dir of new Set(watched.dirs)) this.#add(dir, true, () => true, dir);
   }

@@ -2,6 +2,7 @@ import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { formatBytes, parseDuration, parseSize } from './units.js';
 import { isTable } from './table.js';
+import { REDACTED, redact, revealAll, Secret, secretsIn } from './secret.js';
 
 /**
  * Small typed readers for config values. A table schema is a record of
@@ -16,6 +17,12 @@ export interface Field<T> {
   read(value: unknown): T;
   /** Used when the key is absent; a field without one is required. */
   fallback?: () => T;
+  /**
+   * The field reads Secret values itself (a credential key keeps them
+   * secret). Any other field is given their values: a reference in a `url`
+   * or a tag is configuration, not a credential.
+   */
+  takesSecrets?: boolean;
 }
 
 export type Schema = Record<string, Field<unknown>>;
@@ -24,9 +31,12 @@ export type TableOf<S extends Schema> = { [K in keyof S]: S[K] extends Field<inf
 export interface Issue {
   path: string;
   message: string;
+  /** A reference (`${env:...}`, `${file:...}`) of the key could not be resolved: its other problems are not worth telling. */
+  reference?: true;
 }
 
 function describe(value: unknown): string {
+  if (value instanceof Secret) return REDACTED;
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (value === null || value === undefined) return 'nothing';
   if (typeof value === 'object') return value instanceof Date ? 'a date' : 'a table';
@@ -39,12 +49,25 @@ function field<T>(read: (value: unknown) => T): Field<T> {
 }
 
 export function withDefault<T>(inner: Field<T>, fallback: T | (() => T)): Field<T> {
-  return { read: inner.read, fallback: typeof fallback === 'function' ? (fallback as () => T) : () => fallback };
+  return { ...inner, fallback: typeof fallback === 'function' ? (fallback as () => T) : () => fallback };
 }
 
 export function optional<T>(inner: Field<T>): Field<T | undefined> {
-  return { read: inner.read, fallback: () => undefined };
+  return { ...inner, fallback: () => undefined };
 }
+
+/**
+ * A credential (a token, a password): kept as a Secret whether it is written
+ * in the file or comes from a reference, so it prints as `<secret>`.
+ */
+export const secret = (options: { nonEmpty: boolean; expected: string }): Field<Secret> => ({
+  takesSecrets: true,
+  read(value) {
+    const text = value instanceof Secret ? value.reveal() : value;
+    if (typeof text !== 'string' || (options.nonEmpty && text.trim() === '')) throw new FieldError(`must be ${options.expected}, got ${describe(value)}`);
+    return value instanceof Secret ? value : new Secret(text);
+  },
+});
 
 export const string = (expected = 'a string'): Field<string> =>
   field((value) => {
@@ -181,10 +204,12 @@ export function readTable<S extends Schema>(raw: unknown, schema: S, path: strin
 /** Reads the value at `keyPath` (its fallback when absent); a problem goes to `issues`, and the answer is then undefined. */
 export function readField<T>(value: unknown, spec: Field<T>, keyPath: string, issues: Issue[]): T | undefined {
   try {
-    return value === undefined && spec.fallback ? spec.fallback() : spec.read(value);
+    if (value === undefined && spec.fallback) return spec.fallback();
+    return spec.read(spec.takesSecrets ? value : revealAll(value));
   } catch (err) {
     if (!(err instanceof FieldError)) throw err;
-    const message = err.message;
+    // A reader quotes the value it refused: one that came from a reference is not shown.
+    const message = redact(err.message, secretsIn(value));
     // "[2] ..." and ".key ..." continue the path; anything else describes the key itself.
     const nested = /^(\[\d+\]|\.[^\s]+) (.*)$/s.exec(message);
     issues.push(nested ? { path: keyPath + nested[1], message: nested[2]! } : { path: keyPath, message });

@@ -4,6 +4,7 @@ protocol off fds 0 and 1 before any user code runs, and wiring the channel,
 the log streams, the meter and the Host together."""
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -25,6 +26,8 @@ def parse_args(argv):
                         help='a folder put on sys.path, so scripts import their siblings (once per dir)')
     parser.add_argument('--cgroup', action='store_true',
                         help="the cgroup at /sys/fs/cgroup is this host's own (a container's): report the host's usage from it")
+    parser.add_argument('--secrets', action='store_true',
+                        help="the first line of stdin is the input's secrets, put into os.environ before any module is imported")
     parser.add_argument('modules', nargs='*', metavar='MODULE=FILE', type=_module_arg,
                         help='a module to import: its import name and its file')
     return parser.parse_args(argv)
@@ -48,6 +51,20 @@ def report_chunk_from(environ):
     if chunk < 1:
         raise SystemExit('host.py: PYTHOND_REPORT_CHUNK must be a positive integer; got %r' % value)
     return chunk
+
+
+def read_secrets(request_lines):
+    """The `secrets` line (PROTOCOL.md): {NAME: value} for os.environ. A
+    line that is not one ends the host before hello, with a message that
+    shows no value."""
+    try:
+        request = json.loads(request_lines.readline())
+    except ValueError:
+        request = None
+    env = request.get('env') if isinstance(request, dict) and request.get('op') == 'secrets' else None
+    if not isinstance(env, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in env.items()):
+        raise SystemExit('host.py: started with --secrets, but the first line of stdin is not {"op":"secrets","env":{NAME: value, ...}}')
+    return env
 
 
 def take_protocol_fds():
@@ -81,8 +98,10 @@ def main(argv=None):
 
     host = Host(channel, context, log_streams, report_chunk, UsageMeter(cgroup=args.cgroup))
     datakit_framework.connect_runner(host)
-    host.load(root, args.modules, datakit_framework.DataKitFramework)
     with os.fdopen(request_fd, 'rb') as request_lines:
+        if args.secrets:
+            os.environ.update(read_secrets(request_lines))
+        host.load(root, args.modules, datakit_framework.DataKitFramework)
         host.serve(request_lines)
     for stream in log_streams:
         stream.end_all_lines()

@@ -1,13 +1,16 @@
+import type { Secret } from '../../schema/secret.js';
+
 /**
  * The credentials of an HTTP output: basic authentication (username and
- * password) or a token (`token`, `bearer_token`), never both. Plain values
- * today; each is one key, so a secret reference can take a literal's place.
+ * password) or a token (`token`, `bearer_token`), never both. The password
+ * and the token are Secrets (written, or `${env:...}`/`${file:...}`): only
+ * the Authorization header ever holds their values.
  */
 export interface Credentials {
   username: string | undefined;
-  password: string | undefined;
+  password: Secret | undefined;
   /** The token key's value. */
-  token: string | undefined;
+  token: Secret | undefined;
 }
 
 /** The rules between the credential keys; `tokenKey` names the token's key in messages. */
@@ -23,9 +26,9 @@ export function checkCredentials(credentials: Credentials, tokenKey: string): { 
 
 /** The Authorization header: `Basic ...`, or the token under `scheme` (`Token` for InfluxDB, `Bearer`). */
 export function authorization(credentials: Credentials, scheme: string): Record<string, string> {
-  if (credentials.token !== undefined) return { authorization: `${scheme} ${credentials.token}` };
+  if (credentials.token !== undefined) return { authorization: `${scheme} ${credentials.token.reveal()}` };
   if (credentials.username !== undefined) {
-    return { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}` };
+    return { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password?.reveal() ?? ''}`).toString('base64')}` };
   }
   return {};
 }

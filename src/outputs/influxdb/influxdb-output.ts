@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { duration, httpUrl, nonEmptyString, optional, readableFile, string, withDefault, type TableOf } from '../../schema/fields.js';
+import { duration, httpUrl, nonEmptyString, optional, readableFile, secret, withDefault, type TableOf } from '../../schema/fields.js';
 import type { EncodedBatch } from '../../points/point.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { authorization, checkCredentials } from '../http/credentials.js';
@@ -10,8 +10,8 @@ export const influxdbOutputSchema = (baseDir: string) => ({
   url: httpUrl('http://127.0.0.1:8086'),
   database: nonEmptyString('a database name'),
   username: optional(nonEmptyString('a user name')),
-  password: optional(string()),
-  token: optional(nonEmptyString('a token')),
+  password: optional(secret({ nonEmpty: false, expected: 'a password' })),
+  token: optional(secret({ nonEmpty: true, expected: 'a non-empty token' })),
   tls_ca: optional(readableFile(baseDir)),
   timeout: withDefault(duration(1), 10_000),
   ...bufferSchema(),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { EncodedBatch } from '../../points/point.js';
-import { duration, endpointUrl, nonEmptyString, optional, readableFile, string, stringMap, withDefault, type TableOf } from '../../schema/fields.js';
+import { duration, endpointUrl, nonEmptyString, optional, readableFile, secret, stringMap, withDefault, type TableOf } from '../../schema/fields.js';
 import { VERSION } from '../../version.js';
 import { joinSnappyBlocks } from '../../../workers/snappy.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
@@ -11,8 +11,8 @@ import type { Output, OutputDetails } from '../output.js';
 export const remoteWriteOutputSchema = (baseDir: string) => ({
   url: endpointUrl('http://127.0.0.1:9090/api/v1/write'),
   username: optional(nonEmptyString('a user name')),
-  password: optional(string()),
-  bearer_token: optional(nonEmptyString('a token')),
+  password: optional(secret({ nonEmpty: false, expected: 'a password' })),
+  bearer_token: optional(secret({ nonEmpty: true, expected: 'a non-empty token' })),
   /** Extra request headers, such as a tenant's (X-Scope-OrgID for Mimir and Cortex). */
   headers: withDefault(stringMap(), {}),
   tls_ca: optional(readableFile(baseDir)),

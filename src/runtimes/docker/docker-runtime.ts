@@ -78,7 +78,7 @@ class DockerRuntime implements Runtime {
     const bundle = await this.#bundle(input);
     const name = `pythond-${input.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
     // The container's cgroup is the host's own: it reads its usage there.
-    const hostArgs = hostArguments(CODE_DIR, bundle.dirs, { ownCgroup: true });
+    const hostArgs = hostArguments(CODE_DIR, bundle.dirs, { ownCgroup: true, secrets: Object.keys(input.secrets).length > 0 });
     const spec = containerSpec({ input, image, instance: this.#instance, bootstrap: BOOTSTRAP, hostArgs, name });
     let container: Docker.Container;
     try {

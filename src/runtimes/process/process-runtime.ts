@@ -52,13 +52,17 @@ class ProcessRuntime implements Runtime {
     // Prepared already (RunningInput prepares before it starts hosts): then this looks at no file.
     const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
     const python = prepared ? path.join(prepared.name, 'bin', 'python') : input.cmd;
-    const child = spawn(python, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
-      // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.
-      cwd: existsSync(this.#pythonD) ? this.#pythonD : input.discovered[0]!.folder,
-      env: environment(input.envs),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      python,
+      [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered, { secrets: Object.keys(input.secrets).length > 0 })],
+      {
+        // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.
+        cwd: existsSync(this.#pythonD) ? this.#pythonD : input.discovered[0]!.folder,
+        env: environment(input.envs),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     // Every way the child can end is listened to before anything is awaited: an 'error' with no listener would kill the runner.
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const ended = new Promise<HostExit>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `exit ${code ?? 0}`)));

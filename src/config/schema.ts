@@ -6,6 +6,7 @@ import { hostName } from './host-identity.js';
 import { listenAddress } from '../schema/addresses.js';
 import {
   FieldError,
+  describe,
   duration,
   existingFolder,
   filePath,
@@ -22,7 +23,7 @@ import {
   type Field,
   type TableOf,
 } from '../schema/fields.js';
-import { REDACTED, Secret } from '../schema/secret.js';
+import { Secret } from '../schema/secret.js';
 import { isTable } from '../schema/table.js';
 
 /**
@@ -118,11 +119,11 @@ const envEntries = (): Field<(string | Secret)[]> => ({
   takesSecrets: true,
   read(value) {
     const expected = 'a list of "NAME=value" strings';
-    if (!Array.isArray(value)) throw new FieldError(`must be ${expected}, got ${value instanceof Secret ? REDACTED : 'something else'}`);
+    if (!Array.isArray(value)) throw new FieldError(`must be ${expected}, got ${describe(value)}`);
     return value.map((item, i) => {
       const text = item instanceof Secret ? item.reveal() : item;
       if (typeof text !== 'string' || !ENV_ENTRY.test(text))
-        throw new FieldError(`[${i}] must look like "NAME=value", got ${item instanceof Secret ? REDACTED : JSON.stringify(item)}`);
+        throw new FieldError(`[${i}] must look like "NAME=value", got ${describe(item)}`);
       return item as string | Secret;
     });
   },
@@ -137,7 +138,7 @@ const secretVariables = (): Field<Record<string, Secret>> => ({
     for (const [name, item] of Object.entries(value)) {
       if (!ENV_NAME.test(name)) throw new FieldError(`.${name} is not an environment variable name (letters, digits and _, not starting with a digit)`);
       const text = item instanceof Secret ? item.reveal() : item;
-      if (typeof text !== 'string') throw new FieldError(`.${name} must be a string, got ${Array.isArray(item) ? 'a list' : typeof item}`);
+      if (typeof text !== 'string') throw new FieldError(`.${name} must be a string, got ${describe(item)}`);
       variables[name] = item instanceof Secret ? item : new Secret(text);
     }
     return variables;

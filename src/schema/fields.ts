@@ -35,7 +35,8 @@ export interface Issue {
   reference?: true;
 }
 
-function describe(value: unknown): string {
+/** A value as messages quote it: `"text"`, `a list`, `number 5`; a Secret as `<secret>`. */
+export function describe(value: unknown): string {
   if (value instanceof Secret) return REDACTED;
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (value === null || value === undefined) return 'nothing';

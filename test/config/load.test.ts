@@ -89,6 +89,7 @@ describe('config', () => {
       cmd: 'python3',
       dirs: ['demo'],
       envs: [],
+      secrets: {},
       tags: {},
       mode: 'warm',
       concurrency: 1,

@@ -122,8 +122,7 @@ const envEntries = (): Field<(string | Secret)[]> => ({
     if (!Array.isArray(value)) throw new FieldError(`must be ${expected}, got ${describe(value)}`);
     return value.map((item, i) => {
       const text = item instanceof Secret ? item.reveal() : item;
-      if (typeof text !== 'string' || !ENV_ENTRY.test(text))
-        throw new FieldError(`[${i}] must look like "NAME=value", got ${describe(item)}`);
+      if (typeof text !== 'string' || !ENV_ENTRY.test(text)) throw new FieldError(`[${i}] must look like "NAME=value", got ${describe(item)}`);
       return item as string | Secret;
     });
   },

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { planReload } from '../../src/reload/plan.js';
-import { Secret } from '../../src/schema/secret.js';
+import type { Secret } from '../../src/schema/secret.js';
 import { configIssues } from '../helpers/config-issues.js';
 import { dedent, tempTree } from '../helpers/fixtures.js';
 
@@ -17,7 +17,7 @@ function setup() {
     'python.d/demo/a.py': 'x = 1\n',
     'secrets/db': `${VALUE}\n`,
     'secrets/token': 'tok-1',
-    'confd/sub/db.conf': '[[inputs.pythond]]\nname = "db"\ndirs = ["demo"]\nsecrets = { DB = "${file:../../secrets/db}" }\n',
+    'confd/sub/db.conf': `[[inputs.pythond]]\nname = "db"\ndirs = ["demo"]\nsecrets = { DB = "\${file:../../secrets/db}" }\n`,
   });
   const load = (toml: string, confD?: string) => parseConfig(dedent(toml), 'pythond.toml', base, PLUGINS, [], confD);
   return { base, load, problems: (toml: string, confD?: string) => configIssues(() => load(toml, confD)) };
@@ -34,7 +34,7 @@ const OUTPUT = `
 `;
 
 describe('secrets in the config', () => {
-  it('reads ${env:...} and ${file:...} (relative to the file naming it, one trailing newline dropped), whole or inside a string; $${ is a literal', () => {
+  it(`reads \${env:...} and \${file:...} (relative to the file naming it, one trailing newline dropped), whole or inside a string; $\${ is a literal`, () => {
     const { base, load } = setup();
     process.env.PYTHOND_TEST_TOKEN = 'env-token';
     const config = load(
@@ -50,8 +50,8 @@ describe('secrets in the config', () => {
       [[outputs.influxdb]]
       url = "http://127.0.0.1:8086"
       database = "d"
-      token = "\${file:\${base}/secrets/token}"
-    `.replace('${base}', base),
+      token = "\${file:BASE_DIR/secrets/token}"
+    `.replace('BASE_DIR', base),
     );
     const input = config.inputs[0]!;
     assert.equal(config.runner.api_token?.reveal(), 'env-token');
@@ -62,7 +62,7 @@ describe('secrets in the config', () => {
       FROM_ENV: 'x-env-token-y',
     });
     // A tag is configuration, not a credential: its value as written there.
-    assert.deepEqual(input.tags, { costs: '${HOME}', region: 'env-token' });
+    assert.deepEqual(input.tags, { costs: `\${HOME}`, region: 'env-token' });
     assert.equal((config.outputs[0]!.options.token as Secret).reveal(), 'tok-1');
     assert.deepEqual([...config.secretFiles].sort(), [path.join(base, 'secrets/db'), path.join(base, 'secrets/token')]);
   });
@@ -118,16 +118,16 @@ describe('secrets in the config', () => {
     `);
     const root = process.getuid?.() === 0;
     assert.deepEqual(issues, [
-      'config pythond.toml:4: inputs.pythond[0].secrets.A has the reference ${env:PYTHOND_TEST_MISSING}, but the runner has no environment variable PYTHOND_TEST_MISSING',
+      `config pythond.toml:4: inputs.pythond[0].secrets.A has the reference \${env:PYTHOND_TEST_MISSING}, but the runner has no environment variable PYTHOND_TEST_MISSING`,
       `config pythond.toml:4: inputs.pythond[0].secrets.B has the reference \${file:secrets/nope}, but ${path.join(base, 'secrets/nope')} cannot be read (no such file)`,
       ...(root
         ? []
         : [
             `config pythond.toml:4: inputs.pythond[0].secrets.C has the reference \${file:secrets/locked}, but ${path.join(base, 'secrets/locked')} cannot be read (permission denied)`,
           ]),
-      'config pythond.toml:4: inputs.pythond[0].secrets.D has the reference ${vault:x}, but a reference is ${env:NAME} or ${file:PATH}; write $${ for a literal "${"',
+      `config pythond.toml:4: inputs.pythond[0].secrets.D has the reference \${vault:x}, but a reference is \${env:NAME} or \${file:PATH}; write $\${ for a literal "\${"`,
       'config pythond.toml:4: inputs.pythond[0].secrets.E has a "${" that is never closed; write $${ for a literal "${"',
-      'config pythond.toml:8: outputs.influxdb[0].token has the reference ${env:PYTHOND_TEST_MISSING}, but the runner has no environment variable PYTHOND_TEST_MISSING',
+      `config pythond.toml:8: outputs.influxdb[0].token has the reference \${env:PYTHOND_TEST_MISSING}, but the runner has no environment variable PYTHOND_TEST_MISSING`,
     ]);
   });
 

@@ -248,8 +248,8 @@ describe('secrets, end to end', () => {
     await influx.query('CREATE DATABASE secrets');
     stub = await StubServer.start();
     // The first request with the token is refused: its error is logged, and must not show the token either.
-    let refused = false;
-    stub.answer = () => (refused ? { status: 204 } : ((refused = true), { status: 401, body: '{"error":"authorization failed"}' }));
+    let answered = 0;
+    stub.answer = () => (answered++ === 0 ? { status: 401, body: '{"error":"authorization failed"}' } : { status: 204 });
   });
   after(async () => {
     await influx?.close();

@@ -34,15 +34,16 @@ class HostProcess:
     """Starts host.py, reads its protocol channel in a thread and keeps every
     line that is not a JSON object in bad_lines."""
 
-    def __init__(self, root, dirs, env=None, modules=None):
+    def __init__(self, root, dirs, env=None, modules=None, flags=()):
         """A host of the modules the runner finds in `dirs`, or of `modules`
-        ((name, path) pairs, paths relative to `root`) when given."""
+        ((name, path) pairs, paths relative to `root`) when given; `flags`
+        (such as --secrets) go before them."""
         if modules is None:
             args = support.discover(root, dirs)
         else:
             args = ['%s=%s' % (name, os.path.join(root, path)) for name, path in modules]
         self.process = subprocess.Popen(
-            [sys.executable, support.HOST, '--root', root] + args,
+            [sys.executable, support.HOST, '--root', root] + list(flags) + args,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=dict(os.environ, **(env or {})))
         self.bad_lines = []
@@ -139,9 +140,9 @@ class HostTestCase(unittest.TestCase):
     """Starts hosts that are killed when the test ends, and checks then that
     every line they wrote on the channel was a JSON object."""
 
-    def start_host(self, files, dirs=('collectors',), env=None, root=None, modules=None):
+    def start_host(self, files, dirs=('collectors',), env=None, root=None, modules=None, flags=()):
         """A host of `files` in a temporary python.d, or of the python.d `root`."""
-        host = HostProcess(root or make_python_d(self, files), dirs, env, modules)
+        host = HostProcess(root or make_python_d(self, files), dirs, env, modules, flags)
         self.addCleanup(self._check_and_kill, host)
         return host
 

@@ -437,6 +437,40 @@ class ChunkingTest(HostTestCase):
         self.assertIn("PYTHOND_REPORT_CHUNK must be a positive integer; got 'lots'", host.stderr)
 
 
+class SecretsTest(HostTestCase):
+    FILES = {'collectors/sec.py': '''
+        import os
+        from datakit_framework import DataKitFramework
+
+        AT_IMPORT = os.environ.get('DB_PASSWORD')
+
+
+        class Sec(DataKitFramework):
+            def run(self):
+                self.report({'M': [{'measurement': 'sec', 'fields': {
+                    'at_import': AT_IMPORT, 'in_run': os.environ.get('DB_PASSWORD'), 'plain': os.environ.get('PLAIN')}}]})
+    '''}
+
+    def test_the_secrets_line_is_read_into_os_environ_before_any_module_is_imported(self):
+        host = self.start_host(self.FILES, env={'PLAIN': 'p'}, flags=['--secrets'])
+        host.send({'op': 'secrets', 'env': {'DB_PASSWORD': 's3cret value'}})
+        self.assertEqual(host.next_message()['type'], 'hello')
+        fields = reports(host.run('sec.Sec', 'r1'))[0]['data']['M'][0]['fields']
+        self.assertEqual(fields, {'at_import': 's3cret value', 'in_run': 's3cret value', 'plain': 'p'})
+
+    def test_a_first_line_that_is_no_secrets_request_stops_the_host_before_hello_showing_no_value(self):
+        for line in [{'op': 'run', 'id': '1', 'collector': 'sec.Sec'}, {'op': 'secrets', 'env': {'DB_PASSWORD': 12345678}},
+                     {'op': 'secrets', 'env': ['DB_PASSWORD=hunter2-value']}]:
+            with self.subTest(line=line):
+                host = self.start_host(self.FILES, flags=['--secrets'])
+                host.send(line)
+                self.assertEqual(host.close(), 1)
+                self.assertEqual(host.remaining_messages(), [])
+                self.assertIn('started with --secrets, but the first line of stdin is not', host.stderr)
+                self.assertNotIn('hunter2', host.stderr)
+                self.assertNotIn('12345678', host.stderr)
+
+
 NOISY = '''
     import os
     import subprocess

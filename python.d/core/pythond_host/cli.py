@@ -86,6 +86,11 @@ def main(argv=None):
     report_chunk = report_chunk_from(os.environ)
     root = os.path.abspath(args.root)
     channel_fd, request_fd = take_protocol_fds()
+    request_lines = os.fdopen(request_fd, 'rb')
+    if args.secrets:
+        # Before any module is imported (a collector may read them at import
+        # time), and while sys.stderr is still the real one, for the error.
+        os.environ.update(read_secrets(request_lines))
 
     # The host's own failures go to the real stderr, not to log messages
     # (which are held back until hello, and lost if the host dies before).
@@ -98,9 +103,7 @@ def main(argv=None):
 
     host = Host(channel, context, log_streams, report_chunk, UsageMeter(cgroup=args.cgroup))
     datakit_framework.connect_runner(host)
-    with os.fdopen(request_fd, 'rb') as request_lines:
-        if args.secrets:
-            os.environ.update(read_secrets(request_lines))
+    with request_lines:
         host.load(root, args.modules, datakit_framework.DataKitFramework)
         host.serve(request_lines)
     for stream in log_streams:

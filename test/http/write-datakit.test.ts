@@ -117,7 +117,8 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     ['ignore_global_tags=true', () => ({})],
     // DataKit looks only at whether a value is there.
     ['ignore_global_host_tags=false', () => ({})],
-    ['global_election_tags=true', () => ({ host: host(), zone: 'z1', cluster: 'prod' })],
+    // Points of the elected member: the election tags instead of this machine's, as DataKit's feeder adds them.
+    ['global_election_tags=true', () => ({ cluster: 'prod' })],
     ['global_election_tags=true&ignore_global_host_tags=true', () => ({ cluster: 'prod' })],
     ['ignore_global_host_tags=', () => ({ host: host(), zone: 'z1' })],
   ];
@@ -144,6 +145,16 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.type, /^text\/plain/);
     assert.equal(answer.text, `cpu,core=0,host=${host()},zone=z1 usage=12.5,n=3i 1700000000000000000\n`);
+  });
+
+  test("DataKit's older echo_line_proto and echo_json switches answer as echo=lp and echo=json", async () => {
+    const lp = await post(api.url, '/v1/write/metric?echo_line_proto=true&dry=1', 'm v=1i 1\n');
+    assert.deepEqual([lp.status, lp.text], [200, `m,host=${host()},zone=z1 v=1i 1\n`]);
+    const json = await post(api.url, '/v1/write/metric?echo_json=1&dry=1', 'm v=1i 1\n');
+    assert.deepEqual(
+      (JSON.parse(json.text) as WrittenPoint[]).map((point) => point.tags),
+      [{ host: host(), zone: 'z1' }],
+    );
   });
 
   test('echo=json answers the points as the file output stores them, as one JSON list; with dry=true, nothing is stored', async () => {

@@ -68,6 +68,27 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     assert.deepEqual(landedSince(mark), plain);
   });
 
+  test('zstd is inflated where Node has it, else a 415 saying what would', async () => {
+    const zstdCompress = (zlib as { zstdCompressSync?: (text: string) => Buffer }).zstdCompressSync;
+    // `printf 'm v=1i 1\n' | zstd -c`, for a Node with no zstd to refuse.
+    const body = zstdCompress?.('m v=1i 1\n') ?? Buffer.from('KLUv/QRYSQAAbSB2PTFpIDEKJyyYsA==', 'base64');
+    const mark = api.points().length;
+    const answer = await post(api.url, '/v1/write/metric?encoding=zstd', body);
+    if (zstdCompress) {
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        landedSince(mark).map((point) => point.measurement),
+        ['m'],
+      );
+    } else {
+      assert.equal(answer.status, 415);
+      assert.match(
+        JSON.parse(answer.text).message,
+        /^encoding "zstd" is not supported \(zstd needs Node\.js 22\.15 or later\); send the body uncompressed or as gzip, deflate, br$/,
+      );
+    }
+  });
+
   test('max_body_size bounds the inflated body too: a 1 KiB gzip body that inflates to 1 MiB is a 413, and nothing is written', async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(1024 ** 2), { level: 9 });
     assert.ok(bomb.length <= 1100, `the gzip body is ${bomb.length} bytes`);

@@ -2,6 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { ReloadEvents } from '../telemetry/events/reload-events.js';
 
+const K8S_DATA_LINK = '..data';
+
 /** What to watch: files (the config file, the files secrets are read from), and folders of collectors (with everything below them). */
 export interface Watched {
   files: string[];
@@ -33,7 +35,8 @@ export class ChangeWatcher {
     this.#unwatch();
     for (const file of new Set(watched.files)) {
       const name = path.basename(file);
-      this.#add(path.dirname(file), false, (changed) => changed === name, file);
+      // Kubernetes updates a mounted Secret or ConfigMap by pointing `..data` at a new folder: `file` is a link through it.
+      this.#add(path.dirname(file), false, (changed) => changed === name || changed === K8S_DATA_LINK, file);
     }
     for (const dir of new Set(watched.dirs)) this.#add(dir, true, () => true, dir);
   }

@@ -182,10 +182,11 @@ describe('collectors from git repositories', () => {
     }
   });
 
-  it('pulls over HTTP with basic auth, and the credentials appear in no log, status, metric, file or process argument', async () => {
+  it(`pulls over HTTP with basic auth (the token from a \${file:...} reference), and the credentials appear in no log, status, metric, file or process argument`, async () => {
     const repo = TestRepo.create('collectors');
     repo.push(REPO_FILES(''));
     const secret = 's3cret-t0ken';
+    const tokenFile = path.join(tempTree({ git_token: `${secret}\n` }), 'git_token');
     const server = await gitHttpServer(path.dirname(repo.bare), { user: 'puller', password: secret });
     // Every git command the runner starts goes through this, which writes down its arguments (what `ps` shows).
     const bin = tempTree({ git: `#!/bin/sh\nprintf '%s\\n' "$*" >> "$(dirname "$0")/argv.log"\nexec /usr/bin/git "$@"\n` });
@@ -193,7 +194,7 @@ describe('collectors from git repositories', () => {
     const run = runnerOver(
       gitConfig({
         repos: [
-          `url = "${server.url.replace('//', `//puller:${secret}@`)}/collectors.git"`,
+          `url = "${server.url.replace('//', `//puller:\${file:${tokenFile}}@`)}/collectors.git"`,
           `url = "${server.url.replace('//', '//puller:wrong-password@')}/others/collectors-too.git"`,
         ],
       }),

@@ -167,6 +167,14 @@ describe('images from a registry', () => {
     assert.equal(markers('pulled').at(-1), 'one', 'pull = "missing" leaves an image on the engine alone');
   });
 
+  it("restarts the inputs of the runner's image in the new one when a reload changes [runner] image", async (t) => {
+    if (!app) return t.skip('needs Docker');
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('[runner]\n', `[runner]\nimage = "${image('one')}"\n`));
+    const reload = await app.reload('test: [runner] image');
+    assert.deepEqual([reload.result, reload.restarted, reload.runner], ['ok', ['local'], ['image']]);
+    await waitFor(() => markers('local').at(-1) === 'one', 'a point of the input in the runner\'s new image', RETRY_MS);
+  });
+
   it('says what the registry answered when it refuses a pull, and what credentials were sent', async (t) => {
     if (!app) return t.skip('needs Docker');
     const anonymous = await pythond(['check', path.join(root, 'python.d/marker'), '--executor', 'docker', '--image', image('registry-only')]);

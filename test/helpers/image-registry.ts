@@ -55,14 +55,26 @@ export class ImageRegistry extends ServerProcess {
     const dockerfile = path.join(this.dir, `${marker}.Dockerfile`);
     writeFileSync(dockerfile, `FROM ${base}\nENV PYTHOND_MARKER=${marker}\nLABEL ${TEST_IMAGE_LABEL}\n`);
     await exec('docker', ['build', '-q', '-t', reference, '-f', dockerfile, this.dir]);
-    const stream = await docker.getImage(reference).push({ authconfig: { username: REGISTRY_USER, password: PASSWORD, serveraddress: this.host } });
+    await this.#push(reference);
+    return reference;
+  }
+
+  /** Pushes the engine's `image` to the registry as `reference` (`<host>/...`), then removes that tag from the engine: only the registry has it by that name. */
+  async pushImage(image: string, reference: string): Promise<void> {
+    const [repo, tag] = [reference.slice(0, reference.lastIndexOf(':')), reference.slice(reference.lastIndexOf(':') + 1)];
+    await docker.getImage(image).tag({ repo, tag });
+    await this.#push(reference);
+  }
+
+  async #push(reference: string): Promise<void> {
+    const credentials = this.#auth ? { username: REGISTRY_USER, password: PASSWORD, serveraddress: this.host } : {};
+    const stream = await docker.getImage(reference).push({ authconfig: credentials });
     const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
       docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => (err ? reject(err) : resolve(output))),
     );
     const failed = events.find((event) => event.error);
     if (failed) throw new Error(`pushing ${reference} failed: ${failed.error}`);
     await docker.getImage(reference).remove();
-    return reference;
   }
 
   protected command() {

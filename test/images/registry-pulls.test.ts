@@ -172,7 +172,7 @@ describe('images from a registry', () => {
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('[runner]\n', `[runner]\nimage = "${image('one')}"\n`));
     const reload = await app.reload('test: [runner] image');
     assert.deepEqual([reload.result, reload.restarted, reload.runner], ['ok', ['local'], ['image']]);
-    await waitFor(() => markers('local').at(-1) === 'one', 'a point of the input in the runner\'s new image', RETRY_MS);
+    await waitFor(() => markers('local').at(-1) === 'one', "a point of the input in the runner's new image", RETRY_MS);
   });
 
   it('says what the registry answered when it refuses a pull, and what credentials were sent', async (t) => {

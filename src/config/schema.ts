@@ -2,6 +2,7 @@ import os from 'node:os';
 import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
 import { registryAuthFile } from './registry-auth.js';
+import { listenAddress } from '../schema/addresses.js';
 import {
   FieldError,
   duration,
@@ -14,7 +15,6 @@ import {
   optional,
   positiveNumber,
   size,
-  string,
   stringList,
   stringMap,
   withDefault,
@@ -37,16 +37,6 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  */
 export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
-
-const listenAddress = () => ({
-  read(value: unknown): string {
-    const text = string('an address such as "127.0.0.1:9529"').read(value);
-    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || Number(text.slice(text.lastIndexOf(':') + 1)) > 65535) {
-      throw new FieldError(`must be an address such as "127.0.0.1:9529" (host:port), got ${JSON.stringify(text)}`);
-    }
-    return text;
-  },
-});
 
 /** `runtimes`: where collector hosts can run (`[runner] executor`); `auto` picks the first that works here. */
 export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({

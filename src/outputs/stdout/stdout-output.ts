@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EncodedBatch } from '../../points/point.js';
-import type { Output } from '../output.js';
+import type { Output, OutputDetails } from '../output.js';
 
 export const stdoutOutputSchema = () => ({});
 
@@ -16,5 +16,9 @@ export class StdoutOutput implements Output {
 
   async write(batch: EncodedBatch): Promise<void> {
     if (!this.#stream.write(batch.jsonl!)) await once(this.#stream, 'drain');
+  }
+
+  details(): OutputDetails {
+    return { target: 'standard output' };
   }
 }

@@ -9,10 +9,14 @@ import { UNHEARD, type Runtime } from '../runtimes/runtime.js';
 import type { InputEvents } from '../telemetry/events/input-events.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
-/** An input's image as the status API shows it; with the process executor, its virtual environment. */
+/**
+ * An input's image as the status API shows it: while it is pulled (any
+ * input), and the one built for its dependencies (with the process
+ * executor, its virtual environment).
+ */
 export interface ImageStatus {
-  state: 'building' | 'ready' | 'failed';
-  /** The image tag, or the virtual environment's folder. */
+  state: 'pulling' | 'building' | 'ready' | 'failed';
+  /** The image tag (pulling: the image pulled), or the virtual environment's folder. */
   tag?: string;
   /** Why the last build failed. */
   error?: string;
@@ -56,7 +60,7 @@ export class InputImage {
     this.#events = options.events;
   }
 
-  /** Undefined for an input without dependencies: it runs in its base as it is. */
+  /** Undefined for an input without dependencies, but while its image is pulled: it runs in that image as it is. */
   status(): ImageStatus | undefined {
     return this.#status && { ...this.#status };
   }
@@ -76,7 +80,10 @@ export class InputImage {
       const prepared = await this.#runtime.prepare(
         input,
         {
-          pulling: () => this.#waitBegan(),
+          pulling: (image) => {
+            this.#status = { state: 'pulling', tag: image };
+            this.#waitBegan();
+          },
           building: (tag) => {
             this.#status = { state: 'building', tag };
             this.#log.info({ image: tag }, `input ${input.name}: building ${tag} (${contents(input)})`);
@@ -89,7 +96,10 @@ export class InputImage {
       this.#prepared = { base: prepared?.base };
       this.#pullBackoff.succeeded();
       this.#buildBackoff.succeeded();
-      if (!own) return;
+      if (!own) {
+        this.#status = undefined;
+        return;
+      }
       this.#status = { state: 'ready', tag: prepared!.name };
       this.#metrics.imageBuilds.inc({ input: input.name, result: prepared!.built ? 'built' : 'reused' });
       if (prepared!.built) this.#log.info({ image: prepared!.name }, `input ${input.name}: built ${prepared!.name} in ${seconds(began)} s`);
@@ -99,7 +109,8 @@ export class InputImage {
       const built = err instanceof BuildError;
       (built ? this.#buildBackoff : this.#pullBackoff).failed();
       if (built) this.#metrics.imageBuilds.inc({ input: input.name, result: 'failed' });
-      if (own) this.#status = { state: 'failed', tag: this.#status?.tag, error: errorMessage(err), output: built ? [...err.output] : [] };
+      // The input's error says why; an image of its own also says it here, with the build's output.
+      this.#status = own ? { state: 'failed', tag: this.#status?.tag, error: errorMessage(err), output: built ? [...err.output] : [] } : undefined;
       throw err;
     }
   }

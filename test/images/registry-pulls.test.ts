@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { InputReport } from '../../src/http/api-types.js';
+import { startHttpApi, type HttpApi } from '../../src/http/server.js';
 import { inputReports } from '../../src/http/views.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 import { PLUGINS } from '../../src/plugins.js';
 import { pythond } from '../helpers/cli.js';
 import { docker, dockerReady, requireDocker } from '../helpers/docker.js';
-import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { tempTree, waitFor, within } from '../helpers/fixtures.js';
 import { ImageRegistry, REGISTRY_USER } from '../helpers/image-registry.js';
 import { MemoryOutput, metricValue } from '../helpers/input-harness.js';
 import { writeWheel } from '../helpers/wheels.js';
@@ -48,7 +51,12 @@ describe('images from a registry', () => {
   const output = new MemoryOutput();
   const logged: { msg: string; level: number }[] = [];
   let registry: ImageRegistry | undefined;
+  /** A registry that takes connections and never answers (the engine gives up after about 25 s). */
+  const silent = net.createServer((socket) => silentSockets.add(socket));
+  const silentSockets = new Set<net.Socket>();
+  let silentImage = '';
   let app: App | undefined;
+  let api: HttpApi | undefined;
   /** This test's runner instance: the images it builds carry it. */
   let instance: string | undefined;
   const image = (tag: string): string => `${registry!.host}/pythond-test/marker:${tag}`;
@@ -61,6 +69,8 @@ describe('images from a registry', () => {
     // Without Docker the tests below skip (or fail in CI) saying so.
     if (!(await dockerReady())) return;
     registry = await ImageRegistry.start({ auth: true });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentImage = `127.0.0.1:${(silent.address() as AddressInfo).port}/pythond-test/silent:1`;
     registry.writeDockerConfig(path.join(root, 'docker-config.json'));
     for (const tag of ['one', 'always', 'registry-only', 'base']) await registry.push(`pythond-test/marker:${tag}`, tag);
     mkdirSync(path.join(root, 'wheels'));
@@ -70,19 +80,23 @@ describe('images from a registry', () => {
     writeFileSync(
       configFile,
       [
-        '[runner]\nexecutor = "docker"\nworkers = 1\nregistry_auth = "docker-config.json"\npip_find_links = "wheels"\n',
+        '[runner]\nexecutor = "docker"\nworkers = 1\nlisten = "127.0.0.1:0"\nregistry_auth = "docker-config.json"\npip_find_links = "wheels"\n',
         input('local', 'marker', ''),
         input('pulled', 'marker', `image = "${image('one')}"`),
         input('never', 'marker', `image = "${image('registry-only')}"\npull = "never"`),
         input('always', 'marker', `image = "${image('always')}"\npull = "always"`),
         input('built', 'probe', `image = "${image('base')}"`),
+        input('silent', 'marker', `image = "${silentImage}"`),
         '[[outputs.stdout]]\n',
       ].join('\n'),
     );
   });
   after(async () => {
+    await api?.close();
     await app?.stop();
     await registry?.close();
+    for (const socket of silentSockets) socket.destroy();
+    silent.close();
     if (!registry) return;
     // What this runner built, then what it pulled from this registry (its port is this run's alone), tagged or not any more.
     const fromRegistry = (refs: string[] | undefined) => refs?.some((ref) => ref.startsWith(`${registry!.host}/`));
@@ -101,7 +115,9 @@ describe('images from a registry', () => {
     if (!(await requireDocker(t))) return;
     await registry!.stop();
     const log = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    app = new App(load(), { log, outputs: { memory: output }, source: { load } });
+    const config = load();
+    app = new App(config, { log, outputs: { memory: output }, source: { load } });
+    api = await startHttpApi(app, { listen: config.runner.listen, maxBodySize: config.runner.max_body_size, log: silentLogger });
     await app.start();
     instance = readFileSync(path.join(root, 'data/instance-id'), 'utf8').trim();
     await waitFor(() => markers('local').length > 0, 'a point of the input in the local image');
@@ -125,6 +141,14 @@ describe('images from a registry', () => {
       ),
       logged.map((line) => line.msg).join('\n'),
     );
+  });
+
+  it('shows an input whose registry does not answer as pulling its image, in /v1/collectors and pythond status', async (t) => {
+    if (!app) return t.skip('needs Docker');
+    const pulling = await waitFor(() => status('silent').image?.state === 'pulling' && status('silent'), "the silent registry's input to be pulling", RETRY_MS);
+    assert.deepEqual([pulling.state, pulling.image], ['starting', { state: 'pulling', tag: silentImage }]);
+    const { stdout } = await pythond(['status', '--url', api!.url]);
+    assert.match(stdout, new RegExp(`^silent +- +starting( +-){4} +pulling ${escaped(silentImage)}$`, 'm'));
   });
 
   it('builds the image of an input with dependencies on a base pulled from the registry', async (t) => {
@@ -200,6 +224,13 @@ describe('images from a registry', () => {
         `cannot pull image ${escaped(image('registry-only'))} from ${escaped(registry!.host)}: .*unauthorized.* \\(registry_auth ${escaped(path.join(root, 'wrong.json'))} has credentials for ${escaped(registry!.host)}, sent with the pull\\)`,
       ),
     );
+  });
+
+  it('stops at once while a pull waits on a registry that does not answer', async (t) => {
+    if (!app) return t.skip('needs Docker');
+    await waitFor(() => status('silent').image?.state === 'pulling', 'a pull waiting on the silent registry', RETRY_MS);
+    // Its input abandons the pull; the engine would wait about 25 s for an answer.
+    await within(app.stop(), 15_000, 'the runner to stop');
   });
 });
 

@@ -25,7 +25,7 @@ shared input another member runs as standby, with that member.
 Exit 0 when the runner answered, 1 when it did not.`,
   run: async ({ values }) => {
     if (values.url !== undefined && values.config !== undefined) throw new UsageError('give --url or --config, not both');
-    const url = values.url ?? apiUrl(loadConfig(values.config, PLUGINS).runner.listen);
+    const url = values.url ?? apiUrl(loadConfig({ file: values.config }, PLUGINS).runner.listen);
     const report = await fetchReport(url);
     if (typeof report === 'string') {
       process.stderr.write(`pythond status: ${report}\n`);
@@ -79,7 +79,10 @@ async function fetchCluster(url: string): Promise<ClusterStatus | string> {
 /** The report as a person reads it: a header, then aligned tables. */
 function renderStatus(report: CollectorsReport, url: string, now: number, cluster?: ClusterStatus | string): string {
   const ago = (iso: string | undefined): string => (iso ? `${shortDuration(now - Date.parse(iso))} ago` : '-');
-  const sections = [`pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor`];
+  const { host } = report.runner;
+  const sections = [
+    `pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor, host ${host.name} (from ${host.from})`,
+  ];
 
   const rows = report.inputs.flatMap((input) => {
     // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.

@@ -5,14 +5,18 @@ import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '
 import { readTable, type Issue } from '../schema/fields.js';
 import { readDependencies, type InputDependencies } from './dependencies.js';
 import type { GlobalTags } from './global-tags.js';
-import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
+import { inputSchema, type InputTable, type PullPolicy, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
 import { Secret } from '../schema/secret.js';
 
-export interface InputConfig extends Omit<InputTable, 'envs'> {
+export interface InputConfig extends Omit<InputTable, 'envs' | 'image' | 'pull'> {
   /** `NAME=value` entries for the host's environment: those written out; an entry holding a reference is in `secrets`. */
   envs: string[];
+  /** The image its hosts run in (docker): its own `image`, else `[runner] image`. */
+  image: string;
+  /** When that image is pulled: its own `pull`, else `[runner] pull`. */
+  pull: PullPolicy;
   /** `inputs.pythond[0]`: where this input is in its file, for messages. */
   key: string;
   /** The file it comes from: the config file, a file of conf.d, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
@@ -145,9 +149,11 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   const { envs, secrets } = splitEnvs(input.envs ?? [], input.secrets ?? {}, key, issues);
   if (issues.length > 0) return { name: input.name, issues, unresolved };
   const dependencies = readDependencies(input, discovered, context.runner);
+  const image = input.image ?? context.runner.image;
+  const pull = input.pull ?? context.runner.pull;
   const globalTags = context.clustered && input.cluster === 'one' ? context.globalTags.election : context.globalTags.host;
   return {
-    input: { ...input, envs, secrets, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
+    input: { ...input, envs, secrets, image, pull, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
     name: input.name,
     issues,
     unresolved,

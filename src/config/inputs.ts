@@ -153,7 +153,20 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   const pull = input.pull ?? context.runner.pull;
   const globalTags = context.clustered && input.cluster === 'one' ? context.globalTags.election : context.globalTags.host;
   return {
-    input: { ...input, envs, secrets, image, pull, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
+    input: {
+      ...input,
+      envs,
+      secrets,
+      image,
+      pull,
+      key,
+      source,
+      globalTags,
+      hostname: context.hostname,
+      discovered,
+      codeDigest: codeDigest(discovered),
+      dependencies,
+    },
     name: input.name,
     issues,
     unresolved,

@@ -14,7 +14,6 @@ import { InputEvents } from '../telemetry/events/input-events.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { QuarantinePolicy } from './collector-health.js';
 import { CollectorRecord, type CollectorState } from './collector-record.js';
-import { ErrorRepeats } from './error-repeats.js';
 import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
 import { badIntervalMessage, fileAndLine, loadedCollectors } from './loaded-collectors.js';
@@ -84,7 +83,6 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #quarantine: () => QuarantinePolicy;
   readonly #records = new Map<string, CollectorRecord>();
   readonly #lastErrors: LastErrors;
-  readonly #repeats = new ErrorRepeats();
   /** Whether a tick of this input has delivered points yet: the first that does is logged. */
   #delivering = false;
   #collectors: CollectorInfo[] = [];
@@ -102,7 +100,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#clock = options.clock;
     this.#quarantine = options.quarantine;
     this.#log = options.log.child({ input: options.config.name });
-    this.#events = new InputEvents(this.#log, options.metrics, options.config.name);
+    this.#events = new InputEvents(this.#log, options.metrics, options.config.name, () => options.clock.now());
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts, this.#events);
     this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
@@ -266,7 +264,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     outcome.durationMs = performance.now() - started;
     record?.recorded(outcome, dueAt);
     if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
-    else this.#logFailure(collector, outcome);
+    else this.#events.tickFailed(collector.id, outcome);
     return outcome;
   }
 
@@ -284,19 +282,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
     this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
-    const failures = this.#repeats.cleared(collector.id);
-    if (failures > 0) this.#log.info({ collector: collector.id }, `${this.name}/${collector.id} is ok again after ${failures} failed tick(s)`);
+    this.#events.tickOk(collector.id);
     if (outcome.points > 0 && !this.#delivering) {
       this.#delivering = true;
-      const outputs = this.#outputs.status().map((output) => output.id);
-      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, went to ${outputs.join(', ')}`);
+      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, ${whereTheyWent(this.#outputs)}`);
     }
-  }
-
-  /** A failure is counted each time; while it repeats unchanged, the log says so in one short line (see InputEvents.tickFailed). */
-  #logFailure(collector: CollectorInfo, outcome: TickOutcome): void {
-    const repeats = this.#repeats.failed(collector.id, `${outcome.error}\n${outcome.traceback ?? ''}`);
-    this.#events.tickFailed(collector.id, outcome, repeats);
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */
@@ -333,4 +323,25 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     if (this.service) for (const run of this.#runs.values()) run.stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
+}
+
+/**
+ * Where a tick's points went, in words: written by local outputs; kept in
+ * the disk buffer of remote ones, which send them on (or cannot yet, and
+ * say why).
+ */
+function whereTheyWent(outputs: OutputSet): string {
+  const written = outputs.all.filter((output) => !output.buffered).map((output) => output.id);
+  const buffered = outputs.all
+    .filter((output) => output.buffered)
+    .map((output) => {
+      const health = output.health();
+      return `${output.id} (${health.ok ? 'it sends them on' : `it cannot send them yet: ${health.error}`})`;
+    });
+  return [
+    written.length > 0 ? `went to ${written.join(', ')}` : undefined,
+    buffered.length > 0 ? `${written.length > 0 ? 'and ' : ''}wait in the disk buffer of ${buffered.join(', ')}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

@@ -63,6 +63,8 @@ export interface Config {
 
 export const EMBEDDED_SOURCE = '<embedded default>';
 export const DEFAULT_CONFIG_FILE = 'pythond.toml';
+/** The environment variable naming the config file when none is given (a container image sets it, as compose.yaml does). */
+export const CONFIG_ENV = 'PYTHOND_CONFIG';
 
 /** A config that cannot be used; `message` lists every problem, one per line. */
 export class ConfigError extends PythondError {
@@ -75,18 +77,19 @@ export class ConfigError extends PythondError {
 }
 
 /**
- * Loads `file`; without one, `./pythond.toml` when it exists, else the
- * embedded default. Every problem is reported at once, each naming the file,
- * the line and the key.
+ * Loads `file`; without one, the file $PYTHOND_CONFIG names, else
+ * `./pythond.toml` when it exists, else the embedded default. Every problem
+ * is reported at once, each naming the file, the line and the key.
  */
 export function loadConfig(file: string | undefined, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
-  const chosen = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const fromEnv = file === undefined ? process.env[CONFIG_ENV] || undefined : undefined;
+  const chosen = file ?? fromEnv ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins, checkouts);
   let text: string;
   try {
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
-    throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
+    throw new ConfigError([`config ${chosen}${fromEnv ? ` (named by ${CONFIG_ENV})` : ''}: cannot read the file: ${(err as Error).message}`]);
   }
   return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts);
 }

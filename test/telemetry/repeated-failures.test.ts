@@ -9,10 +9,15 @@ import { REPEAT_LINE_EVERY_MS, RepeatedFailures } from '../../src/telemetry/repe
 /** A logger whose lines land in `lines` as `<level> <message>`. */
 function capture(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => {
-    const { level, msg } = JSON.parse(line) as { level: number; msg: string };
-    lines.push(`${pino.levels.labels[level]} ${msg}`);
-  } });
+  const log = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
+        lines.push(`${pino.levels.labels[level]} ${msg}`);
+      },
+    },
+  );
   return { log, lines };
 }
 
@@ -62,7 +67,8 @@ describe('repeated failures', () => {
     let now = 0;
     const { log, lines } = capture();
     const events = new InputEvents(log, createMetrics('test'), 'demo', () => now);
-    for (let tick = 0; tick < 13; tick++, now += 10_000) events.tickFailed('x.X', { reason: 'exception', error: 'ValueError: boom', traceback: 'Traceback ...' });
+    for (let tick = 0; tick < 13; tick++, now += 10_000)
+      events.tickFailed('x.X', { reason: 'exception', error: 'ValueError: boom', traceback: 'Traceback ...' });
     events.tickOk('x.X');
     assert.deepEqual(lines, [
       'error demo/x.X raised ValueError: boom',

@@ -45,7 +45,7 @@ function collectorProblem(c: CollectorState): Problem {
 /** A reload that changed nothing, or kept the running version of inputs whose new one did not load: until a reload applies. */
 function reloadProblems(reload: ReloadResult | undefined): Problem[] {
   if (!reload || reload.result === 'ok') return [];
-  const what = `the reload of ${reload.at} (${reload.trigger})`;
+  const what = `the last reload (${reload.trigger})`;
   if (reload.result === 'error') return [{ about: 'reload', message: `${what} changed nothing: ${firstLine(reload.error)}` }];
   return reload.failed.map((failed) => ({
     about: 'reload',

@@ -13,13 +13,14 @@ export type StatusSource = Pick<
 
 /** GET /v1/collectors: the runner, every input and collector, every repository and output, and the errors collectors reported. */
 export function collectorsReport(app: StatusSource): CollectorsReport {
+  const runner = runnerReport(app);
   const inputs = inputReports(app);
   const outputs = app.outputs.status();
   return {
     version: VERSION,
     executor: app.runtimeKind,
     uptimeMs: Math.round(app.uptimeMs),
-    runner: runnerReport(app),
+    runner,
     inputs,
     gitRepos: app.gitRepos?.status() ?? [],
     outputs,

@@ -326,22 +326,15 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 }
 
 /**
- * Where a tick's points went, in words: written by local outputs; kept in
- * the disk buffer of remote ones, which send them on (or cannot yet, and
- * say why).
+ * Where a tick's points went, in words: written by local outputs (or not,
+ * and why); kept in the disk buffer of remote ones, which send them on (or
+ * cannot yet, and say why).
  */
 function whereTheyWent(outputs: OutputSet): string {
-  const written = outputs.all.filter((output) => !output.buffered).map((output) => output.id);
-  const buffered = outputs.all
-    .filter((output) => output.buffered)
-    .map((output) => {
-      const health = output.health();
-      return `${output.id} (${health.ok ? 'it sends them on' : `it cannot send them yet: ${health.error}`})`;
-    });
-  return [
-    written.length > 0 ? `went to ${written.join(', ')}` : undefined,
-    buffered.length > 0 ? `${written.length > 0 ? 'and ' : ''}wait in the disk buffer of ${buffered.join(', ')}` : undefined,
-  ]
-    .filter(Boolean)
-    .join(' ');
+  const said = outputs.all.map((output) => {
+    const health = output.health();
+    if (!output.buffered) return health.ok ? `went to ${output.id}` : `could not be written by ${output.id} (${health.error})`;
+    return `wait in the disk buffer of ${output.id} (${health.ok ? 'it sends them on' : `it cannot send them yet: ${health.error}`})`;
+  });
+  return said.join(', ');
 }

@@ -306,6 +306,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     for (const record of this.#records.values()) record.publish();
   }
 
+  /** The collectors whose tick runs now (a service's run is not a tick: it is stopped, not waited for). */
+  get ticking(): string[] {
+    return this.service ? [] : [...this.#runs.keys()];
+  }
+
   /** Whether close() was called: its ticks are over. */
   get closed(): boolean {
     return this.#closed;
@@ -336,5 +341,5 @@ function whereTheyWent(outputs: OutputSet): string {
     if (!output.buffered) return health.ok ? `went to ${output.id}` : `could not be written by ${output.id} (${health.error})`;
     return `wait in the disk buffer of ${output.id} (${health.ok ? 'it sends them on' : `it cannot send them yet: ${health.error}`})`;
   });
-  return said.join(', ');
+  return said.length > 1 ? `${said.slice(0, -1).join(', ')} and ${said.at(-1)}` : (said[0] ?? 'went nowhere');
 }

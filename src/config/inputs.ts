@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import toml from 'toml';
+import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { codeDigest } from '../discovery/code-files.js';
 import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { readTable, type Issue } from '../schema/fields.js';
@@ -186,10 +186,10 @@ export function readRepoInputs(checkout: RepoCheckout, context: InputContext): {
     const text = readFileSync(path.join(confD, name), 'utf8');
     let raw: unknown;
     try {
-      raw = toml.parse(text);
+      raw = parseToml(text, source);
     } catch (err) {
-      const e = err as { message: string; line?: number; column?: number };
-      problems.push({ message: `config ${source}${e.line ? `:${e.line}:${e.column ?? 0}` : ''}: invalid TOML: ${e.message}` });
+      if (!(err instanceof TomlSyntaxError)) throw err;
+      problems.push({ message: err.message });
       continue;
     }
     const fileIssues: Issue[] = [];

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import toml from 'toml';
 import { PythondError } from '../errors.js';
 import { readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
@@ -8,6 +7,7 @@ import { readCluster, type ClusterConfig } from './cluster.js';
 import { readGitRepos, type GitReposConfig } from './git-repos.js';
 import { issueLines, readInputBlocks, readRepoInputs, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
+import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { isTable } from '../schema/table.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
@@ -109,11 +109,10 @@ function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
 export function parseConfig(text: string, source: string, baseDir: string, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
   let raw: unknown;
   try {
-    raw = toml.parse(text);
+    raw = parseToml(text, source);
   } catch (err) {
-    const e = err as { message: string; line?: number; column?: number; location?: { start: { line: number; column: number } } };
-    const at = e.location?.start ?? (e.line ? { line: e.line, column: e.column ?? 0 } : undefined);
-    throw new ConfigError([`config ${source}${at ? `:${at.line}:${at.column}` : ''}: invalid TOML: ${e.message}`]);
+    if (err instanceof TomlSyntaxError) throw new ConfigError([err.message]);
+    throw err;
   }
 
   const issues: Issue[] = [];

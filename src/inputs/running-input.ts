@@ -59,6 +59,9 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
+/** A host with no collector to run is asked to exit, and killed if it has not within this. */
+const NO_COLLECTOR_GRACE_MS = 5_000;
+
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
 
@@ -199,7 +202,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#state = loaded.state;
     this.#startError = loaded.error;
     for (const failed of this.#loadErrors) this.#events.loadFailed(failed, fileAndLine(failed), failed.error);
-    if (loaded.state === 'failed') this.#events.noCollector(loaded.error!);
+    if (loaded.state === 'failed') {
+      this.#events.noCollector(loaded.error!);
+      // Nothing to run in it: its host (a warm container) goes. An edit of the scripts reloads the input in a new one.
+      void this.#mode.close(NO_COLLECTOR_GRACE_MS);
+    }
     for (const collector of this.#collectors) {
       const problem = badIntervalMessage(collector, this.config.interval);
       if (problem) this.#events.badInterval(collector.id, collector.file, problem);

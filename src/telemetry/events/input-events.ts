@@ -48,10 +48,10 @@ export class InputEvents {
     this.#log.error({ module: script.module, file: script.file, traceback: script.traceback }, `input ${this.#input}: cannot load ${where}: ${error}`);
   }
 
-  /** The input's host started with no collector to run: `error` says why. */
+  /** The input's host started with no collector to run (`error` says why): it is stopped. */
   noCollector(error: string): void {
     this.#count('no_collector');
-    this.#log.error(`input ${this.#input}: ${error}`);
+    this.#log.error(`input ${this.#input}: ${error}; its host stops, and an edit of its scripts (a reload) starts it again`);
   }
 
   /** A collector's class has an `interval` that is not a number of seconds > 0: `problem` says what runs instead. */

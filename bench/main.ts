@@ -10,6 +10,7 @@ import { dockerFigures, processFigures } from './executors.js';
 import { httpFigures } from './http.js';
 import { outputFigures } from './outputs.js';
 import { pipelineFigures } from './pipeline.js';
+import { prometheusFigures } from './prometheus.js';
 import { printTable, round, type Figure } from './stats.js';
 
 /**
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
     { name: 'bigreport', what: `big report (${executor})`, run: () => bigReportFigures(executor, quick) },
     { name: 'http', what: 'HTTP API', run: () => httpFigures(quick) },
     { name: 'outputs', what: 'outputs (a VictoriaMetrics on a free port)', run: () => outputFigures(quick) },
+    {
+      name: 'prometheus',
+      what: 'Prometheus outputs: remote write (a VictoriaMetrics on a free port), an endpoint of 100,000 series',
+      run: () => prometheusFigures(quick),
+    },
     { name: 'cluster', what: 'cluster mode (a real etcd on free ports; skipped without etcd-server)', run: () => clusterFigures(quick) },
   ];
   // `--section <name>`: the child process that measures one section, its figures as JSON on stdout.

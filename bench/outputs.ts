@@ -8,6 +8,7 @@ import { DiskBuffer } from '../src/outputs/buffer/disk-buffer.js';
 import { BufferedOutput } from '../src/outputs/buffered-output.js';
 import { InfluxdbOutput } from '../src/outputs/influxdb/influxdb-output.js';
 import type { EncodedBatch } from '../src/points/point.js';
+import type { Output } from '../src/outputs/output.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { get, VictoriaMetrics } from '../test/helpers/metric-servers.js';
 import type { Figure } from './stats.js';
@@ -76,41 +77,39 @@ function rates(batches: EncodedBatch[], seconds: number): { usPerPoint: number; 
 const influxdbOutput = (vm: VictoriaMetrics): InfluxdbOutput =>
   new InfluxdbOutput({ url: vm.url, database: 'bench', timeout: 30_000, username: undefined, password: undefined, token: undefined, tls_ca: undefined });
 
-/** Points/s through BufferedOutput + InfluxdbOutput into VictoriaMetrics, from the first write to the last point sent. */
-async function bufferedInfluxdbRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
+/**
+ * Points/s through BufferedOutput around `output` (its disk buffer
+ * included), from the first write to the last point sent; `inFlight` writes
+ * at a time, as that many ticks deliver at once.
+ */
+export async function bufferedRate(output: Output, batches: EncodedBatch[], inFlight: number): Promise<number> {
   const dir = tempDir();
   const metrics = createMetrics('bench');
-  const output = new BufferedOutput(
-    'influxdb[0]',
-    influxdbOutput(vm),
-    { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 },
-    metrics,
-    silentLogger,
-  );
-  await output.start();
+  const buffered = new BufferedOutput('bench[0]', output, { dir, batchSize: 5_000, flushIntervalMs: 1_000, bufferBytes: 1024 ** 3 }, metrics, silentLogger);
+  await buffered.start();
   const total = batches.reduce((sum, batch) => sum + batch.points, 0);
   const sent = async (): Promise<number> => (await metrics.outputPoints.get()).values.find((value) => value.labels.status === 'sent')?.value ?? 0;
   const started = performance.now();
-  for (const batch of batches) await output.write(batch);
+  for (let i = 0; i < batches.length; i += inFlight) await Promise.all(batches.slice(i, i + inFlight).map((batch) => buffered.write(batch)));
   while ((await sent()) < total) await new Promise((resolve) => setTimeout(resolve, 5));
   const seconds = (performance.now() - started) / 1000;
-  await output.close(10_000);
+  await buffered.close(10_000);
   rmSync(dir, { recursive: true, force: true });
   return total / seconds;
 }
 
-/** The baseline: the same points POSTed straight to VictoriaMetrics, 5,000 per request, no buffer. */
-async function directInfluxdbRate(vm: VictoriaMetrics, batches: EncodedBatch[]): Promise<number> {
-  const output = influxdbOutput(vm);
+/** The baseline: the same batches POSTed straight by `output`, five (5,000 points) a request joined as the buffered output joins them, no buffer. */
+export async function directRate(output: Output, batches: EncodedBatch[]): Promise<number> {
+  const join = output.join?.bind(output) ?? ((payloads: Uint8Array[]) => Buffer.concat(payloads));
   const total = batches.reduce((sum, batch) => sum + batch.points, 0);
   const started = performance.now();
   for (let i = 0; i < batches.length; i += 5) {
     const group = batches.slice(i, i + 5);
     const points = group.reduce((sum, batch) => sum + batch.points, 0);
-    await output.write({ category: 'metric', points, lineProtocol: Buffer.concat(group.map((batch) => batch.lineProtocol!)) });
+    await output.write({ category: 'metric', points, [output.encoding]: join(group.map((batch) => batch[output.encoding]!)) });
   }
   const seconds = (performance.now() - started) / 1000;
-  await output.close();
+  await output.close?.();
   return total / seconds;
 }
 
@@ -132,8 +131,8 @@ export async function outputFigures(quick: boolean): Promise<Figure[]> {
   const sixteen = await bufferAppends(batches, 16);
   const vm = await VictoriaMetrics.start();
   try {
-    const direct = await directInfluxdbRate(vm, batches);
-    const buffered = await bufferedInfluxdbRate(vm, batches);
+    const direct = await directRate(influxdbOutput(vm), batches);
+    const buffered = await bufferedRate(influxdbOutput(vm), batches, 1);
     const total = batches.reduce((sum, batch) => sum + batch.points, 0);
     const inserted = await insertedRows(vm);
     if (inserted < total * 2 * 2) throw new Error(`VictoriaMetrics counted ${inserted} inserted rows, expected ${total * 4} (two fields, two runs)`);

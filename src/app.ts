@@ -78,7 +78,13 @@ export class App {
     this.#clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? createMetrics(VERSION);
     const createOutput = (output: Config['outputs'][number]): RunningOutput =>
-      createRunningOutput(output, { dataDir: config.runner.data_dir, metrics: this.metrics, log: this.#log, loopToken: this.loopToken });
+      createRunningOutput(output, {
+        dataDir: config.runner.data_dir,
+        metrics: this.metrics,
+        log: this.#log,
+        loopToken: this.loopToken,
+        longestIntervalMs: () => Math.max(0, ...this.inputs.flatMap((input) => input.collectors.map((collector) => collector.interval * 1000))),
+      });
     this.outputs = new OutputSet(
       options.outputs
         ? Object.entries(options.outputs).map(([id, output]) => new DirectOutput(id, output, this.metrics, this.#log))

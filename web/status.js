@@ -191,7 +191,15 @@ function outputsSection(report) {
     el(
       'thead',
       {},
-      el('tr', {}, el('th', { text: 'output' }), el('th', { text: 'buffered' }), el('th', { text: 'last success' }), el('th', { text: 'last error' })),
+      el(
+        'tr',
+        {},
+        el('th', { text: 'output' }),
+        el('th', { text: 'to' }),
+        el('th', { text: 'buffered' }),
+        el('th', { text: 'last success' }),
+        el('th', { text: 'last error' }),
+      ),
     ),
   );
   const body = el('tbody');
@@ -201,7 +209,9 @@ function outputsSection(report) {
         'tr',
         { data: { output: output.id } },
         el('td', { text: output.id }),
-        el('td', { text: String(output.bufferedPoints) }),
+        el('td', { className: 'muted', text: output.target ?? '–' }),
+        // An exposition endpoint buffers nothing: it holds the latest sample of each series.
+        el('td', { text: output.series === undefined ? String(output.bufferedPoints) : `${output.series} series` }),
         el('td', { text: relative(output.lastSuccess) }),
         el('td', {
           className: output.lastError ? 'error-text' : 'muted',

@@ -10,7 +10,7 @@ import type { Category, FieldValue, Point } from '../src/points/point.js';
  * keys and values on every point, and escaping them again was a third of the
  * encoding time.
  */
-class EscapeCache {
+export class EscapeCache {
   readonly #escape: (text: string) => string;
   #cache = new Map<string, string>();
 
@@ -49,15 +49,15 @@ function jsonValue(value: FieldValue): string {
  * The encoded tags of a frozen tags object, which cannot change: the points
  * of one series share one (see LinePoint), and their tags are encoded once.
  */
-class FrozenTagsCache {
-  readonly #encode: (tags: Readonly<Record<string, string>>) => string;
-  readonly #cache = new WeakMap<object, string>();
+export class FrozenTagsCache<T = string> {
+  readonly #encode: (tags: Readonly<Record<string, string>>) => T;
+  readonly #cache = new WeakMap<object, T>();
 
-  constructor(encode: (tags: Readonly<Record<string, string>>) => string) {
+  constructor(encode: (tags: Readonly<Record<string, string>>) => T) {
     this.#encode = encode;
   }
 
-  get(tags: Readonly<Record<string, string>>): string {
+  get(tags: Readonly<Record<string, string>>): T {
     if (!Object.isFrozen(tags)) return this.#encode(tags);
     let encoded = this.#cache.get(tags);
     if (encoded === undefined) {

@@ -2,6 +2,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { Category, EncodedBatch, Encoding, Point, Precision } from '../src/points/point.js';
 import type { DecodeResult } from '../src/points/tasks.js';
 import { encodeJsonLine, encodeLineProtocol } from './encode.js';
+import { PrometheusSamples } from './prometheus-samples.js';
 import { InvalidPoint, validatePoint } from './validate-point.js';
 
 const MAX_ERRORS = 5;
@@ -77,6 +78,8 @@ interface CategoryBatch {
   points: number;
   jsonl?: ByteSink;
   lineProtocol?: ByteSink;
+  /** Metric batches, when an output wants a Prometheus encoding. */
+  prometheus?: PrometheusSamples;
 }
 
 /** Collects validated points per category and encodes them, for one task. */
@@ -86,6 +89,8 @@ export class PointBatcher {
   readonly #full: CategoryBatch[] = [];
   readonly #jsonl: boolean;
   readonly #lineProtocol: boolean;
+  readonly #remoteWrite: boolean;
+  readonly #exposition: boolean;
   #points = 0;
   #invalid = 0;
   readonly #errors: string[] = [];
@@ -93,6 +98,8 @@ export class PointBatcher {
   constructor(encodings: Encoding[]) {
     this.#jsonl = encodings.includes('jsonl');
     this.#lineProtocol = encodings.includes('lineProtocol');
+    this.#remoteWrite = encodings.includes('remoteWrite');
+    this.#exposition = encodings.includes('exposition');
   }
 
   /**
@@ -117,13 +124,20 @@ export class PointBatcher {
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
       if (entry) this.#full.push(entry);
-      entry = { category, points: 0, jsonl: this.#jsonl ? new ByteSink() : undefined, lineProtocol: this.#lineProtocol ? new ByteSink() : undefined };
+      entry = {
+        category,
+        points: 0,
+        jsonl: this.#jsonl ? new ByteSink() : undefined,
+        lineProtocol: this.#lineProtocol ? new ByteSink() : undefined,
+        prometheus: category === 'metric' && (this.#remoteWrite || this.#exposition) ? new PrometheusSamples() : undefined,
+      };
       this.#filling.set(category, entry);
     }
     entry.points++;
     this.#points++;
     entry.jsonl?.append(encodeJsonLine(category, point));
     entry.lineProtocol?.append(encodeLineProtocol(point));
+    entry.prometheus?.add(point);
     return undefined;
   }
 
@@ -146,20 +160,33 @@ export class PointBatcher {
   finish(): DecodeResult {
     const batches: EncodedBatch[] = [];
     const buffers: ArrayBuffer[] = [];
-    const take = (sink: ByteSink | undefined): Uint8Array | undefined => {
-      const bytes = sink?.take();
+    const take = (bytes: Uint8Array<ArrayBuffer> | undefined): Uint8Array | undefined => {
       if (bytes) buffers.push(bytes.buffer);
       return bytes;
     };
     for (const entry of [...this.#full, ...this.#filling.values()]) {
       const batch: EncodedBatch = { category: entry.category, points: entry.points };
-      const jsonl = take(entry.jsonl);
-      const lineProtocol = take(entry.lineProtocol);
+      const jsonl = take(entry.jsonl?.take());
+      const lineProtocol = take(entry.lineProtocol?.take());
       if (jsonl) batch.jsonl = jsonl;
       if (lineProtocol) batch.lineProtocol = lineProtocol;
+      if (entry.prometheus) this.#addPrometheus(batch, entry.prometheus, take);
       batches.push(batch);
     }
     const result: DecodeResult = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };
     return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never) as unknown as DecodeResult;
+  }
+
+  #addPrometheus(batch: EncodedBatch, samples: PrometheusSamples, take: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array | undefined): void {
+    const leftOut: EncodedBatch['fieldsLeftOut'] = {};
+    if (this.#remoteWrite) {
+      batch.remoteWrite = take(samples.remoteWrite());
+      leftOut.remoteWrite = samples.stringFields;
+    }
+    if (this.#exposition) {
+      batch.exposition = take(samples.exposition());
+      leftOut.exposition = samples.stringFields;
+    }
+    if (samples.stringFields > 0) batch.fieldsLeftOut = leftOut;
   }
 }

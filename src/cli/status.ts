@@ -162,8 +162,14 @@ function renderStatus(report: CollectorsReport, url: string, now: number, cluste
 
   sections.push(
     table(
-      ['OUTPUT', 'BUFFERED', 'LAST SUCCESS', 'LAST ERROR'],
-      report.outputs.map((o) => [o.id, String(o.bufferedPoints), ago(o.lastSuccess), o.lastError ? `${firstLine(o.lastError)} (${ago(o.lastErrorAt)})` : '']),
+      ['OUTPUT', 'TO', 'BUFFERED', 'LAST SUCCESS', 'LAST ERROR'],
+      report.outputs.map((o) => [
+        o.id,
+        o.target ?? '',
+        o.series === undefined ? String(o.bufferedPoints) : `${o.series} series`,
+        ago(o.lastSuccess),
+        o.lastError ? `${firstLine(o.lastError)} (${ago(o.lastErrorAt)})` : '',
+      ]),
     ),
   );
   if (report.lastErrors.length > 0) {

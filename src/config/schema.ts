@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
+import { listenAddress } from '../schema/addresses.js';
 import {
   FieldError,
   duration,
@@ -13,7 +14,6 @@ import {
   optional,
   positiveNumber,
   size,
-  string,
   stringList,
   stringMap,
   withDefault,
@@ -29,16 +29,6 @@ export const MODES = ['warm', 'fresh'] as const;
 /** What a tick still running when the next one of its collector is due does to that one: `skip` it, or `kill` itself. */
 export const OVERLAP_POLICIES = ['skip', 'kill'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const listenAddress = () => ({
-  read(value: unknown): string {
-    const text = string('an address such as "127.0.0.1:9529"').read(value);
-    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || Number(text.slice(text.lastIndexOf(':') + 1)) > 65535) {
-      throw new FieldError(`must be an address such as "127.0.0.1:9529" (host:port), got ${JSON.stringify(text)}`);
-    }
-    return text;
-  },
-});
 
 /** `runtimes`: where collector hosts can run (`[runner] executor`); `auto` picks the first that works here. */
 export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({

@@ -9,7 +9,7 @@ import type { BufferRecord } from './buffer/segment-format.js';
 import { DiskBuffer, type BufferWindow } from './buffer/disk-buffer.js';
 import { BatchRejected, type Output } from './output.js';
 import { OutputHealthRecord } from './output-health-record.js';
-import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
+import { detailsStatus, takesBatch, type OutputHealth, type OutputStatus, type RunningOutput, type WriteOutcome } from './running-output.js';
 
 export interface BufferedOutputOptions {
   /** The buffer's folder, `<data_dir>/buffer/<id>`. */
@@ -19,8 +19,10 @@ export interface BufferedOutputOptions {
   bufferBytes: number;
 }
 
-/** The window's records as one batch per category (a request carries one category), in first-seen order. */
-function batchesByCategory(window: BufferWindow, encoding: Encoding): EncodedBatch[] {
+const concat = (payloads: Uint8Array[]): Uint8Array => Buffer.concat(payloads);
+
+/** The window's records as one batch per category (a request carries one category), in first-seen order; `join` makes one body of several payloads. */
+function batchesByCategory(window: BufferWindow, encoding: Encoding, join: (payloads: Uint8Array[]) => Uint8Array): EncodedBatch[] {
   const groups = new Map<Category, BufferRecord[]>();
   for (const record of window.records) {
     const group = groups.get(record.category);
@@ -30,7 +32,7 @@ function batchesByCategory(window: BufferWindow, encoding: Encoding): EncodedBat
   return [...groups].map(([category, records]) => ({
     category,
     points: records.reduce((sum, record) => sum + record.points, 0),
-    [encoding]: records.length === 1 ? records[0]!.payload : Buffer.concat(records.map((record) => record.payload)),
+    [encoding]: records.length === 1 ? records[0]!.payload : join(records.map((record) => record.payload)),
   }));
 }
 
@@ -81,11 +83,13 @@ export class BufferedOutput implements RunningOutput {
 
   /** Opens the buffer (resuming what a previous run left in it) and starts the sender. */
   async start(): Promise<void> {
+    await this.#output.start?.();
     const buffer = await this.#open();
     this.#sender = this.#sendLoop(buffer);
   }
 
   async write(batch: EncodedBatch): Promise<WriteOutcome> {
+    if (!takesBatch(batch, this.encoding, this.#events)) return { stored: true };
     const payload = batch[this.encoding];
     let buffer: DiskBuffer;
     let stored: boolean;
@@ -122,7 +126,7 @@ export class BufferedOutput implements RunningOutput {
   }
 
   status(): OutputStatus {
-    return this.#health.status(this.#buffer?.points ?? 0);
+    return { ...this.#health.status(this.#buffer?.points ?? 0), ...detailsStatus(this.#output.details?.()) };
   }
 
   #open(): Promise<DiskBuffer> {
@@ -165,7 +169,7 @@ export class BufferedOutput implements RunningOutput {
 
   /** Sends every category of the window, each until accepted or refused; false if stopped first. */
   async #send(window: BufferWindow): Promise<boolean> {
-    for (const batch of batchesByCategory(window, this.encoding)) {
+    for (const batch of batchesByCategory(window, this.encoding, this.#output.join?.bind(this.#output) ?? concat)) {
       for (;;) {
         try {
           await this.#output.write(batch, this.#stop.signal);

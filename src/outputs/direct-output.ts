@@ -5,7 +5,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Output } from './output.js';
 import { OutputHealthRecord } from './output-health-record.js';
-import type { OutputHealth, OutputStatus, RunningOutput, WriteOutcome } from './running-output.js';
+import { detailsStatus, takesBatch, type OutputHealth, type OutputStatus, type RunningOutput, type WriteOutcome } from './running-output.js';
 
 /**
  * Runs a local output (file, stdout) inline: writes go out one at a time in
@@ -32,9 +32,12 @@ export class DirectOutput implements RunningOutput {
     return this.#output.encoding;
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.#output.start?.();
+  }
 
   write(batch: EncodedBatch): Promise<WriteOutcome> {
+    if (!takesBatch(batch, this.encoding, this.#events)) return Promise.resolve({ stored: true });
     const written = this.#tail.then(async (): Promise<WriteOutcome> => {
       try {
         await this.#output.write(batch);
@@ -63,6 +66,6 @@ export class DirectOutput implements RunningOutput {
   }
 
   status(): OutputStatus {
-    return this.#health.status(0);
+    return { ...this.#health.status(0), ...detailsStatus(this.#output.details?.()) };
   }
 }

@@ -12,6 +12,9 @@ import { checkInfluxdbOptions, InfluxdbOutput, influxdbOutputSchema } from './in
 import type { Output, OutputContext } from './output.js';
 import type { RunningOutput } from './running-output.js';
 import { StdoutOutput, stdoutOutputSchema } from './stdout/stdout-output.js';
+import { checkPrometheusOptions, PrometheusOutput, prometheusOutputSchema } from './prometheus/prometheus-output.js';
+import { checkRemoteWriteOptions, RemoteWriteOutput, remoteWriteOutputSchema } from './prometheus-remote-write/remote-write-output.js';
+import { OutputEvents } from '../telemetry/events/output-events.js';
 
 export interface OutputPlugin<S extends Schema> {
   /** The keys of one `[[outputs.<name>]]` table; relative paths are taken from `baseDir`. */
@@ -32,6 +35,8 @@ export const OUTPUT_PLUGINS = {
   stdout: local({ schema: stdoutOutputSchema, create: () => new StdoutOutput() }),
   influxdb: remote({ schema: influxdbOutputSchema, check: checkInfluxdbOptions, create: (options) => new InfluxdbOutput(options) }),
   datakit: remote({ schema: datakitOutputSchema, check: checkDatakitOptions, create: (options, context) => new DatakitOutput(options, context) }),
+  prometheus_remote_write: remote({ schema: remoteWriteOutputSchema, check: checkRemoteWriteOptions, create: (options) => new RemoteWriteOutput(options) }),
+  prometheus: local({ schema: prometheusOutputSchema, check: checkPrometheusOptions, create: (options, context) => new PrometheusOutput(options, context) }),
 };
 
 /** `<data_dir>/buffer/influxdb-0` for `influxdb[0]`: no brackets, which shells would take for a glob. */
@@ -43,7 +48,11 @@ export function bufferDir(dataDir: string, id: string): string {
 export function createRunningOutput(config: OutputConfig, context: OutputContext & { dataDir: string; metrics: Metrics; log: Logger }): RunningOutput {
   // The config was read against this registry: its type is a key, its options match the schema.
   const plugin = OUTPUT_PLUGINS[config.type as keyof typeof OUTPUT_PLUGINS] as OutputPlugin<Schema>;
-  const output = plugin.create(config.options as TableOf<Schema>, { loopToken: context.loopToken });
+  const output = plugin.create(config.options as TableOf<Schema>, {
+    loopToken: context.loopToken,
+    longestIntervalMs: context.longestIntervalMs,
+    events: new OutputEvents(config.id, context.log.child({ output: config.id }), context.metrics),
+  });
   if (!plugin.buffered) return new DirectOutput(config.id, output, context.metrics, context.log);
   const options = config.options as unknown as BufferOptions;
   const buffer = {

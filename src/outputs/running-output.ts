@@ -1,4 +1,6 @@
-import type { EncodedBatch, Encoding } from '../points/point.js';
+import { METRIC_ONLY_ENCODINGS, type EncodedBatch, type Encoding } from '../points/point.js';
+import type { OutputEvents } from '../telemetry/events/output-events.js';
+import type { OutputDetails } from './output.js';
 
 /** One output as the status API shows it. */
 export interface OutputStatus {
@@ -10,6 +12,10 @@ export interface OutputStatus {
   lastErrorAt?: string;
   /** ISO time of the last batch the destination accepted. */
   lastSuccess?: string;
+  /** Where it writes, or where it is scraped (absent for outputs given by a test or `check`). */
+  target?: string;
+  /** An endpoint's series in memory now. */
+  series?: number;
 }
 
 /** Whether an output's last write went through, for /healthz. */
@@ -56,10 +62,28 @@ export interface RunningOutput {
   health(): OutputHealth;
 }
 
+/**
+ * Whether an output takes `batch`: an encoding that holds metrics only
+ * (Prometheus) skips the other categories, counted as skipped rather than
+ * dropped; the fields its encoding left out (strings) are counted too.
+ */
+export function takesBatch(batch: EncodedBatch, encoding: Encoding, events: OutputEvents): boolean {
+  const leftOut = batch.fieldsLeftOut?.[encoding];
+  if (leftOut) events.fieldsLeftOut(leftOut);
+  if (!METRIC_ONLY_ENCODINGS.has(encoding) || batch.category === 'metric') return true;
+  events.skipped(batch.points);
+  return false;
+}
+
+/** The status fields an output's details add. */
+export const detailsStatus = (details: OutputDetails | undefined): Pick<OutputStatus, 'target' | 'series'> => (details ? { ...details } : {});
+
 /** Every configured output; each batch goes to each of them. */
 export class OutputSet {
   #outputs: RunningOutput[];
   #encodings: Encoding[] = [];
+  /** While outputs are replaced (change): deliveries wait for it. */
+  #swapping: Promise<void> | undefined;
 
   constructor(outputs: RunningOutput[]) {
     this.#outputs = outputs;
@@ -82,14 +106,32 @@ export class OutputSet {
   /**
    * Starts `added` and takes them in; lets the outputs named in `removed`
    * deliver what they can within `graceMs` and closes them (a reload).
-   * Batches already handed to an output are delivered by it.
+   * Batches already handed to an output are delivered by it. An added output
+   * with the id of a removed one (its block changed) replaces it: the old one
+   * closes first, at once, since the new one takes over what it held (its
+   * buffer folder, which it resumes; its listen address), and deliveries wait
+   * the few ms of the swap, so no batch misses either.
    */
   async change(added: RunningOutput[], removed: readonly string[], graceMs: number): Promise<void> {
     const leaving = this.#outputs.filter((output) => removed.includes(output.id));
-    await Promise.all(added.map((output) => output.start()));
-    this.#outputs = [...this.#outputs.filter((output) => !removed.includes(output.id)), ...added];
-    this.#updateEncodings();
-    await Promise.all(leaving.map((output) => output.close(graceMs)));
+    const replaced = leaving.filter((output) => added.some((next) => next.id === output.id));
+    let swapped!: () => void;
+    this.#swapping = new Promise((resolve) => (swapped = resolve));
+    let failed: PromiseRejectedResult | undefined;
+    try {
+      await Promise.all(replaced.map((output) => output.close(0)));
+      const started = await Promise.allSettled(added.map((output) => output.start()));
+      failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      // One that cannot start is left out (its old version, if it had one, is closed): the reload says why.
+      const taken = added.filter((_, i) => started[i]!.status === 'fulfilled');
+      this.#outputs = [...this.#outputs.filter((output) => !removed.includes(output.id)), ...taken];
+      this.#updateEncodings();
+    } finally {
+      this.#swapping = undefined;
+      swapped();
+    }
+    await Promise.all(leaving.filter((output) => !replaced.includes(output)).map((output) => output.close(graceMs)));
+    if (failed) throw failed.reason;
   }
 
   #updateEncodings(): void {
@@ -111,6 +153,7 @@ export class OutputSet {
    * that could not (each named once, with its first error): empty when all did.
    */
   async deliver(batches: EncodedBatch[]): Promise<DeliveryFailure[]> {
+    await this.#swapping;
     const outcomes = await Promise.all(
       batches.flatMap((batch) => this.#outputs.map(async (output) => ({ output: output.id, outcome: await output.write(batch) }))),
     );

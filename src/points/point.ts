@@ -43,8 +43,14 @@ export interface Point {
   time: string;
 }
 
-/** How an output wants its points: JSON Lines or InfluxDB line protocol. */
-export type Encoding = 'jsonl' | 'lineProtocol';
+/** How an output wants its points: JSON Lines, InfluxDB line protocol, or one of the two Prometheus encodings. */
+export type Encoding = 'jsonl' | 'lineProtocol' | 'remoteWrite' | 'exposition';
+
+/**
+ * The categories an encoding can carry: Prometheus holds metrics only.
+ * Workers encode nothing else for these; outputs count other points as skipped.
+ */
+export const METRIC_ONLY_ENCODINGS: ReadonlySet<Encoding> = new Set(['remoteWrite', 'exposition']);
 
 /**
  * Points of one category, already encoded by a worker thread. The main
@@ -57,4 +63,10 @@ export interface EncodedBatch {
   jsonl?: Uint8Array;
   /** InfluxDB line protocol with ns timestamps. */
   lineProtocol?: Uint8Array;
+  /** Metric points only: a snappy-compressed Prometheus remote write WriteRequest, each series' samples in time order. */
+  remoteWrite?: Uint8Array;
+  /** Metric points only: text exposition lines, `name{labels} value timestamp_ms`, each series' latest sample. */
+  exposition?: Uint8Array;
+  /** Fields an encoding left out, by encoding: the Prometheus ones leave out string fields. */
+  fieldsLeftOut?: Partial<Record<Encoding, number>>;
 }

@@ -1,4 +1,16 @@
 import os from 'node:os';
+import { FieldError, string, type Field } from './fields.js';
+
+/** A `host:port` to listen on: `127.0.0.1:9529`, `[::1]:9529`, `0.0.0.0:9273`. */
+export const listenAddress = (example = '127.0.0.1:9529'): Field<string> => ({
+  read(value: unknown): string {
+    const text = string(`an address such as "${example}"`).read(value);
+    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(text) || Number(text.slice(text.lastIndexOf(':') + 1)) > 65535) {
+      throw new FieldError(`must be an address such as "${example}" (host:port), got ${JSON.stringify(text)}`);
+    }
+    return text;
+  },
+});
 
 /** `127.0.0.1:9529`, `[::1]:9529`, `localhost:9529` (the shape the config checked) → host and port. */
 export function parseListen(listen: string): { host: string; port: number } {

@@ -223,6 +223,16 @@ export const existingFolder = (baseDir: string): Field<string> =>
  */
 export const httpUrl = (example: string, credentials = "use the output's credential keys"): Field<string> =>
   field((value) => {
+    const href = endpointUrl(example, credentials).read(value);
+    const url = new URL(href);
+    if (url.search || url.hash)
+      throw new FieldError(`must be the server's base URL, without ?query or #fragment, got ${JSON.stringify((value as string).trim())}`);
+    return href;
+  });
+
+/** The URL of one HTTP endpoint, which may carry a ?query (VictoriaMetrics' ?extra_label=...); no credentials, as for httpUrl. */
+export const endpointUrl = (example: string, credentials = "use the output's credential keys"): Field<string> =>
+  field((value) => {
     const expected = `an http:// or https:// URL such as "${example}"`;
     const text = nonEmptyString(expected).read(value);
     let url: URL;
@@ -233,6 +243,6 @@ export const httpUrl = (example: string, credentials = "use the output's credent
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FieldError(`must be ${expected}, got ${JSON.stringify(text)}`);
     if (url.username || url.password) throw new FieldError(`must not carry a user name or password (URLs show up in logs); ${credentials}`);
-    if (url.search || url.hash) throw new FieldError(`must be the server's base URL, without ?query or #fragment, got ${JSON.stringify(text)}`);
+    if (url.hash) throw new FieldError(`must not have a #fragment, got ${JSON.stringify(text)}`);
     return url.href;
   });

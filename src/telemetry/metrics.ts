@@ -112,10 +112,25 @@ export function createMetrics(version: string) {
       "Lines collectors wrote (print, stderr) relayed into the runner's log, by stream; collector is empty for a host's output outside any run that names none.",
       ['input', 'collector', 'stream'],
     ),
-    outputPoints: counter('pythond_output_points_total', 'Points handled by each output: sent, failed (will be retried), dropped (lost for good).', [
+    outputPoints: counter(
+      'pythond_output_points_total',
+      'Points handled by each output: sent, failed (will be retried), dropped (lost for good), skipped (a category the output does not take: the Prometheus outputs take metrics only).',
+      ['output', 'status'],
+    ),
+    outputFieldsLeftOut: counter(
+      'pythond_output_fields_left_out_total',
+      'Fields an output leaves out of the points it sends: the Prometheus outputs leave out string fields (Prometheus holds numbers only).',
+      ['output'],
+    ),
+    outputSeries: gauge('pythond_output_series', 'Series an exposition endpoint ([[outputs.prometheus]]) holds for its scrapes.', ['output']),
+    outputSeriesHeap: gauge('pythond_output_series_heap_bytes', "Heap in use in an exposition endpoint's thread: its series, and the scrapes it is writing.", [
       'output',
-      'status',
     ]),
+    outputSeriesDropped: counter(
+      'pythond_output_series_dropped_total',
+      'Series an exposition endpoint let go, by reason: expired (not reported within its expiration), max_series (the least recently reported, to make room).',
+      ['output', 'reason'],
+    ),
     outputBuffer: gauge('pythond_output_buffer_points', 'Points waiting in an output buffer.', ['output']),
     outputBufferErrors: counter(
       'pythond_output_buffer_errors_total',

@@ -61,7 +61,7 @@ describe('pythond status', () => {
       assert.match(stdout, /^s +failing\.Failing +failing, backing off +\d+(ms|s) ago +\d+\.\d ms +1 +1 +RuntimeError: cannot reach the database$/m);
       assert.match(stdout, /^s +good\.Good +idle +\d+(ms|s) ago +\d+\.\d ms +1 +0$/m);
       assert.match(stdout, /^input s cannot load s\/broken\.py:1: SyntaxError: invalid syntax/m);
-      assert.match(stdout, /^OUTPUT +BUFFERED +LAST SUCCESS +LAST ERROR\nfile\[0\] +0 +\d+(ms|s) ago$/m);
+      assert.match(stdout, /^OUTPUT +TO +BUFFERED +LAST SUCCESS +LAST ERROR\nfile\[0\] +\/\S+\/points\.jsonl +0 +\d+(ms|s) ago$/m);
       // Last, what is not healthy: what a script that got exit 1 wants to know.
       assert.match(
         stdout,

@@ -226,7 +226,7 @@ describe('docker compose up (compose.yaml)', () => {
     assert.equal(appended.trigger, 'single.toml changed');
   });
 
-  it('with compose.full.yaml, Prometheus scrapes the runner and VictoriaMetrics receives the points', {
+  it('with compose.full.yaml, Prometheus scrapes the runner and its points endpoint, and receives them by remote write, as VictoriaMetrics does as line protocol', {
     timeout: 15 * 60_000,
   }, async (t) => {
     if (!(await requireDocker(t)) || !(await requireCompose(t))) return;
@@ -258,6 +258,28 @@ describe('docker compose up (compose.yaml)', () => {
     ))!;
     assert.deepEqual(field!.metric, { __name__: 'mydata_custom_field2', db: 'pythond', tag1: 'val1', tag2: 'val2' });
     assert.equal(field!.value[1], '1000');
+
+    // The same point in Prometheus, by remote write (no job) and scraped from the endpoint (job pythond-points).
+    const inPrometheus = (await waitFor(
+      async () => {
+        const result = await query(prometheusPort, 'mydata_custom_field2');
+        return result.length === 2 ? result : undefined;
+      },
+      'the demo point in Prometheus both ways',
+      60_000,
+      1000,
+    ))!;
+    assert.deepEqual(
+      inPrometheus.map((series) => series.metric).sort((a, b) => (a.job ?? '').localeCompare(b.job ?? '')),
+      [
+        { __name__: 'mydata_custom_field2', tag1: 'val1', tag2: 'val2' },
+        { __name__: 'mydata_custom_field2', tag1: 'val1', tag2: 'val2', job: 'pythond-points', instance: 'pythond:9273' },
+      ],
+    );
+    assert.deepEqual(
+      inPrometheus.map((series) => series.value[1]),
+      ['1000', '1000'],
+    );
 
     await compose('down', '-v');
     assert.deepEqual(await collectorContainers(), []);

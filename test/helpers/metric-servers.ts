@@ -8,7 +8,7 @@ import { terminate } from './child-exit.js';
 import { freePort, waitFor } from './fixtures.js';
 
 /**
- * Real VictoriaMetrics and InfluxDB 1.x servers (the Debian packages) for
+ * Real VictoriaMetrics, Prometheus and InfluxDB 1.x servers (the Debian packages) for
  * tests and benchmarks: each on free loopback ports with its own temporary
  * data folder, never on a default port. `stop()` and `start()` again keep the
  * data (an outage); `close()` stops and removes everything.
@@ -142,6 +142,89 @@ export class VictoriaMetrics extends ServerProcess {
       .split('\n')
       .filter((line) => line.trim())
       .map((line) => JSON.parse(line) as ExportedSeries);
+  }
+}
+
+/** A series as Prometheus' range query gives it: its labels (with __name__), its samples as [ms, value]. */
+export interface PrometheusSeries {
+  metric: Record<string, string>;
+  samples: [number, number][];
+}
+
+/** What a Prometheus scrapes: a job's one target. */
+export interface ScrapeTarget {
+  job: string;
+  /** host:port */
+  target: string;
+  path: string;
+}
+
+export class Prometheus extends ServerProcess {
+  readonly url: string;
+  readonly #port: number;
+  readonly #scrape: ScrapeTarget[];
+
+  private constructor(port: number, scrape: ScrapeTarget[]) {
+    super('prometheus');
+    this.#port = port;
+    this.#scrape = scrape;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts one with its remote write receiver on (at `<url>/api/v1/write`), scraping `scrape` every second. */
+  static async start(options: { scrape?: ScrapeTarget[] } = {}): Promise<Prometheus> {
+    const server = new Prometheus(await freePort(), options.scrape ?? []);
+    await server.start();
+    return server;
+  }
+
+  get writeUrl(): string {
+    return `${this.url}/api/v1/write`;
+  }
+
+  protected command() {
+    const jobs = this.#scrape
+      .map(
+        ({ job, target, path: metricsPath }) => `  - job_name: ${job}
+    metrics_path: ${metricsPath}
+    static_configs:
+      - targets: ['${target}']
+`,
+      )
+      .join('');
+    const config = path.join(this.dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      `global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+${
+  jobs
+    ? `scrape_configs:
+${jobs}`
+    : ''
+}`,
+    );
+    const args = [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(this.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${this.#port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ];
+    return { file: 'prometheus', args };
+  }
+
+  protected readyUrl(): string {
+    return `${this.url}/-/ready`;
+  }
+
+  /** Every series matching `selector` with its samples of the last `range` (a PromQL duration). */
+  async series(selector: string, range = '1h'): Promise<PrometheusSeries[]> {
+    const { status, body } = await get(`${this.url}/api/v1/query?${new URLSearchParams({ query: `${selector}[${range}]` })}`);
+    if (status !== 200) throw new Error(`Prometheus answered ${status} to ${selector}: ${body}`);
+    const result = (JSON.parse(body) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } }).data.result;
+    return result.map(({ metric, values }) => ({ metric, samples: values.map(([seconds, value]) => [Math.round(seconds * 1000), Number(value)]) }));
   }
 }
 

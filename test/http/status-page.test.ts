@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { CollectorsReport } from '../../src/http/api-types.js';
 import { Chromium, requireChromium, type Page } from '../helpers/chromium.js';
 import { startRunner } from '../helpers/cli.js';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { freePort, REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
 /** Where the test leaves its screenshot; docs/status-page.png (shown in the README) is a copy of one. */
 const SCREENSHOT = path.join(REPO_ROOT, 'dist', 'status-page.png');
@@ -55,6 +55,7 @@ describe('the status page at GET /', () => {
   it('shows every collector and its state in chromium, updates without a reload when a collector starts failing, and says on top what is not healthy', async (t) => {
     if (!requireChromium(t)) return;
     const flag = path.join(tempTree(), 'fail');
+    const endpoint = `127.0.0.1:${await freePort()}`;
     const root = tempTree({
       ...COLLECTORS,
       'pythond.toml': `
@@ -68,6 +69,8 @@ describe('the status page at GET /', () => {
         envs = ["FAIL_FLAG=${flag}"]
         [[outputs.file]]
         path = "data/points.jsonl"
+        [[outputs.prometheus]]
+        listen = "${endpoint}"
       `,
     });
     const runner = startRunner(['--config', path.join(root, 'pythond.toml')], { cwd: root });
@@ -89,6 +92,11 @@ describe('the status page at GET /', () => {
       for (const shown of ['pythond', 'version', 'process runtime', 'status', 'Healthy', 'Toggle', 'Broken', 'healthy.Healthy', 'file[0]']) {
         assert.ok(text.includes(shown), `the page shows ${shown}`);
       }
+      // The endpoint's row: where Prometheus scrapes it, and the series it holds (up_value and toggle_value).
+      assert.match(
+        await page.evaluate<string>(`document.querySelector('[data-output="prometheus[0]"]').innerText`),
+        new RegExp(`prometheus\\[0\\]\\s+http://${endpoint}/metrics\\s+2 series`),
+      );
       // A collector's error is text on the page, never markup.
       const error = await page.evaluate<{ summary: string; elements: number }>(`(() => {
         const card = document.querySelector('[data-collector="status/broken.Broken"]');

@@ -486,3 +486,28 @@ test('a reopened buffer acknowledged at the start of a segment resumes there, wi
   assert.deepEqual(second.warnings, []);
   await second.buffer.close();
 });
+
+test("sends what a previous run left in windows of their own, never together with this run's batches (a receiver may have taken it and refuse the whole request)", async () => {
+  const dir = tempTree();
+  const first = await openBuffer(dir);
+  await first.buffer.append(batch(0, 3));
+  await first.buffer.append(batch(3, 2));
+  await first.buffer.close();
+
+  const second = await openBuffer(dir);
+  await second.buffer.append(batch(5, 4));
+  const left = await second.buffer.read(1_000_000);
+  assert.deepEqual(
+    left?.records.map((record) => record.points),
+    [3, 2],
+  );
+  await second.buffer.ack(left!);
+  const ours = await second.buffer.read(1_000_000);
+  assert.deepEqual(
+    ours?.records.map((record) => record.points),
+    [4],
+  );
+  await second.buffer.ack(ours!);
+  assert.equal(await second.buffer.read(1_000_000), undefined);
+  await second.buffer.close();
+});

@@ -89,6 +89,41 @@ const BAD_OUTPUTS: [what: string, toml: string, error: RegExp][] = [
     '[[outputs.datakit]]\nurl = "http://127.0.0.1:9529"\ndatabase = "db"',
     /outputs\.datakit\[0\]\.database is not a known key; known keys: url, timeout, batch_size, flush_interval, buffer_size/,
   ],
+  [
+    'a remote write url without scheme',
+    '[[outputs.prometheus_remote_write]]\nurl = "127.0.0.1:9090/api/v1/write"',
+    /outputs\.prometheus_remote_write\[0\]\.url must be an http:\/\/ or https:\/\/ URL such as "http:\/\/127\.0\.0\.1:9090\/api\/v1\/write"/,
+  ],
+  [
+    'a bearer_token and a username',
+    '[[outputs.prometheus_remote_write]]\nurl = "http://127.0.0.1:9090/api/v1/write"\nusername = "me"\npassword = "pw"\nbearer_token = "t"',
+    /outputs\.prometheus_remote_write\[0\]\.bearer_token cannot be combined with username and password/,
+  ],
+  [
+    'a header remote write sets itself',
+    '[[outputs.prometheus_remote_write]]\nurl = "http://127.0.0.1:9090/api/v1/write"\nheaders = { Content-Encoding = "gzip" }',
+    /outputs\.prometheus_remote_write\[0\]\.headers\.Content-Encoding is set by remote write itself \(snappy\)/,
+  ],
+  [
+    'an Authorization header beside a bearer_token',
+    '[[outputs.prometheus_remote_write]]\nurl = "http://127.0.0.1:9090/api/v1/write"\nbearer_token = "t"\nheaders = { Authorization = "Bearer u" }',
+    /outputs\.prometheus_remote_write\[0\]\.headers\.Authorization cannot be combined with username\/password or bearer_token/,
+  ],
+  [
+    "an endpoint on the runner's own address",
+    '[[outputs.prometheus]]\nlisten = "0.0.0.0:9529"',
+    /outputs\.prometheus\[0\]\.listen is the runner's own HTTP API address \(runner\.listen = "127\.0\.0\.1:9529"\)/,
+  ],
+  [
+    'an endpoint path without its slash',
+    '[[outputs.prometheus]]\npath = "metrics"',
+    /outputs\.prometheus\[0\]\.path must be a URL path such as "\/metrics", got "metrics"/,
+  ],
+  [
+    'an endpoint max_series of 0',
+    '[[outputs.prometheus]]\nmax_series = 0',
+    /outputs\.prometheus\[0\]\.max_series must be an integer from 1 to 100000000, got number 0/,
+  ],
 ];
 
 for (const [what, toml, error] of BAD_OUTPUTS) {

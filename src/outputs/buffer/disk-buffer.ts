@@ -68,6 +68,15 @@ export class DiskBuffer {
   #queue: PendingAppend[] = [];
   #committing: Promise<void> | undefined;
   #closed = false;
+  /** The first segment this run wrote: older ones are what a previous run left. */
+  #firstOfThisRun = 0;
+  /**
+   * The segment the sender reads, kept open from one window to the next
+   * (opening and closing it for every read took as long as the read). Only
+   * the sender opens and closes it; a segment deleted meanwhile stays
+   * readable until the sender moves on.
+   */
+  #reader: { seq: number; handle: FileHandle } | undefined;
 
   private constructor(options: DiskBufferOptions) {
     this.#dir = options.dir;
@@ -83,6 +92,7 @@ export class DiskBuffer {
     const { segments, ack } = await recoverSegments(options.dir, options.events);
     buffer.#resume(segments, ack);
     await buffer.#startSegment();
+    buffer.#firstOfThisRun = buffer.#current.seq;
     return buffer;
   }
 
@@ -139,6 +149,8 @@ export class DiskBuffer {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#committing;
+    await this.#reader?.handle.close().catch(() => {});
+    this.#reader = undefined;
     await this.#writer?.close();
     this.#writer = undefined;
   }
@@ -257,27 +269,35 @@ export class DiskBuffer {
     // A copy: appends may add, delete or drop segments while this awaits.
     for (const segment of [...this.#segments]) {
       if (segment.seq < this.#ack.segment) continue;
+      // What a previous run left (perhaps taken already by a receiver that then refuses it whole) goes in windows of its own.
+      if (window.records.length > 0 && window.end.segment < this.#firstOfThisRun && segment.seq >= this.#firstOfThisRun) return window;
       let at = segment.seq === this.#ack.segment ? this.#ack.offset : SEGMENT_MAGIC.length;
       if (at >= segment.committed) continue;
-      const reader = await open(segment.file, 'r');
-      try {
-        while (at < segment.committed) {
-          const records = await readRecordsAt(reader, at, this.#readAhead(maxPoints - window.points), segment.committed);
-          for (const record of records) {
-            if (window.points > 0 && window.points + record.points > maxPoints) return window;
-            window.records.push(record);
-            window.points += record.points;
-            window.spans.set(segment.seq, (window.spans.get(segment.seq) ?? 0) + record.points);
-            window.end = { segment: segment.seq, offset: record.end };
-            at = record.end;
-          }
-          if (window.points >= maxPoints) return window;
+      const reader = await this.#readerOf(segment);
+      while (at < segment.committed) {
+        const records = await readRecordsAt(reader, at, this.#readAhead(maxPoints - window.points), segment.committed);
+        for (const record of records) {
+          if (window.points > 0 && window.points + record.points > maxPoints) return window;
+          window.records.push(record);
+          window.points += record.points;
+          window.spans.set(segment.seq, (window.spans.get(segment.seq) ?? 0) + record.points);
+          window.end = { segment: segment.seq, offset: record.end };
+          at = record.end;
         }
-      } finally {
-        await reader.close();
+        if (window.points >= maxPoints) return window;
       }
     }
     return window.records.length > 0 ? window : undefined;
+  }
+
+  async #readerOf(segment: Segment): Promise<FileHandle> {
+    if (this.#reader?.seq === segment.seq) return this.#reader.handle;
+    const previous = this.#reader;
+    this.#reader = undefined;
+    await previous?.handle.close().catch(() => {});
+    const handle = await open(segment.file, 'r');
+    this.#reader = { seq: segment.seq, handle };
+    return handle;
   }
 
   /** Bytes to read for `points` more points: what the buffer holds per point on average, and some. */

@@ -4,7 +4,7 @@ import { duration, httpUrl, withDefault, type TableOf } from '../../schema/field
 import { CATEGORIES, type Category, type EncodedBatch } from '../../points/point.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';
-import type { Output, OutputContext } from '../output.js';
+import type { Output, OutputContext, OutputDetails } from '../output.js';
 
 export const datakitOutputSchema = () => ({
   url: httpUrl('http://127.0.0.1:9529'),
@@ -35,8 +35,10 @@ export class DatakitOutput implements Output {
   readonly encoding = 'lineProtocol' as const;
   readonly #urls: ReadonlyMap<Category, URL>;
   readonly #http: HttpWriter;
+  readonly #target: string;
 
   constructor(options: DatakitConnection, context: OutputContext) {
+    this.#target = options.url;
     this.#urls = new Map(
       CATEGORIES.map((category) => {
         const url = urlUnder(options.url, `v1/write/${category}`);
@@ -49,6 +51,10 @@ export class DatakitOutput implements Output {
 
   write(batch: EncodedBatch, signal?: AbortSignal): Promise<void> {
     return this.#http.post(this.#urls.get(batch.category)!, batch.lineProtocol!, signal);
+  }
+
+  details(): OutputDetails {
+    return { target: this.#target };
   }
 
   async close(): Promise<void> {

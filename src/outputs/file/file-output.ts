@@ -2,7 +2,7 @@ import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncodedBatch } from '../../points/point.js';
 import { filePath } from '../../schema/fields.js';
-import type { Output } from '../output.js';
+import type { Output, OutputDetails } from '../output.js';
 
 export const fileOutputSchema = (baseDir: string) => ({ path: filePath(baseDir) });
 
@@ -42,6 +42,10 @@ export class FileOutput implements Output {
       await file.handle.truncate(file.size).catch(() => {});
       throw err;
     }
+  }
+
+  details(): OutputDetails {
+    return { target: this.#path };
   }
 
   async close(): Promise<void> {

@@ -9,8 +9,10 @@ export interface HttpWriterOptions {
   timeoutMs: number;
   /** PEM certificates that replace the system's trusted CAs, for a server with a private CA. */
   ca?: Buffer;
-  /** Sent with every request (authorization). */
+  /** Sent with every request (authorization, content type); the content type defaults to UTF-8 text. */
   headers?: Record<string, string>;
+  /** The 4xx answers retried, instead of dropping the batch; default RETRIED_CLIENT_ERRORS. */
+  retriedClientErrors?: ReadonlySet<number>;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface HttpWriterOptions {
  * a missing database, a timeout, rate limiting. Once fixed, the same batch
  * goes through, so it is retried; any other 4xx means the batch itself is bad.
  */
-const RETRIED_CLIENT_ERRORS = new Set([401, 403, 404, 408, 429]);
+export const RETRIED_CLIENT_ERRORS: ReadonlySet<number> = new Set([401, 403, 404, 408, 429]);
 /** 508 Loop Detected: the batch came back to where it started (a pythond's own API); sending it again loops again. */
 const LOOP_DETECTED = 508;
 /** Enough of an error answer to explain it in a log line. */
@@ -39,6 +41,7 @@ export class HttpWriter {
   readonly #request: typeof http.request;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
+  readonly #retried: ReadonlySet<number>;
 
   constructor(options: HttpWriterOptions) {
     const secure = new URL(options.baseUrl).protocol === 'https:';
@@ -46,6 +49,7 @@ export class HttpWriter {
     this.#request = secure ? https.request : http.request;
     this.#timeoutMs = options.timeoutMs;
     this.#headers = { 'content-type': 'text/plain; charset=utf-8', ...options.headers };
+    this.#retried = options.retriedClientErrors ?? RETRIED_CLIENT_ERRORS;
   }
 
   post(url: URL, body: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -81,7 +85,7 @@ export class HttpWriter {
           if (status >= 200 && status < 300) return resolve();
           const text = Buffer.concat(chunks).toString('utf8', 0, MAX_ERROR_BODY).trim();
           const message = `${url.href} answered ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${text ? `: ${text}` : ''}`;
-          const batchIsBad = (status >= 400 && status < 500 && !RETRIED_CLIENT_ERRORS.has(status)) || status === LOOP_DETECTED;
+          const batchIsBad = (status >= 400 && status < 500 && !this.#retried.has(status)) || status === LOOP_DETECTED;
           reject(batchIsBad ? new BatchRejected(message) : new PythondError('OUTPUT_FAILED', message));
         });
       });

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { duration, httpUrl, nonEmptyString, optional, readableFile, string, withDefault, type TableOf } from '../../schema/fields.js';
 import type { EncodedBatch } from '../../points/point.js';
 import { bufferSchema, type BufferOptions } from '../buffer/buffer-options.js';
+import { authorization, checkCredentials } from '../http/credentials.js';
 import { HttpWriter, urlUnder } from '../http/http-writer.js';
-import type { Output } from '../output.js';
+import type { Output, OutputDetails } from '../output.js';
 
 export const influxdbOutputSchema = (baseDir: string) => ({
   url: httpUrl('http://127.0.0.1:8086'),
@@ -22,18 +23,7 @@ export type InfluxdbConnection = Omit<InfluxdbOptions, keyof BufferOptions>;
 
 /** The rules between keys that the schema cannot say. */
 export function checkInfluxdbOptions(options: InfluxdbOptions): { key: string; message: string }[] {
-  const problems: { key: string; message: string }[] = [];
-  if (options.username !== undefined && options.password === undefined) problems.push({ key: 'password', message: 'is required when username is set' });
-  if (options.password !== undefined && options.username === undefined) problems.push({ key: 'username', message: 'is required when password is set' });
-  if (options.token !== undefined && options.username !== undefined)
-    problems.push({ key: 'token', message: 'cannot be combined with username and password; keep one of them' });
-  return problems;
-}
-
-function authorization(options: InfluxdbConnection): Record<string, string> {
-  if (options.token !== undefined) return { authorization: `Token ${options.token}` };
-  if (options.username !== undefined) return { authorization: `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}` };
-  return {};
+  return checkCredentials(options, 'token');
 }
 
 /**
@@ -54,12 +44,16 @@ export class InfluxdbOutput implements Output {
       baseUrl: options.url,
       timeoutMs: options.timeout,
       ca: options.tls_ca === undefined ? undefined : readFileSync(options.tls_ca),
-      headers: authorization(options),
+      headers: authorization(options, 'Token'),
     });
   }
 
   write(batch: EncodedBatch, signal?: AbortSignal): Promise<void> {
     return this.#http.post(this.#writeUrl, batch.lineProtocol!, signal);
+  }
+
+  details(): OutputDetails {
+    return { target: this.#writeUrl.href };
   }
 
   async close(): Promise<void> {

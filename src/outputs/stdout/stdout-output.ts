@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EncodedBatch } from '../../points/point.js';
-import type { Output } from '../output.js';
+import type { Output, OutputDetails } from '../output.js';
 
 export const stdoutOutputSchema = () => ({});
 
@@ -33,5 +33,9 @@ export class StdoutOutput implements Output {
     if (this.#error) throw this.#error;
     if (!this.#stream.write(batch.jsonl!)) await Promise.race([once(this.#stream, 'drain'), this.closed]);
     if (this.#error) throw this.#error;
+  }
+
+  details(): OutputDetails {
+    return { target: 'standard output' };
   }
 }

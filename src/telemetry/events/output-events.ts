@@ -1,6 +1,5 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-
 import { RepeatedFailures } from '../repeated-failures.js';
 
 /**
@@ -18,6 +17,10 @@ export class OutputEvents {
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #failures: RepeatedFailures;
+  #leftOutSaid = false;
+  /** Series evicted at max_series in a row without a log line, and when the last line was written. */
+  #evictedSinceLog = 0;
+  #evictionLoggedAt = 0;
 
   /** `log` is the output's own logger (its `output` field bound); `now` a clock in milliseconds. */
   constructor(output: string, log: Logger, metrics: Metrics, now?: () => number) {
@@ -32,6 +35,43 @@ export class OutputEvents {
     this.#metrics.outputPoints.inc({ output: this.#output, status: 'sent' }, points);
     const failures = this.#failures.succeeded(this.#output);
     if (failures > 0) this.#log.info(`output ${this.#output} is ok again after ${failures} failure(s)`);
+  }
+
+  /** Points of a category the output's encoding cannot carry (Prometheus: all but metric); by design, not an error. */
+  skipped(points: number): void {
+    this.#metrics.outputPoints.inc({ output: this.#output, status: 'skipped' }, points);
+  }
+
+  /** Fields the output's encoding cannot carry (Prometheus: strings); said once in the log, counted each time. */
+  fieldsLeftOut(fields: number): void {
+    this.#metrics.outputFieldsLeftOut.inc({ output: this.#output }, fields);
+    if (this.#leftOutSaid) return;
+    this.#leftOutSaid = true;
+    this.#log.info(`output ${this.#output}: string fields are left out (Prometheus holds numbers only); counted in pythond_output_fields_left_out_total`);
+  }
+
+  /** The series an exposition endpoint holds now, and the heap its thread uses for them (and for its scrapes). */
+  seriesHeld(series: number, heapBytes: number): void {
+    this.#metrics.outputSeries.set({ output: this.#output }, series);
+    this.#metrics.outputSeriesHeap.set({ output: this.#output }, heapBytes);
+  }
+
+  /** Series dropped from an endpoint to stay within `maxSeries` (the least recently reported); logged at most once a minute. */
+  seriesEvicted(series: number, maxSeries: number): void {
+    this.#metrics.outputSeriesDropped.inc({ output: this.#output, reason: 'max_series' }, series);
+    this.#evictedSinceLog += series;
+    if (Date.now() - this.#evictionLoggedAt < 60_000) return;
+    this.#log.warn(
+      { series: this.#evictedSinceLog },
+      `output ${this.#output}: ${this.#evictedSinceLog} series dropped to stay within max_series = ${maxSeries} (the least recently reported ones); raise max_series, or report fewer series`,
+    );
+    this.#evictedSinceLog = 0;
+    this.#evictionLoggedAt = Date.now();
+  }
+
+  /** Series not reported within the endpoint's expiration: let go, by design. */
+  seriesExpired(series: number): void {
+    this.#metrics.outputSeriesDropped.inc({ output: this.#output, reason: 'expired' }, series);
   }
 
   /** A send failed (the `attempt`-th in a row) and is retried in `delayMs`: the points stay in the buffer. */

@@ -29,7 +29,7 @@ export function listProblems(sources: ProblemSources): Problem[] {
   for (const output of sources.outputHealth) {
     if (output.ok) continue;
     const message = output.retrying
-      ? `output ${output.output} cannot send (${buffered.get(output.output) ?? 0} points wait in its buffer): ${firstLine(output.error)}`
+      ? `output ${output.output} cannot send (${buffered.get(output.output) ?? 0} point(s) wait in its buffer): ${firstLine(output.error)}`
       : `output ${output.output} is losing points: ${firstLine(output.error)}`;
     problems.push({ about: `output ${output.output}`, message });
   }
@@ -43,7 +43,7 @@ function collectorProblem(c: CollectorState): Problem {
 }
 
 /** A reload that changed nothing, or kept the running version of inputs whose new one did not load: until a reload applies. */
-function reloadProblems(reload: ReloadResult | undefined): Problem[] {
+export function reloadProblems(reload: ReloadResult | undefined): Problem[] {
   if (!reload || reload.result === 'ok') return [];
   const what = `the last reload (${reload.trigger})`;
   if (reload.result === 'error') return [{ about: 'reload', message: `${what} changed nothing: ${firstLine(reload.error)}` }];

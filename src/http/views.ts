@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config/load.js';
 import { VERSION } from '../version.js';
 import type { CollectorsReport, HealthReport, InputReport, RunnerReport } from './api-types.js';
-import { listProblems } from './problems.js';
+import { listProblems, reloadProblems } from './problems.js';
 
 /** What the status views read of the running app. */
 export type StatusSource = Pick<
@@ -98,7 +98,7 @@ export function healthReport(app: StatusSource): HealthReport {
     state === 'running' || (state === 'standby' && !error) ? { input, ok: true } : { input, ok: false, error },
   );
   const outputs = app.outputs.health();
-  const reloadProblem = listProblems({ inputs: [], outputs: [], outputHealth: [], lastReload: app.reloads.lastReload })
+  const reloadProblem = reloadProblems(app.reloads.lastReload)
     .map((problem) => problem.message)
     .join('; ');
   const reload = reloadProblem ? { ok: false, error: reloadProblem } : { ok: true };

@@ -13,21 +13,24 @@ const lines = (file: string) =>
         .map((l) => JSON.parse(l))
     : [];
 
+/** A collector whose every tick reports `started`, runs 2 s, then reports `finished`. */
+const SLOW = `
+  import time
+  from datakit_framework import DataKitFramework
+
+  class Slow(DataKitFramework):
+      interval = 1
+
+      def run(self):
+          self.feed_metric(measurement='started', fields={'v': 1})
+          time.sleep(2)
+          self.feed_metric(measurement='finished', fields={'v': 1})
+`;
+
 describe('pythond run', () => {
   it('finishes the tick in flight on SIGTERM, flushes its points and exits 0', async () => {
     const root = tempTree({
-      'python.d/c/slow.py': `
-        import time
-        from datakit_framework import DataKitFramework
-
-        class Slow(DataKitFramework):
-            interval = 1
-
-            def run(self):
-                self.feed_metric(measurement='started', fields={'v': 1})
-                time.sleep(2)
-                self.feed_metric(measurement='finished', fields={'v': 1})
-      `,
+      'python.d/c/slow.py': SLOW,
       'pythond.toml': `
         [runner]
         executor = "process"
@@ -55,20 +58,10 @@ describe('pythond run', () => {
     assert.match(log(), /SIGTERM received/);
   });
 
-  it('says on SIGINT what stopping waits for (the ticks in flight, then the points an unreachable output holds) and that a second Ctrl-C exits now', async () => {
+  it('says on SIGINT what stopping waits for (the ticks in flight, then the points an unreachable output holds) and that a second Ctrl-C exits now', async (t) => {
     const port = await freePort(); // nothing listens there
     const root = tempTree({
-      'python.d/c/slow.py': `
-        import time
-        from datakit_framework import DataKitFramework
-
-        class Slow(DataKitFramework):
-            interval = 1
-
-            def run(self):
-                self.feed_metric(measurement='started', fields={'v': 1})
-                time.sleep(3)
-      `,
+      'python.d/c/slow.py': SLOW,
       'pythond.toml': `
         [runner]
         executor = "process"
@@ -86,7 +79,17 @@ describe('pythond run', () => {
       `,
     });
     const { child, log, exited } = startRunner(['--config', path.join(root, 'pythond.toml')]);
-    await waitFor(() => lines(path.join(root, 'out/points.jsonl')).length > 0 && /cannot send/.test(log()), 'a tick under way, and the output failing');
+    t.after(() => child.kill('SIGKILL')); // were an assertion to fail before the second Ctrl-C
+    // The first tick's points: the file has them, the unreachable output holds them in its buffer.
+    await waitFor(() => /input c is delivering points/.test(log()), 'the first tick to end');
+    assert.match(
+      log(),
+      new RegExp(
+        `input c is delivering points: the first 2, from slow\\.Slow, went to file\\[0\\] and wait in the disk buffer of influxdb\\[0\\] \\(it cannot send them yet: cannot reach http://127\\.0\\.0\\.1:${port}/write`,
+      ),
+    );
+    // The second tick under way (its start written): SIGINT during it.
+    await waitFor(() => lines(path.join(root, 'out/points.jsonl')).length >= 3, 'the second tick to start');
     child.kill('SIGINT');
     await waitFor(() => /waiting for 1 tick\(s\) in flight/.test(log()), 'the ticks it waits for');
     assert.match(log(), /SIGINT received: stopping, within 30 s \(shutdown_timeout\); press Ctrl-C again to exit now without waiting/);
@@ -95,7 +98,7 @@ describe('pythond run', () => {
     assert.match(
       log(),
       new RegExp(
-        `sending what the outputs still hold, at most 2\\d(\\.\\d)? s: influxdb\\[0\\] [12] point\\(s\\) \\(it cannot send now: cannot reach http://127\\.0\\.0\\.1:${port}/write.*ECONNREFUSED.*\\); what is not sent stays in their buffers for the next start`,
+        `sending what the outputs still hold, at most 2\\d(\\.\\d)? s: influxdb\\[0\\] \\d+ point\\(s\\) \\(it cannot send now: cannot reach http://127\\.0\\.0\\.1:${port}/write.*ECONNREFUSED.*\\); what is not sent stays in their buffers for the next start`,
       ),
     );
     child.kill('SIGINT');

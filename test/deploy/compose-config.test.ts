@@ -96,11 +96,11 @@ describe('the compose files and their runner configs', () => {
     assert.match(fullFile, /- -httpListenAddr=:8428\n/);
   });
 
-  it("pythond-full.toml remote-writes the metrics to the full profile's Prometheus, which also scrapes its endpoint", () => {
+  it("pythond-full.toml remote-writes the metrics to compose.full.yaml's Prometheus, which also scrapes its endpoint", () => {
     const outputs = composeConfig('pythond-full.toml').outputs;
     const remoteWrite = outputs.find((output) => output.type === 'prometheus_remote_write');
     assert.equal(remoteWrite?.options.url, 'http://prometheus:9090/api/v1/write');
-    assert.match(composeFile, /- --web\.enable-remote-write-receiver/);
+    assert.match(fullFile, /- --web\.enable-remote-write-receiver/);
     const endpoint = outputs.find((output) => output.type === 'prometheus');
     assert.equal(endpoint?.options.listen, '0.0.0.0:9273');
     const scrapeConfig = readFileSync(path.join(REPO_ROOT, 'docker/compose/prometheus.yml'), 'utf8');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { CollectorsReport, ReloadResult } from '../../src/http/api-types.js';
 import { buildRunnerImage, docker, requireDocker } from '../helpers/docker.js';
 import { exec } from '../helpers/exec.js';
-import { freePort, REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { dedent, freePort, REPO_ROOT, waitFor } from '../helpers/fixtures.js';
 import { cannotRun } from '../helpers/required.js';
 
 const DEMO_COLLECTORS = ['counter_rate.CounterRate', 'events.Demo', 'feeds.Demo', 'general.Demo'];
@@ -32,7 +33,9 @@ async function requireCompose(t: TestContext): Promise<boolean> {
 async function upProject(t: TestContext, options: { files: string[]; extra?: Record<string, string>; healthcheck?: boolean }) {
   const [port, prometheusPort, victoriaMetricsPort] = [await freePort(), await freePort(), await freePort()];
   const project = `pythondtest${randomBytes(4).toString('hex')}`;
-  const dir = tempTree(options.extra);
+  // Removed by this test's own cleanup, after `down`: tempTree's is a hook of the file that may run first, and `down` needs the compose files.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pythond-compose-'));
+  for (const [name, content] of Object.entries(options.extra ?? {})) writeFileSync(path.join(dir, name), dedent(content));
   for (const copied of ['compose.yaml', 'compose.full.yaml', 'compose.cluster.yaml', 'docker/compose', 'python.d/demo'])
     cpSync(path.join(REPO_ROOT, copied), path.join(dir, copied), { recursive: true });
   const env = {
@@ -47,13 +50,17 @@ async function upProject(t: TestContext, options: { files: string[]; extra?: Rec
   let instance: string | undefined;
   const collectorContainers = () => docker.listContainers({ all: true, filters: { label: ['io.pythond.managed=true', `io.pythond.instance=${instance}`] } });
   t.after(async () => {
-    await compose('down', '-v', '--remove-orphans').catch(() => {});
-    if (instance)
-      for (const c of await collectorContainers())
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => {});
+    try {
+      await compose('down', '-v', '--remove-orphans');
+    } finally {
+      if (instance)
+        for (const c of await collectorContainers())
+          await docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   await compose('up', '-d');

@@ -83,7 +83,7 @@ describe('an output that cannot send', () => {
         problems.map((problem) => problem.about),
         ['output influxdb[0]'],
       );
-      assert.match(problems[0]!.message, /^output influxdb\[0\] cannot send \(1 points wait in its buffer\): cannot reach /);
+      assert.match(problems[0]!.message, /^output influxdb\[0\] cannot send \(1 point\(s\) wait in its buffer\): cannot reach /);
     } finally {
       await api.stop();
     }

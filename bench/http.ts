@@ -19,10 +19,10 @@ const execFileAsync = promisify(execFile);
 const LINES = 100_000;
 const CONNECTIONS = 4;
 
-/** Posts the benchmark body `rounds` times over CONNECTIONS connections from a client process of its own (see post-client.ts). */
-async function postMany(url: string, rounds: number): Promise<{ perPostMs: number[]; wallMs: number }> {
+/** Posts the benchmark body (gzipped with `gzip`) `rounds` times over CONNECTIONS connections from a client process of its own (see post-client.ts). */
+async function postMany(url: string, rounds: number, gzip = false): Promise<{ perPostMs: number[]; wallMs: number }> {
   const client = new URL('./post-client.js', import.meta.url).pathname;
-  const args = [client, '--url', url, '--lines', String(LINES), '--rounds', String(rounds), '--connections', String(CONNECTIONS)];
+  const args = [client, '--url', url, '--lines', String(LINES), '--rounds', String(rounds), '--connections', String(CONNECTIONS), ...(gzip ? ['--gzip'] : [])];
   const { stdout } = await execFileAsync(process.execPath, args, { maxBuffer: 16 * 1024 ** 2 });
   return JSON.parse(stdout) as { perPostMs: number[]; wallMs: number };
 }
@@ -65,6 +65,7 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
     await app.start();
     const bodyMiB = lineProtocolBody(LINES).length / 1024 ** 2;
     const pythond = await postMany(`${api.url}/v1/write/metric`, rounds);
+    const gzipped = await postMany(`${api.url}/v1/write/metric`, rounds, true);
     const raw = await postMany(sink.url, rounds);
     const vm = await postMany(`${victoria.url}/write`, rounds);
 
@@ -87,6 +88,13 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
         unit: 'points/s',
         baseline: { name: 'vm_ingest_points_per_s', value: pointsPerSecond(vm) },
         target: `>= 0.8× (${LINES / 1000}k-line bodies, ${CONNECTIONS} connections, ${config.runner.workers} workers, file output)`,
+      },
+      {
+        name: 'ingest_gzip_points_per_s',
+        value: pointsPerSecond(gzipped),
+        unit: 'points/s',
+        baseline: { name: 'ingest_points_per_s', value: pointsPerSecond(pythond) },
+        target: 'the same bodies gzipped: inflated in the workers',
       },
       {
         name: 'ingest_points_per_s_vs_read_only_http',

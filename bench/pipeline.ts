@@ -27,9 +27,9 @@ export async function pipelineFigures(workers: number, quick: boolean): Promise<
 
   const pipeline = new PointPipeline({ workers, encodings: () => ['jsonl', 'lineProtocol'] });
   // Warm the threads up with copies: a line is moved into its worker, so each is used once.
-  await Promise.all(lines.slice(0, workers).map((line) => pipeline.decodeReport(Buffer.from(line), {})));
+  await Promise.all(lines.slice(0, workers).map((line) => pipeline.decodeReport(Buffer.from(line), { tags: {}, globalTags: {} })));
   began = performance.now();
-  const results = await Promise.all(lines.map((line) => pipeline.decodeReport(line, { env: 'bench' })));
+  const results = await Promise.all(lines.map((line) => pipeline.decodeReport(line, { tags: { env: 'bench' }, globalTags: { host: 'bench-host' } })));
   const pipelineS = (performance.now() - began) / 1000;
   await pipeline.close();
   const accepted = results.reduce((sum, r) => sum + r.points, 0);

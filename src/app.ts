@@ -212,8 +212,8 @@ export class App {
   }
 
   /** Points posted to the write API; resolves once every output kept them or failed to (see WriteApiInput). */
-  write(request: WriteRequest): Promise<WriteApiResult> {
-    return this.#writeApi.write(request);
+  write(request: WriteRequest, options?: { dry?: boolean }): Promise<WriteApiResult> {
+    return this.#writeApi.write(request, options);
   }
 
   /**

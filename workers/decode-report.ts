@@ -1,13 +1,16 @@
 import { CATEGORY_BY_KEY, PRECISIONS, type CategoryKey, type Precision } from '../src/points/point.js';
 import type { DecodeResult, ReportTask } from '../src/points/tasks.js';
 import { PointBatcher } from './point-batcher.js';
+import { TagFiller } from './tag-filler.js';
 import { isTable } from '../src/schema/table.js';
 
 /**
  * Decodes one `report` message (PROTOCOL.md): validates every point of every
- * category, normalises time to ns, adds the input's tags and encodes the
- * accepted points for the outputs. A bad point is dropped and described; the
- * rest of the report still counts.
+ * category, normalises time to ns, adds the input's tags and the global ones
+ * (the point's own first, then the input's; a report with
+ * ignore_global_tags, whatever its value as in DataKit, gets no global tag)
+ * and encodes the accepted points for the outputs. A bad point is dropped
+ * and described; the rest of the report still counts.
  */
 export function decodeReport(task: ReportTask): DecodeResult {
   const batcher = new PointBatcher(task.encodings);
@@ -24,7 +27,7 @@ export function decodeReport(task: ReportTask): DecodeResult {
   if (!PRECISIONS.includes(precision as Precision)) {
     return batcher.rejectAll(`precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
   }
-  const tags = data.ignore_global_tags ? {} : task.tags;
+  const tags = new TagFiller(data.ignore_global_tags ? task.tags : { ...task.globalTags, ...task.tags });
 
   for (const key of Object.keys(CATEGORY_BY_KEY) as CategoryKey[]) {
     const points = data[key];

@@ -1,26 +1,36 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { WriteRejection, WriteResult, WriteTask } from '../src/points/tasks.js';
+import { inflate } from './inflate.js';
 import { JsonBodyError, parseJsonPoints } from './json-body.js';
 import { parseLineProtocol } from './line-protocol.js';
-import { PointBatcher } from './point-batcher.js';
+import { ECHO_ENCODING, PointBatcher } from './point-batcher.js';
+import { TagFiller } from './tag-filler.js';
 
 /**
- * Parses a `/v1/write/<category>` body, validates every point as collector
- * points are validated, and encodes them for the outputs. A body is taken
- * whole or not at all: one bad point rejects it, so a client can fix and
- * resend it without writing any point twice.
+ * Parses a `/v1/write/<category>` body (inflated first when compressed),
+ * validates every point as collector points are validated, adds the global
+ * tags the request asked for, and encodes them for the outputs. A body is
+ * taken whole or not at all: one bad point rejects it, so a client can fix
+ * and resend it without writing any point twice.
  */
 export function parseWrite(task: WriteTask): WriteResult {
+  let body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
+  if (task.compression) {
+    const inflated = inflate(body, task.compression, task.maxBodySize);
+    if ('rejected' in inflated) return inflated;
+    body = inflated;
+  }
   // Checked first, then decoded without checking, which is faster than a decoder that checks as it goes; ASCII (most bodies) is copied as it is.
-  const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
   let text: string;
   if (isAscii(body)) text = body.toString('latin1');
   else if (isUtf8(body)) text = body.toString('utf8');
-  else return reject('unreadable', `the body is not valid UTF-8 (first at line ${firstNonUtf8Line(task.body)})`);
+  else return reject('unreadable', `the body is not valid UTF-8 (first at line ${firstNonUtf8Line(body)})`);
 
-  const batcher = new PointBatcher(task.encodings);
+  const encodings = task.echo ? [...new Set([...task.encodings, ECHO_ENCODING[task.echo]])] : task.encodings;
+  const batcher = new PointBatcher(encodings);
+  const tags = new TagFiller(task.tags);
   const add = (raw: unknown, where: string, index: number): void => {
-    const problem = batcher.add(task.category, raw, task.precision, task.receivedAtNs, {});
+    const problem = batcher.add(task.category, raw, task.precision, task.receivedAtNs, tags);
     if (problem) batcher.reject(`${where} ${index}: ${problem}`);
   };
   if (task.format === 'json') {
@@ -45,7 +55,7 @@ export function parseWrite(task: WriteTask): WriteResult {
     return reject('invalid', `${invalid} of ${points + invalid} points are invalid, so none was written:\n${errors.join('\n')}${more}`, invalid);
   }
   if (points === 0) return reject('empty', 'the body has no points (only blank lines or comments)');
-  return batcher.finish();
+  return batcher.finish(task.echo);
 }
 
 function reject(rejected: WriteRejection['rejected'], message: string, invalid = 0): WriteRejection {

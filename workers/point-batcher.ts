@@ -1,7 +1,9 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { Category, EncodedBatch, Encoding, Point, Precision } from '../src/points/point.js';
-import type { DecodeResult } from '../src/points/tasks.js';
+import type { DecodeResult, EchoFormat, WriteAccepted } from '../src/points/tasks.js';
 import { encodeJsonLine, encodeLineProtocol } from './encode.js';
+import type { TagFiller } from './tag-filler.js';
+import { Char } from './char-codes.js';
 import { PrometheusSamples } from './prometheus-samples.js';
 import { InvalidPoint, validatePoint } from './validate-point.js';
 
@@ -103,10 +105,11 @@ export class PointBatcher {
   }
 
   /**
-   * Validates and encodes one point. Returns what is wrong with it, for the
-   * caller to reject with its location (built only then: most points are fine).
+   * Validates one point, adds the tags it lacks and encodes it. Returns what
+   * is wrong with it, for the caller to reject with its location (built only
+   * then: most points are fine).
    */
-  add(category: Category, raw: unknown, precision: Precision, receivedAtNs: string, extraTags: Record<string, string>): string | undefined {
+  add(category: Category, raw: unknown, precision: Precision, receivedAtNs: string, tags: TagFiller): string | undefined {
     let point: Point;
     try {
       point = validatePoint(raw, category, precision, receivedAtNs);
@@ -114,12 +117,7 @@ export class PointBatcher {
       if (!(err instanceof InvalidPoint)) throw err;
       return err.message;
     }
-    for (const key in extraTags) {
-      if (key in point.tags) continue;
-      // A line-protocol series shares one frozen tags object among its points: this point gets its own.
-      if (Object.isFrozen(point.tags)) point.tags = { ...point.tags };
-      point.tags[key] = extraTags[key]!;
-    }
+    point.tags = tags.fill(point.tags);
 
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
@@ -156,8 +154,12 @@ export class PointBatcher {
     return this.finish();
   }
 
-  /** The result, with its byte buffers moved (not copied) to the main thread. */
-  finish(): DecodeResult {
+  /**
+   * The result, with its byte buffers moved (not copied) to the main thread;
+   * with `echo`, also every point as encoded (the batcher must have been
+   * made with that encoding).
+   */
+  finish(echo?: EchoFormat): WriteAccepted {
     const batches: EncodedBatch[] = [];
     const buffers: ArrayBuffer[] = [];
     const take = (bytes: Uint8Array<ArrayBuffer> | undefined): Uint8Array | undefined => {
@@ -173,8 +175,12 @@ export class PointBatcher {
       if (entry.prometheus) this.#addPrometheus(batch, entry.prometheus, take);
       batches.push(batch);
     }
-    const result: DecodeResult = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };
-    return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never) as unknown as DecodeResult;
+    const result: WriteAccepted = { batches, points: this.#points, invalid: this.#invalid, errors: this.#errors };
+    if (echo) {
+      result.echo = echoed(batches, echo);
+      buffers.push(result.echo.buffer as ArrayBuffer);
+    }
+    return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never) as unknown as WriteAccepted;
   }
 
   #addPrometheus(batch: EncodedBatch, samples: PrometheusSamples, take: (bytes: Uint8Array<ArrayBuffer>) => Uint8Array | undefined): void {
@@ -189,4 +195,29 @@ export class PointBatcher {
     }
     if (samples.stringFields > 0) batch.fieldsLeftOut = leftOut;
   }
+}
+
+/** The encoding each echo is made of. */
+export const ECHO_ENCODING: Record<EchoFormat, Encoding> = { lp: 'lineProtocol', json: 'jsonl' };
+
+/**
+ * Every point of `batches` as line protocol, or as one JSON list of the
+ * JSON Lines points (whose lines hold no raw line break: each is one
+ * point). In a buffer of its own (not Node's shared pool): it is moved.
+ */
+function echoed(batches: readonly EncodedBatch[], echo: EchoFormat): Uint8Array {
+  const parts = batches.map((batch) => (echo === 'lp' ? batch.lineProtocol : batch.jsonl)!);
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  if (echo === 'json' && length === 0) return new TextEncoder().encode('[]');
+  const bytes = Buffer.allocUnsafeSlow(length + (echo === 'json' ? 1 : 0));
+  let at = echo === 'json' ? 1 : 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  if (echo === 'lp') return bytes;
+  bytes[0] = Char.OpenBracket;
+  for (let i = 1; i < bytes.length; i++) if (bytes[i] === Char.Lf) bytes[i] = Char.Comma;
+  bytes[bytes.length - 1] = Char.CloseBracket; // the last point's line break
+  return bytes;
 }

@@ -7,17 +7,18 @@ import { errorMessage } from '../errors.js';
 import { createLogger } from '../telemetry/logger.js';
 import { StdoutOutput } from '../outputs/stdout/stdout-output.js';
 import { PLUGINS } from '../plugins.js';
-import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
+import { CONF_D_OPTION, CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
 import { trialDataDir, trialSource } from './trial-config.js';
 import { inputReports } from '../http/views.js';
 
 export const checkCommand = defineCommand({
   name: 'check',
   summary: 'run collectors once, now: points as JSON Lines on stdout, problems and timings on stderr',
-  usage: ['DIR [--executor auto|docker|process] [--image IMAGE] [--collector ID]', '--input NAME [--config FILE] [--collector ID]'],
+  usage: ['DIR [--executor auto|docker|process] [--image IMAGE] [--collector ID]', '--input NAME [--config FILE] [--conf-d DIR] [--collector ID]'],
   maxPositionals: 1,
   options: {
     config: CONFIG_OPTION,
+    'conf-d': CONF_D_OPTION,
     input: { type: 'string', value: 'NAME', help: 'run this [[inputs.pythond]] of the config, exactly as `pythond run` would' },
     collector: { type: 'string', value: 'ID', help: 'only this collector: its id (module.Class) or its name' },
     executor: { type: 'string', value: 'EXECUTOR', choices: ['auto', ...PLUGINS.runtimes], help: 'check DIR only: where to run it (default auto)' },
@@ -36,7 +37,9 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
   run: async ({ values, positionals }) => {
     const [dir] = positionals;
     if (values.input === undefined) {
-      if (values.config !== undefined) throw new UsageError('--config needs --input NAME: the input of the config to check');
+      for (const option of ['config', 'conf-d'] as const) {
+        if (values[option] !== undefined) throw new UsageError(`--${option} needs --input NAME: the input of the config to check`);
+      }
       if (dir === undefined) throw new UsageError('missing the folder to check (DIR), or --input NAME to check an input of the config');
       const config = folderConfig(dir, values.executor ?? 'auto', values.image);
       return config ? checkOnce(config, undefined, dir, values.collector) : 1;
@@ -45,13 +48,14 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
     for (const option of ['executor', 'image'] as const) {
       if (values[option] !== undefined) throw new UsageError(`--${option} is for check DIR; an input runs with its config's ${option}, as in production`);
     }
-    const config = loadConfig(values.config, PLUGINS);
+    const location = { file: values.config, confD: values['conf-d'] };
+    const config = loadConfig(location, PLUGINS);
     const known = [...config.inputs.map((i) => i.name), ...config.problems.flatMap((p) => (p.input ? [p.input] : []))];
     // Inputs of git repositories are known only once they are pulled, which the check does as the runner would.
     if (!known.includes(values.input) && config.gitRepos.repos.length === 0) {
       throw new UsageError(`no input ${JSON.stringify(values.input)} in ${config.source}; its inputs: ${known.join(', ')}`);
     }
-    const trial = trialSource(config, values.config, `config ${path.resolve(config.source)} input ${values.input}`, values.input);
+    const trial = trialSource(config, location, `config ${path.resolve(config.source)} input ${values.input}`, values.input);
     return checkOnce(trial.config, trial.source, `input ${values.input} of ${config.source}`, values.collector);
   },
 });

@@ -70,6 +70,13 @@ export const CONFIG_OPTION = {
   help: 'the config file (default: $PYTHOND_CONFIG, else ./pythond.toml, else the embedded demo config)',
 } as const satisfies OptionSpec;
 
+/** `--conf-d DIR`, read as `[runner] conf_d`, which it replaces. */
+export const CONF_D_OPTION = {
+  type: 'string',
+  value: 'DIR',
+  help: 'read the [[inputs.pythond]] blocks of every *.conf under DIR too, as DataKit reads conf.d (default: [runner] conf_d, else conf.d beside the config file)',
+} as const satisfies OptionSpec;
+
 /**
  * Reads `pythond <command> [options] [arguments]` against each command's own
  * options, with node:util's parseArgs (in its lenient mode, so that every

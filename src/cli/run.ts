@@ -1,20 +1,21 @@
 import { App } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ConfigLocation } from '../config/load.js';
 import { PLUGINS } from '../plugins.js';
 import { startHttpApi, type HttpApi } from '../http/server.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from '../telemetry/logger.js';
 import { LifecycleEvents } from '../telemetry/events/lifecycle-events.js';
 import { VERSION } from '../version.js';
-import { CONFIG_OPTION, defineCommand } from './command-line.js';
+import { CONF_D_OPTION, CONFIG_OPTION, defineCommand } from './command-line.js';
 import { StopSignals } from './stop-signals.js';
 
 export const runCommand = defineCommand({
   name: 'run',
   summary: 'run the collectors on their schedule until SIGINT or SIGTERM',
-  usage: ['[--config FILE] [--log-format pretty|json]'],
+  usage: ['[--config FILE] [--conf-d DIR] [--log-format pretty|json]'],
   maxPositionals: 0,
   options: {
     config: CONFIG_OPTION,
+    'conf-d': CONF_D_OPTION,
     'log-format': {
       type: 'string',
       value: 'FORMAT',
@@ -24,12 +25,12 @@ export const runCommand = defineCommand({
   },
   details: `
 Serves the HTTP API on [runner] listen (/metrics, /v1/write, /v1/collectors, /healthz).
-SIGHUP, POST /v1/reload, or a change of the config file or of the inputs' folders
+SIGHUP, POST /v1/reload, or a change of the config file, of conf.d or of the inputs' folders
 reload the config: only what changed restarts. On SIGINT or SIGTERM, ticks in
 flight finish (at most [runner] shutdown_timeout), outputs flush, and it exits 0;
 a second signal, a second or more later, exits at once. Exit 1 when the config is invalid or the
 collectors cannot start.`,
-  run: ({ values }) => run({ config: values.config, logFormat: values['log-format'] as LogFormat | undefined }),
+  run: ({ values }) => run({ file: values.config, confD: values['conf-d'] }, values['log-format'] as LogFormat | undefined),
 });
 
 /**
@@ -37,9 +38,9 @@ collectors cannot start.`,
  * SIGTERM, then stops cleanly (the API stops taking requests, ticks in flight
  * finish or time out, hosts stop, outputs flush) and exits 0.
  */
-async function run(options: { config?: string; logFormat?: LogFormat }): Promise<number> {
-  const config = loadConfig(options.config, PLUGINS);
-  const log = createLogger(config.runner.log_level, options.logFormat ?? config.runner.log_format ?? defaultLogFormat());
+async function run(location: ConfigLocation, logFormat: LogFormat | undefined): Promise<number> {
+  const config = loadConfig(location, PLUGINS);
+  const log = createLogger(config.runner.log_level, logFormat ?? config.runner.log_format ?? defaultLogFormat());
   log.info({ config: config.source, pid: process.pid }, `pythond ${VERSION} starting with ${config.source} (pid ${process.pid})`);
 
   // Signals are caught from here on: one that comes while starting still stops cleanly (outputs flush) once start is done.
@@ -50,7 +51,7 @@ async function run(options: { config?: string; logFormat?: LogFormat }): Promise
       process.exit(1);
     },
   }).listen();
-  const app = new App(config, { log, source: { load: (checkouts) => loadConfig(options.config, PLUGINS, checkouts) }, watch: true });
+  const app = new App(config, { log, source: { load: (checkouts) => loadConfig(location, PLUGINS, checkouts) }, watch: true });
   // Listen first: a taken address fails the run before any collector starts.
   let api: HttpApi;
   try {

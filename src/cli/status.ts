@@ -34,7 +34,7 @@ what), 2 when no runner answers. With --watch, the exit code of the last
 drawing, on Ctrl-C.`,
   run: async ({ values }) => {
     if (values.url !== undefined && values.config !== undefined) throw new UsageError('give --url or --config, not both');
-    const url = values.url ?? apiUrl(loadConfig(values.config, PLUGINS).runner.listen);
+    const url = values.url ?? apiUrl(loadConfig({ file: values.config }, PLUGINS).runner.listen);
     if (!values.watch) {
       const { text, code } = await snapshot(url);
       (code === EXIT_UNREACHABLE ? process.stderr : process.stdout).write(text);
@@ -123,7 +123,10 @@ async function fetchCluster(url: string): Promise<ClusterStatus | string> {
 /** The report as a person reads it: a header, then aligned tables. */
 function renderStatus(report: CollectorsReport, url: string, now: number, cluster?: ClusterStatus | string): string {
   const ago = (iso: string | undefined): string => (iso ? `${shortDuration(now - Date.parse(iso))} ago` : '-');
-  const sections = [`pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor`];
+  const { host } = report.runner;
+  const sections = [
+    `pythond ${report.version} at ${url}: up ${shortDuration(report.uptimeMs)}, ${report.executor ?? 'no'} executor, host ${host.name} (from ${host.from})`,
+  ];
 
   const rows = report.inputs.flatMap((input) => {
     // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.

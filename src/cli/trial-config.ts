@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConfigSource } from '../reload/reloader.js';
-import { loadConfig, type Config } from '../config/load.js';
+import { loadConfig, type Config, type ConfigLocation } from '../config/load.js';
 import { PLUGINS } from '../plugins.js';
 
 /**
@@ -20,12 +20,12 @@ export function trialDataDir(key: string): string {
 }
 
 /**
- * `config` (read from `file`) as `pythond run` reads it, git repositories'
+ * `config` (read from `location`) as `pythond run` reads it, git repositories'
  * inputs included once the app has pulled them, but with its state in a
  * trial folder, no outputs of its own, and only the input named `only` when
  * given.
  */
-export function trialSource(config: Config, file: string | undefined, key: string, only?: string): { config: Config; source: ConfigSource } {
+export function trialSource(config: Config, location: ConfigLocation, key: string, only?: string): { config: Config; source: ConfigSource } {
   const trial = (config: Config): Config => {
     const kept = (name: string | undefined): boolean => only === undefined || name === only;
     return {
@@ -36,5 +36,5 @@ export function trialSource(config: Config, file: string | undefined, key: strin
       outputs: [],
     };
   };
-  return { config: trial(config), source: { load: (checkouts) => trial(loadConfig(file, PLUGINS, checkouts)) } };
+  return { config: trial(config), source: { load: (checkouts) => trial(loadConfig(location, PLUGINS, checkouts)) } };
 }

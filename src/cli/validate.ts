@@ -1,22 +1,23 @@
 import path from 'node:path';
 import { App } from '../app.js';
-import { loadConfig, type Config, type InputConfig } from '../config/load.js';
+import { loadConfig, type Config, type ConfigLocation, type InputConfig } from '../config/load.js';
 import { displayPath } from '../discovery/discover.js';
 import { errorMessage } from '../errors.js';
 import { badIntervalMessage } from '../inputs/loaded-collectors.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { PLUGINS } from '../plugins.js';
-import { CONFIG_OPTION, defineCommand } from './command-line.js';
+import { CONF_D_OPTION, CONFIG_OPTION, defineCommand } from './command-line.js';
 import { trialSource } from './trial-config.js';
 import { inputReports } from '../http/views.js';
 
 export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'check a config, and load its collector scripts the way `run` would, without running them',
-  usage: ['[--config FILE] [--no-load]'],
+  usage: ['[--config FILE] [--conf-d DIR] [--no-load]'],
   maxPositionals: 0,
   options: {
     config: CONFIG_OPTION,
+    'conf-d': CONF_D_OPTION,
     'no-load': { type: 'boolean', help: 'check the config and find its scripts, without importing them' },
   },
   details: `
@@ -26,7 +27,10 @@ executor, image and mode the config would use: a script that cannot load is
 reported as FILE:LINE: error. No collector runs and no output is written.
 
 Exit 0 when the config is valid and every script loads, 1 otherwise.`,
-  run: async ({ values }) => validate(loadConfig(values.config, PLUGINS), values.config, !values['no-load']),
+  run: async ({ values }) => {
+    const location = { file: values.config, confD: values['conf-d'] };
+    return validate(loadConfig(location, PLUGINS), location, !values['no-load']);
+  },
 });
 
 /** A problem or warning, said as compilers say them: where, then what. */
@@ -35,7 +39,7 @@ interface Finding {
   message: string;
 }
 
-async function validate(config: Config, file: string | undefined, load: boolean): Promise<number> {
+async function validate(config: Config, location: ConfigLocation, load: boolean): Promise<number> {
   const problems: Finding[] = [];
   const warnings: Finding[] = [];
   let executor = config.runner.executor;
@@ -50,7 +54,7 @@ async function validate(config: Config, file: string | undefined, load: boolean)
 
   if (load) {
     // Started as `run` would start them (git repositories pulled), but with no outputs and no schedule: each host imports its scripts, says hello, and stops.
-    const trial = trialSource(config, file, `validate ${path.resolve(config.source)}`);
+    const trial = trialSource(config, location, `validate ${path.resolve(config.source)}`);
     const app = new App(trial.config, { log: silentLogger, outputs: {}, source: trial.source });
     try {
       await app.start({ schedule: false });
@@ -97,6 +101,7 @@ async function validate(config: Config, file: string | undefined, load: boolean)
   const out = [`config ${config.source} ${verdict}`];
   out.push(`  executor ${executor}, concurrency ${config.runner.concurrency}, listen ${config.runner.listen}, python_d ${displayPath(config.runner.python_d)}`);
   for (const input of inputs) out.push(`  input ${input.name} (${input.mode}): ${inputLines.get(input.name) ?? 'not loaded'}`);
+  if (config.skippedFiles.length > 0) out.push(`  conf.d files with no [[inputs.pythond]], left alone: ${config.skippedFiles.join(', ')}`);
   for (const output of config.outputs) {
     const target =
       'path' in output.options ? ` ${displayPath(path.resolve(String(output.options.path)))}` : 'url' in output.options ? ` ${output.options.url}` : '';

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { codeDigest } from '../discovery/code-files.js';
 import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '../discovery/discover.js';
 import { readTable, type Issue } from '../schema/fields.js';
 import { readDependencies, type InputDependencies } from './dependencies.js';
+import type { GlobalTags } from './global-tags.js';
 import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
@@ -12,8 +12,12 @@ import { isTable } from '../schema/table.js';
 export interface InputConfig extends InputTable {
   /** `inputs.pythond[0]`: where this input is in its file, for messages. */
   key: string;
-  /** The file it comes from: the config file, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
+  /** The file it comes from: the config file, a file of conf.d, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
   source: string;
+  /** The global tags its points get (after their own and the input's `tags`): the election tags for `cluster = "one"` under [cluster], else the host tags. */
+  globalTags: Readonly<Record<string, string>>;
+  /** The host name its collectors see (their container's Hostname): this machine's, as the config resolved it. */
+  hostname: string;
   /** Each `dirs` entry with the collector modules found in it. */
   discovered: DiscoveredDir[];
   /** A digest of every file of its dirs when the config was read: a reload restarts the input's hosts only when it (or a host key) changed. */
@@ -37,20 +41,22 @@ export interface InputProblem {
   message: string;
 }
 
-/** Where `dirs` entries are looked for, and the names taken so far. */
+/** Where `dirs` entries are looked for, the global tags, and the names taken so far. */
 export interface InputContext {
   runner: RunnerConfig;
   /** The config file's folder: relative paths of input keys are read from it. */
   baseDir: string;
-  /** The config file: names taken there are given by key alone. */
-  mainSource: string;
   checkouts: readonly RepoCheckout[];
+  globalTags: GlobalTags;
+  hostname: string;
+  /** Whether the config has [cluster]: its `cluster = "one"` inputs get the election tags. */
+  clustered: boolean;
   /** Input name → where it was first defined. */
-  names: Map<string, string>;
+  names: Map<string, { key: string; source: string }>;
 }
 
 /** What one `[[inputs.pythond]]` block gave: the input, problems with the block, and `dirs` entries found nowhere. */
-interface BlockResult {
+export interface BlockResult {
   input?: InputConfig;
   name?: string;
   issues: Issue[];
@@ -82,8 +88,9 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   const input = readTable(table, inputSchema(context.baseDir), key, issues);
   if (input.name !== undefined) {
     const earlier = context.names.get(input.name);
-    if (earlier) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${earlier}; input names must be unique` });
-    else context.names.set(input.name, source === context.mainSource ? key : `${key} of ${source}`);
+    const where = earlier && (earlier.source === source ? earlier.key : `${earlier.key} of ${earlier.source}`);
+    if (where) issues.push({ path: `${key}.name`, message: `"${input.name}" is already the name of ${where}; input names must be unique` });
+    else context.names.set(input.name, { key, source });
   }
 
   if (input.ports?.length && (input.network === 'host' || input.network === 'none')) {
@@ -131,7 +138,13 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   const ok = issues.length === 0 && unresolved.length === 0;
   if (!ok) return { name: input.name, issues, unresolved };
   const dependencies = readDependencies(input, discovered, context.runner);
-  return { input: { ...input, key, source, discovered, codeDigest: codeDigest(discovered), dependencies }, name: input.name, issues, unresolved };
+  const globalTags = context.clustered && input.cluster === 'one' ? context.globalTags.election : context.globalTags.host;
+  return {
+    input: { ...input, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
+    name: input.name,
+    issues,
+    unresolved,
+  };
 }
 
 /**
@@ -155,9 +168,6 @@ function whereDirsAre({ runner, checkouts }: InputContext): string {
     : `dirs are read under python.d/ of git repos ${checkouts.map((c) => c.repo).join(', ')}, then under ${local}`;
 }
 
-/** `gitrepos/collectors@3f2a9c1b7d4e:conf.d/redis.conf`: how messages name a file of a checkout. */
-export const repoSource = (checkout: RepoCheckout, file: string): string => `gitrepos/${checkout.repo}@${checkout.commit.slice(0, 12)}:${file}`;
-
 /** Issue lines as the config reports them: `config <source>:<line>: <key> <message>`. */
 export function issueLines(issues: Issue[], source: string, text: string): string[] {
   const locator = new TomlLocator(text);
@@ -167,41 +177,31 @@ export function issueLines(issues: Issue[], source: string, text: string): strin
   });
 }
 
+/** Where the blocks of one file go: its inputs, and the inputs that cannot be used yet. */
+export interface TakenInputs {
+  inputs: InputConfig[];
+  problems: InputProblem[];
+}
+
 /**
- * The inputs of every `conf.d/*.conf` of a checkout (DataKit's layout).
- * A file or a block that cannot be used is a problem naming the repository,
- * the commit, the file and the line; the other blocks and files still load.
+ * Sorts the blocks of one file (`text`, named `source`): the inputs; `dirs`
+ * entries found nowhere, which with git repositories keep only that input
+ * out (a pull may bring them); and every other problem, handed to `fail`.
  */
-export function readRepoInputs(checkout: RepoCheckout, context: InputContext): { inputs: InputConfig[]; problems: InputProblem[] } {
-  const inputs: InputConfig[] = [];
-  const problems: InputProblem[] = [];
-  const confD = path.join(checkout.dir, 'conf.d');
-  const files = existsSync(confD)
-    ? readdirSync(confD)
-        .filter((name) => name.endsWith('.conf'))
-        .sort()
-    : [];
-  for (const name of files) {
-    const source = repoSource(checkout, `conf.d/${name}`);
-    const text = readFileSync(path.join(confD, name), 'utf8');
-    let raw: unknown;
-    try {
-      raw = parseToml(text, source);
-    } catch (err) {
-      if (!(err instanceof TomlSyntaxError)) throw err;
-      problems.push({ message: err.message });
+export function takeBlocks(
+  blocks: readonly BlockResult[],
+  file: { source: string; text: string; hasRepos: boolean },
+  taken: TakenInputs,
+  fail: (issues: Issue[], input: string | undefined) => void,
+): void {
+  for (const block of blocks) {
+    if (block.input) {
+      taken.inputs.push(block.input);
       continue;
     }
-    const fileIssues: Issue[] = [];
-    for (const key of Object.keys(isTable(raw) ? raw : {})) {
-      if (key !== 'inputs') fileIssues.push({ path: key, message: "is not read from a repository's conf.d: only [[inputs.pythond]] blocks are" });
-    }
-    const blocks = readInputBlocks(isTable(raw) ? raw.inputs : undefined, source, context, fileIssues);
-    for (const message of issueLines(fileIssues, source, text)) problems.push({ message });
-    for (const block of blocks) {
-      if (block.input) inputs.push(block.input);
-      else for (const message of issueLines([...block.issues, ...block.unresolved], source, text)) problems.push({ input: block.name, message });
-    }
+    if (block.issues.length > 0) fail(block.issues, block.name);
+    if (!file.hasRepos) fail(block.unresolved, block.name);
+    else if (block.issues.length === 0)
+      for (const message of issueLines(block.unresolved, file.source, file.text)) taken.problems.push({ input: block.name, message });
   }
-  return { inputs, problems };
 }

@@ -1,18 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PythondError } from '../errors.js';
-import { readTable, type Issue, type Schema } from '../schema/fields.js';
+import { FieldError, readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
 import { readCluster, type ClusterConfig } from './cluster.js';
+import { readLocalConfD, readRepoInputs } from './conf-d.js';
 import { readGitRepos, type GitReposConfig } from './git-repos.js';
-import { issueLines, readInputBlocks, readRepoInputs, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
+import { readGlobalTags, type GlobalTags } from './global-tags.js';
+import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
+import { issueLines, readInputBlocks, takeBlocks, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
 import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { isTable } from '../schema/table.js';
+import { displayPath } from '../discovery/discover.js';
 
 export type { InputConfig, InputProblem, RepoCheckout } from './inputs.js';
 export type { GitReposConfig, RepoConfig } from './git-repos.js';
 export type { ClusterConfig } from './cluster.js';
+export type { GlobalTags } from './global-tags.js';
+export type { HostIdentity } from './host-identity.js';
 export type { InputDependencies } from './dependencies.js';
 
 /** One `[[outputs.<type>]]` block, its keys read against that output's schema. */
@@ -54,11 +60,23 @@ export interface Config {
   gitRepos: GitReposConfig;
   /** `[cluster]`: the inputs are shared with other replicas through etcd; absent, this runner runs them all. */
   cluster?: ClusterConfig;
-  /** The inputs of the config file, then those of each repository's conf.d. */
+  /** This machine's name (`[runner] hostname`, PYTHOND_HOSTNAME or the OS's) and address, as collectors and global tags see them. */
+  host: HostIdentity;
+  /** `[global_host_tags]` and `[global_election_tags]`, resolved for `host`. */
+  globalTags: GlobalTags;
+  /** The inputs of the config file, then those of the conf.d folder, then those of each repository's conf.d. */
   inputs: InputConfig[];
   /** Inputs that cannot be used now (a repository's broken conf.d, a dir not found in any repository): the others run. */
   problems: InputProblem[];
+  /** conf.d files (the local folder's and the repositories') with nothing for pythond: said once, at info. */
+  skippedFiles: string[];
   outputs: OutputConfig[];
+}
+
+/** Where a config is read from: the file (`--config`), and the conf.d folder when `--conf-d` names one. */
+export interface ConfigLocation {
+  file?: string;
+  confD?: string;
 }
 
 export const EMBEDDED_SOURCE = '<embedded default>';
@@ -77,21 +95,22 @@ export class ConfigError extends PythondError {
 }
 
 /**
- * Loads `file`; without one, the file $PYTHOND_CONFIG names, else
- * `./pythond.toml` when it exists, else the embedded default. Every problem
- * is reported at once, each naming the file, the line and the key.
+ * Loads `location.file`; without one, the file $PYTHOND_CONFIG names, else
+ * `./pythond.toml` when it exists, else the embedded default; and the conf.d
+ * folder. Every problem is reported at once, each naming the file, the line
+ * and the key.
  */
-export function loadConfig(file: string | undefined, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
-  const fromEnv = file === undefined ? process.env[CONFIG_ENV] || undefined : undefined;
-  const chosen = file ?? fromEnv ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins, checkouts);
+export function loadConfig(location: ConfigLocation, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
+  const fromEnv = location.file === undefined ? process.env[CONFIG_ENV] || undefined : undefined;
+  const chosen = location.file ?? fromEnv ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins, checkouts, location.confD);
   let text: string;
   try {
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
     throw new ConfigError([`config ${chosen}${fromEnv ? ` (named by ${CONFIG_ENV})` : ''}: cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts);
+  return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts, location.confD);
 }
 
 function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
@@ -105,8 +124,16 @@ function tablesAt(raw: unknown, key: string, issues: Issue[]): unknown[] {
  * Parses and validates config text; relative paths are taken from `baseDir`.
  * `checkouts` are the git repositories' current commits: their conf.d
  * inputs are read too, and relative `dirs` are looked for in them first.
+ * `confD` (`--conf-d`, from the working directory) replaces `[runner] conf_d`.
  */
-export function parseConfig(text: string, source: string, baseDir: string, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
+export function parseConfig(
+  text: string,
+  source: string,
+  baseDir: string,
+  plugins: ConfigPlugins,
+  checkouts: readonly RepoCheckout[] = [],
+  confD?: string,
+): Config {
   let raw: unknown;
   try {
     raw = parseToml(text, source);
@@ -118,52 +145,92 @@ export function parseConfig(text: string, source: string, baseDir: string, plugi
   const issues: Issue[] = [];
   const top = isTable(raw) ? raw : {};
   for (const key of Object.keys(top)) {
-    if (!['runner', 'inputs', 'outputs', 'git_repos', 'cluster'].includes(key)) {
-      issues.push({ path: key, message: 'is not a known table; pythond.toml has [runner], [[inputs.pythond]], [[outputs.<name>]], [git_repos] and [cluster]' });
+    if (!TOP_TABLES.includes(key)) {
+      issues.push({
+        path: key,
+        message: `is not a known table; pythond.toml has ${TOP_TABLES.map((table) => TABLE_HEADERS[table] ?? `[${table}]`).join(', ')}`,
+      });
     }
   }
 
   const runner = readTable(top.runner, runnerSchema(baseDir, plugins.runtimes), 'runner', issues);
+  runner.conf_d = confDFolder(confD, runner.conf_d, baseDir, issues);
   const gitRepos = readGitRepos(top.git_repos, baseDir, issues);
   const cluster = readCluster(top.cluster, baseDir, issues);
-  const { inputs, problems } = readInputs(top.inputs, { runner, baseDir, mainSource: source, checkouts, names: new Map() }, gitRepos, text, issues);
+  const host = hostIdentity(runner.hostname, issues);
+  const globalTags = readGlobalTags(top, host, issues);
+  const context: InputContext = { runner, baseDir, checkouts, globalTags, hostname: host.name, clustered: cluster !== undefined, names: new Map() };
+  const file = { source, text, hasRepos: gitRepos.repos.length > 0 };
+  const { inputs, problems, skippedFiles, errors } = readInputs(top.inputs, context, file, issues);
   const outputs = readOutputs(top.outputs, baseDir, plugins.outputs, { listen: runner.listen }, issues);
 
-  if (issues.length > 0) throw new ConfigError(issueLines(issues, source, text));
-  return deepFreeze({ source, runner, gitRepos, ...(cluster ? { cluster } : {}), inputs, problems, outputs });
+  if (issues.length > 0 || errors.length > 0) throw new ConfigError([...issueLines(issues, source, text), ...errors]);
+  return deepFreeze({ source, runner, gitRepos, ...(cluster ? { cluster } : {}), host, globalTags, inputs, problems, skippedFiles, outputs });
+}
+
+const TOP_TABLES = ['runner', 'inputs', 'outputs', 'git_repos', 'cluster', 'global_host_tags', 'global_election_tags'];
+const TABLE_HEADERS: Record<string, string> = { inputs: '[[inputs.pythond]]', outputs: '[[outputs.<name>]]' };
+
+/** The conf.d folder read: `--conf-d`, else `[runner] conf_d`, else `conf.d` beside the config file when it is there. */
+function confDFolder(fromCommandLine: string | undefined, configured: string | undefined, baseDir: string, issues: Issue[]): string | undefined {
+  if (fromCommandLine === undefined) return configured ?? (isFolder(path.join(baseDir, 'conf.d')) ? path.join(baseDir, 'conf.d') : undefined);
+  const folder = path.resolve(fromCommandLine);
+  if (isFolder(folder)) return folder;
+  issues.push({ path: 'runner.conf_d', message: `is given as --conf-d ${fromCommandLine}, which is not a folder` });
+  return undefined;
+}
+
+function isFolder(folder: string): boolean {
+  try {
+    return statSync(folder).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** This machine's name and address; a PYTHOND_HOSTNAME that is no host name is a problem of `[runner] hostname`. */
+function hostIdentity(configured: string | undefined, issues: Issue[]): HostIdentity {
+  try {
+    return resolveHostIdentity(configured);
+  } catch (err) {
+    if (!(err instanceof FieldError)) throw err;
+    issues.push({ path: 'runner.hostname', message: err.message });
+    return resolveHostIdentity(undefined, {});
+  }
 }
 
 /**
- * The config file's inputs, then each repository's. A problem in the
- * config file stops it; with repositories, a `dirs` entry found nowhere
- * (yet) and anything wrong in a repository's conf.d only keep that input
- * out.
+ * The config file's inputs, then the conf.d folder's, then each
+ * repository's. A problem in the config file or in conf.d stops it
+ * (`errors`: conf.d's, each naming its file); with repositories, a `dirs`
+ * entry found nowhere (yet) and anything wrong in a repository's conf.d
+ * only keep that input out.
  */
 function readInputs(
   raw: unknown,
   context: InputContext,
-  gitRepos: GitReposConfig,
-  text: string,
+  file: { source: string; text: string; hasRepos: boolean },
   issues: Issue[],
-): { inputs: InputConfig[]; problems: InputProblem[] } {
-  const inputs: InputConfig[] = [];
-  const problems: InputProblem[] = [];
-  for (const block of readInputBlocks(raw, context.mainSource, context, issues)) {
-    issues.push(...block.issues);
-    if (block.input) inputs.push(block.input);
-    else if (gitRepos.repos.length === 0) issues.push(...block.unresolved);
-    else if (block.issues.length === 0)
-      for (const message of issueLines(block.unresolved, context.mainSource, text)) problems.push({ input: block.name, message });
+): { inputs: InputConfig[]; problems: InputProblem[]; skippedFiles: string[]; errors: string[] } {
+  const taken = { inputs: [] as InputConfig[], problems: [] as InputProblem[] };
+  takeBlocks(readInputBlocks(raw, file.source, context, issues), file, taken, (blockIssues) => void issues.push(...blockIssues));
+  const { conf_d } = context.runner;
+  const exclude = file.source === EMBEDDED_SOURCE ? undefined : path.resolve(file.source);
+  const fromConfD = conf_d ? [readLocalConfD(conf_d, exclude, context, file.hasRepos)] : [];
+  const fromRepos = context.checkouts.map((checkout) => readRepoInputs(checkout, context));
+  for (const read of [...fromConfD, ...fromRepos]) {
+    taken.inputs.push(...read.inputs);
+    taken.problems.push(...read.problems);
   }
-  for (const checkout of context.checkouts) {
-    const fromRepo = readRepoInputs(checkout, context);
-    inputs.push(...fromRepo.inputs);
-    problems.push(...fromRepo.problems);
+  const all = [...fromConfD, ...fromRepos];
+  const errors = all.flatMap((read) => read.errors);
+  const { inputs, problems } = taken;
+  const inputIssues = errors.length > 0 || issues.some((issue) => issue.path.startsWith('inputs'));
+  if (inputs.length === 0 && problems.length === 0 && !file.hasRepos && !inputIssues) {
+    const where = conf_d ? ` (nor has any *.conf of ${displayPath(conf_d)})` : '';
+    issues.push({ path: 'inputs', message: `has no [[inputs.pythond]] block${where}; add one with name and dirs` });
   }
-  if (inputs.length === 0 && problems.length === 0 && gitRepos.repos.length === 0 && !issues.some((issue) => issue.path.startsWith('inputs'))) {
-    issues.push({ path: 'inputs', message: 'has no [[inputs.pythond]] block; add one with name and dirs' });
-  }
-  return { inputs, problems };
+  return { inputs, problems, skippedFiles: all.flatMap((read) => read.skipped), errors };
 }
 
 function readOutputs(raw: unknown, baseDir: string, plugins: ConfigPlugins['outputs'], context: OutputCheckContext, issues: Issue[]): OutputConfig[] {

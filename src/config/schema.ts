@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
+import { tagMap } from './global-tags.js';
+import { hostName } from './host-identity.js';
 import { listenAddress } from '../schema/addresses.js';
 import {
   FieldError,
@@ -15,7 +17,6 @@ import {
   positiveNumber,
   size,
   stringList,
-  stringMap,
   withDefault,
   type TableOf,
 } from '../schema/fields.js';
@@ -43,6 +44,10 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   listen: withDefault(listenAddress(), '127.0.0.1:9529'),
   python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
   data_dir: withDefault(filePath(baseDir), path(baseDir, 'data')),
+  /** Where more `[[inputs.pythond]]` blocks are read from, every `*.conf` below it (DataKit's conf.d); unset: `conf.d` beside the config file, when there is one. */
+  conf_d: optional(existingFolder(baseDir)),
+  /** This machine's name for collectors and global tags; unset: PYTHOND_HOSTNAME, else the OS's host name. */
+  hostname: optional(hostName()),
   log_level: withDefault(oneOf(LOG_LEVELS), 'info'),
   /** Unset: pretty on a terminal, json otherwise (`--log-format` overrides both). */
   log_format: optional(oneOf(LOG_FORMATS)),
@@ -118,8 +123,8 @@ export const inputSchema = (baseDir: string) => ({
     }),
     [],
   ),
-  /** Added to every point of this input that does not set the tag itself. */
-  tags: withDefault(stringMap(), {}),
+  /** Added to every point of this input that does not set the tag itself, before the global tags. */
+  tags: withDefault(tagMap(), {}),
   mode: withDefault(oneOf(MODES), 'warm'),
   /** Ticks of this input running at once. */
   concurrency: withDefault(integer(1, 10_000), 1),

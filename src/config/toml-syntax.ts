@@ -11,7 +11,15 @@ interface ParserError {
 }
 
 /** A config file that is not TOML: `message` is `config FILE:LINE:COL: <what is wrong>`, then the line with a caret under the place. */
-export class TomlSyntaxError extends Error {}
+export class TomlSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** The line the parser stopped at, when it says. */
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** Parses `text` (the file `source`); a syntax error is said in words, at its line and column (see TomlSyntaxError). */
 export function parseToml(text: string, source: string): unknown {
@@ -26,6 +34,7 @@ export function parseToml(text: string, source: string): unknown {
     const number = String(at.line);
     throw new TomlSyntaxError(
       `config ${source}:${at.line}:${at.column}: ${explain(e, line, at.column)}\n  ${number} | ${line}\n  ${' '.repeat(number.length)} | ${caret}`,
+      at.line,
     );
   }
 }

@@ -15,6 +15,7 @@ export const API_ERRORS = {
   invalidJSONPoint: { status: 400, code: 'datakit.invalidJSONPoint' },
   invalidJSON: { status: 400, code: 'datakit.invalidJSON' },
   badRequest: { status: 400, code: 'pythond.badRequest' },
+  undecodableBody: { status: 400, code: 'pythond.undecodableBody' },
   unauthorized: { status: 401, code: 'pythond.unauthorized' },
   notFound: { status: 404, code: 'pythond.notFound' },
   methodNotAllowed: { status: 405, code: 'pythond.methodNotAllowed' },

@@ -6,7 +6,7 @@
  * here; what the API adds around them is declared here.
  */
 import type { ClusterStatus, MemberStatus } from '../cluster/cluster-member.js';
-import type { InputConfig } from '../config/load.js';
+import type { GlobalTags, HostIdentity, InputConfig } from '../config/load.js';
 import type { RepoStatus } from '../gitrepos/git-repos.js';
 import type { CollectorState } from '../inputs/collector-record.js';
 import type { ImageStatus } from '../inputs/input-image.js';
@@ -34,6 +34,10 @@ export interface RunnerReport {
   concurrency: number;
   workers: number;
   executor: string | undefined;
+  /** This machine's name and where it came from (`runner.hostname`, `PYTHOND_HOSTNAME`, `os`), and its address. */
+  host: HostIdentity;
+  /** The global tags in effect, resolved: `host` for most inputs and the write API, `election` for `cluster = "one"` inputs. */
+  globalTags: GlobalTags;
   config: { source: string; digest: string; loadedAt: string };
   lastReload?: ReloadResult;
 }

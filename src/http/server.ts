@@ -71,7 +71,7 @@ export function buildHttpApi(app: ApiBackend, options: Omit<HttpApiOptions, 'lis
   healthRoutes(server, app);
   statusRoutes(server, { app, auth, events });
   statusPageRoutes(server);
-  writeRoutes(server, { app, auth, events });
+  writeRoutes(server, { app, auth, events, maxBodySize: options.maxBodySize });
   clusterRoutes(server, app);
   answerOtherMethods(server, methods);
   return server;

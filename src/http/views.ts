@@ -80,6 +80,8 @@ export function runnerReport(app: Pick<StatusSource, 'config' | 'concurrency' | 
     concurrency: app.concurrency,
     workers: config.runner.workers,
     executor: app.runtimeKind,
+    host: config.host,
+    globalTags: config.globalTags,
     config: { source: config.source, digest: digestOf(config), loadedAt: app.reloads.loadedAt.toISOString() },
     lastReload: app.reloads.lastReload,
   };

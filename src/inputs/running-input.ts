@@ -126,8 +126,8 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   /**
    * Takes a new version of the input's config that differs only in keys it
-   * applies to its next ticks (`timeout`, `tags`, `max_points`, `overlap`,
-   * `concurrency`, which the queue applies): its hosts stay.
+   * applies to its next ticks (`timeout`, `tags`, `globalTags`, `max_points`,
+   * `overlap`, `concurrency`, which the queue applies): its hosts stay.
    */
   update(next: InputConfig): void {
     this.#config = next;

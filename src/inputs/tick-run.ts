@@ -30,7 +30,7 @@ interface Used {
 const nothingUsed = (): Used => ({ reportBytes: 0, outputBytes: 0, points: 0 });
 
 /** The keys of an input's config a run reads, as they were when it started. */
-export type RunLimits = Pick<InputConfig, 'timeout' | 'max_points' | 'max_report_size' | 'max_stderr' | 'tags'>;
+export type RunLimits = Pick<InputConfig, 'timeout' | 'max_points' | 'max_report_size' | 'max_stderr' | 'tags' | 'globalTags'>;
 
 export interface TickRunOptions {
   input: string;
@@ -163,7 +163,7 @@ export class TickRun {
     this.#reportBytes += line.length;
     const max = this.#limits.max_report_size;
     if (this.#used.reportBytes > max) return this.#fail('max_report_size', `reported more than ${formatBytes(max)} in one ${this.#per} (max_report_size)`);
-    const decoded = this.#pipeline.decodeReport(line, this.#limits.tags);
+    const decoded = this.#pipeline.decodeReport(line, { tags: this.#limits.tags, globalTags: this.#limits.globalTags });
     return this.#flow.add(
       decoded,
       decoded.then((result) => this.#accept(result)),

@@ -1,13 +1,13 @@
 import type { DeliveryFailure, OutputSet } from '../outputs/running-output.js';
 import type { PointPipeline, WriteRequest } from '../points/pipeline.js';
-import type { DecodeResult, WriteRejection } from '../points/tasks.js';
+import type { WriteAccepted, WriteRejection } from '../points/tasks.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 /** The `input` label of points posted to the write API: one fixed value, whatever the client calls itself. */
 const WRITE_API_INPUT = 'api';
 
 /** A body refused, or taken: then `unstored` names the outputs that could not keep its points (the client must send them again). */
-export type WriteApiResult = WriteRejection | (DecodeResult & { unstored: DeliveryFailure[] });
+export type WriteApiResult = WriteRejection | (WriteAccepted & { unstored: DeliveryFailure[] });
 
 /**
  * Points posted to the HTTP write API, taken in like a collector's: parsed
@@ -25,13 +25,17 @@ export class WriteApiInput {
     this.#metrics = options.metrics;
   }
 
-  /** Resolves once every output kept the points or failed to, or with why the body was refused. */
-  async write(request: WriteRequest): Promise<WriteApiResult> {
+  /**
+   * Resolves once every output kept the points or failed to, or with why the
+   * body was refused. `dry` (DataKit's `?dry=true`): validated, not written.
+   */
+  async write(request: WriteRequest, options: { dry?: boolean } = {}): Promise<WriteApiResult> {
     const result = await this.#pipeline.parseWrite(request);
     if ('rejected' in result) {
       if (result.invalid > 0) this.#metrics.invalidPoints.inc({ input: WRITE_API_INPUT }, result.invalid);
       return result;
     }
+    if (options.dry) return { ...result, unstored: [] };
     for (const batch of result.batches) this.#metrics.points.inc({ input: WRITE_API_INPUT, category: batch.category }, batch.points);
     return { ...result, unstored: await this.#outputs.deliver(result.batches) };
   }

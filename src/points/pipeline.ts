@@ -1,14 +1,12 @@
 import { Piscina } from 'piscina';
-import type { Category, Encoding, Precision } from './point.js';
-import type { DecodeResult, TaskName, WorkerTasks, WriteFormat, WriteResult } from './tasks.js';
+import type { Encoding } from './point.js';
+import type { DecodeResult, ReportTask, TaskName, WorkerTasks, WriteResult, WriteTask } from './tasks.js';
 
-/** A `/v1/write/<category>` request body and how to read it. */
-export interface WriteRequest {
-  body: Uint8Array;
-  format: WriteFormat;
-  category: Category;
-  precision: Precision;
-}
+/** A `/v1/write/<category>` request body, how to read it, and the tags and answer it asks for. */
+export type WriteRequest = Omit<WriteTask, 'receivedAtNs' | 'encodings'>;
+
+/** The tags a report's points get besides their own: its input's `tags`, then its global tags. */
+export type ReportTags = Pick<ReportTask, 'tags' | 'globalTags'>;
 
 const WORKER_ENTRY = new URL('../../workers/index.js', import.meta.url).href;
 
@@ -50,11 +48,11 @@ export class PointPipeline {
     });
   }
 
-  decodeReport(line: Buffer, tags: Record<string, string>, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
-    return this.#run('decodeReport', { line, receivedAtNs: receivedAtNs.toString(), tags, encodings: this.#encodings() }, moved(line));
+  decodeReport(line: Buffer, tags: ReportTags, receivedAtNs: bigint = nowNs()): Promise<DecodeResult> {
+    return this.#run('decodeReport', { line, receivedAtNs: receivedAtNs.toString(), ...tags, encodings: this.#encodings() }, moved(line));
   }
 
-  /** Parses, validates and encodes a write API body; rejects it whole if any point is bad. */
+  /** Inflates, parses, validates and encodes a write API body; rejects it whole if any point is bad. */
   parseWrite(request: WriteRequest, receivedAtNs: bigint = nowNs()): Promise<WriteResult> {
     return this.#run('parseWrite', { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings() }, moved(request.body));
   }

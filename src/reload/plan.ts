@@ -3,17 +3,21 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
 /**
  * Input keys a running input takes as they are, without a new host: they
  * bound or shape its ticks, not the process or container its collectors
- * live in (`cluster` says which replica runs it: the app decides that).
+ * live in (`cluster` says which replica runs it: the app decides that;
+ * `globalTags` are the config's global tags as they apply to it).
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'max_points', 'overlap', 'cluster'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'globalTags', 'max_points', 'overlap', 'cluster'] as const;
 
 /**
  * Runner keys applied to the running runner; every other key needs a
  * restart. `image` and the pip keys reach the inputs that use them, which
- * get new hosts (and new images) for it.
+ * get new hosts (and new images) for it; `hostname` reaches every input
+ * (their containers' name, their tags); `conf_d` is read by the reload itself.
  */
 const LIVE_RUNNER_KEYS = new Set([
   'concurrency',
+  'hostname',
+  'conf_d',
   'host_starts',
   'shutdown_timeout',
   'image',

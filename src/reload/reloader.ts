@@ -64,6 +64,8 @@ export class Reloader {
   #lastReload: ReloadResult | undefined;
   #turn: Promise<unknown> = Promise.resolve();
   readonly #watcher: ChangeWatcher | undefined;
+  /** conf.d files already said to hold nothing for pythond: each is said once. */
+  readonly #skippedSaid = new Set<string>();
   /** From start() until close(). */
   #running: { inputs: InputSet; gitRepos: GitRepos | undefined } | undefined;
   readonly #onSighup = (): void => void this.reload('SIGHUP');
@@ -127,7 +129,7 @@ export class Reloader {
   reload(trigger: string): Promise<ReloadResult> {
     return this.#inTurn(async () => {
       const result = await this.#reload(trigger);
-      this.#report(result);
+      this.#reportResult(result);
       if (this.#running) this.#watcher?.watch(this.#watched());
       return result;
     });
@@ -144,9 +146,9 @@ export class Reloader {
     });
   }
 
-  /** Says what is wrong with the inputs of the config in effect (at start; reloads say it of theirs). */
+  /** Says what is wrong with the inputs of the config in effect, and which conf.d files it left alone (at start; reloads say it of theirs). */
   reportProblems(): void {
-    for (const problem of this.#config.problems) this.#events.inputUnusable(problem.input, problem.message);
+    this.#report(this.#config);
   }
 
   /** Stops watching and taking reloads; resolves once the change under way (if any) is done. */
@@ -190,7 +192,7 @@ export class Reloader {
     this.#loadedAt = new Date();
     this.#policy.configured(this.#config);
     this.#policy.settled();
-    for (const problem of next.problems) this.#events.inputUnusable(problem.input, problem.message);
+    this.#report(next);
     await running.gitRepos?.prune(new Set(this.#config.inputs.flatMap((input) => input.discovered.map((dir) => dir.path))));
     return done({ result: result.failed.length > 0 ? 'partial' : 'ok' });
   }
@@ -255,7 +257,15 @@ export class Reloader {
     return done;
   }
 
-  #report(result: ReloadResult): void {
+  /** What is wrong with the inputs of `config`, and the conf.d files it left alone that were not said yet. */
+  #report(config: Config): void {
+    for (const problem of config.problems) this.#events.inputUnusable(problem.input, problem.message);
+    const unsaid = config.skippedFiles.filter((file) => !this.#skippedSaid.has(file));
+    for (const file of unsaid) this.#skippedSaid.add(file);
+    if (unsaid.length > 0) this.#events.confFilesSkipped(unsaid);
+  }
+
+  #reportResult(result: ReloadResult): void {
     this.#lastReload = result;
     const changes = (['added', 'removed', 'restarted', 'updated', 'runner'] as const)
       .filter((key) => result[key].length > 0)
@@ -269,9 +279,10 @@ export class Reloader {
 
   /**
    * What a change of reloads: the config file (not the embedded default),
-   * the folders of the inputs' scripts, and a script given alone in `dirs`
-   * (as a file too), except those of git repositories, whose checkouts
-   * never change (a pull brings a new one, and says so).
+   * the conf.d folder (files added in it too), the folders of the inputs'
+   * scripts, and a script given alone in `dirs` (as a file too), except
+   * those of git repositories, whose checkouts never change (a pull brings a
+   * new one, and says so).
    */
   #watched(): Watched {
     const config = this.#config;
@@ -279,7 +290,11 @@ export class Reloader {
     const inCheckouts = (dir: string): boolean => checkouts !== undefined && dir.startsWith(checkouts + path.sep);
     const discovered = config.inputs.flatMap((input) => input.discovered).filter((dir) => !inCheckouts(dir.path));
     const scripts = discovered.filter((dir) => dir.path !== dir.folder).map((dir) => dir.path);
-    return { files: [...(config.source === EMBEDDED_SOURCE ? [] : [path.resolve(config.source)]), ...scripts], dirs: discovered.map((dir) => dir.folder) };
+    return {
+      files: [...(config.source === EMBEDDED_SOURCE ? [] : [path.resolve(config.source)]), ...scripts],
+      dirs: discovered.map((dir) => dir.folder),
+      configDirs: config.runner.conf_d ? [config.runner.conf_d] : [],
+    };
   }
 }
 

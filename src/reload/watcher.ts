@@ -3,10 +3,11 @@ import path from 'node:path';
 import { isCodePath } from '../discovery/code-files.js';
 import type { ReloadEvents } from '../telemetry/events/reload-events.js';
 
-/** What to watch: files (the config file, a collector given as one script), and folders of collectors (with everything below them). */
+/** What to watch: files (the config file, a collector given as one script), folders of collectors, and folders of config files (a conf.d); each folder with everything below it. */
 export interface Watched {
   files: string[];
   dirs: string[];
+  configDirs: string[];
 }
 
 /**
@@ -14,8 +15,8 @@ export interface Watched {
  * once things have settled (editors and `git checkout` write in bursts),
  * with the files that changed and still exist first: an editor's temporary
  * file (`sedMs9lIJ`, vim's `4913`), renamed or deleted by then, is not
- * named. Files the collectors' code leaves out (hidden ones such as vim's
- * `.x.py.swp`, `__pycache__`) change nothing.
+ * named. In collectors' folders, files their code leaves out (hidden ones
+ * such as vim's `.x.py.swp`, `__pycache__`) change nothing.
  *
  * A file is watched twice. Through its folder, by name: editors replace a
  * file (write a new one, rename it over the old), and the folder sees the
@@ -25,8 +26,8 @@ export interface Watched {
  * heard only on the file. That watch follows the file's name: it is taken
  * again on the file now there each time it fires.
  *
- * A collectors' folder is watched folder by folder (its subfolders too, and
- * those that appear), never file by file: node's own recursive watch on
+ * A folder is watched folder by folder (its subfolders too, and those that
+ * appear), never file by file: node's own recursive watch on
  * Linux watches each file, and loses a file an editor replaced.
  */
 export class ChangeWatcher {
@@ -34,7 +35,7 @@ export class ChangeWatcher {
   readonly #settleMs: number;
   readonly #events: ReloadEvents;
   #watchers: FSWatcher[] = [];
-  /** The collectors' folders watched, by real path. */
+  /** The folders watched, by real path. */
   readonly #folders = new Set<string>();
   /** The watched files, each with the watch on the file itself (none while it is missing). */
   readonly #files = new Map<string, FSWatcher | undefined>();
@@ -56,7 +57,9 @@ export class ChangeWatcher {
       this.#add(path.dirname(file), (changed) => (changed === name ? file : undefined));
       this.#watchFile(file);
     }
-    for (const dir of new Set(watched.dirs)) this.#watchTree(dir, dir);
+    for (const dir of new Set(watched.dirs)) this.#watchTree(dir, dir, isCodePath);
+    // Every change of a conf.d counts: Kubernetes mounts a new version of a ConfigMap by swapping its hidden `..data` link.
+    for (const dir of new Set(watched.configDirs)) this.#watchTree(dir, dir, () => true);
   }
 
   close(): void {
@@ -73,8 +76,8 @@ export class ChangeWatcher {
     if (watcher) this.#watchers.push(watcher);
   }
 
-  /** Watches `dir`, a folder of the code below `root`, and its subfolders, and those that appear in it later. */
-  #watchTree(root: string, dir: string): void {
+  /** Watches `dir`, a folder below `root`, and its subfolders, and those that appear in it later; `matters` says which paths (relative to `root`) count. */
+  #watchTree(root: string, dir: string, matters: (relative: string) => boolean): void {
     let real: string;
     try {
       real = realpathSync(dir);
@@ -87,8 +90,8 @@ export class ChangeWatcher {
     this.#folders.add(real);
     this.#add(dir, (name) => {
       const changed = path.join(dir, name);
-      if (!isCodePath(path.relative(root, changed))) return undefined;
-      if (isFolder(changed)) this.#watchTree(root, changed);
+      if (!matters(path.relative(root, changed))) return undefined;
+      if (isFolder(changed)) this.#watchTree(root, changed, matters);
       return changed;
     });
     let names: string[] = [];
@@ -97,7 +100,10 @@ export class ChangeWatcher {
     } catch {
       // Gone meanwhile: its parent's watch says so.
     }
-    for (const name of names) if (isCodePath(name) && isFolder(path.join(dir, name))) this.#watchTree(root, path.join(dir, name));
+    for (const name of names) {
+      const sub = path.join(dir, name);
+      if (matters(path.relative(root, sub)) && isFolder(sub)) this.#watchTree(root, sub, matters);
+    }
   }
 
   /** (Re)watches `file` as it is now; missing for a moment (being replaced), its folder's watch sees it come back. */

@@ -172,19 +172,24 @@ export function readTable<S extends Schema>(raw: unknown, schema: S, path: strin
   const result: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(schema)) {
     const keyPath = `${path}.${key}`;
-    try {
-      if (key in table) result[key] = spec.read(table[key]);
-      else if (spec.fallback) result[key] = spec.fallback();
-      else issues.push({ path: keyPath, message: 'is required' });
-    } catch (err) {
-      if (!(err instanceof FieldError)) throw err;
-      const message = err.message;
-      // "[2] ..." and ".key ..." continue the path; anything else describes the key itself.
-      const nested = /^(\[\d+\]|\.[^\s]+) (.*)$/s.exec(message);
-      issues.push(nested ? { path: keyPath + nested[1], message: nested[2]! } : { path: keyPath, message });
-    }
+    if (key in table || spec.fallback) result[key] = readField(key in table ? table[key] : undefined, spec, keyPath, issues);
+    else issues.push({ path: keyPath, message: 'is required' });
   }
   return result as TableOf<S>;
+}
+
+/** Reads the value at `keyPath` (its fallback when absent); a problem goes to `issues`, and the answer is then undefined. */
+export function readField<T>(value: unknown, spec: Field<T>, keyPath: string, issues: Issue[]): T | undefined {
+  try {
+    return value === undefined && spec.fallback ? spec.fallback() : spec.read(value);
+  } catch (err) {
+    if (!(err instanceof FieldError)) throw err;
+    const message = err.message;
+    // "[2] ..." and ".key ..." continue the path; anything else describes the key itself.
+    const nested = /^(\[\d+\]|\.[^\s]+) (.*)$/s.exec(message);
+    issues.push(nested ? { path: keyPath + nested[1], message: nested[2]! } : { path: keyPath, message });
+    return undefined;
+  }
 }
 
 /** A file system path; relative paths are taken from `baseDir` (the config file's folder). */

@@ -193,7 +193,7 @@ export function createMetrics(version: string) {
     httpRequests: counter('pythond_http_requests_total', 'Requests to the HTTP API by route (its pattern, or "unmatched") and status code.', ['route', 'code']),
     writeApiRejected: counter(
       'pythond_write_api_rejected_total',
-      'Bodies POST /v1/write refused, by reason: invalid (points that do not validate), unreadable (not UTF-8, or JSON that does not parse), empty (no points), loop (forwarded by this runner itself).',
+      'Bodies POST /v1/write refused, by reason: invalid (points that do not validate), unreadable (not UTF-8, or JSON that does not parse), empty (no points), undecodable (not in the compression it says), tooLarge (inflates past max_body_size), loop (forwarded by this runner itself).',
       ['reason'],
     ),
     lasterrorReports: counter('pythond_lasterror_reports_total', 'Errors external collectors reported through POST /v1/lasterror.'),

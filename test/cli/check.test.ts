@@ -221,11 +221,14 @@ function configuredInput(executor: string, inputKeys = ''): string {
 describe('pythond check --input', () => {
   it("runs one input of the config with its envs and tags, and only its collector's points go to stdout", async () => {
     const config = configuredInput('process');
-    const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env', '--collector', 'env.Env']);
+    const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env', '--collector', 'env.Env'], {
+      env: { PYTHOND_HOSTNAME: 'web01' },
+    });
     assert.equal(code, 0, stderr);
     const [point, ...more] = parse(stdout);
     assert.deepEqual(more, []);
-    assert.deepEqual({ tags: point!.tags, greeting: point!.fields.greeting }, { tags: { env: 'test' }, greeting: 'hello' });
+    // The input's tags, then the global host tag, as `run` adds them.
+    assert.deepEqual({ tags: point!.tags, greeting: point!.fields.greeting }, { tags: { env: 'test', host: 'web01' }, greeting: 'hello' });
     assert.match(stderr, /^input env of .*pythond\.toml: 2 collector\(s\) loaded in \d+\.\d ms \(process executor, warm mode\)$/m);
     assert.match(stderr, /^env\.Env: ok, 1 point\(s\) in \d+\.\d ms \(run\(\) \d+\.\d ms\)$/m);
     assert.equal(existsSync(path.join(path.dirname(config), 'data')), false, "the config's outputs and data_dir are left alone");
@@ -252,10 +255,13 @@ describe('pythond check --input', () => {
       };
       const host = await waitFor(hostOf, "the runner's container for input env");
 
-      const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env']);
+      const { code, stdout, stderr } = await pythond(['check', '--config', config, '--input', 'env'], { env: { PYTHOND_HOSTNAME: 'web01' } });
       assert.equal(code, 1, 'boom.Boom fails');
       const point = parse(stdout).find((p) => p.measurement === 'env')!;
-      assert.deepEqual({ greeting: point.fields.greeting, uid: point.fields.uid, tags: point.tags }, { greeting: 'hello', uid: 10001, tags: { env: 'test' } });
+      assert.deepEqual(
+        { greeting: point.fields.greeting, uid: point.fields.uid, tags: point.tags },
+        { greeting: 'hello', uid: 10001, tags: { env: 'test', host: 'web01' } },
+      );
       assert.match(stderr, /\(docker executor, warm mode, image pythond-python:3\)/);
       assert.match(stderr, new RegExp(`File "${path.dirname(config)}/python\\.d/env/boom\\.py", line 5, in run`));
       assert.doesNotMatch(stderr, /\/tmp\/pythond\//, 'no path of the container');

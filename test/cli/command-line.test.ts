@@ -31,9 +31,9 @@ describe('pythond command line', () => {
   }
 
   for (const [command, usage] of [
-    ['run', 'usage: pythond run [--config FILE] [--log-format pretty|json]'],
+    ['run', 'usage: pythond run [--config FILE] [--conf-d DIR] [--log-format pretty|json]'],
     ['check', 'usage: pythond check DIR [--executor auto|docker|process] [--image IMAGE] [--collector ID]'],
-    ['validate', 'usage: pythond validate [--config FILE] [--no-load]'],
+    ['validate', 'usage: pythond validate [--config FILE] [--conf-d DIR] [--no-load]'],
     ['status', 'usage: pythond status [--url URL | --config FILE] [--watch]'],
   ] as const) {
     it(`shows the help of ${command} with "${command} --help" and "help ${command}", and does nothing else`, async () => {
@@ -82,6 +82,8 @@ describe('pythond command line', () => {
     },
     { args: ['check', 'python.d/demo', '--image', ' '], first: 'pythond check: --image needs a value (IMAGE)' },
     { args: ['check', '--config', 'pythond.toml'], first: 'pythond check: --config needs --input NAME: the input of the config to check' },
+    { args: ['check', '--conf-d', 'conf.d'], first: 'pythond check: --conf-d needs --input NAME: the input of the config to check' },
+    { args: ['run', '--conf-d'], first: 'pythond run: --conf-d needs a value (DIR)' },
     {
       args: ['check', '--input', 'demo', '--image', 'other:1'],
       first: "pythond check: --image is for check DIR; an input runs with its config's image, as in production",

@@ -46,7 +46,7 @@ describe('pythond status', () => {
   it("shows a running runner's collectors, load errors and outputs as tables, from its config's listen address", async () => {
     const port = await freePort();
     const config = statusConfig(`127.0.0.1:${port}`);
-    const runner = startRunner(['--config', config]);
+    const runner = startRunner(['--config', config], { env: { PYTHOND_HOSTNAME: 'web01' } });
     try {
       await waitFor(async () => {
         const { stdout } = await pythond(['status', '--config', config]);
@@ -55,7 +55,10 @@ describe('pythond status', () => {
       const { code, stdout, stderr } = await pythond(['status', '--config', config]);
       assert.equal(code, 1, stderr);
       const lines = stdout.split('\n');
-      assert.match(lines[0]!, new RegExp(`^pythond \\S+ at http://127\\.0\\.0\\.1:${port}: up \\S+, process executor$`));
+      assert.match(
+        lines[0]!,
+        new RegExp(`^pythond \\S+ at http://127\\.0\\.0\\.1:${port}: up \\S+, process executor, host web01 \\(from PYTHOND_HOSTNAME\\)$`),
+      );
       assert.equal(lines[1], '');
       assert.match(lines[2]!, /^INPUT +COLLECTOR +STATE +LAST RUN +DURATION +RUNS +FAILURES +LAST ERROR$/);
       assert.match(stdout, /^s +failing\.Failing +failing, backing off +\d+(ms|s) ago +\d+\.\d ms +1 +1 +RuntimeError: cannot reach the database$/m);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond } from '../helpers/cli.js';
@@ -76,6 +76,23 @@ describe('pythond validate', () => {
     assert.equal(code, 0, stderr);
     assert.equal(stdout.split('\n')[0], 'config pythond.toml is valid (scripts found, not loaded: --no-load)');
     assert.match(stdout, /input x \(warm\): 4 script\(s\): broken \(python\.d\/x\/broken\.py\), good .*missing/);
+  });
+
+  it('reads the *.conf files of --conf-d DIR, and names the conf.d file of a problem', async () => {
+    const root = tempTree({
+      'python.d/x/good.py': 'x = 1\n',
+      'pythond.toml': '[[outputs.stdout]]\n',
+      'datakit/conf.d/host/cpu.conf': '[[inputs.cpu]]\n',
+      'datakit/conf.d/py/x.conf': '[[inputs.pythond]]\nname = "x"\ndirs = ["x"]\n',
+    });
+    const valid = await pythond(['validate', '--config', 'pythond.toml', '--conf-d', 'datakit/conf.d', '--no-load'], { cwd: root });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /input x \(warm\): 1 script\(s\): good \(python\.d\/x\/good\.py\)/);
+    assert.match(valid.stdout, /conf\.d files with no \[\[inputs\.pythond\]\], left alone: datakit\/conf\.d\/host\/cpu\.conf$/m);
+    writeFileSync(path.join(root, 'datakit/conf.d/py/x.conf'), '[[inputs.pythond]]\nname = "x"\ndirs = ["nowhere"]\n');
+    const invalid = await pythond(['validate', '--config', 'pythond.toml', '--conf-d', 'datakit/conf.d', '--no-load'], { cwd: root });
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /^pythond: config datakit\/conf\.d\/py\/x\.conf:3: inputs\.pythond\[0\]\.dirs\[0\] names "nowhere"/m);
   });
 
   it('says so when an input cannot start at all', async () => {

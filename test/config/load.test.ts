@@ -3,10 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
+import { type ConfigError, loadConfig, parseConfig } from '../../src/config/load.js';
 import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
 import { REPO_ROOT, dedent, tempTree } from '../helpers/fixtures.js';
 import { PLUGINS } from '../../src/plugins.js';
+import { configIssues } from '../helpers/config-issues.js';
 
 const base = tempTree({
   'python.d/demo/a.py': 'x = 1\n',
@@ -23,15 +24,7 @@ function load(toml: string) {
   return parseConfig(dedent(toml), 'pythond.toml', base, PLUGINS);
 }
 
-function problems(toml: string): string[] {
-  try {
-    load(toml);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err.issues;
-  }
-  assert.fail('the config was accepted');
-}
+const problems = (toml: string): string[] => configIssues(() => load(toml));
 
 const MINIMAL = `
   [[inputs.pythond]]
@@ -78,9 +71,13 @@ describe('config', () => {
       quarantine_after: 10,
       quarantine_interval: 5 * 60_000,
       host_starts: 4,
+      conf_d: undefined, // conf.d beside the config file, and there is none
+      hostname: undefined, // PYTHOND_HOSTNAME, else the OS's
       pip_index_url: undefined,
       pip_find_links: undefined,
     });
+    assert.equal(config.host.name, process.env.PYTHOND_HOSTNAME ?? os.hostname());
+    assert.deepEqual(config.globalTags, { host: { host: config.host.name }, election: {} });
     // Digests are checked where they are made; here only that nothing was asked of the build.
     const { discovered, codeDigest, dependencies, ...input } = config.inputs[0]!;
     assert.match(codeDigest, /^[0-9a-f]{64}$/);
@@ -112,6 +109,8 @@ describe('config', () => {
       max_points: 1_000_000,
       max_report_size: 64 * 1024 ** 2,
       max_stderr: 1024 ** 2,
+      globalTags: { host: config.host.name },
+      hostname: config.host.name,
     });
     assert.deepEqual(
       discovered[0]!.modules.map((m) => m.module),
@@ -570,17 +569,17 @@ describe('config', () => {
   it('loads the file it is given, else ./pythond.toml, else the embedded default; an unreadable file is a ConfigError', () => {
     const file = path.join(base, 'given.toml');
     writeFileSync(file, MINIMAL);
-    assert.equal(loadConfig(file, PLUGINS).source, file);
+    assert.equal(loadConfig({ file }, PLUGINS).source, file);
     const cwd = process.cwd();
     try {
       process.chdir(base);
-      assert.equal(loadConfig(undefined, PLUGINS).source, '<embedded default>');
+      assert.equal(loadConfig({}, PLUGINS).source, '<embedded default>');
       writeFileSync(path.join(base, 'pythond.toml'), MINIMAL);
-      assert.equal(loadConfig(undefined, PLUGINS).source, 'pythond.toml');
+      assert.equal(loadConfig({}, PLUGINS).source, 'pythond.toml');
     } finally {
       process.chdir(cwd);
     }
-    assert.throws(() => loadConfig(path.join(base, 'missing.toml'), PLUGINS), {
+    assert.throws(() => loadConfig({ file: path.join(base, 'missing.toml') }, PLUGINS), {
       code: 'CONFIG_INVALID',
       message: `config ${path.join(base, 'missing.toml')}: cannot read the file: ENOENT: no such file or directory, open '${path.join(base, 'missing.toml')}'`,
     });

@@ -26,7 +26,8 @@ test("the README's first collector, its input and its output deliver its points 
     'python.d/mine/loadavg.py': script,
     'mine.toml': `[runner]\nlisten = "127.0.0.1:${await freePort()}"\nexecutor = "process"\n\n${toml.replace(README_URL, vm.url)}`,
   });
-  const runner = startRunner(['--config', 'mine.toml'], { cwd: tree });
+  // The README's machine is web01: its name becomes every point's host tag.
+  const runner = startRunner(['--config', 'mine.toml'], { cwd: tree, env: { PYTHOND_HOSTNAME: 'web01' } });
   t.after(() => runner.child.kill('SIGKILL'));
 
   // Its first tick comes within one interval (10 s); the output sends within a second of it.
@@ -43,9 +44,9 @@ test("the README's first collector, its input and its output deliver its points 
   assert.deepEqual(
     series.map(({ metric }) => metric).sort((a, b) => a.__name__!.localeCompare(b.__name__!)),
     [
-      { __name__: 'loadavg_load1', db: 'pythond', source: 'mine' },
-      { __name__: 'loadavg_load15', db: 'pythond', source: 'mine' },
-      { __name__: 'loadavg_load5', db: 'pythond', source: 'mine' },
+      { __name__: 'loadavg_load1', db: 'pythond', host: 'web01', source: 'mine' },
+      { __name__: 'loadavg_load15', db: 'pythond', host: 'web01', source: 'mine' },
+      { __name__: 'loadavg_load5', db: 'pythond', host: 'web01', source: 'mine' },
     ],
   );
   for (const { values } of series) assert.ok(values.every((value) => typeof value === 'number' && value >= 0));

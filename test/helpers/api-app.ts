@@ -43,11 +43,11 @@ export interface ApiApp {
  * An App with the process executor, a file output and its HTTP API on a free
  * loopback port, over a temp tree. `files` go under the tree (collectors
  * under `python.d/<dir>/`); `dirs` are the input's; `runner` is extra
- * [runner] TOML, `outputs` more output blocks. Without files the input is
- * one idle collector.
+ * [runner] TOML, `tables` more tables after it ([global_host_tags], say).
+ * Without files the input is one idle collector.
  */
 export async function startApiApp(
-  options: { files?: Record<string, string>; dirs?: string[]; runner?: string; outputs?: string; start?: boolean } = {},
+  options: { files?: Record<string, string>; dirs?: string[]; runner?: string; tables?: string; start?: boolean } = {},
 ): Promise<ApiApp> {
   const root = tempTree(options.files ?? { 'python.d/idle/idle.py': IDLE_COLLECTOR });
   const pointsFile = path.join(root, 'data', 'points.jsonl');
@@ -58,6 +58,7 @@ export async function startApiApp(
     workers = 1
     python_d = "python.d"
     ${options.runner ?? ''}
+    ${options.tables ?? ''}
 
     [[inputs.pythond]]
     name = "test"
@@ -65,7 +66,6 @@ export async function startApiApp(
 
     [[outputs.file]]
     path = "data/points.jsonl"
-    ${options.outputs ?? ''}
   `);
   const config = parseConfig(toml, 'test config', root, PLUGINS);
   const app = new App(config, { log: silentLogger });

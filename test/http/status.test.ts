@@ -65,7 +65,7 @@ describe('an output that cannot send', () => {
     // Its close gives up on the output at once.
     const api = await startApiApp({
       runner: 'shutdown_timeout = "100ms"',
-      outputs: `[[outputs.influxdb]]\nurl = "http://127.0.0.1:${port}"\ndatabase = "db"\nflush_interval = "50ms"`,
+      tables: `[[outputs.influxdb]]\nurl = "http://127.0.0.1:${port}"\ndatabase = "db"\nflush_interval = "50ms"`,
     });
     try {
       await fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' });

@@ -106,10 +106,11 @@ describe('POST /v1/write/:category', () => {
       [
         {
           measurement: 'disk io',
-          tags: { path: '/var,log', 'dev=x': 'sda 1' },
+          // With the global host tag, as every write without ignore_global_host_tags.
+          tags: { path: '/var,log', 'dev=x': 'sda 1', host: api.app.config.host.name },
           fields: { int: -7, uint: 7, float: -1500, t: true, f: false, s: 'say "hi"\\', multi: 'line 1\nline 2' },
         },
-        { measurement: 'cpu', tags: {}, fields: { v: 1 } },
+        { measurement: 'cpu', tags: { host: api.app.config.host.name }, fields: { v: 1 } },
       ],
     );
   });
@@ -240,13 +241,40 @@ describe('POST /v1/write/:category', () => {
       /Content-Type "application\/xml" is not accepted/,
     ],
     [
-      'a compressed body',
+      'a body that is not in its Content-Encoding',
       '/v1/write/metric',
+      'm v=1',
+      { ...LINE_PROTOCOL, 'Content-Encoding': 'gzip' },
+      400,
+      'pythond.undecodableBody',
+      /the body is not valid gzip: incorrect header check/,
+    ],
+    [
+      'a Content-Encoding zlib has no decoder for',
+      '/v1/write/metric',
+      'm v=1',
+      { ...LINE_PROTOCOL, 'Content-Encoding': 'compress' },
+      415,
+      'pythond.unsupportedMediaType',
+      /Content-Encoding "compress" is not supported; send the body uncompressed or as gzip, deflate, br/,
+    ],
+    [
+      'a Content-Encoding and an encoding parameter that disagree',
+      '/v1/write/metric?encoding=br',
       'm v=1',
       { ...LINE_PROTOCOL, 'Content-Encoding': 'gzip' },
       415,
       'pythond.unsupportedMediaType',
-      /Content-Encoding "gzip" is not supported/,
+      /Content-Encoding "gzip" and \?encoding=br disagree/,
+    ],
+    [
+      'an echo format DataKit has but pythond not',
+      '/v1/write/metric?echo=pbjson',
+      'm v=1',
+      LINE_PROTOCOL,
+      400,
+      'pythond.badRequest',
+      /echo must be lp .* or json/,
     ],
     ['line protocol sent as JSON', '/v1/write/metric', 'm v=1\n', JSON_BODY, 400, 'datakit.invalidJSONPoint', /the body is not valid JSON/],
     [

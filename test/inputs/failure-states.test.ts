@@ -131,7 +131,7 @@ describe('failure states of a collector, on a manual clock', () => {
     });
     const file = path.join(root, 'pythond.toml');
     const clock = new ManualClock();
-    const app = new App(loadConfig(file, PLUGINS), { log: silentLogger, clock, source: { load: (checkouts) => loadConfig(file, PLUGINS, checkouts) } });
+    const app = new App(loadConfig({ file }, PLUGINS), { log: silentLogger, clock, source: { load: (checkouts) => loadConfig({ file }, PLUGINS, checkouts) } });
     after(() => app.stop());
     await app.start();
     const gauge = (collector: string, state: string) => metricValue(app.metrics, 'pythond_collector_state', { input: 'test', collector, state });

@@ -92,7 +92,7 @@ function startRun(limits: Partial<RunLimits> = {}, intervalS = 10, held?: Promis
   const run = new TickRun({
     input: 'test',
     collector: { id: 'c.C', name: 'C', module: 'c', file: 'c.py', interval: intervalS },
-    limits: { timeout: undefined, max_points: 1000, max_report_size: 1024 ** 2, max_stderr: 1024 ** 2, tags: {}, ...limits },
+    limits: { timeout: undefined, max_points: 1000, max_report_size: 1024 ** 2, max_stderr: 1024 ** 2, tags: {}, globalTags: {}, ...limits },
     pipeline,
     outputs: {
       deliver: async (batches) => {

@@ -14,7 +14,7 @@ after(() => datakit.close());
 
 test('the datakit output posts each category to /v1/write/<category> in line protocol with precision=n', async () => {
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.datakit]]\nurl = "${datakit.url}"\nflush_interval = "100ms"`, { objects: true });
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   await waitFor(() => datakit.requests.length >= 3, 'requests for three categories');
   await app.stop();

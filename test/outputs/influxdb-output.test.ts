@@ -25,7 +25,7 @@ const influxdbBlock = (db: string, extra = ''): string => `[[outputs.influxdb]]\
 const metricPoints = (file: string): CollectedPoint[] => collectedPoints(file).filter((point) => point.category === 'metric');
 
 async function runApp(configFile: string): Promise<App> {
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   return app;
 }

@@ -28,7 +28,7 @@ test('a Prometheus scraping [[outputs.prometheus]] gets the series remote write 
     url = "${prometheus.writeUrl}"
     flush_interval = "100ms"
   `);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   after(() => app.stop());
   await waitFor(() => collectedPoints(pointsFile).length >= 10, 'five ticks');
@@ -52,7 +52,7 @@ test('a Prometheus scraping [[outputs.prometheus]] gets the series remote write 
 test('the endpoint speaks the text format, OpenMetrics when asked, and names its path on any other', async () => {
   const port = await freePort();
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.prometheus]]\nlisten = "127.0.0.1:${port}"\npath = "/points"`);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   after(() => app.stop());
   await waitFor(() => collectedPoints(pointsFile).length >= 4, 'two ticks');
@@ -124,7 +124,7 @@ test('a series not reported for the expiration leaves the endpoint', async () =>
 test('a reload that changes the endpoint’s block replaces it on the same address', async () => {
   const port = await freePort();
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.prometheus]]\nlisten = "127.0.0.1:${port}"\nmax_series = 100`);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger, source: { load: () => loadConfig(configFile, PLUGINS) } });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger, source: { load: () => loadConfig({ file: configFile }, PLUGINS) } });
   await app.start();
   after(() => app.stop());
   writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('max_series = 100', 'max_series = 200'));
@@ -145,7 +145,7 @@ test('an endpoint whose address is taken stops the start, naming the address', a
   after(() => taken.close());
   const { port } = taken.address() as net.AddressInfo;
   const { configFile } = seqRunnerTree(`[[outputs.prometheus]]\nlisten = "127.0.0.1:${port}"`);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await assert.rejects(app.start(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
   await app.stop();
 });

@@ -53,7 +53,7 @@ test("a collector's points are queryable in Prometheus and VictoriaMetrics throu
     database = "lp"
     flush_interval = "100ms"
   `);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   await waitFor(() => collectedPoints(pointsFile).length >= 10, 'five ticks');
   await app.stop();

@@ -21,7 +21,7 @@ const noAuth = { username: undefined, password: undefined, token: undefined, tls
 
 test('points from collectors reach VictoriaMetrics through the influxdb output, values and tags equal', async () => {
   const { configFile, pointsFile } = seqRunnerTree(`[[outputs.influxdb]]\nurl = "${vm.url}"\ndatabase = "first"\nflush_interval = "100ms"`);
-  const app = new App(loadConfig(configFile, PLUGINS), { log: silentLogger });
+  const app = new App(loadConfig({ file: configFile }, PLUGINS), { log: silentLogger });
   await app.start();
   await waitFor(() => collectedPoints(pointsFile).length >= 10, 'five ticks');
   await app.stop();

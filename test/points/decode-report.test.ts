@@ -12,8 +12,8 @@ function reportLine(data: Record<string, unknown>): Buffer {
   return Buffer.from(JSON.stringify({ type: 'report', id: '1', collector: 'x.X', data }));
 }
 
-async function decode(data: Record<string, unknown>, tags: Record<string, string> = {}) {
-  const result = await pipeline.decodeReport(reportLine(data), tags, RECEIVED);
+async function decode(data: Record<string, unknown>, tags: Record<string, string> = {}, globalTags: Record<string, string> = {}) {
+  const result = await pipeline.decodeReport(reportLine(data), { tags, globalTags }, RECEIVED);
   const text = (batch: EncodedBatch, key: 'jsonl' | 'lineProtocol') => Buffer.from(batch[key]!).toString('utf8');
   const jsonl = result.batches.flatMap((b) =>
     text(b, 'jsonl')
@@ -76,7 +76,7 @@ describe('report decoding in the worker pool', () => {
     assert.deepEqual(r.jsonl, [{ category: 'metric', measurement: 'm', tags: { host: 'h1' }, fields: { v: 1 }, time: Number(RECEIVED) }]);
   });
 
-  it("adds the input's tags unless the point sets them, and not at all with ignore_global_tags", async () => {
+  it("adds the input's tags unless the point sets them", async () => {
     const r = await decode({ M: [point, { ...point, tags: { host: 'mine' } }] }, { host: 'h1', env: 'prod' });
     assert.deepEqual(
       r.jsonl.map((p) => p.tags),
@@ -85,9 +85,25 @@ describe('report decoding in the worker pool', () => {
         { host: 'mine', env: 'prod' },
       ],
     );
-    const ignored = await decode({ M: [point], ignore_global_tags: 'true' }, { host: 'h1' });
-    assert.deepEqual(ignored.jsonl[0].tags, { t1: 'b' });
   });
+
+  it("adds the global tags after the point's own and the input's: point > input tags > global", async () => {
+    const r = await decode({ M: [point, { ...point, tags: { host: 'mine' } }] }, { env: 'prod' }, { host: 'machine', env: 'global', zone: 'z1' });
+    assert.deepEqual(
+      r.jsonl.map((p) => p.tags),
+      [
+        { t1: 'b', env: 'prod', host: 'machine', zone: 'z1' },
+        { host: 'mine', env: 'prod', zone: 'z1' },
+      ],
+    );
+  });
+
+  for (const value of ['true', true, 'false']) {
+    it(`adds no global tag, but the input's, to a report with ignore_global_tags = ${JSON.stringify(value)} (any value, as DataKit reads it)`, async () => {
+      const ignored = await decode({ M: [point], ignore_global_tags: value }, { env: 'prod' }, { host: 'machine' });
+      assert.deepEqual(ignored.jsonl[0].tags, { t1: 'b', env: 'prod' });
+    });
+  }
 
   it('escapes line protocol as InfluxDB reads it', async () => {
     const r = await decode({
@@ -136,7 +152,7 @@ describe('report decoding in the worker pool', () => {
   });
 
   it('rejects a line that is not JSON without failing the pool', async () => {
-    const result = await pipeline.decodeReport(Buffer.from('{"type":"report","id":"1",'), {});
+    const result = await pipeline.decodeReport(Buffer.from('{"type":"report","id":"1",'), { tags: {}, globalTags: {} });
     assert.match(result.errors[0]!, /not valid JSON/);
     assert.equal((await decode({ M: [point] })).points, 1);
   });

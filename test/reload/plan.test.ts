@@ -8,8 +8,8 @@ import { tempTree } from '../helpers/fixtures.js';
 
 describe('reload plan', () => {
   const root = tempTree({ 'python.d/idle/idle.py': IDLE_COLLECTOR });
-  const config = (runner: string, input: string) =>
-    parseConfig(`[runner]\n${runner}\n[[inputs.pythond]]\nname = "a"\ndirs = ["idle"]\n${input}\n[[outputs.stdout]]\n`, 'test.toml', root, PLUGINS);
+  const config = (runner: string, input: string, tables = '') =>
+    parseConfig(`[runner]\n${runner}\n${tables}\n[[inputs.pythond]]\nname = "a"\ndirs = ["idle"]\n${input}\n[[outputs.stdout]]\n`, 'test.toml', root, PLUGINS);
 
   it('applies overlap, quarantine_after and quarantine_interval live: the input keeps its hosts, nothing waits for a restart', () => {
     const plan = planReload(config('', ''), config('quarantine_after = 3\nquarantine_interval = "1m"', 'overlap = "kill"'));
@@ -19,5 +19,23 @@ describe('reload plan', () => {
     );
     assert.deepEqual(plan.restart, []);
     assert.deepEqual(plan.runner, { live: ['quarantine_after', 'quarantine_interval'], restart: [] });
+  });
+
+  it('applies changed global tags live: the inputs they reach keep their hosts', () => {
+    const plan = planReload(config('', ''), config('', '', '[global_host_tags]\nhost = "__datakit_hostname"\nzone = "z2"'));
+    assert.deepEqual(
+      plan.keep.map(({ next, live }) => [next.name, live, next.globalTags.zone]),
+      [['a', ['globalTags'], 'z2']],
+    );
+    assert.deepEqual(plan.restart, []);
+  });
+
+  it('gives every input new hosts when the host name changes: their containers carry it', () => {
+    const plan = planReload(config('hostname = "web01"', ''), config('hostname = "web02"', ''));
+    assert.deepEqual(
+      plan.restart.map(({ next, why }) => [next.name, why, next.hostname]),
+      [['a', ['hostname'], 'web02']],
+    );
+    assert.deepEqual(plan.runner, { live: ['hostname'], restart: [] });
   });
 });

@@ -44,7 +44,7 @@ describe('the change watcher', () => {
   it('hears the config file written in place, replaced by an editor, and then written in place again', async () => {
     const root = tempTree({ 'conf/pythond.toml': 'a = 1\n' });
     const file = path.join(root, 'conf/pythond.toml');
-    const { next } = watching({ files: [file], dirs: [] });
+    const { next } = watching({ files: [file], dirs: [], configDirs: [] });
     appendFileSync(file, 'b = 2\n');
     assert.deepEqual(await next('the write in place'), [file]);
     replace(file, 'a = 3\n');
@@ -61,8 +61,8 @@ describe('the change watcher', () => {
     linkSync(path.join(root, 'host/pythond.toml'), mounted);
     const linked = path.join(root, 'pythond.toml');
     symlinkSync(path.join(root, 'configmap/pythond.toml'), linked);
-    const { next: nextMounted } = watching({ files: [mounted], dirs: [] });
-    const { next: nextLinked } = watching({ files: [linked], dirs: [] });
+    const { next: nextMounted } = watching({ files: [mounted], dirs: [], configDirs: [] });
+    const { next: nextLinked } = watching({ files: [linked], dirs: [], configDirs: [] });
     appendFileSync(path.join(root, 'host/pythond.toml'), 'b = 2\n');
     assert.deepEqual(await nextMounted('the write through the other name'), [mounted]);
     appendFileSync(path.join(root, 'configmap/pythond.toml'), 'b = 2\n');
@@ -73,7 +73,7 @@ describe('the change watcher', () => {
     const root = tempTree({ 'python.d/mine/loadavg.py': 'x = 1\n' });
     const dir = path.join(root, 'python.d/mine');
     const script = path.join(dir, 'loadavg.py');
-    const { next } = watching({ files: [], dirs: [dir] });
+    const { next } = watching({ files: [], dirs: [dir], configDirs: [] });
     replace(script, 'x = 2\n');
     assert.deepEqual(await next('the replacement of loadavg.py'), [script]);
     // vim: a test file created and deleted, a swap file kept beside the script, then the script written.
@@ -95,5 +95,24 @@ describe('the change watcher', () => {
     assert.deepEqual(await next('the script in the new subfolder'), [path.join(dir, 'sub/helper.py')]);
     replace(path.join(dir, 'sub/helper.py'), 'z = 2\n', path.join(dir, 'sub/sedXXXXXX'));
     assert.deepEqual(await next('the replaced script in the new subfolder'), [path.join(dir, 'sub/helper.py')]);
+  });
+
+  it('hears a conf.d laid out as Kubernetes mounts a ConfigMap: a new version is a hidden folder and the hidden ..data link swapped to it', async () => {
+    const root = tempTree({ 'conf.d/..2024_01_01/py.conf': 'a = 1\n' });
+    const confD = path.join(root, 'conf.d');
+    symlinkSync('..2024_01_01', path.join(confD, '..data'));
+    symlinkSync('..data/py.conf', path.join(confD, 'py.conf'));
+    const { next } = watching({ files: [], dirs: [], configDirs: [confD] });
+    // What the kubelet does on an update: the new version beside the old, a new link to it renamed over ..data.
+    mkdirSync(path.join(confD, '..2024_02_02'));
+    writeFileSync(path.join(confD, '..2024_02_02/py.conf'), 'a = 2\n');
+    symlinkSync('..2024_02_02', path.join(confD, '..data_tmp'));
+    renameSync(path.join(confD, '..data_tmp'), path.join(confD, '..data'));
+    assert.ok((await next('the swap of ..data')).length > 0);
+    // A file written in a sub-folder of it (conf.d is read at any depth) too.
+    mkdirSync(path.join(confD, 'db'));
+    await next('the new sub-folder');
+    writeFileSync(path.join(confD, 'db/mysql.conf'), '[inputs.mysql]\n');
+    assert.deepEqual(await next('the new file in the sub-folder'), [path.join(confD, 'db/mysql.conf')]);
   });
 });

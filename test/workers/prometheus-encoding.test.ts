@@ -96,7 +96,7 @@ describe('the pipeline', () => {
         type: 'report',
         data: { M: [{ measurement: 'm', fields: { v: 1, s: 'x' }, time: 1 }], L: [{ measurement: 'l', fields: { message: 'x' }, time: 1 }] },
       };
-      const { batches } = await pipeline.decodeReport(Buffer.from(JSON.stringify(report)), {});
+      const { batches } = await pipeline.decodeReport(Buffer.from(JSON.stringify(report)), { tags: {}, globalTags: {} });
       const [metric, logging] = batches;
       assert.ok(metric?.remoteWrite && metric.exposition && metric.jsonl);
       assert.deepEqual(metric.fieldsLeftOut, { remoteWrite: 1, exposition: 1 });

@@ -3,9 +3,10 @@ import type { App } from '../../app.js';
 import type { HttpEvents } from '../../telemetry/events/http-events.js';
 import type { WriteApiResult } from '../../inputs/write-api-input.js';
 import { FORWARDED_BY_HEADER } from '../../outputs/datakit/datakit-output.js';
-import type { WriteFormat } from '../../points/tasks.js';
+import { BODY_ENCODINGS, type BodyEncoding } from '../../points/body-encoding.js';
+import type { EchoFormat, WriteFormat, WriteRejection } from '../../points/tasks.js';
 import { CATEGORIES, PRECISIONS, type Category, type Precision } from '../../points/point.js';
-import { ApiError } from '../api-error.js';
+import { ApiError, type ApiErrorKind } from '../api-error.js';
 
 /**
  * At most this many bodies are parsed or delivered at once; more are answered
@@ -22,6 +23,9 @@ const LINE_PROTOCOL_TYPES = new Set(['', 'text/plain', 'application/octet-stream
 
 type Query = Record<string, string | string[] | undefined>;
 
+const ECHO_FORMATS: readonly EchoFormat[] = ['lp', 'json'];
+const ECHO_TYPES: Record<EchoFormat, string> = { lp: 'text/plain; charset=utf-8', json: 'application/json' };
+
 /** What one write request asks for, validated once at the door. */
 interface WriteTarget {
   category: Category;
@@ -29,18 +33,25 @@ interface WriteTarget {
   format: WriteFormat;
   /** The client's name for itself (`?input=`): for logs only, never a metric label. */
   input: string;
+  compression?: BodyEncoding;
+  /** DataKit's parameters as DataKit reads them: ignore_global_host_tags, global_election_tags, dry. */
+  ignoreHostTags: boolean;
+  electionTags: boolean;
+  dry: boolean;
+  echo?: EchoFormat;
 }
 
 /**
  * POST /v1/write/:category: line protocol or JSON points, as DataKit takes
- * them. A body is accepted whole (200, empty body, once the outputs have the
- * points) or refused whole (400 saying what is wrong and where).
+ * them, compressed or not. A body is accepted whole (200, empty body or the
+ * points echoed, once the outputs have them) or refused whole (4xx saying
+ * what is wrong and where).
  */
 export function writeRoutes(
   server: FastifyInstance,
-  deps: { app: Pick<App, 'write' | 'loopToken'>; auth: onRequestHookHandler | undefined; events: HttpEvents },
+  deps: { app: Pick<App, 'write' | 'loopToken' | 'config'>; auth: onRequestHookHandler | undefined; events: HttpEvents; maxBodySize: number },
 ): void {
-  const { app, auth, events } = deps;
+  const { app, auth, events, maxBodySize } = deps;
   let inFlight = 0;
 
   server.post<{ Params: { category: string }; Querystring: Query; Body: Buffer | undefined }>(
@@ -60,17 +71,21 @@ export function writeRoutes(
         throw new ApiError('reachMaxAPILimit', `${MAX_WRITES_IN_FLIGHT} writes are already in progress; retry shortly`);
       }
 
+      // The config in effect now: a reload changes the global tags of the next write.
+      const { host, election } = app.config.globalTags;
+      // As DataKit's feeder: points said to be the elected member's get the election tags instead of this machine's.
+      const tags = target.electionTags ? election : target.ignoreHostTags ? {} : host;
+      const { category, precision, format, compression, echo } = target;
       inFlight++;
       let result: WriteApiResult;
       try {
-        result = await app.write({ body, format: target.format, category: target.category, precision: target.precision });
+        result = await app.write({ body, format, category, precision, compression, maxBodySize, tags, echo }, { dry: target.dry });
       } finally {
         inFlight--;
       }
       if ('rejected' in result) {
-        events.writeRejected(result.rejected, { category: target.category, client: target.input, remote: request.ip }, result.message);
-        if (result.rejected === 'empty') throw new ApiError('noPoints', result.message);
-        throw new ApiError(target.format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint', result.message);
+        events.writeRejected(result.rejected, { category, client: target.input, remote: request.ip }, result.message);
+        throw new ApiError(REJECTIONS[result.rejected] ?? (format === 'json' ? 'invalidJSONPoint' : 'invalidLinePoint'), result.message);
       }
       if (result.unstored.length > 0) {
         // 2xx means every output keeps the points; otherwise the client must keep them and send them again.
@@ -81,9 +96,23 @@ export function writeRoutes(
           `the points could not be stored by every output, send them again later (outputs that stored them may then hold them twice): ${why}`,
         );
       }
-      reply.code(200).send();
+      if (result.echo)
+        reply
+          .code(200)
+          .type(ECHO_TYPES[echo!])
+          .send(Buffer.from(result.echo.buffer, result.echo.byteOffset, result.echo.byteLength));
+      else reply.code(200).send();
     },
   );
+}
+
+/** Refusals with an answer of their own; the others are bad points, answered in the body's format. */
+const REJECTIONS: Partial<Record<WriteRejection['rejected'], ApiErrorKind>> = { empty: 'noPoints', tooLarge: 'bodyTooLarge', undecodable: 'undecodableBody' };
+
+/** A DataKit switch: on when given with any value but an empty one (DataKit reads `ignore_global_host_tags=false` as on too). */
+function isOn(query: Query, name: string): boolean {
+  const value = query[name];
+  return (Array.isArray(value) ? value : [value]).some((item) => item !== undefined && item !== '');
 }
 
 function readTarget(request: FastifyRequest<{ Params: { category: string }; Querystring: Query }>): WriteTarget {
@@ -97,10 +126,7 @@ function readTarget(request: FastifyRequest<{ Params: { category: string }; Quer
     throw new ApiError('invalidPrecision', `precision must be one of ${PRECISIONS.join(', ')} (given once), got ${JSON.stringify(precision)}`);
   }
 
-  const encoding = request.headers['content-encoding'];
-  if (encoding !== undefined && encoding !== 'identity') {
-    throw new ApiError('unsupportedMediaType', `Content-Encoding ${JSON.stringify(encoding)} is not supported; send the body uncompressed`);
-  }
+  const compression = readCompression(request.headers['content-encoding'], request.query.encoding);
   const mediaType = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
   let format: WriteFormat;
   if (mediaType === 'application/json') format = 'json';
@@ -112,8 +138,49 @@ function readTarget(request: FastifyRequest<{ Params: { category: string }; Quer
     );
   }
 
-  // ignore_global_tags, ignore_global_host_tags and version are accepted as DataKit takes them;
-  // pythond adds no global tags to API points, so there is nothing for them to change.
-  const input = typeof request.query.input === 'string' && request.query.input !== '' ? request.query.input.slice(0, 64) : 'datakit-http';
-  return { category: category as Category, precision: precision as Precision, format, input };
+  // echo_line_proto and echo_json are DataKit's older switches for echo=lp and echo=json.
+  const echo = request.query.echo ?? (isOn(request.query, 'echo_line_proto') ? 'lp' : isOn(request.query, 'echo_json') ? 'json' : undefined);
+  if (echo !== undefined && !ECHO_FORMATS.includes(echo as EchoFormat)) {
+    throw new ApiError('badRequest', `echo must be lp (line protocol) or json (the points as stored), given once, got ${JSON.stringify(echo)}`);
+  }
+
+  // ignore_global_tags is DataKit's older name of ignore_global_host_tags; version is accepted, not used.
+  const query = request.query;
+  const input = typeof query.input === 'string' && query.input !== '' ? query.input.slice(0, 64) : 'datakit-http';
+  return {
+    category: category as Category,
+    precision: precision as Precision,
+    format,
+    input,
+    compression,
+    ignoreHostTags: isOn(query, 'ignore_global_host_tags') || isOn(query, 'ignore_global_tags'),
+    electionTags: isOn(query, 'global_election_tags'),
+    dry: isOn(query, 'dry'),
+    echo: echo as EchoFormat | undefined,
+  };
+}
+
+/**
+ * How the body is compressed: its Content-Encoding, or DataKit's `encoding`
+ * parameter (either alone, or both saying the same). One this Node cannot
+ * inflate is 415.
+ */
+function readCompression(header: string | undefined, parameter: Query[string]): BodyEncoding | undefined {
+  if (Array.isArray(parameter)) throw new ApiError('badRequest', `encoding must be given once, got ${JSON.stringify(parameter)}`);
+  const named = (value: string | undefined): string | undefined => {
+    const name = value?.trim().toLowerCase();
+    return name === '' || name === 'identity' ? undefined : name === 'x-gzip' ? 'gzip' : name;
+  };
+  const fromHeader = named(header);
+  const fromParameter = named(parameter);
+  if (fromHeader && fromParameter && fromHeader !== fromParameter) {
+    throw new ApiError('unsupportedMediaType', `Content-Encoding ${JSON.stringify(header)} and ?encoding=${parameter} disagree; give one of them`);
+  }
+  const compression = fromHeader ?? fromParameter;
+  if (compression === undefined || BODY_ENCODINGS.includes(compression as BodyEncoding)) return compression as BodyEncoding | undefined;
+  const zstd = compression === 'zstd' ? ' (zstd needs Node.js 22.15 or later)' : '';
+  throw new ApiError(
+    'unsupportedMediaType',
+    `${fromHeader ? 'Content-Encoding' : 'encoding'} ${JSON.stringify(compression)} is not supported${zstd}; send the body uncompressed or as ${BODY_ENCODINGS.join(', ')}`,
+  );
 }

@@ -13,7 +13,10 @@ export const COLLECTOR_USER = '10001:10001';
  * The hardened container of one collector host: non-root, no capabilities,
  * no privilege escalation, read-only root filesystem with a small tmpfs,
  * memory / CPU / pids limits, the input's network and published ports,
- * read-only mounts only.
+ * read-only mounts only. Its host name is this machine's (the input's
+ * `hostname`), so `socket.gethostname()` answers as under DataKit, and the
+ * same at every tick; but on another container's network (`container:<id>`),
+ * which brings that container's name (the engine refuses both).
  */
 export function containerSpec(options: {
   input: InputConfig;
@@ -26,6 +29,7 @@ export function containerSpec(options: {
   const { input } = options;
   return {
     name: options.name,
+    ...(input.network.startsWith('container:') ? {} : { Hostname: input.hostname }),
     Image: options.image,
     Cmd: [input.cmd, '-c', options.bootstrap, CODE_DIR, ...options.hostArgs],
     Env: [...input.envs, 'PYTHONDONTWRITEBYTECODE=1'],

@@ -31,8 +31,8 @@ export class HttpEvents {
     this.#log.warn({ remote }, `refused a write this runner forwarded itself (a datakit output aimed at this runner's own API): it would loop forever`);
   }
 
-  /** POST /v1/write refused a body whose points cannot be taken; `client` is the client's `?input=` name. */
-  writeRejected(reason: 'invalid' | 'unreadable' | 'empty', request: { category: string; client: string; remote: string }, message: string): void {
+  /** POST /v1/write refused a body whose points cannot be taken (`reason`: WriteRejection's); `client` is the client's `?input=` name. */
+  writeRejected(reason: string, request: { category: string; client: string; remote: string }, message: string): void {
     this.#metrics.writeApiRejected.inc({ reason });
     this.#log.warn(request, `write to /v1/write/${request.category} refused: ${message.split('\n', 2).join(' ')}`);
   }

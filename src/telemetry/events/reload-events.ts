@@ -51,6 +51,11 @@ export class ReloadEvents {
     this.#log.error({ input }, `input ${input ?? '(unnamed)'} cannot be used: ${message}`);
   }
 
+  /** conf.d files with no [[inputs.pythond]] (other inputs', DataKit's datakit.conf), said once each: pythond leaves them alone, which is no problem. */
+  confFilesSkipped(files: readonly string[]): void {
+    this.#log.info({ files }, `conf.d: ${files.length} file(s) with no [[inputs.pythond]] block, left to DataKit: ${files.join(', ')}`);
+  }
+
   /** A file or folder whose changes reload cannot be watched (gone, or no watches left): SIGHUP and POST /v1/reload still reload. */
   watchFailed(target: string, error: string): void {
     this.#metrics.watchErrors.inc();

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import type { ClusterStatus, CollectorsReport } from '../http/api-types.js';
+import type { ClusterStatus, CollectorsReport, HealthReport, Problem } from '../http/api-types.js';
 import { parseListen } from '../schema/addresses.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
@@ -102,11 +102,26 @@ async function fetchReport(url: string): Promise<CollectorsReport | string> {
     return `no pythond answers at ${url} (${cause?.code ?? cause?.message ?? errorMessage(err)}); is \`pythond run\` running there? (--url URL, --config FILE)`;
   }
   if (!response.ok) return `${endpoint} answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
+  let report: CollectorsReport;
   try {
-    return (await response.json()) as CollectorsReport;
+    report = (await response.json()) as CollectorsReport;
   } catch (err) {
     return `${endpoint} did not answer JSON: ${errorMessage(err)}; is it a pythond?`;
   }
+  return report.problems ? report : { ...report, problems: await olderRunnerProblems(url, report.version) };
+}
+
+/**
+ * A runner older than 0.3 (the package upgraded, the service not restarted
+ * yet) lists no problems: its /healthz says whether all is healthy, and
+ * not healthy is one problem saying so.
+ */
+async function olderRunnerProblems(url: string, version: string): Promise<Problem[]> {
+  const health = await fetch(`${url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(10_000) })
+    .then(async (response) => ((await response.json()) as HealthReport).status)
+    .catch((err: unknown) => `nothing (${errorMessage(err)})`);
+  if (health === 'ok') return [];
+  return [{ about: 'runner', message: `this runner (pythond ${version}) does not list what is not healthy: its /healthz says ${health}` }];
 }
 
 /** The runner's view of its cluster, or why there is none (a sentence). */
@@ -131,7 +146,8 @@ function renderStatus(report: CollectorsReport, url: string, now: number, cluste
   const rows = report.inputs.flatMap((input) => {
     // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.
     if (input.collectors.length === 0) {
-      const why = input.state === 'standby' && input.owner ? `runs on member ${input.owner}` : firstLine(input.error);
+      const waiting = input.image && ['pulling', 'building'].includes(input.image.state) ? `${input.image.state} ${input.image.tag}` : undefined;
+      const why = input.state === 'standby' && input.owner ? `runs on member ${input.owner}` : (waiting ?? firstLine(input.error));
       return [[input.input, '-', input.state, '-', '-', '-', '-', why]];
     }
     return input.collectors.map((c) => [

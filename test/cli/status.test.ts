@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { exitOf } from '../helpers/child-exit.js';
 import { MAIN, pythond, startRunner } from '../helpers/cli.js';
 import { freePort } from '../helpers/fixtures.js';
@@ -42,6 +44,18 @@ function statusConfig(listen: string, scripts: 'all' | 'good' = 'all'): string {
   return path.join(root, 'pythond.toml');
 }
 
+/** The runner at `target` as a runner of 0.2.0 answers: its /v1/collectors without `problems`. */
+async function olderRunner(target: string): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (request, response) => {
+    const answer = await fetch(`${target}${request.url}`);
+    const body = (await answer.json()) as Record<string, unknown>;
+    if (request.url === '/v1/collectors') delete body.problems;
+    response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 describe('pythond status', () => {
   it("shows a running runner's collectors, load errors and outputs as tables, from its config's listen address", async () => {
     const port = await freePort();
@@ -70,6 +84,16 @@ describe('pythond status', () => {
         stdout,
         /\n\nnot healthy \(2\):\n {2}input s is degraded: 1 script\(s\) failed to load: s\/broken\.py:1: SyntaxError: .*\n {2}s\/failing\.Failing is failing \(backing off, 1 failed tick\(s\) in a row\): RuntimeError: cannot reach the database\n$/,
       );
+
+      // A runner of 0.2.0 (the package upgraded, the service not restarted yet) lists no problems: its /healthz says.
+      const older = await olderRunner(`http://127.0.0.1:${port}`);
+      try {
+        const { code: olderCode, stdout: olderOut } = await pythond(['status', '--url', older.url]);
+        assert.equal(olderCode, 1, olderOut);
+        assert.match(olderOut, /\n\nnot healthy \(1\):\n {2}this runner \(pythond \S+\) does not list what is not healthy: its \/healthz says degraded\n$/);
+      } finally {
+        older.server.close();
+      }
     } finally {
       await runner.stop();
     }

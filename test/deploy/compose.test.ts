@@ -10,6 +10,9 @@ import { exec } from '../helpers/exec.js';
 import { dedent, freePort, REPO_ROOT, waitFor } from '../helpers/fixtures.js';
 import { cannotRun } from '../helpers/required.js';
 
+/** The machine's name the compose projects run under. */
+const COMPOSE_HOST = 'compose-test-host';
+
 const DEMO_COLLECTORS = ['counter_rate.CounterRate', 'events.Demo', 'feeds.Demo', 'general.Demo'];
 
 /** docker-compose v1 (Debian's); skips without it, except where every test must run (CI). */
@@ -44,6 +47,8 @@ async function upProject(t: TestContext, options: { files: string[]; extra?: Rec
     PROMETHEUS_PORT: String(prometheusPort),
     VICTORIA_METRICS_PORT: String(victoriaMetricsPort),
     COMPOSE_FILE: '',
+    // As the docs start it (PYTHOND_HOSTNAME=$(hostname)): the points' host tag is this name, not the runner container's id.
+    PYTHOND_HOSTNAME: COMPOSE_HOST,
   };
   const compose = (...args: string[]) =>
     exec('docker-compose', ['-p', project, ...options.files.flatMap((file) => ['-f', file]), ...args], { cwd: dir, env, timeoutMs: 120_000 });
@@ -263,7 +268,7 @@ describe('docker compose up (compose.yaml)', () => {
       60_000,
       1000,
     ))!;
-    assert.deepEqual(field!.metric, { __name__: 'mydata_custom_field2', db: 'pythond', tag1: 'val1', tag2: 'val2' });
+    assert.deepEqual(field!.metric, { __name__: 'mydata_custom_field2', db: 'pythond', host: COMPOSE_HOST, tag1: 'val1', tag2: 'val2' });
     assert.equal(field!.value[1], '1000');
 
     // The same point in Prometheus, by remote write (no job) and scraped from the endpoint (job pythond-points).
@@ -279,8 +284,8 @@ describe('docker compose up (compose.yaml)', () => {
     assert.deepEqual(
       inPrometheus.map((series) => series.metric).sort((a, b) => (a.job ?? '').localeCompare(b.job ?? '')),
       [
-        { __name__: 'mydata_custom_field2', tag1: 'val1', tag2: 'val2' },
-        { __name__: 'mydata_custom_field2', tag1: 'val1', tag2: 'val2', job: 'pythond-points', instance: 'pythond:9273' },
+        { __name__: 'mydata_custom_field2', host: COMPOSE_HOST, tag1: 'val1', tag2: 'val2' },
+        { __name__: 'mydata_custom_field2', host: COMPOSE_HOST, tag1: 'val1', tag2: 'val2', job: 'pythond-points', instance: 'pythond:9273' },
       ],
     );
     assert.deepEqual(

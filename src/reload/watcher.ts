@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isCodePath } from '../discovery/code-files.js';
 import type { ReloadEvents } from '../telemetry/events/reload-events.js';
 
+const K8S_DATA_LINK = '..data';
+
 /** What to watch: files (the config file, the files secrets are read from, a collector given as one script), folders of collectors, and folders of config files (a conf.d); each folder with everything below it. */
 export interface Watched {
   files: string[];
@@ -54,7 +56,8 @@ export class ChangeWatcher {
     this.#unwatch();
     for (const file of new Set(watched.files)) {
       const name = path.basename(file);
-      this.#add(path.dirname(file), (changed) => (changed === name ? file : undefined));
+      // Kubernetes updates a mounted Secret or ConfigMap by pointing `..data` at a new folder: `file` is a link through it.
+      this.#add(path.dirname(file), (changed) => (changed === name || changed === K8S_DATA_LINK ? file : undefined));
       this.#watchFile(file);
     }
     for (const dir of new Set(watched.dirs)) this.#watchTree(dir, dir, isCodePath);

@@ -90,17 +90,32 @@ interface ConfDRules {
   hasRepos: boolean;
   /** Whether a problem keeps the config from being used (a local conf.d), or only its input out (a repository's). */
   fatal: boolean;
+  /** The config file, when it is in the folder: it is read once, as the config file. */
+  exclude?: string;
 }
 
-function readConfD(files: readonly string[], rules: ConfDRules, context: InputContext): ConfDInputs {
+function readConfD(dir: string, rules: ConfDRules, context: InputContext): ConfDInputs {
   const result: ConfDInputs = { inputs: [], problems: [], errors: [], skipped: [] };
+  const fail = (lines: string[], input?: string): void => {
+    if (rules.fatal) result.errors.push(...lines);
+    else for (const message of lines) result.problems.push({ input, message });
+  };
+  let files: string[];
+  try {
+    files = confFiles(dir).filter((file) => file !== rules.exclude);
+  } catch (err) {
+    fail([`config ${rules.sourceOf(dir)}: cannot read the conf.d folder: ${(err as Error).message}`]);
+    return result;
+  }
   for (const file of files) {
     const source = rules.sourceOf(file);
-    const read = readConfFile(file, source, context);
-    const fail = (lines: string[], input?: string): void => {
-      if (rules.fatal) result.errors.push(...lines);
-      else for (const message of lines) result.problems.push({ input, message });
-    };
+    let read: ConfFile;
+    try {
+      read = readConfFile(file, source, context);
+    } catch (err) {
+      fail([`config ${source}: cannot read the file: ${(err as Error).message}`]);
+      continue;
+    }
     if (read.skipped) result.skipped.push(`${rules.shownAs(file)}${read.why ? ` (${read.why})` : ''}`);
     else if ('error' in read) fail([read.error]);
     else {
@@ -119,8 +134,7 @@ function readConfD(files: readonly string[], rules: ConfDRules, context: InputCo
  * `exclude`: the config file, when it is in the folder.
  */
 export function readLocalConfD(dir: string, exclude: string | undefined, context: InputContext, hasRepos: boolean): ConfDInputs {
-  const files = confFiles(dir).filter((file) => file !== exclude);
-  return readConfD(files, { sourceOf: displayPath, shownAs: displayPath, hasRepos, fatal: true }, context);
+  return readConfD(dir, { sourceOf: displayPath, shownAs: displayPath, hasRepos, fatal: true, exclude }, context);
 }
 
 /** `gitrepos/collectors@3f2a9c1b7d4e:conf.d/redis.conf`: how messages name a file of a checkout. */
@@ -134,8 +148,9 @@ export const repoSource = (checkout: RepoCheckout, file: string): string => `git
 export function readRepoInputs(checkout: RepoCheckout, context: InputContext): ConfDInputs {
   const confD = path.join(checkout.dir, 'conf.d');
   const relative = (file: string): string => path.relative(checkout.dir, file);
+  if (!existsSync(confD)) return { inputs: [], problems: [], errors: [], skipped: [] };
   return readConfD(
-    existsSync(confD) ? confFiles(confD) : [],
+    confD,
     {
       sourceOf: (file) => repoSource(checkout, relative(file)),
       // Without the commit: a file skipped at one commit is not news at the next.

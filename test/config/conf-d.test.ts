@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { symlinkSync } from 'node:fs';
+import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig, type RepoCheckout } from '../../src/config/load.js';
@@ -22,6 +22,17 @@ function read(files: Record<string, string>, main = MAIN, options: { confD?: str
   const root = tempTree({ 'python.d/a/a.py': SCRIPT, 'python.d/b/b.py': SCRIPT, ...files });
   const config = parseConfig(dedent(main), path.join(root, 'pythond.toml'), root, PLUGINS, options.checkouts ?? [], options.confD);
   return { root, config };
+}
+
+/** Runs `work` as a user who is not root, as a file's mode applies to pythond when it runs as one (uid 65534, nobody). */
+function unprivileged<T>(work: () => T): T {
+  if (process.geteuid?.() !== 0) return work();
+  process.seteuid!(65534);
+  try {
+    return work();
+  } finally {
+    process.seteuid!(0);
+  }
 }
 
 const errors = (files: Record<string, string>, main = MAIN, confD?: string): string[] => configIssues(() => read(files, main, { confD }));
@@ -122,6 +133,21 @@ describe('conf.d, as DataKit reads it', () => {
       /pythond\.toml:2: runner\.conf_d must be an existing folder, but .*nowhere is not there/,
     );
     assert.match(errors(files, MAIN, '/no/such/folder')[0]!, /runner\.conf_d is given as --conf-d \/no\/such\/folder, which is not a folder/);
+  });
+
+  it("names a conf.d file or sub-folder pythond may not read (DataKit's are often root's own, mode 600) instead of failing with an exception", () => {
+    const files = { ...DATAKIT_FILES, 'conf.d/py.conf': '[[inputs.pythond]]\nname = "x"\ndirs = ["a"]\n', 'conf.d/secret/keys.conf': '' };
+    const { root } = read(files);
+    chmodSync(root, 0o755);
+    const readAsOther = (): string[] => unprivileged(() => configIssues(() => parseConfig(MAIN, path.join(root, 'pythond.toml'), root, PLUGINS, [])));
+    chmodSync(path.join(root, 'conf.d/db/mysql.conf'), 0o600);
+    assert.deepEqual(readAsOther(), [
+      `config ${path.join(root, 'conf.d/db/mysql.conf')}: cannot read the file: EACCES: permission denied, open '${path.join(root, 'conf.d/db/mysql.conf')}'`,
+    ]);
+    chmodSync(path.join(root, 'conf.d/secret'), 0o700);
+    assert.deepEqual(readAsOther(), [
+      `config ${path.join(root, 'conf.d')}: cannot read the conf.d folder: EACCES: permission denied, scandir '${path.join(root, 'conf.d/secret')}'`,
+    ]);
   });
 
   it('needs an input somewhere: neither the config file nor conf.d having one is an error saying both', () => {

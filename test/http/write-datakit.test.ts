@@ -68,6 +68,27 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     assert.deepEqual(landedSince(mark), plain);
   });
 
+  test('zstd is inflated where Node has it, else a 415 saying what would', async () => {
+    const zstdCompress = (zlib as { zstdCompressSync?: (text: string) => Buffer }).zstdCompressSync;
+    // `printf 'm v=1i 1\n' | zstd -c`, for a Node with no zstd to refuse.
+    const body = zstdCompress?.('m v=1i 1\n') ?? Buffer.from('KLUv/QRYSQAAbSB2PTFpIDEKJyyYsA==', 'base64');
+    const mark = api.points().length;
+    const answer = await post(api.url, '/v1/write/metric?encoding=zstd', body);
+    if (zstdCompress) {
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        landedSince(mark).map((point) => point.measurement),
+        ['m'],
+      );
+    } else {
+      assert.equal(answer.status, 415);
+      assert.match(
+        JSON.parse(answer.text).message,
+        /^encoding "zstd" is not supported \(zstd needs Node\.js 22\.15 or later\); send the body uncompressed or as gzip, deflate, br$/,
+      );
+    }
+  });
+
   test('max_body_size bounds the inflated body too: a 1 KiB gzip body that inflates to 1 MiB is a 413, and nothing is written', async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(1024 ** 2), { level: 9 });
     assert.ok(bomb.length <= 1100, `the gzip body is ${bomb.length} bytes`);
@@ -117,7 +138,8 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     ['ignore_global_tags=true', () => ({})],
     // DataKit looks only at whether a value is there.
     ['ignore_global_host_tags=false', () => ({})],
-    ['global_election_tags=true', () => ({ host: host(), zone: 'z1', cluster: 'prod' })],
+    // Points of the elected member: the election tags instead of this machine's, as DataKit's feeder adds them.
+    ['global_election_tags=true', () => ({ cluster: 'prod' })],
     ['global_election_tags=true&ignore_global_host_tags=true', () => ({ cluster: 'prod' })],
     ['ignore_global_host_tags=', () => ({ host: host(), zone: 'z1' })],
   ];
@@ -144,6 +166,16 @@ describe("POST /v1/write/:category as DataKit's clients send it", () => {
     assert.equal(answer.status, 200, answer.text);
     assert.match(answer.type, /^text\/plain/);
     assert.equal(answer.text, `cpu,core=0,host=${host()},zone=z1 usage=12.5,n=3i 1700000000000000000\n`);
+  });
+
+  test("DataKit's older echo_line_proto and echo_json switches answer as echo=lp and echo=json", async () => {
+    const lp = await post(api.url, '/v1/write/metric?echo_line_proto=true&dry=1', 'm v=1i 1\n');
+    assert.deepEqual([lp.status, lp.text], [200, `m,host=${host()},zone=z1 v=1i 1\n`]);
+    const json = await post(api.url, '/v1/write/metric?echo_json=1&dry=1', 'm v=1i 1\n');
+    assert.deepEqual(
+      (JSON.parse(json.text) as WrittenPoint[]).map((point) => point.tags),
+      [{ host: host(), zone: 'z1' }],
+    );
   });
 
   test('echo=json answers the points as the file output stores them, as one JSON list; with dry=true, nothing is stored', async () => {

@@ -73,7 +73,8 @@ export function writeRoutes(
 
       // The config in effect now: a reload changes the global tags of the next write.
       const { host, election } = app.config.globalTags;
-      const tags = { ...(target.ignoreHostTags ? {} : host), ...(target.electionTags ? election : {}) };
+      // As DataKit's feeder: points said to be the elected member's get the election tags instead of this machine's.
+      const tags = target.electionTags ? election : target.ignoreHostTags ? {} : host;
       const { category, precision, format, compression, echo } = target;
       inFlight++;
       let result: WriteApiResult;
@@ -137,7 +138,8 @@ function readTarget(request: FastifyRequest<{ Params: { category: string }; Quer
     );
   }
 
-  const echo = request.query.echo;
+  // echo_line_proto and echo_json are DataKit's older switches for echo=lp and echo=json.
+  const echo = request.query.echo ?? (isOn(request.query, 'echo_line_proto') ? 'lp' : isOn(request.query, 'echo_json') ? 'json' : undefined);
   if (echo !== undefined && !ECHO_FORMATS.includes(echo as EchoFormat)) {
     throw new ApiError('badRequest', `echo must be lp (line protocol) or json (the points as stored), given once, got ${JSON.stringify(echo)}`);
   }

@@ -46,8 +46,8 @@ function jsonValue(value: FieldValue): string {
 }
 
 /**
- * The encoded tags of a frozen tags object, which cannot change: the points
- * of one series share one (see LinePoint), and their tags are encoded once.
+ * The encoded tags of a frozen tags object, which cannot change: a
+ * line-protocol series' tags, filled once (write-lines.ts), are encoded once.
  */
 export class FrozenTagsCache<T = string> {
   readonly #encode: (tags: Readonly<Record<string, string>>) => T;

@@ -33,6 +33,9 @@ export type FieldKind = 'float' | 'integer' | 'boolean' | 'string';
  * integer's decimal digits (`007i` → `7`), `true` or `false`, a string
  * unescaped.
  */
+/** Fields a line may have before repeats are found by settling, not by comparing each key with the ones before. */
+const MAX_SCANNED_FIELDS = 32;
+
 export class LineFields {
   count = 0;
   readonly keys: string[] = [];
@@ -49,7 +52,8 @@ export class LineFields {
   push(key: string, kind: FieldKind, text: string): void {
     const n = this.count++;
     const first = key.charCodeAt(0);
-    if ((first >= Char.Zero && first <= Char.Nine) || key === '__proto__' || (n > 0 && this.#repeats(key, n))) this.#unusual = true;
+    // Past a few dozen fields, looking for repeats costs more than settling through an object.
+    if ((first >= Char.Zero && first <= Char.Nine) || key === '__proto__' || n >= MAX_SCANNED_FIELDS || (n > 0 && this.#repeats(key, n))) this.#unusual = true;
     this.keys[n] = key;
     this.kinds[n] = kind;
     this.texts[n] = text;

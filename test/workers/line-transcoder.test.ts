@@ -275,6 +275,12 @@ describe('the one-pass line-protocol path', () => {
     for (const encodings of ENCODINGS) same({ text, category: 'metric', precision: 'n', tags: { host: 'g', env: 'prod' }, encodings, echo: 'json' });
   });
 
+  test('writes the same bytes as the point path for lines of many fields, some written twice', () => {
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => `f${i % (n - 3)}=${i}i`).join(',');
+    const text = [10, 31, 32, 33, 34, 200].map((n) => `m,host=a ${fields(n)},7=1,f0="last" ${n}\n`).join('');
+    for (const encodings of ENCODINGS) same({ text, category: 'metric', precision: 'n', tags: { host: 'g' }, encodings, echo: 'lp' });
+  });
+
   test('is held to the same output for floats of every spelling JavaScript may print differently', () => {
     const next = random(7);
     const digits = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 10)).join('');

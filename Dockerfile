@@ -1,11 +1,15 @@
-# The pythond runner image. Where a registry is reachable:
+# The pythond runner image. Where a registry is reachable, the official Node
+# images are its bases, pulled by the build:
 #
-#   docker build -t pythond-runner .
+#   docker build -t pythond-runner --build-arg REVISION=$(git rev-parse HEAD) .
 #
 # Without one, `npm run images` (docker/build-images.sh) builds it from local
 # Debian bases: --build-arg BASE=pythond-node:20 --build-arg
 # BUILD_BASE=pythond-node:20-build. BASE is the runtime (Debian with Node 20
 # as `node` on PATH); BUILD_BASE, default BASE, must also have npm.
+# VERSION, REVISION and SOURCE go into the image's OCI labels: the version of
+# package.json (a test keeps the default in step), the commit, the URL of the
+# repository it was built from.
 ARG BASE=node:20-bookworm-slim
 ARG BUILD_BASE=${BASE}
 
@@ -37,11 +41,21 @@ COPY --from=build /src/dist/workers dist/workers
 COPY python.d/core python.d/core
 COPY web web
 COPY docker/runner-entrypoint.sh docker/
+COPY LICENSE ./
 # Defaults, so the image runs on its own: the compose configuration and the
 # demo collectors. compose.yaml mounts the project's files over them.
 COPY docker/compose/pythond.toml /etc/pythond/pythond.toml
 COPY python.d/demo /etc/pythond/python.d/demo
-LABEL io.pythond.image=runner
+ARG VERSION=0.2.0
+ARG REVISION=unknown
+ARG SOURCE=
+LABEL io.pythond.image=runner \
+      org.opencontainers.image.title=pythond \
+      org.opencontainers.image.description="Runs DataKit-style Python collectors in isolated Docker containers, on a schedule" \
+      org.opencontainers.image.version=${VERSION} \
+      org.opencontainers.image.revision=${REVISION} \
+      org.opencontainers.image.source=${SOURCE} \
+      org.opencontainers.image.licenses=MIT
 EXPOSE 9529
 # pythond reads ./pythond.toml: `docker run ... pythond-runner validate` works too.
 WORKDIR /etc/pythond

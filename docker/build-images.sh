@@ -489,7 +489,9 @@ build_runner_image() {
     if ! { docker build --target build -t "$RUNNER_BUILD_IMAGE" \
                --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR" &&
            docker build -t "$RUNNER_IMAGE" \
-               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" "$REPO_DIR"
+               --build-arg "BASE=$NODE_IMAGE" --build-arg "BUILD_BASE=$NODE_BUILD_IMAGE" \
+               --build-arg "VERSION=$(package_version)" --build-arg "REVISION=$(source_revision)" \
+               --build-arg "SOURCE=$(source_url)" "$REPO_DIR"
          } >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "docker build of $RUNNER_IMAGE failed (full log: $log)"
@@ -504,8 +506,26 @@ build_runner_image() {
         printf '%s\n' "$out" >&2
         die "$RUNNER_IMAGE does not start"
     fi
-    info "pythond $out"
+    info "$out"
     built "$RUNNER_IMAGE" "$started"
+}
+
+# What the runner image's OCI labels say of the sources: package.json's
+# version; the commit, "-dirty" when tracked files changed since, or
+# "unknown" outside a git checkout; the URL of the `origin` remote, without
+# credentials, or nothing.
+package_version() {
+    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$REPO_DIR/package.json"
+}
+
+source_revision() {
+    local commit
+    commit=$(git -C "$REPO_DIR" rev-parse HEAD 2>/dev/null) || { echo unknown; return; }
+    if git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null; then echo "$commit"; else echo "$commit-dirty"; fi
+}
+
+source_url() {
+    git -C "$REPO_DIR" remote get-url origin 2>/dev/null | sed 's#//[^/@]*@#//#' || true
 }
 
 # pythond-prometheus:bookworm and pythond-victoria-metrics:bookworm, for

@@ -8,6 +8,7 @@ import { runCommand } from './cli/run.js';
 import { statusCommand } from './cli/status.js';
 import { validateCommand } from './cli/validate.js';
 import { isPythondError } from './errors.js';
+import { PROTOCOL_VERSION } from './protocol/messages.js';
 import { VERSION } from './version.js';
 
 const COMMANDS = [runCommand, checkCommand, validateCommand, statusCommand] as readonly Command[];
@@ -18,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const parsed = parseCommandLine(argv, COMMANDS);
     if (parsed.kind === 'version') {
-      process.stdout.write(`${VERSION}\n`);
+      process.stdout.write(`pythond ${VERSION} (collector host protocol ${PROTOCOL_VERSION})\n`);
       return 0;
     }
     if (parsed.kind === 'help') {

@@ -163,7 +163,7 @@ function inputSection(input) {
       el(
         'details',
         { className: 'error', data: { key: `image ${input.input}` } },
-        el('summary', { text: `image build failed: ${input.image.error}` }),
+        el('summary', { text: `image ${input.image.output?.length ? 'build ' : ''}failed: ${input.image.error}` }),
         el('pre', { text: (input.image.output ?? []).join('\n') }),
       ),
     );

@@ -200,7 +200,7 @@ export function generalUsage(commands: readonly Command[]): string {
 commands:
 ${list}
 
-pythond help <command> (or pythond <command> --help) shows a command's options; pythond --version its version.
+pythond help <command> (or pythond <command> --help) shows a command's options; pythond --version its version and the protocol version it speaks with collector hosts.
 `;
 }
 

@@ -87,7 +87,8 @@ function renderStatus(report: CollectorsReport, url: string, now: number, cluste
   const rows = report.inputs.flatMap((input) => {
     // An input with no collector to show (starting, or failed) is one row with why; a degraded one shows its collectors, its load errors follow.
     if (input.collectors.length === 0) {
-      const why = input.state === 'standby' && input.owner ? `runs on member ${input.owner}` : firstLine(input.error);
+      const waiting = input.image && ['pulling', 'building'].includes(input.image.state) ? `${input.image.state} ${input.image.tag}` : undefined;
+      const why = input.state === 'standby' && input.owner ? `runs on member ${input.owner}` : (waiting ?? firstLine(input.error));
       return [[input.input, '-', input.state, '-', '-', '-', '-', why]];
     }
     return input.collectors.map((c) => [

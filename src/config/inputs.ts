@@ -5,11 +5,15 @@ import { discoverDir, DiscoveryProblem, displayPath, type DiscoveredDir } from '
 import { readTable, type Issue } from '../schema/fields.js';
 import { readDependencies, type InputDependencies } from './dependencies.js';
 import type { GlobalTags } from './global-tags.js';
-import { inputSchema, type InputTable, type RunnerConfig } from './schema.js';
+import { inputSchema, type InputTable, type PullPolicy, type RunnerConfig } from './schema.js';
 import { TomlLocator } from './toml-locator.js';
 import { isTable } from '../schema/table.js';
 
-export interface InputConfig extends InputTable {
+export interface InputConfig extends Omit<InputTable, 'image' | 'pull'> {
+  /** The image its hosts run in (docker): its own `image`, else `[runner] image`. */
+  image: string;
+  /** When that image is pulled: its own `pull`, else `[runner] pull`. */
+  pull: PullPolicy;
   /** `inputs.pythond[0]`: where this input is in its file, for messages. */
   key: string;
   /** The file it comes from: the config file, a file of conf.d, or `gitrepos/<repo>@<commit>:conf.d/<file>`. */
@@ -138,9 +142,11 @@ function readInputBlock(table: unknown, key: string, source: string, context: In
   const ok = issues.length === 0 && unresolved.length === 0;
   if (!ok) return { name: input.name, issues, unresolved };
   const dependencies = readDependencies(input, discovered, context.runner);
+  const image = input.image ?? context.runner.image;
+  const pull = input.pull ?? context.runner.pull;
   const globalTags = context.clustered && input.cluster === 'one' ? context.globalTags.election : context.globalTags.host;
   return {
-    input: { ...input, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
+    input: { ...input, image, pull, key, source, globalTags, hostname: context.hostname, discovered, codeDigest: codeDigest(discovered), dependencies },
     name: input.name,
     issues,
     unresolved,

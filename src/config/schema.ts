@@ -3,6 +3,7 @@ import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
 import { tagMap } from './global-tags.js';
 import { hostName } from './host-identity.js';
+import { registryAuthFile } from './registry-auth.js';
 import { listenAddress } from '../schema/addresses.js';
 import {
   FieldError,
@@ -30,6 +31,13 @@ export const MODES = ['warm', 'fresh'] as const;
 /** What a tick still running when the next one of its collector is due does to that one: `skip` it, or `kill` itself. */
 export const OVERLAP_POLICIES = ['skip', 'kill'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/**
+ * When an input's image is pulled from its registry (docker): `missing`, when
+ * it is not on the engine; `always`, at start and at every reload (a new push
+ * under the same tag restarts the input); `never`.
+ */
+export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 /** `runtimes`: where collector hosts can run (`[runner] executor`); `auto` picks the first that works here. */
 export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
@@ -41,6 +49,9 @@ export const runnerSchema = (baseDir: string, runtimes: readonly string[]) => ({
   workers: withDefault(integer(1, 64), Math.max(1, Math.min(2, os.availableParallelism()))),
   executor: withDefault(oneOf(['auto', ...runtimes]), 'auto'),
   image: withDefault(nonEmptyString('an image name such as "pythond-python:3"'), 'pythond-python:3'),
+  pull: withDefault(oneOf(PULL_POLICIES), 'missing'),
+  /** The Docker config file whose `auths` hold the registries' credentials for pulls (registry-auth.ts). */
+  registry_auth: optional(registryAuthFile(baseDir)),
   listen: withDefault(listenAddress(), '127.0.0.1:9529'),
   python_d: withDefault(filePath(baseDir), path(baseDir, 'python.d')),
   data_dir: withDefault(filePath(baseDir), path(baseDir, 'data')),
@@ -138,6 +149,7 @@ export const inputSchema = (baseDir: string) => ({
   /** A tick still running when the next is due: `skip` the next (and count it), or `kill` the running one (and count it) so the next runs. */
   overlap: withDefault(oneOf(OVERLAP_POLICIES), 'skip'),
   image: optional(nonEmptyString('an image name')),
+  pull: optional(oneOf(PULL_POLICIES)),
   memory: withDefault(size(6 * 1024 ** 2), 128 * 1024 ** 2),
   cpus: withDefault(positiveNumber(), 0.5),
   pids: withDefault(integer(8, 1_000_000), 64),

@@ -35,6 +35,8 @@ export class InputSet {
   readonly #stopping = new Map<string, Promise<void>>();
   /** New versions being tried by replace(), not running yet. */
   readonly #trials = new Set<RunningInput>();
+  /** The pulls of pulledAgain() under way. */
+  readonly #pulls = new Set<AbortController>();
   readonly #runtime: Runtime;
   readonly #queue: TickQueue;
   readonly #scheduler: TickScheduler<Scheduled>;
@@ -90,9 +92,9 @@ export class InputSet {
   /**
    * Starts `config` and puts its collectors on the schedule once it has
    * started; resolves after its first start attempt. With a schedule, an
-   * input whose image has to be built resolves once the build begins: a
-   * build may take minutes, and the input starts in the background once
-   * it is done, without holding up the runner's start (or its stop).
+   * input whose image has to be pulled or built resolves once that begins:
+   * it may take minutes, and the input starts in the background once it is
+   * done, without holding up the runner's start (or its stop).
    */
   async add(config: InputConfig): Promise<RunningInput> {
     // The first would go on running with nothing left to stop it: callers replace() or remove() first.
@@ -102,7 +104,7 @@ export class InputSet {
     this.#queue.setInput(config.name, config.concurrency);
     this.#scheduleWhenStarted(input);
     const started = input.start();
-    await (this.#schedule ? Promise.race([started, input.imageBuilding]) : started);
+    await (this.#schedule ? Promise.race([started, input.imageWaiting]) : started);
     return input;
   }
 
@@ -131,6 +133,27 @@ export class InputSet {
   update(config: InputConfig): void {
     this.#inputs.get(config.name)?.update(config);
     this.#queue.setInput(config.name, config.concurrency);
+  }
+
+  /**
+   * The inputs among `next` (a reload's new config) whose image, with
+   * `pull = "always"`, is pulled again now and is not the one their running
+   * version's hosts run in: the reload restarts them. The pull is the one
+   * their new version then uses.
+   */
+  async pulledAgain(next: readonly InputConfig[]): Promise<Set<string>> {
+    const abort = new AbortController();
+    this.#pulls.add(abort);
+    try {
+      const moved = await Promise.all(
+        next
+          .filter((config) => config.pull === 'always')
+          .map(async (config) => ((await this.#inputs.get(config.name)?.imageMoved(config, abort.signal)) ? config.name : undefined)),
+      );
+      return new Set(moved.filter((name) => name !== undefined));
+    } finally {
+      this.#pulls.delete(abort);
+    }
   }
 
   /**
@@ -169,8 +192,13 @@ export class InputSet {
     return { replaced: true };
   }
 
-  /** Closes the new versions replace() is trying, abandoning their image builds: pythond is stopping, and the old versions stay until then. */
+  /**
+   * Closes the new versions replace() is trying, abandoning their image
+   * builds, and the pulls of pulledAgain(): pythond is stopping, and the old
+   * versions stay until then.
+   */
   async abandonTrials(): Promise<void> {
+    for (const pull of this.#pulls) pull.abort();
     await Promise.all([...this.#trials].map((trial) => trial.close(0)));
   }
 

@@ -105,7 +105,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#events = new InputEvents(this.#log, options.metrics, options.config.name);
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts, this.#events);
-    this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics });
+    this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics, events: this.#events });
     this.#mode.on('hostLost', (failure) => this.#events.hostLost(failure.reason));
     this.#mode.on('lastError', (message) => this.#lastError(message));
     this.#pipeline = options.pipeline;
@@ -150,7 +150,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   }
 
   /**
-   * Makes its image ready (building it if it has dependencies that changed),
+   * Makes its image ready (pulling it as its `pull` says, building it if it has dependencies that changed),
    * starts the input's host and learns the collectors it loaded; `started`
    * tells when. Resolves after the first attempt, true if it worked; one
    * that failed is tried again in the background, at the pace of the
@@ -172,9 +172,14 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     }
   }
 
-  /** Settles when a build of its image begins; never, when it needs none. */
-  get imageBuilding(): Promise<void> {
-    return this.#image.building;
+  /** Settles when a pull or a build of its image begins; never, when it needs neither. */
+  get imageWaiting(): Promise<void> {
+    return this.#image.waiting;
+  }
+
+  /** Whether `next`, a new version of this input with `pull = "always"`, pulls an image other than the one its hosts run in (see InputImage.moved). */
+  imageMoved(next: InputConfig, signal: AbortSignal): Promise<boolean> {
+    return this.#image.moved(next, signal);
   }
 
   /** The input, its state and its collectors', for the status API. */

@@ -6,13 +6,14 @@ import type { Config, InputConfig, OutputConfig } from '../config/load.js';
  * live in (`cluster` says which replica runs it: the app decides that;
  * `globalTags` are the config's global tags as they apply to it).
  */
-const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'globalTags', 'max_points', 'overlap', 'cluster'] as const;
+const LIVE_INPUT_KEYS = ['concurrency', 'timeout', 'tags', 'globalTags', 'max_points', 'overlap', 'cluster', 'pull'] as const;
 
 /**
  * Runner keys applied to the running runner; every other key needs a
- * restart. `image` and the pip keys reach the inputs that use them, which
- * get new hosts (and new images) for it; `hostname` reaches every input
- * (their containers' name, their tags); `conf_d` is read by the reload itself.
+ * restart. `image`, `pull` and the pip keys reach the inputs that use them
+ * (an input whose image changes gets new hosts, and a new image);
+ * `hostname` reaches every input (their containers' name, their tags);
+ * `conf_d` is read by the reload itself.
  */
 const LIVE_RUNNER_KEYS = new Set([
   'concurrency',
@@ -21,6 +22,7 @@ const LIVE_RUNNER_KEYS = new Set([
   'host_starts',
   'shutdown_timeout',
   'image',
+  'pull',
   'pip_index_url',
   'pip_find_links',
   'quarantine_after',
@@ -51,11 +53,14 @@ function changedKeys(current: InputConfig, next: InputConfig): string[] {
   return current.codeDigest === next.codeDigest ? changed : [...changed, 'code'];
 }
 
-/** How to go from the running config to `next`. `image` counts for an input whose own `image` is unset. */
-export function planReload(current: Config, next: Config): ReloadPlan {
+/**
+ * How to go from the running config to `next`. `pulled` names the inputs
+ * whose image a pull at this reload changed (`pull = "always"`): they get
+ * new hosts, as for a new `image` (`pulled image` says why).
+ */
+export function planReload(current: Config, next: Config, pulled: ReadonlySet<string> = new Set()): ReloadPlan {
   const plan: ReloadPlan = { keep: [], restart: [], add: [], remove: [], outputs: { add: [], remove: [] }, runner: { live: [], restart: [] } };
   const running = new Map(current.inputs.map((input) => [input.name, input]));
-  const imageOf = (config: Config, input: InputConfig) => input.image ?? config.runner.image;
   for (const input of next.inputs) {
     const old = running.get(input.name);
     running.delete(input.name);
@@ -64,7 +69,7 @@ export function planReload(current: Config, next: Config): ReloadPlan {
       continue;
     }
     const changed = changedKeys(old, input);
-    if (imageOf(current, old) !== imageOf(next, input) && !changed.includes('image')) changed.push('image');
+    if (pulled.has(input.name)) changed.push('pulled image');
     // A timeout of 0 makes the input's collectors services, which are scheduled differently: that needs its hosts anew.
     const becomesService = changed.includes('timeout') && (old.timeout === 0 || input.timeout === 0);
     const needHost = changed.filter((key) => !(LIVE_INPUT_KEYS as readonly string[]).includes(key) || (key === 'timeout' && becomesService));

@@ -173,7 +173,8 @@ export class Reloader {
       return done({ result: 'error', error: `the config cannot be used, nothing changed: ${errorMessage(err)}` });
     }
     const { outputs, queue, hostStarts, createOutput } = this.#targets;
-    const plan = planReload(this.#inEffect(), this.#policy.effective(next));
+    const effective = this.#policy.effective(next);
+    const plan = planReload(this.#inEffect(), effective, await running.inputs.pulledAgain(effective.inputs));
     const graceMs = this.#graceMs(next);
     result.needsRestart = plan.runner.restart;
     result.runner = plan.runner.live;

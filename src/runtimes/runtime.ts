@@ -14,16 +14,27 @@ export interface Runtime {
   /** `docker`, `process`: its name in `[runner] executor`, in logs and in the status API. */
   readonly kind: string;
   /**
-   * Gets ready what the input's dependencies (`apt`, requirements.txt) need
-   * before its hosts start: an image built FROM its base (docker), a virtual
+   * Gets ready what the input's hosts run in before they start: its image,
+   * pulled as its `pull` says (docker), and what its dependencies (`apt`,
+   * requirements.txt) need: an image built FROM that one (docker), a virtual
    * environment (process). One built earlier from the same things is
    * reused; otherwise it is built now, telling `listener`, and the input's
-   * older ones are removed (the last two are kept). Resolves with what
-   * start() then runs the input's hosts in, or undefined for an input
-   * without dependencies; rejects with a BuildError saying what failed.
-   * Aborting `signal` abandons the build.
+   * older ones are removed (the last two are kept). Done once per version
+   * of the input's config. Resolves with what start() then runs the input's
+   * hosts in, or undefined when that is nothing of its own (the process
+   * executor's python3); rejects with a BuildError saying what failed to
+   * build, or a PythondError saying why the image is not there. Aborting
+   * `signal` abandons the pull or the build.
    */
   prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined>;
+  /**
+   * The id of the image `input` runs in or is built from (docker), pulled as
+   * its `pull` says, once per version of its config: the one prepare() then
+   * uses. A reload asks it of an input with `pull = "always"` and compares
+   * it with the running version's (`Prepared.base`). Absent for a runtime
+   * without images.
+   */
+  baseImage?(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<string>;
   /**
    * Starts a collector host for `input`, with the input's limits, its code
    * and this runner's labels, and attaches its stdio. Rejects (with nothing
@@ -34,8 +45,10 @@ export interface Runtime {
   removeAll(): Promise<void>;
 }
 
-/** What a build started by Runtime.prepare tells while it runs. */
+/** What Runtime.prepare tells while it pulls or builds. */
 export interface BuildListener {
+  /** The image is being pulled from its registry (the puller logs its progress). */
+  pulling(image: string): void;
   /** Nothing built earlier fits: a build of `name` begins. */
   building(name: string): void;
   /** One line of the build's output. */
@@ -46,9 +59,14 @@ export interface BuildListener {
 export interface Prepared {
   /** The image tag (docker) or the virtual environment's folder (process). */
   name: string;
-  /** False when one built earlier from the same things was reused. */
+  /** False when one built earlier from the same things was reused, or nothing was built. */
   built: boolean;
+  /** The id of the image it is or was built from (docker). */
+  base?: string;
 }
+
+/** For a prepare() whose pulls and builds nobody watches (one done already, which returns at once). */
+export const UNHEARD: BuildListener = { pulling() {}, building() {}, output() {} };
 
 /** A started collector host: its stdio, how it ended, and a way to end it. */
 export interface RuntimeHost {

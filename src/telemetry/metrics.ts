@@ -104,7 +104,7 @@ export function createMetrics(version: string) {
     ),
     inputErrors: counter(
       'pythond_input_errors_total',
-      "Problems of an input other than failed ticks, by reason: start (its host cannot start), load (a script did not load), no_collector, bad_interval (a collector class's), lasterror (a collector called set_lasterror()), stray_output (output outside runs past max_stderr, dropped a while).",
+      "Problems of an input other than failed ticks, by reason: start (its host cannot start), load (a script did not load), no_collector, bad_interval (a collector class's), lasterror (a collector called set_lasterror()), stray_output (output outside runs past max_stderr, dropped a while), pull (a reload could not pull its image: it runs on with the one it has).",
       ['input', 'reason'],
     ),
     collectorOutputLines: counter(
@@ -160,6 +160,11 @@ export function createMetrics(version: string) {
       'pythond_image_builds_total',
       'What inputs with dependencies (apt, requirements.txt) run in, made ready before their hosts start, by result: built (an image; a virtual environment with the process executor), reused (one built earlier from the same things), failed.',
       ['input', 'result'],
+    ),
+    imagePulls: counter(
+      'pythond_image_pulls_total',
+      'Pulls of inputs\' images from their registries (docker, as each input\'s pull says), by result: pulled (a new image), current (pull = "always": the engine had it already), failed.',
+      ['result'],
     ),
     runtimeErrors: counter(
       'pythond_runtime_errors_total',

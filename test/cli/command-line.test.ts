@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { MAIN, pythond } from '../helpers/cli.js';
 import { exec } from '../helpers/exec.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
@@ -9,16 +10,20 @@ import { REPO_ROOT } from '../helpers/fixtures.js';
 const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
 describe('pythond command line', () => {
-  it('prints its version with --version', async () => {
+  it('prints its version and the protocol version of its collector hosts with --version', async () => {
     const { code, stdout } = await pythond(['--version']);
     assert.equal(code, 0);
-    assert.equal(stdout, `${version}\n`);
+    assert.equal(stdout, `pythond ${version} (collector host protocol ${PROTOCOL_VERSION})\n`);
+    assert.match(
+      readFileSync(path.join(REPO_ROOT, 'python.d/core/PROTOCOL.md'), 'utf8'),
+      new RegExp(`^# The runner ↔ collector host protocol \\(version ${PROTOCOL_VERSION}\\)$`, 'm'),
+    );
   });
 
   it('runs as the executable the package installs, after any rebuild', async () => {
     assert.ok((statSync(MAIN).mode & 0o111) !== 0, `${MAIN} is executable`);
     const { stdout } = await exec(MAIN, ['--version']);
-    assert.equal(stdout, `${version}\n`);
+    assert.equal(stdout, `pythond ${version} (collector host protocol ${PROTOCOL_VERSION})\n`);
   });
 
   for (const args of [['--help'], ['help'], ['-h']]) {

@@ -60,6 +60,8 @@ describe('config', () => {
       workers: Math.min(2, os.availableParallelism()),
       executor: 'auto',
       image: 'pythond-python:3',
+      pull: 'missing',
+      registry_auth: undefined,
       listen: '127.0.0.1:9529',
       python_d: path.join(base, 'python.d'),
       data_dir: path.join(base, 'data'),
@@ -95,7 +97,8 @@ describe('config', () => {
       interval: undefined, // each collector's own
       timeout: undefined, // each collector's interval
       overlap: 'skip',
-      image: undefined, // the runner's image
+      image: 'pythond-python:3', // the runner's
+      pull: 'missing', // the runner's
       memory: 128 * 1024 ** 2,
       cpus: 0.5,
       pids: 64,
@@ -553,6 +556,62 @@ describe('config', () => {
       config.outputs.map((output) => output.id),
       ['file[0]', 'file[1]', 'stdout[0]'],
     );
+  });
+
+  it("gives each input its image and pull policy: its own, else the runner's", () => {
+    const config = load(`
+      [runner]
+      image = "python:3-slim"
+      pull = "always"
+      [[inputs.pythond]]
+      name = "own"
+      dirs = ["demo"]
+      image = "registry.example:5000/team/collectors:1"
+      pull = "never"
+      [[inputs.pythond]]
+      name = "runner's"
+      dirs = ["other"]
+      [[outputs.stdout]]
+    `);
+    assert.deepEqual(
+      config.inputs.map(({ name, image, pull }) => ({ name, image, pull })),
+      [
+        { name: 'own', image: 'registry.example:5000/team/collectors:1', pull: 'never' },
+        { name: "runner's", image: 'python:3-slim', pull: 'always' },
+      ],
+    );
+    assert.equal(
+      problems(`[runner]\npull = "sometimes"\n${MINIMAL}`)[0],
+      'config pythond.toml:2: runner.pull must be one of "missing", "always", "never", got "sometimes"',
+    );
+  });
+
+  it('takes a Docker config file with credentials as registry_auth, and says what is wrong with one that has none', () => {
+    const files = tempTree({
+      'login.json': JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from('bot:s3cret').toString('base64') } } }),
+      'helper.json': JSON.stringify({ auths: { 'registry.example': {} }, credsStore: 'desktop' }),
+      'empty.json': JSON.stringify({ credHelpers: { 'registry.example': 'ecr-login' } }),
+      'broken.json': '{"auths": ',
+      'bad-auth.json': JSON.stringify({ auths: { 'registry.example': { auth: Buffer.from('no colon').toString('base64') } } }),
+    });
+    const auth = (file: string) => `[runner]\nregistry_auth = ${JSON.stringify(path.join(files, file))}\n${MINIMAL}`;
+    assert.equal(load(auth('login.json')).runner.registry_auth, path.join(files, 'login.json'));
+    const prefix = "config pythond.toml:2: runner.registry_auth must be a Docker config file with the registries' credentials: ";
+    const login = '; `DOCKER_CONFIG=<folder> docker login <registry>` writes a file with them, <folder>/config.json';
+    assert.equal(
+      problems(auth('helper.json'))[0],
+      `${prefix}auths."registry.example" of ${path.join(files, 'helper.json')} holds no credentials ("auth", "identitytoken", or "username" and "password"): its credentials are kept by a credential helper (credsStore "desktop"), which pythond does not run${login}`,
+    );
+    assert.equal(
+      problems(auth('empty.json'))[0],
+      `${prefix}${path.join(files, 'empty.json')} has no "auths": its credentials are kept by a credential helper (credHelpers), which pythond does not run${login}`,
+    );
+    assert.match(problems(auth('broken.json'))[0]!, /runner\.registry_auth must be a Docker config file .*: cannot read .*broken\.json as JSON: /);
+    assert.equal(
+      problems(auth('bad-auth.json'))[0],
+      `${prefix}auths."registry.example" of ${path.join(files, 'bad-auth.json')}: "auth" is not the base64 of "user:password"`,
+    );
+    assert.match(problems(auth('missing.json'))[0]!, /runner\.registry_auth must be a readable file, but .*missing\.json is not \(ENOENT\)$/);
   });
 
   it('is a ConfigError with code CONFIG_INVALID and one line per problem', () => {

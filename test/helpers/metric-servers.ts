@@ -14,7 +14,7 @@ import { freePort, waitFor } from './fixtures.js';
  * data (an outage); `close()` stops and removes everything.
  */
 
-abstract class ServerProcess {
+export abstract class ServerProcess {
   readonly dir: string;
   readonly #name: string;
   #child: ChildProcess | undefined;

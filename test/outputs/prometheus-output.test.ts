@@ -42,7 +42,11 @@ test('a Prometheus scraping [[outputs.prometheus]] gets the series remote write 
     const found = await series(true);
     return found.length === 6 && found.every((one) => one.samples.length >= 2) ? found : undefined;
   }, 'two scrapes of n, half and up of both parities'))!;
-  const pushed = new Map((await series(false)).map(({ key, samples }) => [key, new Map(samples)]));
+  // Remote write goes through the disk buffer: what was just scraped may still be on its way there.
+  const pushed = (await waitFor(async () => {
+    const found = new Map((await series(false)).map(({ key, samples }) => [key, new Map(samples)]));
+    return scraped.every(({ key, samples }) => samples.every(([ms]) => found.get(key)?.has(ms))) ? found : undefined;
+  }, 'every scraped sample sent by remote write too'))!;
   assert.deepEqual(scraped.map(({ key }) => key).sort(), [...pushed.keys()].sort(), 'the same series both ways');
   for (const { key, samples } of scraped) {
     for (const [ms, value] of samples) assert.equal(pushed.get(key)?.get(ms), value, `${key} at ${ms}: a sample remote write sent too`);

@@ -21,6 +21,26 @@ describe('reload plan', () => {
     assert.deepEqual(plan.runner, { live: ['quarantine_after', 'quarantine_interval'], restart: [] });
   });
 
+  it("restarts an input whose image changes with the runner's image, and one whose image a pull at the reload changed; a new pull policy is live", () => {
+    const moved = planReload(config('', ''), config('image = "python:3-slim"', ''));
+    assert.deepEqual(
+      moved.restart.map(({ next, why }) => [next.name, why]),
+      [['a', ['image']]],
+    );
+    assert.deepEqual(moved.runner.live, ['image']);
+    const pulled = planReload(config('pull = "always"', ''), config('pull = "always"', ''), new Set(['a']));
+    assert.deepEqual(
+      pulled.restart.map(({ next, why }) => [next.name, why]),
+      [['a', ['pulled image']]],
+    );
+    const policy = planReload(config('', ''), config('pull = "always"', 'pull = "never"'));
+    assert.deepEqual(
+      policy.keep.map(({ next, live }) => [next.name, live]),
+      [['a', ['pull']]],
+    );
+    assert.deepEqual(policy.runner, { live: ['pull'], restart: [] });
+  });
+
   it('applies changed global tags live: the inputs they reach keep their hosts', () => {
     const plan = planReload(config('', ''), config('', '', '[global_host_tags]\nhost = "__datakit_hostname"\nzone = "z2"'));
     assert.deepEqual(

@@ -9,6 +9,7 @@ import { pythond } from '../helpers/cli.js';
 import { tempTree } from '../helpers/fixtures.js';
 import { metricValue } from '../helpers/input-harness.js';
 import { requireDocker } from '../helpers/docker.js';
+import { PrivateDockerd } from '../helpers/private-dockerd.js';
 
 /** A Docker endpoint where no engine answers. */
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
@@ -48,13 +49,25 @@ describe('executor selection', () => {
     assert.match(stderr, /no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/);
   });
 
-  it('says how to get a missing image, and suggests `npm run images` only for the image it builds', async (t) => {
+  it('pulls a missing image, and fails the input with the image, its registry and the answer when the pull fails', async (t) => {
     if (!(await requireDocker(t))) return;
     const { code, stderr } = await pythond(['check', 'python.d/demo', '--executor', 'docker', '--image', 'pythond-missing:0']);
     assert.equal(code, 1);
-    assert.equal(
-      stderr.trim().split('\n').at(-1),
-      'cannot start the collectors of python.d/demo: image pythond-missing:0 is not on the Docker engine; pythond does not pull images: build it (for example FROM pythond-python:3, which `npm run images` builds) or `docker pull pythond-missing:0`, or correct the image name',
-    );
+    // No registry is reachable here: the engine's default one does not resolve, or does not have it.
+    assert.match(stderr.trim().split('\n').at(-1)!, /^cannot start the collectors of python\.d\/demo: cannot pull image pythond-missing:0 from \S+: .+/);
+  });
+
+  it('says both ways to get the image `npm run images` builds on an engine without it, and `auto` falls back', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const engine = await PrivateDockerd.start(t);
+    if (!engine) return;
+    const both =
+      'image pythond-python:3 is not on the Docker engine; no registry has it: build it with `npm run images` (no registry needed), or where a registry is reachable set image = "python:3-slim" (pulled at start) or build it with `docker build -t pythond-python:3 docker/python`';
+    const docker = await pythond(['check', 'python.d/demo', '--executor', 'docker'], { env: { DOCKER_HOST: engine.host } });
+    assert.equal(docker.code, 1);
+    assert.equal(docker.stderr.trim().split('\n').at(-1), `cannot start the collectors of python.d/demo: ${both}`);
+    const auto = await pythond(['check', 'python.d/demo', '--executor', 'auto', '--collector', 'general.Demo'], { env: { DOCKER_HOST: engine.host } });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.ok(auto.stderr.includes(`executor = "auto": ${both}. Falling back to the process executor`), auto.stderr);
   });
 });

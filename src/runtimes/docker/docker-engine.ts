@@ -1,11 +1,9 @@
 import { statSync } from 'node:fs';
 import Docker from 'dockerode';
-import { PythondError, errorMessage, isPythondError } from '../../errors.js';
+import { registryHost } from '../../config/registry-auth.js';
+import { PythondError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from './labels.js';
-
-/** The collector image `npm run images` builds (docker/build-images.sh), and the default `[runner] image`. */
-const SHIPPED_IMAGE = 'pythond-python:3';
 
 /**
  * The Docker engine pythond talks to: `DOCKER_HOST` when set, else the
@@ -14,6 +12,7 @@ const SHIPPED_IMAGE = 'pythond-python:3';
 export class DockerEngine {
   readonly docker: Docker;
   readonly #log: Logger;
+  #defaultRegistry: Promise<string> | undefined;
 
   constructor(log: Logger, docker: Docker = new Docker()) {
     this.docker = docker;
@@ -40,31 +39,22 @@ export class DockerEngine {
     }
   }
 
-  /** The id of `image`; fails with a clear error when it is not on the engine, saying how to get it there. */
-  async imageId(image: string): Promise<string> {
+  /** The id of `image`, or undefined when it is not on the engine. */
+  async imageId(image: string): Promise<string | undefined> {
     try {
       return (await this.docker.getImage(image).inspect()).Id;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) {
-        const how =
-          image === SHIPPED_IMAGE
-            ? `build it with \`npm run images\` (no registry needed), or \`docker build -t ${image} docker/python\` where a registry is reachable`
-            : `pythond does not pull images: build it (for example FROM ${SHIPPED_IMAGE}, which \`npm run images\` builds) or \`docker pull ${image}\`, or correct the image name`;
-        throw new PythondError('IMAGE_MISSING', `image ${image} is not on the Docker engine; ${how}`);
-      }
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw new PythondError('DOCKER_UNAVAILABLE', `cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
     }
   }
 
-  /** Whether `image` is on the engine. */
-  async hasImage(image: string): Promise<boolean> {
-    try {
-      await this.imageId(image);
-      return true;
-    } catch (err) {
-      if (isPythondError(err, 'IMAGE_MISSING')) return false;
-      throw err;
-    }
+  /** The host of the registry the engine pulls from when an image names none (its `IndexServerAddress`). */
+  async defaultRegistry(): Promise<string> {
+    this.#defaultRegistry ??= this.docker
+      .info()
+      .then((info: { IndexServerAddress?: string }) => registryHost(info.IndexServerAddress ?? 'the default registry'));
+    return this.#defaultRegistry;
   }
 
   /**

@@ -11,12 +11,13 @@ import type { Logger } from '../../telemetry/logger.js';
 import { hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import type { BuildListener, Prepared, Runtime, RuntimeContext, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { UNHEARD, type BuildListener, type Prepared, type Runtime, type RuntimeContext, type RuntimeHost, type RuntimePlugin } from '../runtime.js';
 import { AttachDemuxer } from './attach-demuxer.js';
 import { buildCodeBundle, type CodeBundle } from './code-bundle.js';
 import { CODE_DIR, containerSpec } from './container-spec.js';
 import { DockerEngine } from './docker-engine.js';
 import { ImageBuilder } from './image-builder.js';
+import { ImagePuller, missingImage, SHIPPED_IMAGE } from './image-puller.js';
 import { instanceId } from '../../instance-id.js';
 
 const BOOTSTRAP = readFileSync(path.join(SDK_CORE_DIR, 'bootstrap.py'), 'utf8');
@@ -33,20 +34,34 @@ export const dockerRuntime: RuntimePlugin = {
     const engine = new DockerEngine(log);
     const unavailable = await engine.problem();
     if (unavailable) throw new PythondError('DOCKER_UNAVAILABLE', unavailable);
-    for (const image of new Set(config.inputs.map((input) => input.image ?? config.runner.image))) await engine.imageId(image);
+    // An image that is missing is pulled, or fails its inputs alone; but `auto` asks whether docker can run the inputs here at all.
+    if (config.runner.executor === 'auto') await requireUnpulledImages(engine, config.inputs);
     const instance = instanceId(config.runner.data_dir);
     for (const name of await engine.removeContainers(instance)) log.info(`removed leftover container ${name} from an earlier run`);
     metrics.containers.set({ state: 'running' }, 0);
-    return new DockerRuntime({ engine, instance, image: config.runner.image, log, metrics, images: new ImageBuilder({ engine, instance, log }) });
+    return new DockerRuntime({
+      engine,
+      instance,
+      log,
+      metrics,
+      images: new ImageBuilder({ engine, instance, log }),
+      puller: new ImagePuller({ engine, log, metrics, registryAuth: config.runner.registry_auth }),
+    });
   },
 };
+
+/** The images no pull brings (`pull = "never"`, the image `npm run images` builds) must be there; rejects with IMAGE_MISSING otherwise. */
+async function requireUnpulledImages(engine: DockerEngine, inputs: readonly InputConfig[]): Promise<void> {
+  for (const input of inputs) {
+    if ((input.pull === 'never' || input.image === SHIPPED_IMAGE) && (await engine.imageId(input.image)) === undefined) throw missingImage(input.image);
+  }
+}
 
 class DockerRuntime implements Runtime {
   readonly kind = 'docker';
   readonly #engine: DockerEngine;
   readonly #docker: Docker;
   readonly #instance: string;
-  readonly #image: string;
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #events: RuntimeEvents;
@@ -54,27 +69,49 @@ class DockerRuntime implements Runtime {
   readonly #bundles = new WeakMap<InputConfig, CodeBundle>();
   readonly #removals = new Set<Promise<unknown>>();
   readonly #images: ImageBuilder;
+  readonly #puller: ImagePuller;
+  /** The id of each input config's image, pulled as its `pull` says: once per version of the input (a reload's pull is the one its new hosts use). */
+  readonly #bases = new WeakMap<InputConfig, Promise<string>>();
+  /** What each input config's hosts run in, once ready: a fresh tick's start asks the engine nothing. */
+  readonly #ready = new WeakMap<InputConfig, Prepared>();
 
-  constructor(options: { engine: DockerEngine; instance: string; image: string; log: Logger; metrics: Metrics; images: ImageBuilder }) {
+  constructor(options: { engine: DockerEngine; instance: string; log: Logger; metrics: Metrics; images: ImageBuilder; puller: ImagePuller }) {
     this.#engine = options.engine;
     this.#images = options.images;
+    this.#puller = options.puller;
     this.#docker = options.engine.docker;
     this.#instance = options.instance;
-    this.#image = options.image;
     this.#log = options.log;
     this.#metrics = options.metrics;
     this.#events = new RuntimeEvents(options.log, options.metrics);
   }
 
-  async prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared | undefined> {
-    if (!hasDependencies(input.dependencies)) return undefined;
-    return this.#images.prepare(input, input.image ?? this.#image, listener, signal);
+  baseImage(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<string> {
+    let base = this.#bases.get(input);
+    if (!base) {
+      base = this.#puller.ensure(input.image, input.pull, (image) => listener.pulling(image), signal);
+      this.#bases.set(input, base);
+      // Not there (yet): the next start looks, or pulls, again.
+      base.catch(() => this.#bases.delete(input));
+    }
+    return base;
+  }
+
+  async prepare(input: InputConfig, listener: BuildListener, signal: AbortSignal): Promise<Prepared> {
+    const ready = this.#ready.get(input);
+    if (ready) return ready;
+    const base = await this.baseImage(input, listener, signal);
+    const prepared = hasDependencies(input.dependencies)
+      ? await this.#images.prepare(input, base, listener, signal)
+      : { name: input.image, built: false, base };
+    this.#ready.set(input, prepared);
+    return prepared;
   }
 
   async start(input: InputConfig): Promise<RuntimeHost> {
     // Prepared already (RunningInput prepares before it starts hosts): then this asks the engine nothing.
-    const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
-    const image = prepared?.name ?? input.image ?? this.#image;
+    const prepared = await this.prepare(input, UNHEARD, new AbortController().signal);
+    const image = prepared.name;
     const bundle = await this.#bundle(input);
     const name = `pythond-${input.name.replace(/[^a-zA-Z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`;
     // The container's cgroup is the host's own: it reads its usage there.
@@ -84,9 +121,10 @@ class DockerRuntime implements Runtime {
     try {
       container = await this.#docker.createContainer(spec);
     } catch (err) {
-      // The input's image was removed under it (by hand, or by another runner's clean-up): the next start builds it again.
-      const gone = prepared && (err as { statusCode?: number }).statusCode === 404 && this.#images.forget(input);
-      const why = gone ? `image ${image} is gone from the engine; it is built again at the next start` : errorMessage(err);
+      // The input's image was removed under it (by hand, or by another runner's clean-up): the next start gets it again.
+      const gone = (err as { statusCode?: number }).statusCode === 404 && this.#forget(input);
+      const again = hasDependencies(input.dependencies) ? 'built' : input.pull === 'never' ? 'looked for' : 'pulled';
+      const why = gone ? `image ${image} is gone from the engine; it is ${again} again at the next start` : errorMessage(err);
       throw new PythondError('HOST_START_FAILED', `${input.key}: cannot create a container from ${image}: ${why}`, { cause: err });
     }
     const id = container.id.slice(0, 12);
@@ -162,6 +200,12 @@ class DockerRuntime implements Runtime {
   async removeAll(): Promise<void> {
     await Promise.all(this.#removals);
     for (const name of await this.#engine.removeContainers(this.#instance)) this.#events.leftBehind(name);
+  }
+
+  /** Forgets what `input`'s hosts ran in (it is gone): the next prepare() looks for it, pulls it or builds it again. */
+  #forget(input: InputConfig): boolean {
+    this.#bases.delete(input);
+    return this.#ready.delete(input);
   }
 
   async #bundle(input: InputConfig): Promise<CodeBundle> {

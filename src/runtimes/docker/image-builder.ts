@@ -15,8 +15,8 @@ import { containerLabels, LABEL_BUILD, LABEL_INPUT, LABEL_INSTANCE, LABEL_MANAGE
 
 /**
  * The images of inputs with dependencies, built through the engine's API
- * from a context made here (no Docker CLI, no registry: FROM a local
- * image). Each is tagged `pythond-input/<name>:<key>`, the key covering
+ * from a context made here (no Docker CLI, no registry: FROM the id of the
+ * base, pulled already as the input's `pull` says). Each is tagged `pythond-input/<name>:<key>`, the key covering
  * everything that went in (base image id, apt packages, requirements,
  * wheels), so an image with the tag is reused as it is, by this runner
  * and by `pythond check --input` alike. An image carries the instance of
@@ -27,8 +27,6 @@ export class ImageBuilder {
   readonly #engine: DockerEngine;
   readonly #instance: string;
   readonly #log: Logger;
-  /** The image each input config runs in, once ready: a fresh tick's start asks the engine nothing. */
-  readonly #ready = new WeakMap<InputConfig, string>();
   /** The image each input (by name) was last made ready with: kept when its next one is built. */
   readonly #last = new Map<string, string>();
 
@@ -38,15 +36,13 @@ export class ImageBuilder {
     this.#log = options.log;
   }
 
-  /** The image of `input` over `base`: found, or built now. */
-  async prepare(input: InputConfig, base: string, listener: BuildListener, signal: AbortSignal): Promise<Prepared> {
-    const ready = this.#ready.get(input);
-    if (ready) return { name: ready, built: false };
+  /** The image of `input` over the image `baseId`: found, or built now. */
+  async prepare(input: InputConfig, baseId: string, listener: BuildListener, signal: AbortSignal): Promise<Prepared> {
     // Per input: concurrent builds of other inputs never touch each other's leftovers.
     const build = createHash('sha256').update(input.name).digest('hex').slice(0, 16);
-    const recipe = imageRecipe(await this.#engine.imageId(base), build, input);
+    const recipe = imageRecipe(baseId, build, input);
     const tag = `${repository(input.name)}:${buildKey(recipe.dockerfile, input)}`;
-    const built = !(await this.#engine.hasImage(tag));
+    const built = (await this.#engine.imageId(tag)) === undefined;
     if (built) {
       listener.building(tag);
       // What an abandoned build left (its step still running when it was removed after it) goes now.
@@ -58,14 +54,8 @@ export class ImageBuilder {
       }
       await this.#removeOutdated(input.name, tag);
     }
-    this.#ready.set(input, tag);
     this.#last.set(input.name, tag);
-    return { name: tag, built };
-  }
-
-  /** Forgets the image `input` was made ready with (it is gone): the next prepare() looks for it, or builds it, again. */
-  forget(input: InputConfig): boolean {
-    return this.#ready.delete(input);
+    return { name: tag, built, base: baseId };
   }
 
   async #build(input: InputConfig, tag: string, recipe: ImageRecipe, listener: BuildListener, signal: AbortSignal): Promise<void> {

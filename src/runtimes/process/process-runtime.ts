@@ -7,7 +7,7 @@ import { PythondError } from '../../errors.js';
 import { HOST_SCRIPT, hostArguments, SDK_CORE_DIR } from '../../protocol/host-command.js';
 import type { HostExit } from '../../protocol/host-failure.js';
 import { BuildError } from '../builds.js';
-import type { BuildListener, Prepared, Runtime, RuntimeHost, RuntimePlugin } from '../runtime.js';
+import { UNHEARD, type BuildListener, type Prepared, type Runtime, type RuntimeHost, type RuntimePlugin } from '../runtime.js';
 import { VenvBuilder } from './venv-builder.js';
 
 /** Time a host's leftover children get to close their copies of the pipes after the host exits. */
@@ -50,7 +50,7 @@ class ProcessRuntime implements Runtime {
 
   async start(input: InputConfig): Promise<RuntimeHost> {
     // Prepared already (RunningInput prepares before it starts hosts): then this looks at no file.
-    const prepared = await this.prepare(input, { building() {}, output() {} }, new AbortController().signal);
+    const prepared = await this.prepare(input, UNHEARD, new AbortController().signal);
     const python = prepared ? path.join(prepared.name, 'bin', 'python') : input.cmd;
     const child = spawn(python, [path.join(SDK_CORE_DIR, HOST_SCRIPT), ...hostArguments(this.#pythonD, input.discovered)], {
       // python_d, as before; an input whose scripts all come from git repositories may have none: its first dir then.

@@ -7,13 +7,10 @@ import type { InputConfig } from '../../config/load.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { BuildError, BuildOutput, buildKey, outdatedBuilds } from '../builds.js';
 import { pipInstallArguments, pipProblem, UNREACHABLE_INDEX } from '../pip.js';
-import type { BuildListener, Prepared } from '../runtime.js';
+import { UNHEARD, type BuildListener, type Prepared } from '../runtime.js';
 
 /** Written last into a virtual environment: without it, the environment is a build that did not finish. */
 const COMPLETE = '.pythond-complete';
-
-/** For commands whose output only matters when they fail. */
-const SILENT: BuildListener = { building() {}, output() {} };
 
 /**
  * The virtual environments of inputs with requirements, for the process
@@ -43,7 +40,7 @@ export class VenvBuilder {
     const ready = this.#ready.get(input);
     if (ready) return { name: ready, built: false };
     // The interpreter is part of the key: a new python3 gets a new environment.
-    const probe = new BuildOutput(SILENT);
+    const probe = new BuildOutput(UNHEARD);
     const interpreter = await run(input.cmd, ['-c', 'import sys; print(sys.executable, sys.version)'], probe, signal);
     if (interpreter.code !== 0) throw failed(input, `${input.key}.cmd = ${JSON.stringify(input.cmd)} cannot be run: ${interpreter.error}`, probe);
     const parent = path.join(this.#root, folderName(input.name));
@@ -71,7 +68,7 @@ export class VenvBuilder {
     if (created.code !== 0) throw failed(input, `\`${input.cmd} -m venv\` cannot make a virtual environment (${created.error})`, output);
     const python = path.join(venv, 'bin', 'python');
     // pip: the interpreter's own when it has one (the environment sees its packages), else one ensurepip installs (seconds more).
-    const hasPip = (await run(python, ['-m', 'pip', '--version'], new BuildOutput(SILENT), signal)).code === 0;
+    const hasPip = (await run(python, ['-m', 'pip', '--version'], new BuildOutput(UNHEARD), signal)).code === 0;
     const ensured = hasPip ? undefined : await run(python, ['-m', 'ensurepip', '--default-pip'], output, signal);
     if (ensured && ensured.code !== 0) {
       throw failed(input, `${input.cmd} has no pip, and no ensurepip to install one (${ensured.error}; on Debian: apt-get install python3-venv)`, output);

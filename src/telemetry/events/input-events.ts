@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
 /** What went wrong with an input, apart from its ticks: the `reason` of `pythond_input_errors_total`. */
-export type InputErrorReason = 'start' | 'load' | 'no_collector' | 'bad_interval' | 'lasterror' | 'stray_output';
+export type InputErrorReason = 'start' | 'load' | 'no_collector' | 'bad_interval' | 'lasterror' | 'stray_output' | 'pull';
 
 /** How a failed tick is told: its reason (a metric label), its error and traceback. */
 export interface TickFailure {
@@ -34,6 +34,12 @@ export class InputEvents {
   startFailed(error: string, waitMs: number): void {
     this.#count('start');
     this.#log.error(`input ${this.#input} cannot start: ${error}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
+  }
+
+  /** A reload could not pull the input's image (`pull = "always"`) to see whether it changed: the hosts keep the image they have. */
+  pullFailedAtReload(image: string, error: string): void {
+    this.#count('pull');
+    this.#log.warn({ image }, `input ${this.#input}: ${error}; it runs on with the image it has`);
   }
 
   /** A script of the input did not load (`where` is its file and line, `error` why): its collectors do not run. */

@@ -27,17 +27,22 @@ async function postMany(url: string, rounds: number, gzip = false): Promise<{ pe
   return JSON.parse(stdout) as { perPostMs: number[]; wallMs: number };
 }
 
-/** CPU seconds a process has used (user and system, its threads included), from /proc. */
-function processCpuS(pid: number): number {
+/** CPU seconds a process (or with `/task/<tid>`, one of its threads) has used, user and system, from /proc. */
+function processCpuS(pid: number | string): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: clock ticks (USER_HZ 100)
 }
 
 /** Posts as postMany does, and the CPU seconds the server process `pid` used meanwhile. */
-async function postManyCounted(pid: number, url: string, rounds: number): Promise<{ perPostMs: number[]; wallMs: number; cpuS: number }> {
+async function postManyCounted(
+  pid: number,
+  url: string,
+  rounds: number,
+): Promise<{ perPostMs: number[]; wallMs: number; cpuS: number; mainThreadCpuS: number }> {
   const before = processCpuS(pid);
+  const mainBefore = processCpuS(`${pid}/task/${pid}`);
   const run = await postMany(url, rounds);
-  return { ...run, cpuS: processCpuS(pid) - before };
+  return { ...run, cpuS: processCpuS(pid) - before, mainThreadCpuS: processCpuS(`${pid}/task/${pid}`) - mainBefore };
 }
 
 /** The transport alone: a plain node:http server that reads each body and answers 200. */
@@ -109,6 +114,13 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
         unit: 'µs',
         baseline: { name: 'vm_ingest_cpu_us_per_point', value: (vm.cpuS / (rounds * LINES)) * 1e6 },
         target: 'CPU of the whole process (main thread, workers, file output) per point taken, against VictoriaMetrics storing it',
+      },
+      {
+        name: 'ingest_main_thread_cpu_us_per_point',
+        value: (pythond.mainThreadCpuS / (rounds * LINES)) * 1e6,
+        unit: 'µs',
+        baseline: { name: 'ingest_cpu_us_per_point', value: (pythond.cpuS / (rounds * LINES)) * 1e6 },
+        target: "the main thread's share (HTTP, moving bodies and batches, the file output); the rest is the workers and the GC's threads",
       },
       {
         name: 'ingest_gzip_points_per_s',

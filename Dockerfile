@@ -43,8 +43,9 @@ COPY web web
 COPY docker/runner-entrypoint.sh docker/
 COPY LICENSE ./
 # Defaults, so the image runs on its own: the compose configuration and the
-# demo collectors. compose.yaml mounts the project's files over them.
-COPY docker/compose/pythond.toml /etc/pythond/pythond.toml
+# demo collectors, laid out as in the repository. compose.yaml mounts the
+# project's folders over them.
+COPY docker/compose/pythond.toml /etc/pythond/docker/compose/pythond.toml
 COPY python.d/demo /etc/pythond/python.d/demo
 ARG VERSION=0.2.0
 ARG REVISION=unknown
@@ -57,7 +58,9 @@ LABEL io.pythond.image=runner \
       org.opencontainers.image.source=${SOURCE} \
       org.opencontainers.image.licenses=MIT
 EXPOSE 9529
-# pythond reads ./pythond.toml: `docker run ... pythond-runner validate` works too.
+# The config every command reads unless given --config: `docker run ...
+# pythond-runner validate` checks it. Another: mount its folder, set this.
+ENV PYTHOND_CONFIG=/etc/pythond/docker/compose/pythond.toml
 WORKDIR /etc/pythond
 ENTRYPOINT ["/app/docker/runner-entrypoint.sh"]
 CMD ["run"]

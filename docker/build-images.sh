@@ -5,8 +5,8 @@
 #
 #   IMAGE             which images to build: python (collectors), runner
 #                     (pythond itself, for compose.yaml), prometheus and
-#                     victoria-metrics (compose.yaml's `full` profile), etcd
-#                     (its `cluster` profile); default: python runner
+#                     victoria-metrics (compose.full.yaml), etcd
+#                     (compose.cluster.yaml); default: python runner
 #   --force           rebuild even if the image already exists (also PYTHOND_REBUILD=1)
 #   --refresh-rootfs  re-run debootstrap instead of using the cached tree
 #                     (also PYTHOND_REFRESH_ROOTFS=1)
@@ -58,10 +58,10 @@ NODE_IMAGE=pythond-node:20              # bookworm + node: the runtime base
 NODE_BUILD_IMAGE=pythond-node:20-build  # + npm: the build stage's base
 RUNNER_IMAGE=pythond-runner:latest
 RUNNER_BUILD_IMAGE=pythond-runner:build # the Dockerfile's build stage, kept as build cache
-# compose.yaml's `full` profile: Debian's own packages.
+# compose.full.yaml: Debian's own packages.
 PROMETHEUS_IMAGE=pythond-prometheus:bookworm
 VICTORIA_METRICS_IMAGE=pythond-victoria-metrics:bookworm
-# compose.yaml's `cluster` profile: Debian's etcd-server.
+# compose.cluster.yaml: Debian's etcd-server.
 ETCD_IMAGE=pythond-etcd:bookworm
 
 ALL_IMAGES="python runner prometheus victoria-metrics etcd"
@@ -529,7 +529,7 @@ source_url() {
 }
 
 # pythond-prometheus:bookworm and pythond-victoria-metrics:bookworm, for
-# compose.yaml's `full` profile: Debian's packages, run as the system user
+# compose.full.yaml: Debian's packages, run as the system user
 # their package created, with the binary as entrypoint. The last argument
 # lists what the server never uses (paths in the tree, globs allowed): the
 # timezone sources of moment-timezone (212 MB; the web UI loads one bundled

@@ -18,6 +18,7 @@ import { selectRuntime } from './runtimes/select-runtime.js';
 import { systemClock, type Clock } from './scheduler/clock.js';
 import { TickQueue } from './scheduler/tick-queue.js';
 import { DELIVERY_LOG_EVERY_MS, DeliveryLog } from './telemetry/delivery-log.js';
+import { LifecycleEvents } from './telemetry/events/lifecycle-events.js';
 import { ReloadEvents } from './telemetry/events/reload-events.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -55,6 +56,7 @@ export class App {
   /** Every configured output, with its buffer and last error. */
   readonly outputs: OutputSet;
   readonly #log: Logger;
+  readonly #lifecycle: LifecycleEvents;
   readonly #clock: Clock;
   readonly #pipeline: PointPipeline;
   readonly #writeApi: WriteApiInput;
@@ -72,6 +74,7 @@ export class App {
 
   constructor(config: Config, options: AppOptions) {
     this.#log = options.log;
+    this.#lifecycle = new LifecycleEvents(options.log);
     this.#clock = options.clock ?? systemClock;
     this.metrics = options.metrics ?? createMetrics(VERSION);
     const createOutput = (output: Config['outputs'][number]): RunningOutput =>
@@ -217,7 +220,8 @@ export class App {
    * Stops ticking, lets ticks in flight finish, stops hosts (and removes
    * whatever of this runner the runtime still has), then lets outputs send
    * what they buffered, all within shutdown_timeout; what a remote output
-   * could not send stays in its disk buffer for the next start.
+   * could not send stays in its disk buffer for the next start. Says what
+   * it waits for, and how long at most.
    */
   async stop(): Promise<void> {
     if (this.#state === 'stopping') return;
@@ -229,6 +233,8 @@ export class App {
     const graceMs = this.config.runner.shutdown_timeout;
     const deadline = Date.now() + graceMs;
     this.#inputs?.stopSchedule();
+    const ticking = this.inputs.flatMap((input) => input.ticking.map((collector) => `${input.name}/${collector}`));
+    if (ticking.length > 0) this.#lifecycle.waitingForTicks(ticking, graceMs);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#queue.onIdle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
@@ -238,7 +244,14 @@ export class App {
     await this.#cluster?.close();
     await this.#pipeline.close();
     clearInterval(this.#delivery?.timer);
-    await this.outputs.close(Math.max(0, deadline - Date.now()));
+    const outputsGraceMs = Math.max(0, deadline - Date.now());
+    const holding = this.outputs.all.flatMap((output) => {
+      const points = output.status().bufferedPoints;
+      const { error } = output.health();
+      return points > 0 ? [{ id: output.id, points, error }] : [];
+    });
+    if (holding.length > 0) this.#lifecycle.waitingForOutputs(holding, outputsGraceMs);
+    await this.outputs.close(outputsGraceMs);
     // The last word on delivery: what came in since the last report, and what the outputs did with it before they closed.
     await this.#delivery?.log.report();
   }

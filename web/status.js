@@ -251,10 +251,21 @@ function runnerLine(report) {
   ].join(' · ');
 }
 
+/** What is not healthy now (failing collectors, inputs, outputs, a reload that did not apply), one line each; hidden when all is well. */
+function problemsSection(report) {
+  const problems = report.problems ?? [];
+  const section = document.getElementById('problems');
+  section.hidden = problems.length === 0;
+  const list = el('ul');
+  for (const problem of problems) list.append(el('li', { text: problem.message, data: { about: problem.about } }));
+  section.replaceChildren(el('h2', { text: `Not healthy (${problems.length})` }), list);
+}
+
 /** Draws `report`, keeping the tracebacks a reader opened open. */
 function render(report) {
   const open = new Set([...document.querySelectorAll('details[open]')].map((details) => details.dataset.key));
   document.getElementById('runner').textContent = runnerLine(report);
+  problemsSection(report);
   document.getElementById('inputs').replaceChildren(...report.inputs.map(inputSection));
   document.getElementById('outputs').replaceChildren(...outputsSection(report));
   for (const details of document.querySelectorAll('details')) if (open.has(details.dataset.key)) details.open = true;

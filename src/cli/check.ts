@@ -42,7 +42,7 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
       }
       if (dir === undefined) throw new UsageError('missing the folder to check (DIR), or --input NAME to check an input of the config');
       const config = folderConfig(dir, values.executor ?? 'auto', values.image);
-      return config ? checkOnce(checkApp(config), dir, values.collector) : 1;
+      return config ? checkOnce(config, undefined, dir, values.collector) : 1;
     }
     if (dir !== undefined) throw new UsageError(`give a folder or --input NAME, not both (got ${JSON.stringify(dir)} and --input ${values.input})`);
     for (const option of ['executor', 'image'] as const) {
@@ -56,7 +56,7 @@ Exit 0 when every collector loaded and ran without error, else 1.`,
       throw new UsageError(`no input ${JSON.stringify(values.input)} in ${config.source}; its inputs: ${known.join(', ')}`);
     }
     const trial = trialSource(config, location, `config ${path.resolve(config.source)} input ${values.input}`, values.input);
-    return checkOnce(checkApp(trial.config, trial.source), `input ${values.input} of ${config.source}`, values.collector);
+    return checkOnce(trial.config, trial.source, `input ${values.input} of ${config.source}`, values.collector);
   },
 });
 
@@ -91,14 +91,19 @@ function folderConfig(dir: string, executor: string, image: string | undefined):
   return parseConfig(toml, `check ${dir}`, process.cwd(), PLUGINS);
 }
 
-/** The app of a check: its log readable on stderr, the points on stdout instead of the config's outputs. */
-function checkApp(config: Config, source?: ConfigSource): App {
-  return new App(config, { log: createLogger('info', 'pretty'), outputs: { stdout: new StdoutOutput() }, source });
-}
-
-/** Starts the one input of `app` as a runner would, ticks each collector (or the one asked for) once, and says how it went. */
-async function checkOnce(app: App, what: string, only: string | undefined): Promise<number> {
+/**
+ * Starts the one input of `config` as a runner would (its log readable on
+ * stderr, the points on stdout instead of the config's outputs), ticks each
+ * collector (or the one asked for) once, and says how it went. A reader of
+ * stdout that goes away (`| head`) ends it early: the collectors not run yet
+ * are skipped, and it cleans up as always.
+ */
+async function checkOnce(config: Config, source: ConfigSource | undefined, what: string, only: string | undefined): Promise<number> {
+  const stdout = new StdoutOutput();
+  const app = new App(config, { log: createLogger('info', 'pretty'), outputs: { stdout }, source });
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  let stdoutClosed = false;
+  void stdout.closed.then(() => (stdoutClosed = true));
   let failed = 0;
   try {
     const began = performance.now();
@@ -122,7 +127,11 @@ async function checkOnce(app: App, what: string, only: string | undefined): Prom
       say(`no collector ${JSON.stringify(only)} in ${what}; found: ${running.collectors.map((c) => `${c.id} (name ${c.name})`).join(', ') || 'none'}`);
       failed++;
     }
-    for (const collector of chosen) {
+    for (const [i, collector] of chosen.entries()) {
+      if (stdoutClosed) {
+        say(`standard output was closed by its reader: ${chosen.length - i} collector(s) not run`);
+        break;
+      }
       const outcome = await running.tick(collector);
       const runTime = outcome.runMs === undefined ? '' : ` (run() ${milliseconds(outcome.runMs)})`;
       if (outcome.status === 'ok') {

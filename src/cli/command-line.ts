@@ -67,7 +67,7 @@ export const CONFIG_OPTION = {
   type: 'string',
   short: 'c',
   value: 'FILE',
-  help: 'the config file (default: ./pythond.toml, else the embedded demo config)',
+  help: 'the config file (default: $PYTHOND_CONFIG, else ./pythond.toml, else the embedded demo config)',
 } as const satisfies OptionSpec;
 
 /** `--conf-d DIR`, read as `[runner] conf_d`, which it replaces. */

@@ -75,7 +75,7 @@ async function run(location: ConfigLocation, logFormat: LogFormat | undefined): 
   );
 
   const signal = await signals.stopping;
-  log.info(`${signal} received: finishing ticks in flight (at most ${config.runner.shutdown_timeout / 1000} s), then stopping`);
+  events.stopRequested(signal, app.config.runner.shutdown_timeout);
   await api.close();
   await app.stop();
   log.info('stopped');

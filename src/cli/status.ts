@@ -1,18 +1,22 @@
 import { loadConfig } from '../config/load.js';
 import { errorMessage } from '../errors.js';
-import type { ClusterStatus, CollectorsReport } from '../http/api-types.js';
+import type { ClusterStatus, CollectorsReport, HealthReport, Problem } from '../http/api-types.js';
 import { parseListen } from '../schema/addresses.js';
 import { PLUGINS } from '../plugins.js';
 import { CONFIG_OPTION, defineCommand, UsageError } from './command-line.js';
 
+/** How often `--watch` draws the status again: as often as the status page polls. */
+const WATCH_EVERY_MS = 2000;
+
 export const statusCommand = defineCommand({
   name: 'status',
-  summary: "show a running pythond's inputs, collectors and outputs",
-  usage: ['[--url URL | --config FILE]'],
+  summary: "show a running pythond's inputs, collectors and outputs, and what is not healthy",
+  usage: ['[--url URL | --config FILE] [--watch]'],
   maxPositionals: 0,
   options: {
     url: { type: 'string', value: 'URL', help: "the runner's HTTP API (default: the config's [runner] listen)" },
-    config: { ...CONFIG_OPTION, help: 'read the address from this config (default: ./pythond.toml, else 127.0.0.1:9529)' },
+    config: { ...CONFIG_OPTION, help: 'read the address from this config (default: $PYTHOND_CONFIG, else ./pythond.toml, else 127.0.0.1:9529)' },
+    watch: { type: 'boolean', short: 'w', help: `draw it again every ${WATCH_EVERY_MS / 1000} s (on a terminal, in place, like top) until Ctrl-C` },
   },
   details: `
 Asks a running \`pythond run\` (GET /v1/collectors) and prints one row per
@@ -20,23 +24,63 @@ collector: its state (and failure state: backing off, quarantined), when it last
 failures it had, and its last error; then inputs that cannot start or load,
 the outputs, and errors collectors reported with set_lasterror(). A runner in
 a cluster ([cluster]) also shows the members (GET /v1/cluster), and each
-shared input another member runs as standby, with that member.
+shared input another member runs as standby, with that member. Last, what
+is not healthy now, one line each: failing collectors, inputs that cannot
+start or load, outputs that cannot send or write, a reload that did not
+apply; or "all healthy".
 
-Exit 0 when the runner answered, 1 when it did not.`,
+Exit 0 when all is healthy, 1 when something is not (the last lines say
+what), 2 when no runner answers. With --watch, the exit code of the last
+drawing, on Ctrl-C.`,
   run: async ({ values }) => {
     if (values.url !== undefined && values.config !== undefined) throw new UsageError('give --url or --config, not both');
     const url = values.url ?? apiUrl(loadConfig({ file: values.config }, PLUGINS).runner.listen);
-    const report = await fetchReport(url);
-    if (typeof report === 'string') {
-      process.stderr.write(`pythond status: ${report}\n`);
-      return 1;
+    if (!values.watch) {
+      const { text, code } = await snapshot(url);
+      (code === EXIT_UNREACHABLE ? process.stderr : process.stdout).write(text);
+      return code;
     }
-    // A member of a cluster: its view of the members too.
-    const cluster = report.inputs.some((input) => input.cluster) ? await fetchCluster(url) : undefined;
-    process.stdout.write(renderStatus(report, url, Date.now(), cluster));
-    return 0;
+    return watch(url);
   },
 });
+
+/** Exit codes: all healthy; something is not; no runner answers. */
+const EXIT_HEALTHY = 0;
+const EXIT_UNHEALTHY = 1;
+const EXIT_UNREACHABLE = 2;
+
+/** The status as text, with its exit code. */
+async function snapshot(url: string): Promise<{ text: string; code: number }> {
+  const report = await fetchReport(url);
+  if (typeof report === 'string') return { text: `pythond status: ${report}\n`, code: EXIT_UNREACHABLE };
+  // A member of a cluster: its view of the members too.
+  const cluster = report.inputs.some((input) => input.cluster) ? await fetchCluster(url) : undefined;
+  return { text: renderStatus(report, url, Date.now(), cluster), code: report.problems.length > 0 ? EXIT_UNHEALTHY : EXIT_HEALTHY };
+}
+
+/**
+ * Draws the status every WATCH_EVERY_MS until SIGINT or SIGTERM: on a
+ * terminal over the last drawing, else one after the other, each after a
+ * blank line. Resolves with the last drawing's exit code.
+ */
+async function watch(url: string): Promise<number> {
+  const terminal = process.stdout.isTTY === true;
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let code = EXIT_UNREACHABLE;
+  for (let first = true; ; first = false) {
+    const drawn = await snapshot(url);
+    code = drawn.code;
+    const header = `every ${WATCH_EVERY_MS / 1000} s, Ctrl-C to stop; ${new Date().toLocaleTimeString()}\n`;
+    process.stdout.write(terminal ? `\x1b[H\x1b[2J${header}${drawn.text}` : `${first ? '' : '\n'}${header}${drawn.text}`);
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([stop.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), WATCH_EVERY_MS)))]);
+    clearTimeout(timer);
+    if (stopped) return code;
+  }
+}
 
 /** Where a runner listening on `listen` is reached from this machine. */
 function apiUrl(listen: string): string {
@@ -58,11 +102,26 @@ async function fetchReport(url: string): Promise<CollectorsReport | string> {
     return `no pythond answers at ${url} (${cause?.code ?? cause?.message ?? errorMessage(err)}); is \`pythond run\` running there? (--url URL, --config FILE)`;
   }
   if (!response.ok) return `${endpoint} answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
+  let report: CollectorsReport;
   try {
-    return (await response.json()) as CollectorsReport;
+    report = (await response.json()) as CollectorsReport;
   } catch (err) {
     return `${endpoint} did not answer JSON: ${errorMessage(err)}; is it a pythond?`;
   }
+  return report.problems ? report : { ...report, problems: await olderRunnerProblems(url, report.version) };
+}
+
+/**
+ * A runner older than 0.3 (the package upgraded, the service not restarted
+ * yet) lists no problems: its /healthz says whether all is healthy, and
+ * not healthy is one problem saying so.
+ */
+async function olderRunnerProblems(url: string, version: string): Promise<Problem[]> {
+  const health = await fetch(`${url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(10_000) })
+    .then(async (response) => ((await response.json()) as HealthReport).status)
+    .catch((err: unknown) => `nothing (${errorMessage(err)})`);
+  if (health === 'ok') return [];
+  return [{ about: 'runner', message: `this runner (pythond ${version}) does not list what is not healthy: its /healthz says ${health}` }];
 }
 
 /** The runner's view of its cluster, or why there is none (a sentence). */
@@ -140,6 +199,8 @@ function renderStatus(report: CollectorsReport, url: string, now: number, cluste
       ),
     );
   }
+  const { problems } = report;
+  sections.push(problems.length === 0 ? 'all healthy' : [`not healthy (${problems.length}):`, ...problems.map((problem) => `  ${problem.message}`)].join('\n'));
   return `${sections.join('\n\n')}\n`;
 }
 

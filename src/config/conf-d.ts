@@ -1,10 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import toml from 'toml';
 import { displayPath } from '../discovery/discover.js';
 import type { Issue } from '../schema/fields.js';
 import { isTable } from '../schema/table.js';
-import { tomlSyntaxError } from './toml-locator.js';
+import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { issueLines, readInputBlocks, takeBlocks, type BlockResult, type InputContext, type RepoCheckout, type TakenInputs } from './inputs.js';
 
 /**
@@ -62,11 +61,11 @@ function readConfFile(file: string, source: string, context: InputContext): Conf
   const text = readFileSync(file, 'utf8');
   let raw: unknown;
   try {
-    raw = toml.parse(text);
+    raw = parseToml(text, source);
   } catch (err) {
-    const { line, column, message } = tomlSyntaxError(err);
-    if (NAMES_PYTHOND.test(text)) return { skipped: false, error: `config ${source}${line ? `:${line}:${column}` : ''}: invalid TOML: ${message}` };
-    return { skipped: true, why: `not TOML pythond can read${line ? ` (line ${line})` : ''}` };
+    if (!(err instanceof TomlSyntaxError)) throw err;
+    if (NAMES_PYTHOND.test(text)) return { skipped: false, error: err.message };
+    return { skipped: true, why: `not TOML pythond can read${err.line ? ` (line ${err.line})` : ''}` };
   }
   const top = isTable(raw) ? raw : {};
   const inputs = isTable(top.inputs) ? top.inputs : {};

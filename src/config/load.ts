@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import toml from 'toml';
 import { PythondError } from '../errors.js';
 import { FieldError, readTable, type Issue, type Schema } from '../schema/fields.js';
 import { DEFAULT_CONFIG_TOML } from './default-config.js';
@@ -11,7 +10,7 @@ import { readGlobalTags, type GlobalTags } from './global-tags.js';
 import { resolveHostIdentity, type HostIdentity } from './host-identity.js';
 import { issueLines, readInputBlocks, takeBlocks, type InputConfig, type InputContext, type InputProblem, type RepoCheckout } from './inputs.js';
 import { runnerSchema, type RunnerConfig } from './schema.js';
-import { tomlSyntaxError } from './toml-locator.js';
+import { parseToml, TomlSyntaxError } from './toml-syntax.js';
 import { isTable } from '../schema/table.js';
 import { displayPath } from '../discovery/discover.js';
 
@@ -82,6 +81,8 @@ export interface ConfigLocation {
 
 export const EMBEDDED_SOURCE = '<embedded default>';
 export const DEFAULT_CONFIG_FILE = 'pythond.toml';
+/** The environment variable naming the config file when none is given (a container image sets it, as compose.yaml does). */
+export const CONFIG_ENV = 'PYTHOND_CONFIG';
 
 /** A config that cannot be used; `message` lists every problem, one per line. */
 export class ConfigError extends PythondError {
@@ -94,18 +95,20 @@ export class ConfigError extends PythondError {
 }
 
 /**
- * Loads `location.file`; without one, `./pythond.toml` when it exists, else
- * the embedded default; and the conf.d folder. Every problem is reported at
- * once, each naming the file, the line and the key.
+ * Loads `location.file`; without one, the file $PYTHOND_CONFIG names, else
+ * `./pythond.toml` when it exists, else the embedded default; and the conf.d
+ * folder. Every problem is reported at once, each naming the file, the line
+ * and the key.
  */
 export function loadConfig(location: ConfigLocation, plugins: ConfigPlugins, checkouts: readonly RepoCheckout[] = []): Config {
-  const chosen = location.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const fromEnv = location.file === undefined ? process.env[CONFIG_ENV] || undefined : undefined;
+  const chosen = location.file ?? fromEnv ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   if (chosen === undefined) return parseConfig(DEFAULT_CONFIG_TOML, EMBEDDED_SOURCE, process.cwd(), plugins, checkouts, location.confD);
   let text: string;
   try {
     text = readFileSync(chosen, 'utf8');
   } catch (err) {
-    throw new ConfigError([`config ${chosen}: cannot read the file: ${(err as Error).message}`]);
+    throw new ConfigError([`config ${chosen}${fromEnv ? ` (named by ${CONFIG_ENV})` : ''}: cannot read the file: ${(err as Error).message}`]);
   }
   return parseConfig(text, chosen, path.dirname(path.resolve(chosen)), plugins, checkouts, location.confD);
 }
@@ -133,10 +136,10 @@ export function parseConfig(
 ): Config {
   let raw: unknown;
   try {
-    raw = toml.parse(text);
+    raw = parseToml(text, source);
   } catch (err) {
-    const { line, column, message } = tomlSyntaxError(err);
-    throw new ConfigError([`config ${source}${line ? `:${line}:${column}` : ''}: invalid TOML: ${message}`]);
+    if (err instanceof TomlSyntaxError) throw new ConfigError([err.message]);
+    throw err;
   }
 
   const issues: Issue[] = [];

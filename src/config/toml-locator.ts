@@ -76,10 +76,3 @@ export class TomlLocator {
     return best ? `${best}[${arrayIndex.get(best)}]${name.slice(best.length)}` : name;
   }
 }
-
-/** Where the `toml` parser stopped, if it says, and why. */
-export function tomlSyntaxError(err: unknown): { line?: number; column?: number; message: string } {
-  const e = err as { message: string; line?: number; column?: number; location?: { start: { line: number; column: number } } };
-  const at = e.location?.start ?? (e.line ? { line: e.line, column: e.column ?? 0 } : undefined);
-  return { ...at, message: e.message };
-}

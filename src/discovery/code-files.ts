@@ -11,6 +11,9 @@ export interface CodeFile {
 
 const skipped = (name: string): boolean => name.startsWith('.') || name === '__pycache__' || name.endsWith('.pyc');
 
+/** Whether a path inside an input's folder (`sub/x.py`) is one codeFiles() would ship: no hidden part, no Python cache. */
+export const isCodePath = (relative: string): boolean => !relative.split(/[\\/]/).some(skipped);
+
 /**
  * Every file of a `dirs` entry that belongs to the input's code: the whole
  * folder (the scripts and whatever they read beside them, at any depth) or

@@ -100,8 +100,10 @@ export class HostConnection {
       stderrLines.push(chunk);
     });
 
-    this.gone = host.exited.then((exit) => {
+    this.gone = host.exited.then(async (exit) => {
       this.#stopped = true;
+      // What it wrote before it exited is read first: a fresh host's run is done, and says so, just before it exits.
+      await this.session.drained;
       this.session.fail(new HostFailure(exit, describeExit(this.id, exit)));
       return this.#killedFor ?? exit;
     });

@@ -42,6 +42,14 @@ export interface RunnerReport {
   lastReload?: ReloadResult;
 }
 
+/** Something not healthy now (a failing collector, an input that does not load, an output that cannot send, a reload that did not apply). */
+export interface Problem {
+  /** What it is about: `collector demo/broken.Broken`, `input demo`, `output influxdb[0]`, `reload`. */
+  about: string;
+  /** What is wrong, in one sentence. */
+  message: string;
+}
+
 /** The body of GET /v1/collectors (`pythond status` reads it). */
 export interface CollectorsReport {
   version: string;
@@ -53,6 +61,8 @@ export interface CollectorsReport {
   gitRepos: RepoStatus[];
   outputs: OutputStatus[];
   lastErrors: ReportedError[];
+  /** Everything not healthy now, one sentence each; empty when all is well. */
+  problems: Problem[];
 }
 
 /** An input as /healthz reports it: ok while every one of its scripts runs. */
@@ -69,6 +79,8 @@ export interface HealthReport {
   status: 'starting' | 'stopping' | 'failing' | 'degraded' | 'ok';
   outputs: OutputHealth[];
   inputs: InputHealth[];
+  /** Whether the last reload applied the config (or there was none); when not, why (it stays so until a reload applies). */
+  reload: { ok: boolean; error?: string };
 }
 
 /** The body of GET /v1/ping, as DataKit answers it. */

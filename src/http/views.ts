@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config/load.js';
 import { VERSION } from '../version.js';
 import type { CollectorsReport, HealthReport, InputReport, RunnerReport } from './api-types.js';
+import { listProblems, reloadProblems } from './problems.js';
 
 /** What the status views read of the running app. */
 export type StatusSource = Pick<
@@ -12,15 +13,19 @@ export type StatusSource = Pick<
 
 /** GET /v1/collectors: the runner, every input and collector, every repository and output, and the errors collectors reported. */
 export function collectorsReport(app: StatusSource): CollectorsReport {
+  const runner = runnerReport(app);
+  const inputs = inputReports(app);
+  const outputs = app.outputs.status();
   return {
     version: VERSION,
     executor: app.runtimeKind,
     uptimeMs: Math.round(app.uptimeMs),
-    runner: runnerReport(app),
-    inputs: inputReports(app),
+    runner,
+    inputs,
     gitRepos: app.gitRepos?.status() ?? [],
-    outputs: app.outputs.status(),
+    outputs,
     lastErrors: app.lastErrors.list(),
+    problems: listProblems({ inputs, outputs, outputHealth: app.outputs.health(), lastReload: app.reloads.lastReload }),
   };
 }
 
@@ -83,19 +88,26 @@ export function runnerReport(app: Pick<StatusSource, 'config' | 'concurrency' | 
 }
 
 /**
- * GET /healthz: `ok` once started and every output's last write went
- * through; an input that cannot start or has scripts that fail to load
- * makes it `degraded` (a liveness probe that restarted the runner would not
- * mend a script); an output whose last write failed makes it `failing`.
+ * GET /healthz: `ok` once started with every input running, every output's
+ * last write through and the last reload applied. `degraded` (still 200: a
+ * liveness probe that restarted the runner would mend none of them) when an
+ * input cannot start or has scripts that fail to load, a remote output cannot
+ * send (its points wait in its disk buffer), or the last reload did not
+ * apply all of the config. `failing` (503) when an output is losing points.
  */
 export function healthReport(app: StatusSource): HealthReport {
   const inputs = inputReports(app).map(({ input, state, error }) =>
     state === 'running' || (state === 'standby' && !error) ? { input, ok: true } : { input, ok: false, error },
   );
   const outputs = app.outputs.health();
+  const reloadProblem = reloadProblems(app.reloads.lastReload)
+    .map((problem) => problem.message)
+    .join('; ');
+  const reload = reloadProblem ? { ok: false, error: reloadProblem } : { ok: true };
   const state = app.state;
-  const status = state !== 'running' ? state : outputs.some((output) => !output.ok) ? 'failing' : inputs.some((input) => !input.ok) ? 'degraded' : 'ok';
-  return { status, outputs, inputs };
+  const degraded = outputs.some((output) => !output.ok) || inputs.some((input) => !input.ok) || !reload.ok;
+  const status = state !== 'running' ? state : outputs.some((output) => !output.ok && !output.retrying) ? 'failing' : degraded ? 'degraded' : 'ok';
+  return { status, outputs, inputs, reload };
 }
 
 /** A digest of a config: what /v1/collectors shows, so a person sees which version is in effect. */

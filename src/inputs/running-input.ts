@@ -14,7 +14,6 @@ import { InputEvents } from '../telemetry/events/input-events.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { QuarantinePolicy } from './collector-health.js';
 import { CollectorRecord, type CollectorState } from './collector-record.js';
-import { ErrorRepeats } from './error-repeats.js';
 import { InputImage, type ImageStatus } from './input-image.js';
 import type { LastErrors } from './last-errors.js';
 import { badIntervalMessage, fileAndLine, loadedCollectors } from './loaded-collectors.js';
@@ -60,6 +59,9 @@ export interface RunningInputEvents {
   started: [collectors: readonly CollectorInfo[]];
 }
 
+/** A host with no collector to run is asked to exit, and killed if it has not within this. */
+const NO_COLLECTOR_GRACE_MS = 5_000;
+
 /** A failed first start is tried again no sooner than this, whatever the backoff allows. */
 const START_RETRY_MIN_MS = 1_000;
 
@@ -84,7 +86,6 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
   readonly #quarantine: () => QuarantinePolicy;
   readonly #records = new Map<string, CollectorRecord>();
   readonly #lastErrors: LastErrors;
-  readonly #repeats = new ErrorRepeats();
   /** Whether a tick of this input has delivered points yet: the first that does is logged. */
   #delivering = false;
   #collectors: CollectorInfo[] = [];
@@ -102,7 +103,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#clock = options.clock;
     this.#quarantine = options.quarantine;
     this.#log = options.log.child({ input: options.config.name });
-    this.#events = new InputEvents(this.#log, options.metrics, options.config.name);
+    this.#events = new InputEvents(this.#log, options.metrics, options.config.name, () => options.clock.now());
     this.#runtimeKind = options.runtime.kind;
     this.#mode = createHostMode(options.config, options.runtime, this.#log, options.hostStarts, this.#events);
     this.#image = new InputImage({ input: options.config, runtime: options.runtime, log: this.#log, metrics: options.metrics, events: this.#events });
@@ -206,7 +207,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     this.#state = loaded.state;
     this.#startError = loaded.error;
     for (const failed of this.#loadErrors) this.#events.loadFailed(failed, fileAndLine(failed), failed.error);
-    if (loaded.state === 'failed') this.#events.noCollector(loaded.error!);
+    if (loaded.state === 'failed') {
+      this.#events.noCollector(loaded.error!);
+      // Nothing to run in it: its host (a warm container) goes. An edit of the scripts reloads the input in a new one.
+      void this.#mode.close(NO_COLLECTOR_GRACE_MS);
+    }
     for (const collector of this.#collectors) {
       const problem = badIntervalMessage(collector, this.config.interval);
       if (problem) this.#events.badInterval(collector.id, collector.file, problem);
@@ -271,7 +276,7 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     outcome.durationMs = performance.now() - started;
     record?.recorded(outcome, dueAt);
     if (outcome.status === 'ok') this.#logSuccess(collector, outcome);
-    else this.#logFailure(collector, outcome);
+    else this.#events.tickFailed(collector.id, outcome);
     return outcome;
   }
 
@@ -289,19 +294,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
 
   #logSuccess(collector: CollectorInfo, outcome: TickOutcome): void {
     this.#log.debug({ collector: collector.id, points: outcome.points, ms: outcome.durationMs }, `tick ${this.name}/${collector.id} ok`);
-    const failures = this.#repeats.cleared(collector.id);
-    if (failures > 0) this.#log.info({ collector: collector.id }, `${this.name}/${collector.id} is ok again after ${failures} failed tick(s)`);
+    this.#events.tickOk(collector.id);
     if (outcome.points > 0 && !this.#delivering) {
       this.#delivering = true;
-      const outputs = this.#outputs.status().map((output) => output.id);
-      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, went to ${outputs.join(', ')}`);
+      this.#log.info(`input ${this.name} is delivering points: the first ${outcome.points}, from ${collector.id}, ${whereTheyWent(this.#outputs)}`);
     }
-  }
-
-  /** A failure is counted each time; while it repeats unchanged, the log says so in one short line (see InputEvents.tickFailed). */
-  #logFailure(collector: CollectorInfo, outcome: TickOutcome): void {
-    const repeats = this.#repeats.failed(collector.id, `${outcome.error}\n${outcome.traceback ?? ''}`);
-    this.#events.tickFailed(collector.id, outcome, repeats);
   }
 
   /** A collector called set_lasterror(): kept for the status API, and logged. */
@@ -321,6 +318,11 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     for (const record of this.#records.values()) record.publish();
   }
 
+  /** The collectors whose tick runs now (a service's run is not a tick: it is stopped, not waited for). */
+  get ticking(): string[] {
+    return this.service ? [] : [...this.#runs.keys()];
+  }
+
   /** Whether close() was called: its ticks are over. */
   get closed(): boolean {
     return this.#closed;
@@ -338,4 +340,18 @@ export class RunningInput extends EventEmitter<RunningInputEvents> {
     if (this.service) for (const run of this.#runs.values()) run.stop('shutdown', 'pythond is shutting down');
     await this.#mode.close(graceMs);
   }
+}
+
+/**
+ * Where a tick's points went, in words: written by local outputs (or not,
+ * and why); kept in the disk buffer of remote ones, which send them on (or
+ * cannot yet, and say why).
+ */
+function whereTheyWent(outputs: OutputSet): string {
+  const said = outputs.all.map((output) => {
+    const health = output.health();
+    if (!output.buffered) return health.ok ? `went to ${output.id}` : `could not be written by ${output.id} (${health.error})`;
+    return `wait in the disk buffer of ${output.id} (${health.ok ? 'it sends them on' : `it cannot send them yet: ${health.error}`})`;
+  });
+  return said.length > 1 ? `${said.slice(0, -1).join(', ')} and ${said.at(-1)}` : (said[0] ?? 'went nowhere');
 }

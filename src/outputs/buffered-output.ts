@@ -48,6 +48,7 @@ function batchesByCategory(window: BufferWindow, encoding: Encoding, join: (payl
  */
 export class BufferedOutput implements RunningOutput {
   readonly id: string;
+  readonly buffered = true;
   readonly #output: Output;
   readonly #options: BufferedOutputOptions;
   readonly #metrics: Metrics;
@@ -159,7 +160,8 @@ export class BufferedOutput implements RunningOutput {
       } catch (err) {
         // The buffer's own disk failed (read or ack); the points stay where they are.
         const message = `buffer in ${this.#options.dir}: ${errorMessage(err)}`;
-        this.#events.bufferFailed(err, message, this.#health.failed(message));
+        this.#health.failed(message, true);
+        this.#events.bufferFailed(message);
         if (!(await this.#pause(this.#retry.failed()))) return;
       }
     }
@@ -215,20 +217,21 @@ export class BufferedOutput implements RunningOutput {
   }
 
   #sent(points: number): void {
-    this.#events.sent(points, this.#retry.failures);
+    this.#events.sent(points);
     this.#retry.succeeded();
     this.#health.succeeded();
   }
 
   #failed(batch: EncodedBatch, err: unknown, failures: number, delayMs: number): void {
     const error = errorMessage(err);
-    this.#events.sendFailed(batch, error, failures, delayMs, this.#health.failed(error));
+    this.#health.failed(error, true);
+    this.#events.sendFailed(batch, error, failures, delayMs);
   }
 
   #dropped(points: number, reason: string): WriteOutcome {
     const error = `dropped ${points} points: ${reason}`;
-    this.#health.failed(error);
-    this.#events.dropped(points, error);
+    this.#health.failed(error, false);
+    this.#events.dropped(points, reason);
     return { stored: false, error };
   }
 }

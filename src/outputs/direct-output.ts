@@ -15,6 +15,7 @@ import { detailsStatus, takesBatch, type OutputHealth, type OutputStatus, type R
  */
 export class DirectOutput implements RunningOutput {
   readonly id: string;
+  readonly buffered = false;
   readonly #output: Output;
   readonly #events: OutputEvents;
   readonly #health: OutputHealthRecord;
@@ -45,7 +46,8 @@ export class DirectOutput implements RunningOutput {
         return { stored: true };
       } catch (err) {
         const error = errorMessage(err);
-        this.#events.writeFailed(batch, err, this.#health.failed(error));
+        this.#health.failed(error, false);
+        this.#events.writeFailed(batch, error);
         return { stored: false, error };
       }
     });

@@ -3,16 +3,15 @@ import type { OutputHealth, OutputStatus } from './running-output.js';
 /**
  * What an output's writes (a buffered output: its sends) came to, as
  * /healthz and /v1/collectors show it: the last error and when, the last
- * success, and whether it is failing now. It also counts how many times in
- * a row the output failed with the same error, so that a repeated failure
- * can be logged briefly.
+ * success, and whether it is failing now, keeping the points it could not
+ * send (to retry them) or losing them.
  */
 export class OutputHealthRecord {
   readonly #id: string;
   #lastError: { message: string; at: string } | undefined;
   #lastSuccess: string | undefined;
-  /** The error of the last write, and how many writes in a row failed with it; cleared by the next write that goes through. */
-  #failing: { error: string; times: number } | undefined;
+  /** The error of the last write, and whether its points were kept; cleared by the next write that goes through. */
+  #failing: { error: string; kept: boolean } | undefined;
 
   constructor(id: string) {
     this.#id = id;
@@ -23,12 +22,10 @@ export class OutputHealthRecord {
     this.#failing = undefined;
   }
 
-  /** Returns how many times in a row the output failed with this same `error`, this time included. */
-  failed(error: string): number {
+  /** A write failed with `error`; `kept`: its points wait in the disk buffer to be sent again (else they were dropped). */
+  failed(error: string, kept: boolean): void {
     this.#lastError = { message: error, at: new Date().toISOString() };
-    const times = this.#failing?.error === error ? this.#failing.times + 1 : 1;
-    this.#failing = { error, times };
-    return times;
+    this.#failing = { error, kept };
   }
 
   /** The message of the last error, whether or not the output is failing now. */
@@ -37,7 +34,8 @@ export class OutputHealthRecord {
   }
 
   health(): OutputHealth {
-    return this.#failing === undefined ? { output: this.#id, ok: true } : { output: this.#id, ok: false, error: this.#failing.error };
+    if (this.#failing === undefined) return { output: this.#id, ok: true };
+    return { output: this.#id, ok: false, error: this.#failing.error, retrying: this.#failing.kept };
   }
 
   status(bufferedPoints: number): OutputStatus {

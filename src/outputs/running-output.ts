@@ -24,6 +24,8 @@ export interface OutputHealth {
   ok: boolean;
   /** Why the last write failed, while it is the last one. */
   error?: string;
+  /** While not ok: true when the points it could not send wait in its disk buffer and are retried, false when they were dropped. */
+  retrying?: boolean;
 }
 
 /** Whether a batch is safe in an output (written, or synced to its disk buffer); when not, why: its points were dropped. */
@@ -44,6 +46,8 @@ export interface RunningOutput {
   /** `file[0]`, `influxdb[1]`: the label in logs and metrics. */
   readonly id: string;
   readonly encoding: Encoding;
+  /** Whether it keeps what it is given in a disk buffer and sends it from there (a remote output), rather than writing it at once. */
+  readonly buffered: boolean;
   start(): Promise<void>;
   /**
    * Resolves once the batch is safe (written by a local output, synced to a
@@ -93,6 +97,10 @@ export class OutputSet {
 
   get ids(): string[] {
     return this.#outputs.map((output) => output.id);
+  }
+
+  get all(): readonly RunningOutput[] {
+    return this.#outputs;
   }
 
   /**

@@ -43,6 +43,13 @@ export class HostSession {
   readonly hello: Promise<HelloMessage>;
   /** Settles once, when no run can use this session any more: the host broke the protocol, or fail() was called. */
   readonly failed: Promise<HostFailure>;
+  /**
+   * Settles once everything the host wrote has been read (its channel
+   * ended), or the session failed: a host that exits by itself may leave
+   * its last messages (a run's `done`) still to be read, behind points the
+   * outputs are still taking.
+   */
+  readonly drained: Promise<void>;
   readonly #stdin: Writable;
   readonly #channel: Readable;
   /** Report waits not settled yet: the channel is paused while there is one. */
@@ -76,6 +83,11 @@ export class HostSession {
     });
     this.hello.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
     this.failed = new Promise((resolve) => (this.#resolveFailed = resolve));
+    const ended = new Promise<void>((resolve) => {
+      if (options.channel.readableEnded) resolve();
+      for (const event of ['end', 'close', 'error']) options.channel.once(event, () => resolve());
+    });
+    this.drained = Promise.race([ended, this.failed.then(() => undefined)]);
     const splitter = new LineSplitter({
       maxLine: options.maxLine,
       onLine: (line) => this.#onLine(line),

@@ -82,7 +82,7 @@ export class Reloader {
     this.#targets = options.targets;
     this.#events = options.events;
     if (!options.watch) return;
-    this.#watcher = new ChangeWatcher({ changed: (what) => void this.reload(`${displayPath(what)} changed`), events: options.events });
+    this.#watcher = new ChangeWatcher({ changed: (files) => void this.reload(changedTrigger(files)), events: options.events });
     process.on('SIGHUP', this.#onSighup);
   }
 
@@ -279,19 +279,30 @@ export class Reloader {
   }
 
   /**
-   * What a change of reloads: the config file (not the embedded default), the
-   * conf.d folder (files added in it too) and the folders of the inputs'
-   * scripts, except those of git repositories, whose checkouts never change
-   * (a pull brings a new one, and says so).
+   * What a change of reloads: the config file (not the embedded default),
+   * the conf.d folder (files added in it too), the folders of the inputs'
+   * scripts, and a script given alone in `dirs` (as a file too), except
+   * those of git repositories, whose checkouts never change (a pull brings a
+   * new one, and says so).
    */
   #watched(): Watched {
     const config = this.#config;
     const checkouts = this.#running?.gitRepos?.dir;
     const inCheckouts = (dir: string): boolean => checkouts !== undefined && dir.startsWith(checkouts + path.sep);
-    const dirs = config.inputs.flatMap((input) => input.discovered.map((dir) => dir.folder)).filter((dir) => !inCheckouts(dir));
-    if (config.runner.conf_d) dirs.push(config.runner.conf_d);
-    return { file: config.source === EMBEDDED_SOURCE ? undefined : path.resolve(config.source), dirs };
+    const discovered = config.inputs.flatMap((input) => input.discovered).filter((dir) => !inCheckouts(dir.path));
+    const scripts = discovered.filter((dir) => dir.path !== dir.folder).map((dir) => dir.path);
+    return {
+      files: [...(config.source === EMBEDDED_SOURCE ? [] : [path.resolve(config.source)]), ...scripts],
+      dirs: discovered.map((dir) => dir.folder),
+      configDirs: config.runner.conf_d ? [config.runner.conf_d] : [],
+    };
   }
+}
+
+/** `python.d/mine/loadavg.py changed`, `pythond.toml and 2 more changed`: what a watched change's reload says it came from. */
+function changedTrigger(files: string[]): string {
+  const [first, ...more] = files.map(displayPath);
+  return `${first}${more.length === 0 ? '' : more.length === 1 ? ` and ${more[0]}` : ` and ${more.length} more`} changed`;
 }
 
 const emptyChanges = (): InputChanges => ({ added: [], removed: [], restarted: [], updated: [], failed: [] });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { pythond, startRunner } from '../helpers/cli.js';
-import { requireDocker } from '../helpers/docker.js';
-import { tempTree, waitFor } from '../helpers/fixtures.js';
+import { trialDataDir } from '../../src/cli/trial-config.js';
+import { exitOf } from '../helpers/child-exit.js';
+import { MAIN, pythond, startRunner } from '../helpers/cli.js';
+import { docker, requireDocker } from '../helpers/docker.js';
+import { dedent, tempTree, waitFor } from '../helpers/fixtures.js';
 
 interface JsonPoint {
   category: string;
@@ -128,6 +131,47 @@ describe('pythond check', () => {
       /intervals\.py: collector intervals\.Negative has interval = -5, which is not a number of seconds > 0; it runs every 10 s instead \(DataKit's default\)\n/,
     );
     assert.match(stderr, /collector intervals\.Text has interval = '10s', which is not a number of seconds > 0; it runs every 10 s instead/);
+  });
+});
+
+/** A folder of collectors that each report `points` points, one feed_metric() at a time (each its own message to the runner). */
+function manyPoints(points: number, collectors = 1): string {
+  const classes = Array.from(
+    { length: collectors },
+    (_, i) => `
+      class Many${i}(DataKitFramework):
+          def run(self):
+              for i in range(${points}):
+                  self.feed_metric(measurement='many', tags={'i': str(i)}, fields={'v': i})
+    `,
+  );
+  return path.join(tempTree({ 'many/many.py': `from datakit_framework import DataKitFramework\n${classes.map((c) => dedent(c)).join('\n')}` }), 'many');
+}
+
+describe('pythond check with many points or a closed standard output', () => {
+  it('passes a collector reporting thousands of points in a fresh container: its last messages are read before its exit counts', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const { code, stdout, stderr } = await pythond(['check', manyPoints(3000), '--executor', 'docker']);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /many\.Many0: ok, 3000 point\(s\)/);
+    assert.equal(parse(stdout).length, 3000);
+  });
+
+  it('stops when the reader of its standard output goes away (| head): one line, no stack trace, no container left', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const dir = manyPoints(2000, 3);
+    const child = spawn(process.execPath, [MAIN, 'check', dir, '--executor', 'docker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // As `head -1` does: read a little, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const { code } = await exitOf(child, 'the check to end', { log: () => stderr });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /standard output was closed by its reader: [12] collector\(s\) not run\n/);
+    assert.match(stderr, /output stdout failed to write \d+ points: standard output was closed by its reader \(EPIPE\)\n/);
+    assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+    const instance = readFileSync(path.join(trialDataDir(`folder ${dir}`), 'instance-id'), 'utf8').trim();
+    assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`io.pythond.instance=${instance}`] } }), [], 'no container left');
   });
 });
 

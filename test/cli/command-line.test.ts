@@ -39,7 +39,7 @@ describe('pythond command line', () => {
     ['run', 'usage: pythond run [--config FILE] [--conf-d DIR] [--log-format pretty|json]'],
     ['check', 'usage: pythond check DIR [--executor auto|docker|process] [--image IMAGE] [--collector ID]'],
     ['validate', 'usage: pythond validate [--config FILE] [--conf-d DIR] [--no-load]'],
-    ['status', 'usage: pythond status [--url URL | --config FILE]'],
+    ['status', 'usage: pythond status [--url URL | --config FILE] [--watch]'],
   ] as const) {
     it(`shows the help of ${command} with "${command} --help" and "help ${command}", and does nothing else`, async () => {
       for (const args of [

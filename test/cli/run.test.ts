@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pythond, startRunner } from '../helpers/cli.js';
-import { REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
+import { freePort, REPO_ROOT, tempTree, waitFor } from '../helpers/fixtures.js';
 
 const lines = (file: string) =>
   existsSync(file)
@@ -13,21 +13,24 @@ const lines = (file: string) =>
         .map((l) => JSON.parse(l))
     : [];
 
+/** A collector whose every tick reports `started`, runs 2 s, then reports `finished`. */
+const SLOW = `
+  import time
+  from datakit_framework import DataKitFramework
+
+  class Slow(DataKitFramework):
+      interval = 1
+
+      def run(self):
+          self.feed_metric(measurement='started', fields={'v': 1})
+          time.sleep(2)
+          self.feed_metric(measurement='finished', fields={'v': 1})
+`;
+
 describe('pythond run', () => {
   it('finishes the tick in flight on SIGTERM, flushes its points and exits 0', async () => {
     const root = tempTree({
-      'python.d/c/slow.py': `
-        import time
-        from datakit_framework import DataKitFramework
-
-        class Slow(DataKitFramework):
-            interval = 1
-
-            def run(self):
-                self.feed_metric(measurement='started', fields={'v': 1})
-                time.sleep(2)
-                self.feed_metric(measurement='finished', fields={'v': 1})
-      `,
+      'python.d/c/slow.py': SLOW,
       'pythond.toml': `
         [runner]
         executor = "process"
@@ -53,6 +56,55 @@ describe('pythond run', () => {
       'the tick in flight finished and its points were written',
     );
     assert.match(log(), /SIGTERM received/);
+  });
+
+  it('says on SIGINT what stopping waits for (the ticks in flight, then the points an unreachable output holds) and that a second Ctrl-C exits now', async (t) => {
+    const port = await freePort(); // nothing listens there
+    const root = tempTree({
+      'python.d/c/slow.py': SLOW,
+      'pythond.toml': `
+        [runner]
+        executor = "process"
+        listen = "127.0.0.1:0"
+        [[inputs.pythond]]
+        name = "c"
+        dirs = ["c"]
+        timeout = "10s"
+        [[outputs.file]]
+        path = "out/points.jsonl"
+        [[outputs.influxdb]]
+        url = "http://127.0.0.1:${port}"
+        database = "db"
+        flush_interval = "50ms"
+      `,
+    });
+    const { child, log, exited } = startRunner(['--config', path.join(root, 'pythond.toml')]);
+    t.after(() => child.kill('SIGKILL')); // were an assertion to fail before the second Ctrl-C
+    // The first tick's points: the file has them, the unreachable output holds them in its buffer.
+    await waitFor(() => /input c is delivering points/.test(log()), 'the first tick to end');
+    assert.match(
+      log(),
+      new RegExp(
+        `input c is delivering points: the first 2, from slow\\.Slow, went to file\\[0\\] and wait in the disk buffer of influxdb\\[0\\] \\(it cannot send them yet: cannot reach http://127\\.0\\.0\\.1:${port}/write`,
+      ),
+    );
+    // The second tick under way (its start written): SIGINT during it.
+    await waitFor(() => lines(path.join(root, 'out/points.jsonl')).length >= 3, 'the second tick to start');
+    child.kill('SIGINT');
+    await waitFor(() => /waiting for 1 tick\(s\) in flight/.test(log()), 'the ticks it waits for');
+    assert.match(log(), /SIGINT received: stopping, within 30 s \(shutdown_timeout\); press Ctrl-C again to exit now without waiting/);
+    assert.match(log(), /waiting for 1 tick\(s\) in flight to finish, at most 30 s: c\/slow\.Slow/);
+    await waitFor(() => /sending what the outputs still hold/.test(log()), 'the outputs it waits for');
+    assert.match(
+      log(),
+      new RegExp(
+        `sending what the outputs still hold, at most 2\\d(\\.\\d)? s: influxdb\\[0\\] \\d+ point\\(s\\) \\(it cannot send now: cannot reach http://127\\.0\\.0\\.1:${port}/write.*ECONNREFUSED.*\\); what is not sent stays in their buffers for the next start`,
+      ),
+    );
+    child.kill('SIGINT');
+    const { code } = await exited('the second Ctrl-C to end it at once', 10_000);
+    assert.equal(code, 1);
+    assert.match(log(), /second signal: exiting without waiting/);
   });
 
   it('stops at once when there is nothing in flight', async () => {

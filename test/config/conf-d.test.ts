@@ -102,7 +102,7 @@ describe('conf.d, as DataKit reads it', () => {
       ['conf.d/odd.conf (not TOML pythond can read (line 2))'],
     );
     const issues = errors({ 'conf.d/broken.conf': '[[inputs.pythond]]\nname = "x\n' });
-    assert.match(issues[0]!, /^config \/.*\/conf\.d\/broken\.conf:2:\d+: invalid TOML/);
+    assert.match(issues[0]!, /^config \/.*\/conf\.d\/broken\.conf:2:\d+: this "string" is not closed on its line: .*\n {2}2 \| name = "x\n/);
   });
 
   it("skips hidden folders (a mounted ConfigMap's ..data) and reads a linked file once", () => {

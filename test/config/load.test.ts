@@ -211,7 +211,11 @@ describe('config', () => {
 
   // Each bad config gets one line per problem, naming file, line and key.
   const cases: { name: string; toml: string; expect: RegExp[] }[] = [
-    { name: 'broken TOML', toml: 'a = = 1', expect: [/^config pythond\.toml:1:5: invalid TOML: /] },
+    {
+      name: 'broken TOML, in words, with the line and a caret',
+      toml: 'a = = 1',
+      expect: [/^config pythond\.toml:1:5: expected a value after =, found "=": such as "text", 10, true or \["a", "b"\]\n {2}1 \| a = = 1\n {4}\| {5}\^$/],
+    },
     {
       name: 'a misspelt key, with a suggestion',
       toml: `[runner]\nconcurency = 4\n${MINIMAL}`,

@@ -52,7 +52,7 @@ const health = (page: Page, collector: string) =>
   page.evaluate<string | null>(`document.querySelector('[data-collector="status/${collector}"] .badge.health')?.textContent ?? null`);
 
 describe('the status page at GET /', () => {
-  it('shows every collector and its state in chromium, and updates without a reload when a collector starts failing', async (t) => {
+  it('shows every collector and its state in chromium, updates without a reload when a collector starts failing, and says on top what is not healthy', async (t) => {
     if (!requireChromium(t)) return;
     const flag = path.join(tempTree(), 'fail');
     const endpoint = `127.0.0.1:${await freePort()}`;
@@ -118,6 +118,24 @@ describe('the status page at GET /', () => {
         /ConnectionError: the service it watches went away/,
       );
       assert.equal(await page.evaluate(`document.querySelector('[data-collector="status/broken.Broken"] details').open`), true);
+      // A script that does not load, added while it runs: the reload keeps the running version, and the page says so on top.
+      writeFileSync(path.join(root, 'python.d/status/syntax.py'), 'def oops(:\n');
+      const problems = () => page.evaluate<string[]>(`[...document.querySelectorAll('#problems li')].map((li) => li.textContent)`);
+      const reloadProblem = await waitFor(
+        async () => (await problems()).find((problem) => problem.includes('kept the running version of input status')),
+        'the page to show the failed reload',
+        30_000,
+        200,
+      );
+      assert.match(
+        reloadProblem,
+        /^the last reload \(python\.d\/status\/syntax\.py changed\) kept the running version of input status, its new one does not load: .*syntax\.py.*SyntaxError/,
+      );
+      assert.ok(
+        (await problems()).some((problem) => problem.startsWith('status/broken.Broken is failing (quarantined')),
+        'failing collectors are listed too',
+      );
+      assert.equal(((await (await fetch(`${url}/healthz`)).json()) as { status: string }).status, 'degraded');
       writeFileSync(SCREENSHOT, await page.screenshot());
       t.diagnostic(`screenshot: ${SCREENSHOT}`);
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { CollectorsReport, HealthReport } from '../../src/http/api-types.js';
 import type { InputStatus } from '../../src/inputs/running-input.js';
 import { LastErrors, type ReportedError } from '../../src/inputs/last-errors.js';
 import type { OutputStatus } from '../../src/outputs/running-output.js';
 import { goDuration } from '../../src/http/routes/health.js';
 import { VERSION } from '../../src/version.js';
 import { IDLE_COLLECTOR, startApiApp, type ApiApp } from '../helpers/api-app.js';
-import { waitFor } from '../helpers/fixtures.js';
+import { freePort, waitFor } from '../helpers/fixtures.js';
 import { metricValue } from '../helpers/input-harness.js';
 
 interface Collectors {
@@ -28,12 +29,12 @@ describe('GET /healthz', () => {
     try {
       assert.deepEqual(await getJson(`${api.url}/healthz`), {
         status: 503,
-        body: { status: 'starting', outputs: [{ output: 'file[0]', ok: true }], inputs: [] },
+        body: { status: 'starting', outputs: [{ output: 'file[0]', ok: true }], inputs: [], reload: { ok: true } },
       });
       await api.app.start();
       assert.deepEqual(await getJson(`${api.url}/healthz`), {
         status: 200,
-        body: { status: 'ok', outputs: [{ output: 'file[0]', ok: true }], inputs: [{ input: 'test', ok: true }] },
+        body: { status: 'ok', outputs: [{ output: 'file[0]', ok: true }], inputs: [{ input: 'test', ok: true }], reload: { ok: true } },
       });
     } finally {
       await api.stop();
@@ -52,6 +53,37 @@ describe('GET /healthz', () => {
       assert.equal(body.outputs[0]!.output, 'file[0]');
       assert.equal(body.outputs[0]!.ok, false);
       assert.match(body.outputs[0]!.error, /EISDIR/);
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe('an output that cannot send', () => {
+  test('makes /healthz "degraded" (200: its points wait in its buffer), and is listed under problems with its buffered points', async () => {
+    const port = await freePort(); // nothing listens there
+    // Its close gives up on the output at once.
+    const api = await startApiApp({
+      runner: 'shutdown_timeout = "100ms"',
+      tables: `[[outputs.influxdb]]\nurl = "http://127.0.0.1:${port}"\ndatabase = "db"\nflush_interval = "50ms"`,
+    });
+    try {
+      await fetch(`${api.url}/v1/write/metric`, { method: 'POST', body: 'm v=1\n' });
+      const { status, body } = await waitFor(async () => {
+        const health = await getJson<HealthReport>(`${api.url}/healthz`);
+        return health.body.outputs.some((output) => !output.ok) && health;
+      }, 'the send to fail');
+      assert.equal(status, 200, 'still usable as a liveness probe');
+      assert.equal(body.status, 'degraded');
+      const influxdb = body.outputs.find((output) => output.output === 'influxdb[0]')!;
+      assert.equal(influxdb.retrying, true);
+      assert.match(influxdb.error!, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/write\\?db=db&precision=ns: .*ECONNREFUSED`));
+      const { problems } = (await getJson<CollectorsReport>(`${api.url}/v1/collectors`)).body;
+      assert.deepEqual(
+        problems.map((problem) => problem.about),
+        ['output influxdb[0]'],
+      );
+      assert.match(problems[0]!.message, /^output influxdb\[0\] cannot send \(1 point\(s\) wait in its buffer\): cannot reach /);
     } finally {
       await api.stop();
     }

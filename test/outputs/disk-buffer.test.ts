@@ -145,7 +145,7 @@ test('a full buffer drops its oldest segment and reports the points lost', async
 
   const dropped = drops.reduce((sum, drop) => sum + drop.points, 0);
   assert.ok(dropped > 0, 'something was dropped');
-  assert.match(drops[0]!.reason, /buffer_size \(64 KiB\) is full: dropped the oldest/);
+  assert.match(drops[0]!.reason, /buffer_size \(64 KiB\) is full: its oldest points made room/);
   assert.ok(buffer.bytes <= 64 * 1024);
   assert.equal(buffer.points, batches * 100 - dropped);
   const kept = await drain(buffer);
@@ -260,7 +260,7 @@ test('counts only the points not yet acknowledged as lost when a full buffer dro
   await buffer.ack((await buffer.read(30))!); // 3 of its 8 batches
   // 8 full segments hold 65280 bytes: the 65th batch, in a 9th segment, does not fit in 64 KiB.
   for (let n = 8; n < 65; n++) await buffer.append(kilobatch(n));
-  assert.deepEqual(drops[0], { points: 50, reason: 'buffer_size (64 KiB) is full: dropped the oldest 50 points' });
+  assert.deepEqual(drops[0], { points: 50, reason: 'buffer_size (64 KiB) is full: its oldest points made room for new ones' });
   const kept = await drain(buffer);
   assert.equal(kept[0], kilobatch(8).payload.toString(), 'what is left starts with the second segment');
   await buffer.close();

@@ -127,6 +127,19 @@ describe('docker executor isolation', () => {
     assert.ok(ids.includes(other), "another instance's container is untouched");
   });
 
+  it('keeps no idle container for an input none of whose scripts loads', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const { app } = await startInput({ executor: 'docker', files: { 'broken.py': 'import no_such_module_anywhere\n' } });
+    assert.equal(app.inputs[0]!.status().state, 'failed');
+    const instance = instanceId(app.config.runner.data_dir);
+    await waitFor(
+      async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${instance}`] } })).length === 0,
+      'its container to go',
+      30_000,
+      200,
+    );
+  });
+
   it('leaves no container behind after a SIGTERM that comes while ticks run in both modes, and exits 0', async (t) => {
     if (!(await requireDocker(t))) return;
     const root = tempTree({

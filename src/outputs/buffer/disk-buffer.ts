@@ -247,7 +247,7 @@ export class DiskBuffer {
     const lost = victim.points - victim.ackedPoints;
     this.#points -= lost;
     if (this.#ack.segment === victim.seq) this.#ack = { segment: this.#segments[index]!.seq, offset: SEGMENT_MAGIC.length };
-    if (lost > 0) this.#onDrop(lost, `buffer_size (${formatBytes(this.#maxBytes)}) is full: dropped the oldest ${lost} points`);
+    if (lost > 0) this.#onDrop(lost, `buffer_size (${formatBytes(this.#maxBytes)}) is full: its oldest points made room for new ones`);
     return true;
   }
 

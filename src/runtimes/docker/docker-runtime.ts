@@ -146,10 +146,12 @@ class DockerRuntime implements Runtime {
     const channel = new PassThrough();
     const stderr = new PassThrough();
     const demuxer = new AttachDemuxer(channel, stderr);
-    attached.on('end', () => {
-      channel.end();
-      stderr.end();
-    });
+    // The container's output ends with its attach stream, also when that breaks ('close' without 'end').
+    const ended = (): void => {
+      if (!channel.writableEnded) channel.end();
+      if (!stderr.writableEnded) stderr.end();
+    };
+    attached.on('end', ended).on('close', ended);
     attached.on('error', () => {}); // the container's end is reported by wait()
     attached.on('data', (chunk: Buffer) => {
       try {

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { RepeatedFailures } from '../repeated-failures.js';
 
 /** What went wrong with an input, apart from its ticks: the `reason` of `pythond_input_errors_total`. */
 export type InputErrorReason = 'start' | 'load' | 'no_collector' | 'bad_interval' | 'lasterror' | 'stray_output' | 'pull';
@@ -23,11 +24,15 @@ export class InputEvents {
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #input: string;
+  /** Each collector's run of failed ticks, so that a failure repeating every tick is logged once a minute. */
+  readonly #failures: RepeatedFailures;
 
-  constructor(log: Logger, metrics: Metrics, input: string) {
+  /** `now`: the scheduler's clock, in milliseconds. */
+  constructor(log: Logger, metrics: Metrics, input: string, now?: () => number) {
     this.#log = log;
     this.#metrics = metrics;
     this.#input = input;
+    this.#failures = new RepeatedFailures(now);
   }
 
   /** The input's host cannot start (nor its image be made ready): tried again in `waitMs`. */
@@ -49,10 +54,10 @@ export class InputEvents {
     this.#log.error({ module: script.module, file: script.file, traceback: script.traceback }, `input ${this.#input}: cannot load ${where}: ${error}`);
   }
 
-  /** The input's host started with no collector to run: `error` says why. */
+  /** The input's host started with no collector to run (`error` says why): it is stopped. */
   noCollector(error: string): void {
     this.#count('no_collector');
-    this.#log.error(`input ${this.#input}: ${error}`);
+    this.#log.error(`input ${this.#input}: ${error}; its host stops, and an edit of its scripts (a reload) starts it again`);
   }
 
   /** A collector's class has an `interval` that is not a number of seconds > 0: `problem` says what runs instead. */
@@ -75,20 +80,28 @@ export class InputEvents {
   }
 
   /**
-   * A tick failed; it failed the same way `repeats` times in a row before.
-   * Each is counted; the log shows a new failure in full (its traceback
-   * once), and a repeat as one short line, so a collector failing the same
-   * way every tick does not fill the log with tracebacks.
+   * A tick failed. Each is counted; the log shows a new failure in full
+   * (its traceback once), and while the same one repeats, one short line a
+   * minute with how many times in a row (see RepeatedFailures), so a
+   * collector failing every tick does not fill the log.
    */
-  tickFailed(collector: string, failure: TickFailure, repeats: number): void {
+  tickFailed(collector: string, failure: TickFailure): void {
     const reason = failure.reason ?? 'unknown';
     this.#metrics.tickFailures.inc({ input: this.#input, collector, reason });
+    const line = this.#failures.failed(collector, `${failure.error}\n${failure.traceback ?? ''}`);
+    if (line.say === 'quiet') return;
     const exception = reason === 'exception';
     const what = exception ? `${this.#input}/${collector} raised ${failure.error}` : `tick ${this.#input}/${collector} failed: ${failure.error}`;
     const level = exception ? 'error' : 'warn';
     const fields = { collector, reason: failure.reason };
-    if (repeats === 0) this.#log[level]({ ...fields, traceback: failure.traceback }, what);
-    else this.#log[level](fields, `${what} (the same error again, ${repeats + 1} times in a row)`);
+    if (line.say === 'full') this.#log[level]({ ...fields, traceback: failure.traceback }, what);
+    else this.#log[level](fields, `${what} (the same error again, ${line.times} times in a row)`);
+  }
+
+  /** A tick went through: a collector that was failing is said to be ok again, with how many ticks failed in a row. */
+  tickOk(collector: string): void {
+    const failures = this.#failures.succeeded(collector);
+    if (failures > 0) this.#log.info({ collector }, `${this.#input}/${collector} is ok again after ${failures} failed tick(s)`);
   }
 
   /** Points of a tick failed validation and were dropped: its outcome says so when it ends. */

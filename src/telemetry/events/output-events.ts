@@ -1,14 +1,14 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-
-/** Whether the `times`-th failure in a row is logged: the first, then each time the count doubles (2, 4, 8, ...). */
-const isLogged = (times: number): boolean => (times & (times - 1)) === 0;
+import { RepeatedFailures } from '../repeated-failures.js';
 
 /**
  * What happens to the points one output is given, and to its disk buffer.
  * Each method is one event: it says what happened in the log and counts it
- * on /metrics. A failure that repeats unchanged is logged in full once and
- * then briefly; a retried one only at the 2nd, 4th, 8th, ... time in a row,
+ * on /metrics. The output's failures (sends, writes, its buffer, points
+ * dropped) are one run of failures (see RepeatedFailures): a new one is
+ * logged in full, one that repeats unchanged once a minute with how many
+ * times in a row, and the first success after them says after how many,
  * so a destination that stays away does not fill the log. Every one is
  * counted.
  */
@@ -16,22 +16,25 @@ export class OutputEvents {
   readonly #output: string;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  readonly #failures: RepeatedFailures;
   #leftOutSaid = false;
   /** Series evicted at max_series in a row without a log line, and when the last line was written. */
   #evictedSinceLog = 0;
   #evictionLoggedAt = 0;
 
-  /** `log` is the output's own logger (its `output` field bound). */
-  constructor(output: string, log: Logger, metrics: Metrics) {
+  /** `log` is the output's own logger (its `output` field bound); `now` a clock in milliseconds. */
+  constructor(output: string, log: Logger, metrics: Metrics, now?: () => number) {
     this.#output = output;
     this.#log = log;
     this.#metrics = metrics;
+    this.#failures = new RepeatedFailures(now);
   }
 
-  /** The destination took `points`; `failures` sends before this one had failed in a row. */
-  sent(points: number, failures = 0): void {
+  /** The destination took `points` (a local output: wrote them). */
+  sent(points: number): void {
     this.#metrics.outputPoints.inc({ output: this.#output, status: 'sent' }, points);
-    if (failures > 0) this.#log.info(`output ${this.#output}: sending again after ${failures} failed attempt(s)`);
+    const failures = this.#failures.succeeded(this.#output);
+    if (failures > 0) this.#log.info(`output ${this.#output} is ok again after ${failures} failure(s)`);
   }
 
   /** Points of a category the output's encoding cannot carry (Prometheus: all but metric); by design, not an error. */
@@ -71,37 +74,34 @@ export class OutputEvents {
     this.#metrics.outputSeriesDropped.inc({ output: this.#output, reason: 'expired' }, series);
   }
 
-  /** A send failed (the `attempt`-th in a row) and is retried in `delayMs`; `times`: how many in a row failed with this same `error`. */
-  sendFailed(batch: { points: number; category: string }, error: string, attempt: number, delayMs: number, times: number): void {
+  /** A send failed (the `attempt`-th in a row) and is retried in `delayMs`: the points stay in the buffer. */
+  sendFailed(batch: { points: number; category: string }, error: string, attempt: number, delayMs: number): void {
     this.#metrics.outputPoints.inc({ output: this.#output, status: 'failed' }, batch.points);
-    if (!isLogged(times)) return;
-    const what = times === 1 ? error : `the same error, ${times} times in a row`;
+    const line = this.#failures.failed(this.#output, error);
+    if (line.say === 'quiet') return;
+    const what = line.say === 'full' ? error : `the same error again, ${line.times} times in a row`;
     this.#log.warn(
       { points: batch.points, category: batch.category, failures: attempt },
       `output ${this.#output}: cannot send ${batch.points} ${batch.category} points (attempt ${attempt}): ${what}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
     );
   }
 
-  /** A local output could not write a batch: its points are lost. `times`: how many writes in a row failed with this same error. */
-  writeFailed(batch: { points: number; category: string }, err: unknown, times: number): void {
+  /** A local output could not write a batch: its points are lost. */
+  writeFailed(batch: { points: number; category: string }, error: string): void {
     this.#metrics.outputPoints.inc({ output: this.#output, status: 'dropped' }, batch.points);
-    const what = `output ${this.#output} failed to write ${batch.points} points`;
-    if (times === 1) this.#log.error({ err, points: batch.points, category: batch.category }, what);
-    else this.#log.error({ points: batch.points, category: batch.category }, `${what} (the same error again, ${times} times in a row)`);
+    this.#failedBadly(`output ${this.#output} failed to write ${batch.points} points`, error, { points: batch.points, category: batch.category });
   }
 
-  /** Points given up for good: `message` says how many and why. */
-  dropped(points: number, message: string): void {
+  /** Points given up for good: `reason` says why. */
+  dropped(points: number, reason: string): void {
     this.#metrics.outputPoints.inc({ output: this.#output, status: 'dropped' }, points);
-    this.#log.error({ points }, `output ${this.#output}: ${message}`);
+    this.#failedBadly(`output ${this.#output}: dropped ${points} points`, reason, { points });
   }
 
-  /** Reading or acknowledging the disk buffer failed (retried; the points stay where they are); `times` as for sendFailed. */
-  bufferFailed(err: unknown, message: string, times: number): void {
+  /** Reading or acknowledging the disk buffer failed (retried; the points stay where they are). */
+  bufferFailed(message: string): void {
     this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'disk' });
-    if (!isLogged(times)) return;
-    if (times === 1) this.#log.error({ err }, `output ${this.#output}: ${message}`);
-    else this.#log.error(`output ${this.#output}: ${message} (the same error, ${times} times in a row)`);
+    this.#failedBadly(`output ${this.#output}`, message, {});
   }
 
   /** The output closed before it could send everything: `points` stay in `dir` for the next start. */
@@ -130,5 +130,12 @@ export class OutputEvents {
   ackUnreadable(ackFile: string, dir: string): void {
     this.#metrics.outputBufferErrors.inc({ output: this.#output, reason: 'ack_unreadable' });
     this.#log.warn(`buffer: ${ackFile} is unreadable; everything in ${dir} is sent again`);
+  }
+
+  /** An error-level failure: `what` happened, `error` says why (the key of its run of repeats). */
+  #failedBadly(what: string, error: string, fields: Record<string, unknown>): void {
+    const line = this.#failures.failed(this.#output, error);
+    if (line.say === 'full') this.#log.error(fields, `${what}: ${error}`);
+    else if (line.say === 'count') this.#log.error(fields, `${what}: ${error} (the same error again, ${line.times} times in a row)`);
   }
 }

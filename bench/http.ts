@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,24 @@ async function postMany(url: string, rounds: number, gzip = false): Promise<{ pe
   const args = [client, '--url', url, '--lines', String(LINES), '--rounds', String(rounds), '--connections', String(CONNECTIONS), ...(gzip ? ['--gzip'] : [])];
   const { stdout } = await execFileAsync(process.execPath, args, { maxBuffer: 16 * 1024 ** 2 });
   return JSON.parse(stdout) as { perPostMs: number[]; wallMs: number };
+}
+
+/** CPU seconds a process (or with `/task/<tid>`, one of its threads) has used, user and system, from /proc. */
+function processCpuS(pid: number | string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: clock ticks (USER_HZ 100)
+}
+
+/** Posts as postMany does, and the CPU seconds the server process `pid` used meanwhile. */
+async function postManyCounted(
+  pid: number,
+  url: string,
+  rounds: number,
+): Promise<{ perPostMs: number[]; wallMs: number; cpuS: number; mainThreadCpuS: number }> {
+  const before = processCpuS(pid);
+  const mainBefore = processCpuS(`${pid}/task/${pid}`);
+  const run = await postMany(url, rounds);
+  return { ...run, cpuS: processCpuS(pid) - before, mainThreadCpuS: processCpuS(`${pid}/task/${pid}`) - mainBefore };
 }
 
 /** The transport alone: a plain node:http server that reads each body and answers 200. */
@@ -64,10 +82,11 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
   try {
     await app.start();
     const bodyMiB = lineProtocolBody(LINES).length / 1024 ** 2;
-    const pythond = await postMany(`${api.url}/v1/write/metric`, rounds);
+    // CPU per point beside wall time: on a loaded machine wall-time rates swing 2× from run to run, CPU time far less.
+    const pythond = await postManyCounted(process.pid, `${api.url}/v1/write/metric`, rounds);
     const gzipped = await postMany(`${api.url}/v1/write/metric`, rounds, true);
     const raw = await postMany(sink.url, rounds);
-    const vm = await postMany(`${victoria.url}/write`, rounds);
+    const vm = await postManyCounted(victoria.pid!, `${victoria.url}/write`, rounds);
 
     const scrapes: number[] = [];
     const renders: number[] = [];
@@ -88,6 +107,20 @@ export async function httpFigures(quick: boolean): Promise<Figure[]> {
         unit: 'points/s',
         baseline: { name: 'vm_ingest_points_per_s', value: pointsPerSecond(vm) },
         target: `>= 0.8× (${LINES / 1000}k-line bodies, ${CONNECTIONS} connections, ${config.runner.workers} workers, file output)`,
+      },
+      {
+        name: 'ingest_cpu_us_per_point',
+        value: (pythond.cpuS / (rounds * LINES)) * 1e6,
+        unit: 'µs',
+        baseline: { name: 'vm_ingest_cpu_us_per_point', value: (vm.cpuS / (rounds * LINES)) * 1e6 },
+        target: 'CPU of the whole process (main thread, workers, file output) per point taken, against VictoriaMetrics storing it',
+      },
+      {
+        name: 'ingest_main_thread_cpu_us_per_point',
+        value: (pythond.mainThreadCpuS / (rounds * LINES)) * 1e6,
+        unit: 'µs',
+        baseline: { name: 'ingest_cpu_us_per_point', value: (pythond.cpuS / (rounds * LINES)) * 1e6 },
+        target: "the main thread's share (HTTP, moving bodies and batches, the file output); the rest is the workers and the GC's threads",
       },
       {
         name: 'ingest_gzip_points_per_s',

@@ -11,6 +11,7 @@ import { httpFigures } from './http.js';
 import { outputFigures } from './outputs.js';
 import { pipelineFigures } from './pipeline.js';
 import { prometheusFigures } from './prometheus.js';
+import { rssFigures } from './rss.js';
 import { printTable, round, type Figure } from './stats.js';
 
 /**
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     { name: 'pipeline', what: 'point pipeline', run: () => pipelineFigures(2, quick) },
     ...(dockerUp ? [{ name: 'docker', what: 'docker executor', run: () => dockerFigures(quick) }] : []),
     { name: 'idle', what: `idle runner (${executor})`, run: () => idleFigures(executor) },
+    { name: 'rss', what: `runner memory with 10, 50 and 200 warm inputs idle (${executor})`, run: () => rssFigures(executor, quick) },
     { name: 'scale', what: `scale (${executor})`, run: () => scaleFigures(executor, quick) },
     { name: 'ceiling', what: `ceiling (${executor}): ${CEILING_RATES.join(', ')} ticks/s`, run: () => ceilingFigures(executor, quick, log) },
     { name: 'startup', what: `inputs starting beside inputs up (${executor})`, run: () => startupFigures(executor, quick) },

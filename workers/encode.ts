@@ -46,8 +46,8 @@ function jsonValue(value: FieldValue): string {
 }
 
 /**
- * The encoded tags of a frozen tags object, which cannot change: the points
- * of one series share one (see LinePoint), and their tags are encoded once.
+ * The encoded tags of a frozen tags object, which cannot change: a
+ * line-protocol series' tags, filled once (write-lines.ts), are encoded once.
  */
 export class FrozenTagsCache<T = string> {
   readonly #encode: (tags: Readonly<Record<string, string>>) => T;
@@ -74,18 +74,34 @@ const jsonTags = new FrozenTagsCache((pointTags) => {
   return tags;
 });
 
+/** A JSON line up to its first field: `{"category":…,"measurement":…,"tags":{…},"fields":{`. */
+export function jsonLineHead(category: Category, measurement: string, tags: Readonly<Record<string, string>>): string {
+  return `{"category":"${category}","measurement":${quoted.get(measurement)},"tags":{${jsonTags.get(tags)}},"fields":{`;
+}
+
+/** A JSON-quoted field key. */
+export const jsonKey = (key: string): string => quoted.get(key);
+
+/** What follows a JSON line's last field. */
+export const jsonLineTail = (time: string): string => `},"time":${time}}\n`;
+
 export function encodeJsonLine(category: Category, point: Point): string {
-  const tags = jsonTags.get(point.tags);
-  let fields = '';
-  for (const key in point.fields) fields += `${fields ? ',' : ''}${quoted.get(key)}:${jsonValue(point.fields[key]!)}`;
-  return `{"category":"${category}","measurement":${quoted.get(point.measurement)},"tags":{${tags}},"fields":{${fields}},"time":${point.time}}\n`;
+  let line = jsonLineHead(category, point.measurement, point.tags);
+  let first = true;
+  for (const key in point.fields) {
+    line += `${first ? '' : ','}${quoted.get(key)}:${jsonValue(point.fields[key]!)}`;
+    first = false;
+  }
+  return line + jsonLineTail(point.time);
 }
 
 const measurements = new EscapeCache((text) => text.replace(/[\\, ]/g, '\\$&'));
 const keys = new EscapeCache((text) => text.replace(/[\\,= ]/g, '\\$&'));
 const escapeMeasurement = (text: string): string => measurements.get(text);
-const escapeKey = (text: string): string => keys.get(text);
-const escapeString = (text: string): string => text.replace(/[\\"]/g, '\\$&');
+/** A tag key, tag value or field key, escaped for line protocol. */
+export const escapeKey = (text: string): string => keys.get(text);
+/** A string field's value, quoted for line protocol. */
+export const lineProtocolString = (text: string): string => `"${text.replace(/[\\"]/g, '\\$&')}"`;
 
 function lineProtocolValue(value: FieldValue): string {
   switch (typeof value) {
@@ -96,7 +112,7 @@ function lineProtocolValue(value: FieldValue): string {
     case 'boolean':
       return value ? 'true' : 'false';
     default:
-      return `"${escapeString(value)}"`;
+      return lineProtocolString(value);
   }
 }
 
@@ -109,9 +125,14 @@ const lineProtocolTags = new FrozenTagsCache((pointTags) => {
   return tags;
 });
 
+/** A line-protocol line's measurement and tags, escaped: what comes before the space before its fields. */
+export function lineProtocolSeries(measurement: string, tags: Readonly<Record<string, string>>): string {
+  return escapeMeasurement(measurement) + lineProtocolTags.get(tags);
+}
+
 /** InfluxDB line protocol, tags sorted by key (as InfluxDB prefers); empty tag values are left out, as line protocol cannot carry them. */
 export function encodeLineProtocol(point: Point): string {
-  let line = escapeMeasurement(point.measurement) + lineProtocolTags.get(point.tags);
+  let line = lineProtocolSeries(point.measurement, point.tags);
   let first = true;
   for (const key in point.fields) {
     line += `${first ? ' ' : ','}${escapeKey(key)}=${lineProtocolValue(point.fields[key]!)}`;

@@ -2,9 +2,9 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import type { WriteRejection, WriteResult, WriteTask } from '../src/points/tasks.js';
 import { inflate } from './inflate.js';
 import { JsonBodyError, parseJsonPoints } from './json-body.js';
-import { parseLineProtocol } from './line-protocol.js';
 import { ECHO_ENCODING, PointBatcher } from './point-batcher.js';
 import { TagFiller } from './tag-filler.js';
+import { transcodeLineProtocol } from './write-lines.js';
 
 /**
  * Parses a `/v1/write/<category>` body (inflated first when compressed),
@@ -29,10 +29,6 @@ export function parseWrite(task: WriteTask): WriteResult {
   const encodings = task.echo ? [...new Set([...task.encodings, ECHO_ENCODING[task.echo]])] : task.encodings;
   const batcher = new PointBatcher(encodings);
   const tags = new TagFiller(task.tags);
-  const add = (raw: unknown, where: string, index: number): void => {
-    const problem = batcher.add(task.category, raw, task.precision, task.receivedAtNs, tags);
-    if (problem) batcher.reject(`${where} ${index}: ${problem}`);
-  };
   if (task.format === 'json') {
     let points: unknown[];
     try {
@@ -41,12 +37,12 @@ export function parseWrite(task: WriteTask): WriteResult {
       if (err instanceof JsonBodyError) return reject('unreadable', err.message);
       throw err;
     }
-    for (const [i, raw] of points.entries()) add(raw, 'point', i + 1);
+    for (const [i, raw] of points.entries()) {
+      const problem = batcher.add(task.category, raw, task.precision, task.receivedAtNs, tags);
+      if (problem) batcher.reject(`point ${i + 1}: ${problem}`);
+    }
   } else {
-    parseLineProtocol(text, {
-      point: (line, point) => add(point, 'line', line),
-      error: (line, message) => batcher.reject(`line ${line}, ${message}`),
-    });
+    transcodeLineProtocol(text, { category: task.category, precision: task.precision, receivedAtNs: task.receivedAtNs, tags, batcher });
   }
 
   const { points, invalid, errors } = batcher.counts;

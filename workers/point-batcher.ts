@@ -28,7 +28,7 @@ const CHUNK_BYTES = 256 * 1024;
  * one concatenated string (a rope) kept every line alive until the batch
  * was done, and made the old-generation GC the biggest cost.
  */
-class ByteSink {
+export class ByteSink {
   readonly #chunks: Buffer[] = [];
   #chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   #used = 0;
@@ -75,13 +75,17 @@ class ByteSink {
   }
 }
 
-interface CategoryBatch {
-  category: Category;
-  points: number;
+/** Where the encodings of one point go: a sink per encoding the outputs want, absent for the others. */
+export interface PointSinks {
   jsonl?: ByteSink;
   lineProtocol?: ByteSink;
   /** Metric batches, when an output wants a Prometheus encoding. */
   prometheus?: PrometheusSamples;
+}
+
+interface CategoryBatch extends PointSinks {
+  category: Category;
+  points: number;
 }
 
 /** Collects validated points per category and encodes them, for one task. */
@@ -118,7 +122,20 @@ export class PointBatcher {
       return err.message;
     }
     point.tags = tags.fill(point.tags);
+    const entry = this.next(category);
+    entry.jsonl?.append(encodeJsonLine(category, point));
+    entry.lineProtocol?.append(encodeLineProtocol(point));
+    entry.prometheus?.add(point);
+    return undefined;
+  }
 
+  /** The text encodings this batcher's outputs want (a caller that encodes points itself builds only these). */
+  get wants(): { jsonl: boolean; lineProtocol: boolean } {
+    return { jsonl: this.#jsonl, lineProtocol: this.#lineProtocol };
+  }
+
+  /** The sinks of the next accepted point of `category` (counted here), for a caller that encodes it itself. */
+  next(category: Category): PointSinks {
     let entry = this.#filling.get(category);
     if (!entry || entry.points === MAX_POINTS_PER_BATCH) {
       if (entry) this.#full.push(entry);
@@ -133,10 +150,7 @@ export class PointBatcher {
     }
     entry.points++;
     this.#points++;
-    entry.jsonl?.append(encodeJsonLine(category, point));
-    entry.lineProtocol?.append(encodeLineProtocol(point));
-    entry.prometheus?.add(point);
-    return undefined;
+    return entry;
   }
 
   reject(error: string): void {

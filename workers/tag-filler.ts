@@ -5,7 +5,7 @@
  */
 export class TagFiller {
   readonly #extra: readonly [string, string][];
-  /** Line protocol's series share one frozen tags object (LinePoint): each gets one filled copy, frozen and shared in turn. */
+  /** A line-protocol series' tags are one frozen object (line-protocol.ts): each gets one filled copy, frozen and shared in turn. */
   readonly #filled = new WeakMap<object, Readonly<Record<string, string>>>();
 
   /** `extra`: the tags to add, the ones that win first (`{ ...global, ...input }` spread the other way round). */

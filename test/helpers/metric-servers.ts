@@ -31,6 +31,11 @@ export abstract class ServerProcess {
   /** The CA of the server's certificate, for an https server. */
   protected ca: Buffer | undefined;
 
+  /** The server's process id while it runs (the benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   get #logFile(): string {
     return path.join(this.dir, 'server.log');
   }

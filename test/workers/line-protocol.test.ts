@@ -1,14 +1,51 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Point } from '../../src/points/point.js';
+import type { FieldValue, Point } from '../../src/points/point.js';
 import { encodeLineProtocol } from '../../workers/encode.js';
-import { parseLineProtocol, type LinePoint } from '../../workers/line-protocol.js';
+import { type FieldKind, type LineFields, parseLineProtocol } from '../../workers/line-protocol.js';
 
-function parse(text: string): { points: [number, LinePoint][]; errors: [number, string][] } {
+/** A line as the parser hands it over, its fields' canonical texts read back as values. */
+interface LinePoint {
+  measurement: string;
+  tags: Readonly<Record<string, string>>;
+  fields: Record<string, FieldValue>;
+  time?: string;
+}
+
+const VALUE: Record<FieldKind, (text: string) => FieldValue> = { float: Number, integer: BigInt, boolean: (text) => text === 'true', string: (text) => text };
+
+function valuesOf(fields: LineFields): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (let i = 0; i < fields.count; i++) values[fields.keys[i]!] = VALUE[fields.kinds[i]!](fields.texts[i]!);
+  return values;
+}
+
+function parse(text: string): { points: [number, LinePoint][]; errors: [number, string][]; series: number } {
   const points: [number, LinePoint][] = [];
   const errors: [number, string][] = [];
-  parseLineProtocol(text, { point: (line, point) => points.push([line, point]), error: (line, message) => errors.push([line, message]) });
-  return { points, errors };
+  let series = 0;
+  parseLineProtocol(text, {
+    series: (measurement, tags) => {
+      series++;
+      return { measurement, tags };
+    },
+    point: (line, of, fields, time) => points.push([line, { ...of, fields: valuesOf(fields), ...(time === undefined ? {} : { time }) }]),
+    error: (line, message) => errors.push([line, message]),
+  });
+  return { points, errors, series };
+}
+
+/** The canonical texts of the one line of `text`'s fields, as `key:kind:text`. */
+function texts(text: string): string[] {
+  const out: string[] = [];
+  parseLineProtocol(text, {
+    series: () => undefined,
+    point: (_line, _series, fields) => {
+      for (let i = 0; i < fields.count; i++) out.push(`${fields.keys[i]}:${fields.kinds[i]}:${fields.texts[i]}`);
+    },
+    error: (line, message) => assert.fail(`line ${line}, ${message}`),
+  });
+  return out;
 }
 
 describe('parseLineProtocol', () => {
@@ -63,7 +100,8 @@ describe('parseLineProtocol', () => {
 
   test('a series repeated line after line reads the same on every line, escapes included, and its tags cannot be changed', () => {
     const series = 'disk\\ io\\,x,path=/a\\ b,dev\\=1=c\\\\';
-    const { points, errors } = parse(`${series} v=1\n${series} v=2\n${series}\n${series}  v=3 7\n`);
+    const { points, errors, series: seriesRead } = parse(`${series} v=1\n${series} v=2\n${series}\n${series}  v=3 7\n`);
+    assert.equal(seriesRead, 1, 'the series is read once, and its points share what the visitor made of it');
     assert.deepEqual(errors, [[3, 'column 34: the point has no fields']]);
     assert.deepEqual(
       points.map(([line, point]) => [line, point.measurement, point.tags, point.fields.v, point.time]),
@@ -195,6 +233,7 @@ describe('parseLineProtocol', () => {
     assert.throws(
       () =>
         parseLineProtocol('m v=1\n', {
+          series: () => undefined,
           point: () => {
             throw new TypeError('the visitor failed');
           },
@@ -207,5 +246,31 @@ describe('parseLineProtocol', () => {
   test('goes on after a bad last line that has no line end, and after a comment that has none', () => {
     assert.deepEqual(parse('m v=1\nm v=').errors, [[2, 'column 5: field "v" has no value']]);
     assert.deepEqual(parse('m v=1\n# the end').points.length, 1);
+  });
+
+  test('hands over each value as the text the point model writes it: floats as JavaScript prints them, integers as plain digits', () => {
+    assert.deepEqual(texts('m a=1.50,b=007i,c=-0,d=1e3,e=T,f=-0i,g=0.00001,h=1234567890123456789,i=.5,j=5u,k="a\\"b",l=-0.0,m=1.\n'), [
+      'a:float:1.5',
+      'b:integer:7',
+      'c:float:-0',
+      'd:float:1000',
+      'e:boolean:true',
+      'f:integer:0',
+      'g:float:0.00001',
+      'h:float:1234567890123456800',
+      'i:float:0.5',
+      'j:integer:5',
+      'k:string:a"b',
+      'l:float:-0',
+      'm:float:1',
+    ]);
+  });
+
+  test('keeps a repeated field key at its first place with its last value, and integer-like keys first, as an object holds them', () => {
+    assert.deepEqual(texts('m b=1,a=2,b=3,10=4,2=5\n'), ['2:float:5', '10:float:4', 'b:float:3', 'a:float:2']);
+  });
+
+  test('takes no word for a boolean that only an object would find (constructor, toString)', () => {
+    assert.match(parse('m v=constructor\nm v=toString\n').errors[1]![1], /field "v" has the invalid value "toString"/);
   });
 });

@@ -95,13 +95,16 @@ function folderConfig(dir: string, executor: string, image: string | undefined):
  * Starts the one input of `config` as a runner would (its log readable on
  * stderr, the points on stdout instead of the config's outputs), ticks each
  * collector (or the one asked for) once, and says how it went. A reader of
- * stdout that goes away (`| head`) ends it early: the collectors not run yet
- * are skipped, and it cleans up as always.
+ * stdout (or of stdout and stderr: `2>&1 | head`) that goes away ends it
+ * early: the collectors not run yet are skipped, and it cleans up as always.
  */
 async function checkOnce(config: Config, source: ConfigSource | undefined, what: string, only: string | undefined): Promise<number> {
   const stdout = new StdoutOutput();
   const app = new App(config, { log: createLogger('info', 'pretty'), outputs: { stdout }, source });
-  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  // With `2>&1 | head` the reader that goes away holds stderr too: its EPIPE, unlistened, would end the process before it cleans up.
+  let stderrClosed = false;
+  process.stderr.on('error', () => (stderrClosed = true));
+  const say = (line: string): void => void (stderrClosed || process.stderr.write(`${line}\n`));
   let stdoutClosed = false;
   void stdout.closed.then(() => (stdoutClosed = true));
   let failed = 0;
@@ -128,7 +131,7 @@ async function checkOnce(config: Config, source: ConfigSource | undefined, what:
       failed++;
     }
     for (const [i, collector] of chosen.entries()) {
-      if (stdoutClosed) {
+      if (stdoutClosed || stderrClosed) {
         say(`standard output was closed by its reader: ${chosen.length - i} collector(s) not run`);
         break;
       }

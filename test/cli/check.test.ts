@@ -173,6 +173,18 @@ describe('pythond check with many points or a closed standard output', () => {
     const instance = readFileSync(path.join(trialDataDir(`folder ${dir}`), 'instance-id'), 'utf8').trim();
     assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`io.pythond.instance=${instance}`] } }), [], 'no container left');
   });
+
+  it('stops as cleanly when one reader takes stdout and stderr and goes away (2>&1 | head -1)', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const dir = manyPoints(2000, 3);
+    const child = spawn('bash', ['-c', `"${process.execPath}" "${MAIN}" check "${dir}" --executor docker 2>&1 | head -1 >/dev/null; exit \${PIPESTATUS[0]}`], {
+      stdio: 'ignore',
+    });
+    const { code } = await exitOf(child, 'the check to end');
+    assert.equal(code, 0, 'the check exits 0: its stderr going away is no error of the collectors');
+    const instance = readFileSync(path.join(trialDataDir(`folder ${dir}`), 'instance-id'), 'utf8').trim();
+    assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`io.pythond.instance=${instance}`] } }), [], 'no container left');
+  });
 });
 
 /** A python.d with one input's collector that reports what it sees of its environment, and a config for it. */

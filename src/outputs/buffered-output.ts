@@ -144,27 +144,57 @@ export class BufferedOutput implements RunningOutput {
     return this.#opening;
   }
 
+  /**
+   * Sends windows one after another, keeping the disk out of the way: the
+   * next window is read, and the last one acknowledged, while a window is
+   * on the wire (read, send and acknowledgement one after another left the
+   * connection idle a third of the time).
+   */
   async #sendLoop(buffer: DiskBuffer): Promise<void> {
     const { batchSize, flushIntervalMs } = this.#options;
-    while (!this.#stop.signal.aborted) {
-      if (!this.#closing && buffer.points < batchSize) await this.#waitForBatch(flushIntervalMs);
-      try {
-        const window = await buffer.read(batchSize);
-        if (!window) {
-          if (this.#closing) return;
-          continue;
+    let next: Promise<BufferWindow | undefined> | undefined;
+    let acked: Promise<void> = Promise.resolve();
+    try {
+      while (!this.#stop.signal.aborted) {
+        try {
+          if (!next && !this.#closing && buffer.unreadPoints < batchSize) await this.#waitForBatch(flushIntervalMs);
+          const reading = next ?? buffer.read(batchSize);
+          next = undefined;
+          const window = await reading;
+          if (!window) {
+            if (this.#closing) return;
+            continue;
+          }
+          if (buffer.unreadPoints >= (this.#closing ? 1 : batchSize)) {
+            next = buffer.read(batchSize);
+            next.catch(() => {}); // met where it is awaited
+          }
+          if (!(await this.#send(window))) return;
+          await acked;
+          acked = buffer.ack(window).then(
+            () => this.#updateDepth(),
+            (err: unknown) => this.#bufferFailed(err),
+          );
+        } catch (err) {
+          this.#bufferFailed(err);
+          if (!(await this.#pause(this.#retry.failed()))) return;
         }
-        if (!(await this.#send(window))) return;
-        await buffer.ack(window);
-        this.#updateDepth();
-      } catch (err) {
-        // The buffer's own disk failed (read or ack); the points stay where they are.
-        const message = `buffer in ${this.#options.dir}: ${errorMessage(err)}`;
-        this.#health.failed(message, true);
-        this.#events.bufferFailed(message);
-        if (!(await this.#pause(this.#retry.failed()))) return;
       }
+    } finally {
+      // Nothing of the buffer's may still be in progress when it is closed.
+      await Promise.allSettled([next, acked]);
     }
+  }
+
+  /**
+   * The buffer's own disk failed (a read, or persisting an acknowledgement):
+   * the points stay where they are; an acknowledgement not persisted means
+   * its window is sent again after a restart.
+   */
+  #bufferFailed(err: unknown): void {
+    const message = `buffer in ${this.#options.dir}: ${errorMessage(err)}`;
+    this.#health.failed(message, true);
+    this.#events.bufferFailed(message);
   }
 
   /** Sends every category of the window, each until accepted or refused; false if stopped first. */

@@ -185,6 +185,34 @@ test('windows are sent in order, one category per request', async () => {
   await output.close(1000);
 });
 
+test('with the next window read while one is on the wire, every point arrives once and in order, through a retry, and none is sent again after a restart', async () => {
+  const dir = tempTree();
+  stub.requests.length = 0;
+  let answered = 0;
+  // Slow answers, so reads and acknowledgements happen while requests are in flight; the third request fails once.
+  stub.answer = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    return { status: ++answered === 3 ? 503 : 204 };
+  };
+  const first = startOutput({ dir, batchSize: 10 });
+  await first.started;
+  const written = Array.from({ length: 30 }, () => batch(5));
+  for (const b of written) await first.output.write(b);
+  const all = written.flatMap((b) => b.lineProtocol!.toString().split('\n').filter(Boolean));
+  await waitFor(() => lines(stub.accepted()).length >= all.length, 'every point sent', 30_000);
+  assert.deepEqual(lines(stub.accepted()), all);
+  await waitFor(() => first.output.status().bufferedPoints === 0, 'every window acknowledged');
+  await first.output.close(1000);
+
+  stub.requests.length = 0;
+  const second = startOutput({ dir, batchSize: 10 });
+  await second.started;
+  assert.equal(second.output.status().bufferedPoints, 0, 'the acknowledgements were persisted');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(stub.requests, [], 'nothing sent again');
+  await second.output.close(1000);
+});
+
 test('close leaves what the destination does not take for the next start, which sends it', async () => {
   const dir = tempTree();
   stub.requests.length = 0;

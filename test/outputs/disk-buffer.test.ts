@@ -281,6 +281,60 @@ test('drops the oldest segment not under the window being sent when a batch does
   await buffer.close();
 });
 
+test('reads the next window while one is in flight, and counts only the unread points as waiting', async () => {
+  const { buffer } = await openBuffer(tempTree());
+  for (let n = 0; n < 6; n++) await buffer.append(batch(n * 10, 10));
+  const first = (await buffer.read(20))!;
+  assert.equal(buffer.unreadPoints, 40);
+  const second = (await buffer.read(20))!;
+  assert.deepEqual(
+    [first, second].map((window) => window.records.map((record) => record.points)),
+    [
+      [10, 10],
+      [10, 10],
+    ],
+  );
+  assert.equal(Buffer.from(second.records[0]!.payload).toString(), batch(20, 10).payload.toString(), 'the second window starts where the first ends');
+  assert.equal(buffer.unreadPoints, 20);
+  assert.equal(buffer.points, 60, 'points in flight are still held');
+  await assert.rejects(buffer.ack(second), /acknowledged in the order they were read/);
+  await buffer.ack(first);
+  await buffer.ack(second);
+  assert.equal(buffer.points, 20);
+  assert.deepEqual(await drain(buffer), [batch(40, 10), batch(50, 10)].map((b) => b.payload.toString()));
+  await buffer.close();
+});
+
+test('a reopened buffer sends again the windows that were read but not acknowledged, the one acknowledged not', async () => {
+  const dir = tempTree();
+  const first = await openBuffer(dir);
+  for (let n = 0; n < 3; n++) await first.buffer.append(batch(n * 10, 10));
+  const acknowledged = (await first.buffer.read(10))!;
+  await first.buffer.read(10); // in flight when the runner stopped
+  await first.buffer.ack(acknowledged);
+  await first.buffer.close();
+  const second = await openBuffer(dir);
+  assert.deepEqual(await drain(second.buffer), [batch(10, 10), batch(20, 10)].map((b) => b.payload.toString()));
+  await second.buffer.close();
+});
+
+test('a full buffer drops no segment under any window in flight', async () => {
+  const { buffer, drops } = await openBuffer(tempTree(), 64 * 1024);
+  for (let n = 0; n < 16; n++) await buffer.append(kilobatch(n)); // two segments
+  const first = (await buffer.read(80))!; // the first segment
+  const second = (await buffer.read(80))!; // the second
+  for (let n = 16; n < 65; n++) await buffer.append(kilobatch(n));
+  assert.deepEqual(
+    drops.map((drop) => drop.points),
+    [80],
+    'the third segment, not the two being sent',
+  );
+  await buffer.ack(first);
+  await buffer.ack(second);
+  assert.equal((await drain(buffer))[0], kilobatch(24).payload.toString());
+  await buffer.close();
+});
+
 test('reads on into the next segments from where it was acknowledged, once reopened too', async () => {
   const dir = tempTree();
   const first = await openBuffer(dir, 64 * 1024);

@@ -49,7 +49,9 @@ const MAX_READ_BYTES = 4 * 1024 ** 2;
  * dropped (and reported through onDrop), except those under the window being
  * sent; if even that is not enough, the new batch is dropped.
  *
- * One window at a time: `read` again only after `ack`.
+ * Windows in flight: the sender may read the next window while the one
+ * before it is being sent (reads one after another, each starting where the
+ * last one ended) and acknowledges them in the order it read them.
  */
 export class DiskBuffer {
   readonly #dir: string;
@@ -59,8 +61,10 @@ export class DiskBuffer {
   readonly #segments: Segment[] = [];
   #writer: FileHandle | undefined;
   #ack: BufferPosition = { segment: 0, offset: SEGMENT_MAGIC.length };
-  /** The last segment of the window being sent: it and older ones are not dropped. */
-  #inFlightUpTo: number | undefined;
+  /** Windows read and not yet acknowledged, oldest first: their segments are not dropped, and the next read starts after the last. */
+  readonly #inFlight: BufferWindow[] = [];
+  /** Points of the windows in flight. */
+  #inFlightPoints = 0;
   #bytes = 0;
   #points = 0;
   /** Bumped by every dropped segment, so a read that raced with one starts over. */
@@ -101,6 +105,11 @@ export class DiskBuffer {
     return this.#points;
   }
 
+  /** Points appended and not yet read into a window: what the next read can take. */
+  get unreadPoints(): number {
+    return this.#points - this.#inFlightPoints;
+  }
+
   /** Bytes of all segment files. */
   get bytes(): number {
     return this.#bytes;
@@ -115,14 +124,17 @@ export class DiskBuffer {
     });
   }
 
-  /** Up to `maxPoints` points (at least one record) from the oldest unacknowledged one; undefined when empty. */
+  /** Up to `maxPoints` points (at least one record) from where the last window in flight ends, else from the oldest unacknowledged one; undefined when there are none. */
   async read(maxPoints: number): Promise<BufferWindow | undefined> {
     for (;;) {
       const drops = this.#drops;
       try {
-        const window = await this.#readWindow(maxPoints);
+        const window = await this.#readWindow(this.#inFlight.at(-1)?.end ?? this.#ack, maxPoints);
         if (drops !== this.#drops) continue;
-        this.#inFlightUpTo = window?.end.segment;
+        if (window) {
+          this.#inFlight.push(window);
+          this.#inFlightPoints += window.points;
+        }
         return window;
       } catch (err) {
         // A segment dropped under the read (ENOENT): read again from the new oldest.
@@ -131,9 +143,15 @@ export class DiskBuffer {
     }
   }
 
-  /** Marks the window delivered: persists the new position and deletes segments behind it. */
+  /**
+   * Marks the window delivered: moves the position past it at once (the next
+   * windows are counted from there), then persists it and deletes the
+   * segments behind it. One acknowledgement at a time, oldest window first.
+   */
   async ack(window: BufferWindow): Promise<void> {
-    this.#inFlightUpTo = undefined;
+    if (this.#inFlight[0] !== window) throw new Error('buffer: windows must be acknowledged in the order they were read');
+    this.#inFlight.shift();
+    this.#inFlightPoints -= window.points;
     for (const [seq, points] of window.spans) {
       const segment = this.#segments.find((s) => s.seq === seq);
       if (!segment) continue;
@@ -238,7 +256,8 @@ export class DiskBuffer {
 
   /** Drops the oldest segment that is neither written nor being sent; false when there is none. */
   async #dropOldest(): Promise<boolean> {
-    const index = this.#segments.findIndex((s) => s !== this.#current && (this.#inFlightUpTo === undefined || s.seq > this.#inFlightUpTo));
+    const inFlightUpTo = this.#inFlight.at(-1)?.end.segment ?? -1;
+    const index = this.#segments.findIndex((s) => s !== this.#current && s.seq > inFlightUpTo);
     if (index < 0) return false;
     const [victim] = this.#segments.splice(index, 1) as [Segment];
     this.#drops++;
@@ -264,14 +283,14 @@ export class DiskBuffer {
     }
   }
 
-  async #readWindow(maxPoints: number): Promise<BufferWindow | undefined> {
-    const window: BufferWindow = { records: [], points: 0, end: this.#ack, spans: new Map() };
+  async #readWindow(from: BufferPosition, maxPoints: number): Promise<BufferWindow | undefined> {
+    const window: BufferWindow = { records: [], points: 0, end: from, spans: new Map() };
     // A copy: appends may add, delete or drop segments while this awaits.
     for (const segment of [...this.#segments]) {
-      if (segment.seq < this.#ack.segment) continue;
+      if (segment.seq < from.segment) continue;
       // What a previous run left (perhaps taken already by a receiver that then refuses it whole) goes in windows of its own.
       if (window.records.length > 0 && window.end.segment < this.#firstOfThisRun && segment.seq >= this.#firstOfThisRun) return window;
-      let at = segment.seq === this.#ack.segment ? this.#ack.offset : SEGMENT_MAGIC.length;
+      let at = segment.seq === from.segment ? from.offset : SEGMENT_MAGIC.length;
       if (at >= segment.committed) continue;
       const reader = await this.#readerOf(segment);
       while (at < segment.committed) {

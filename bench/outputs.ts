@@ -118,7 +118,11 @@ export async function directRate(output: Output, batches: EncodedBatch[]): Promi
  * destination and the JIT warm up over the first runs, and runs of one build
  * on this machine vary by half.
  */
-export async function alternatingRates(rounds: number, direct: () => Promise<number>, buffered: () => Promise<number>): Promise<{ direct: number; buffered: number }> {
+export async function alternatingRates(
+  rounds: number,
+  direct: () => Promise<number>,
+  buffered: () => Promise<number>,
+): Promise<{ direct: number; buffered: number }> {
   const directs: number[] = [];
   const buffereds: number[] = [];
   for (let round = 0; round < rounds; round++) {

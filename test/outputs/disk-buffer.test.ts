@@ -301,7 +301,10 @@ test('reads the next window while one is in flight, and counts only the unread p
   await buffer.ack(first);
   await buffer.ack(second);
   assert.equal(buffer.points, 20);
-  assert.deepEqual(await drain(buffer), [batch(40, 10), batch(50, 10)].map((b) => b.payload.toString()));
+  assert.deepEqual(
+    await drain(buffer),
+    [batch(40, 10), batch(50, 10)].map((b) => b.payload.toString()),
+  );
   await buffer.close();
 });
 
@@ -314,7 +317,10 @@ test('a reopened buffer sends again the windows that were read but not acknowled
   await first.buffer.ack(acknowledged);
   await first.buffer.close();
   const second = await openBuffer(dir);
-  assert.deepEqual(await drain(second.buffer), [batch(10, 10), batch(20, 10)].map((b) => b.payload.toString()));
+  assert.deepEqual(
+    await drain(second.buffer),
+    [batch(10, 10), batch(20, 10)].map((b) => b.payload.toString()),
+  );
   await second.buffer.close();
 });
 

@@ -1,6 +1,7 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { Category, EncodedBatch, Encoding, Point, Precision } from '../src/points/point.js';
 import type { DecodeResult, EchoFormat, WriteAccepted } from '../src/points/tasks.js';
+import { bytePool } from './byte-pool.js';
 import { encodeJsonLine, encodeLineProtocol } from './encode.js';
 import type { TagFiller } from './tag-filler.js';
 import { Char } from './char-codes.js';
@@ -29,8 +30,8 @@ const CHUNK_BYTES = 256 * 1024;
  * was done, and made the old-generation GC the biggest cost.
  */
 export class ByteSink {
-  readonly #chunks: Buffer[] = [];
-  #chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  readonly #chunks: Buffer<ArrayBuffer>[] = [];
+  #chunk = Buffer.from(bytePool.take(CHUNK_BYTES).buffer);
   #used = 0;
   #pending = '';
 
@@ -39,18 +40,19 @@ export class ByteSink {
     if (this.#pending.length >= PENDING_CHARS) this.#flush();
   }
 
-  /** The bytes, in a buffer of their own (so it can be moved to another thread). */
+  /** The bytes, in a buffer of their own (so it can be moved to another thread), from the worker's pool; the sink is done then. */
   take(): Uint8Array<ArrayBuffer> {
     this.#flush();
     const length = this.#chunks.reduce((sum, chunk) => sum + chunk.length, this.#used);
-    // Not zero-filled: every byte is written below.
-    const bytes = Buffer.allocUnsafeSlow(length);
+    // Not zeroed: every byte is written below.
+    const bytes = bytePool.take(length);
     let at = 0;
     for (const chunk of [...this.#chunks, this.#chunk.subarray(0, this.#used)]) {
       bytes.set(chunk, at);
       at += chunk.length;
     }
-    return new Uint8Array(bytes.buffer, 0, length);
+    bytePool.giveBack([...this.#chunks.map((chunk) => chunk.buffer), this.#chunk.buffer]);
+    return bytes;
   }
 
   #flush(): void {
@@ -62,7 +64,7 @@ export class ByteSink {
       const fits = Math.floor((this.#chunk.length - this.#used) / 3);
       if (fits < 2) {
         this.#chunks.push(this.#chunk.subarray(0, this.#used));
-        this.#chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        this.#chunk = Buffer.from(bytePool.take(CHUNK_BYTES).buffer);
         this.#used = 0;
         continue;
       }

@@ -188,7 +188,7 @@ export class TickRun {
     this.#points += result.points;
     for (const batch of result.batches) this.#metrics.points.inc({ input: this.#input, category: batch.category }, batch.points);
     // Points an output could not keep are counted (dropped) and logged by that output.
-    return this.#outputs.deliver(result.batches).then(() => undefined);
+    return this.#outputs.deliver(result.batches).then(() => this.#pipeline.delivered(result.batches));
   }
 
   /** Counts `bytes` of output (log lines, raw stderr) against max_stderr; false once past it. */

@@ -37,6 +37,8 @@ export class WriteApiInput {
     }
     if (options.dry) return { ...result, unstored: [] };
     for (const batch of result.batches) this.#metrics.points.inc({ input: WRITE_API_INPUT, category: batch.category }, batch.points);
-    return { ...result, unstored: await this.#outputs.deliver(result.batches) };
+    const unstored = await this.#outputs.deliver(result.batches);
+    this.#pipeline.delivered(result.batches);
+    return { ...result, unstored };
   }
 }

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
-import type { Encoding } from './point.js';
-import type { DecodeResult, ReportTask, TaskName, WorkerTasks, WriteResult, WriteTask } from './tasks.js';
+import type { EncodedBatch, Encoding } from './point.js';
+import { POOLED_BYTES, type DecodeResult, type ReportTask, type TaskName, type WorkerTasks, type WriteResult, type WriteTask } from './tasks.js';
 
 /** A `/v1/write/<category>` request body, how to read it, and the tags and answer it asks for. */
 export type WriteRequest = Omit<WriteTask, 'receivedAtNs' | 'encodings'>;
@@ -19,6 +19,9 @@ function moved(bytes: Uint8Array): ArrayBuffer[] {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? [bytes.buffer as ArrayBuffer] : [];
 }
 
+/** The most batch memory waiting here for the next task to take it back to the workers; more is left to the GC. */
+const MAX_RECYCLED_BYTES = 64 * 1024 ** 2;
+
 /** Nanoseconds since the epoch, now, with sub-millisecond resolution. */
 export function nowNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
@@ -33,6 +36,9 @@ export class PointPipeline {
   readonly workers: number;
   readonly #pool: Piscina;
   readonly #encodings: () => Encoding[];
+  /** Batch buffers the outputs are done with, for the next task to move back to the workers. */
+  #recycled: ArrayBuffer[] = [];
+  #recycledBytes = 0;
 
   /** `encodings`: what the outputs consume now (asked at each task: outputs come and go with reloads). */
   constructor(options: { workers: number; encodings: () => Encoding[] }) {
@@ -57,11 +63,35 @@ export class PointPipeline {
     return this.#run('parseWrite', { ...request, receivedAtNs: receivedAtNs.toString(), encodings: this.#encodings() }, moved(request.body));
   }
 
+  /**
+   * The outputs are done with these batches (each wrote them, or synced
+   * them to its disk buffer, which sends from disk): their buffers go back
+   * to the workers with the next task, to be written into again. From here
+   * on the batches' bytes must not be read: once moved, they are empty.
+   */
+  delivered(batches: readonly EncodedBatch[]): void {
+    for (const batch of batches) {
+      for (const bytes of [batch.jsonl, batch.lineProtocol, batch.remoteWrite, batch.exposition]) {
+        const buffer = bytes?.buffer as ArrayBuffer | undefined;
+        if (!buffer || buffer.byteLength < POOLED_BYTES.min || buffer.byteLength > POOLED_BYTES.max) continue;
+        if (this.#recycledBytes + buffer.byteLength > MAX_RECYCLED_BYTES || this.#recycled.includes(buffer)) continue;
+        this.#recycled.push(buffer);
+        this.#recycledBytes += buffer.byteLength;
+      }
+    }
+  }
+
   async close(): Promise<void> {
     await this.#pool.destroy();
   }
 
   #run<N extends TaskName>(name: N, task: Parameters<WorkerTasks[N]>[0], transferList: ArrayBuffer[]): Promise<ReturnType<WorkerTasks[N]>> {
+    if (this.#recycled.length > 0) {
+      task.recycled = this.#recycled;
+      transferList = [...transferList, ...this.#recycled];
+      this.#recycled = [];
+      this.#recycledBytes = 0;
+    }
     return this.#pool.run(task, { name, transferList });
   }
 }

@@ -8,8 +8,21 @@ import type { Category, EncodedBatch, Encoding, Precision } from './point.js';
  * function per name.
  */
 
+/**
+ * The sizes of batch buffers that go back to the workers for reuse once the
+ * outputs are done with them (workers/byte-pool.ts): smaller ones are not
+ * worth the trip, larger ones are rare.
+ */
+export const POOLED_BYTES = { min: 64 * 1024, max: 16 * 1024 ** 2 } as const;
+
+/** What every task carries besides its own input. */
+interface TaskBase {
+  /** Buffers of earlier batches that the outputs are done with, moved back to be written into again. */
+  recycled?: ArrayBuffer[];
+}
+
 /** Decode one `report` message of a collector host. */
-export interface ReportTask {
+export interface ReportTask extends TaskBase {
   /** One `report` line from the collector host, as received. */
   line: Uint8Array;
   /** When the runner received the line: the time of points that have none. */
@@ -28,7 +41,7 @@ export type WriteFormat = 'json' | 'lineProtocol';
 export type EchoFormat = 'lp' | 'json';
 
 /** Parse one `/v1/write/<category>` body. */
-export interface WriteTask {
+export interface WriteTask extends TaskBase {
   /** The request body, as received. */
   body: Uint8Array;
   /** How the body is compressed, if it is: it is inflated first, to at most `maxBodySize` bytes. */

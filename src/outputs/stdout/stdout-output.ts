@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EncodedBatch } from '../../points/point.js';
 import type { Output, OutputDetails } from '../output.js';
@@ -31,7 +30,8 @@ export class StdoutOutput implements Output {
 
   async write(batch: EncodedBatch): Promise<void> {
     if (this.#error) throw this.#error;
-    if (!this.#stream.write(batch.jsonl!)) await Promise.race([once(this.#stream, 'drain'), this.closed]);
+    // Until the stream is done with the bytes (not only until it buffered them): they go back to the workers then.
+    await Promise.race([new Promise<void>((resolve) => this.#stream.write(batch.jsonl!, () => resolve())), this.closed]);
     if (this.#error) throw this.#error;
   }
 

@@ -214,7 +214,7 @@ export async function prometheusFigures(quick: boolean): Promise<Figure[]> {
         name: 'remote_write_output_points_per_s',
         value: buffered,
         unit: 'points/s',
-        baseline: { name: 'direct_post_points_per_s', value: direct },
+        baseline: { name: 'remote_write_direct_post_points_per_s', value: direct },
         target: '>= 0.8×; into VictoriaMetrics, disk buffer included, 8 writes in flight; medians of 3 runs each, in turns',
       },
       ...exposition,

@@ -1,7 +1,11 @@
 import { POOLED_BYTES } from '../src/points/tasks.js';
 
-/** The most a worker keeps for reuse; more given back is left to its GC. */
-const MAX_KEPT_BYTES = 64 * 1024 ** 2;
+/**
+ * The most a worker keeps for reuse; more given back is left to its GC. What
+ * it keeps stays with it for good (after a big report too), so it is a few
+ * reports' worth, not a big report's.
+ */
+const MAX_KEPT_BYTES = 16 * 1024 ** 2;
 
 /**
  * The memory a worker thread writes batches into, reused. Every batch's

@@ -20,7 +20,7 @@ function moved(bytes: Uint8Array): ArrayBuffer[] {
 }
 
 /** The most batch memory waiting here for the next task to take it back to the workers; more is left to the GC. */
-const MAX_RECYCLED_BYTES = 64 * 1024 ** 2;
+const MAX_RECYCLED_BYTES = 16 * 1024 ** 2;
 
 /** Nanoseconds since the epoch, now, with sub-millisecond resolution. */
 export function nowNs(): bigint {

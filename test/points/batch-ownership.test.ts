@@ -52,7 +52,7 @@ test('the pool hands out buffers by power-of-two class, reuses what it is given 
   assert.notEqual(pool.take(70_000).buffer, big.buffer, 'a buffer is handed out once');
   const surplus = Array.from({ length: 40 }, () => new ArrayBuffer(4 * 1024 ** 2));
   pool.giveBack(surplus);
-  assert.equal(pool.keptBytes, 64 * 1024 ** 2, 'at most 64 MiB kept; the rest is left to the GC');
+  assert.equal(pool.keptBytes, 16 * 1024 ** 2, 'at most 16 MiB kept; the rest is left to the GC');
 });
 
 test('batches the outputs are done with go back to the workers, and what comes out of the reused memory is exact', async () => {

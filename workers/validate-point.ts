@@ -54,6 +54,14 @@ function fieldValue(key: string, value: unknown): FieldValue {
   }
 }
 
+/** Why a point of `category` with these tags is refused for its tags alone: objects are known by their `name` tag. */
+export function missingNameTag(category: Category, tags: Readonly<Record<string, string>>): string | undefined {
+  return (category === 'object' || category === 'custom_object') && !tags.name ? `${category} points need a "name" tag` : undefined;
+}
+
+/** Why a point without fields is refused. */
+export const NO_FIELDS = 'fields must have at least one field';
+
 /**
  * Checks one JSON point against DataKit's point model: a measurement name,
  * string tags, at least one basic-type field, an optional integer time
@@ -79,9 +87,8 @@ export function validatePoint(raw: unknown, category: Category, precision: Preci
     else if (typeof value !== 'string') throw new InvalidPoint(`tag "${key}" must be a string, got ${value === null ? 'null' : typeof value}`);
     if (hasLineBreak(tags[key] as string)) throw new InvalidPoint(`tag "${key}" must not contain a line break`);
   }
-  if ((category === 'object' || category === 'custom_object') && !tags.name) {
-    throw new InvalidPoint(`${category} points need a "name" tag`);
-  }
+  const unnamed = missingNameTag(category, tags as Record<string, string>);
+  if (unnamed) throw new InvalidPoint(unnamed);
 
   if (!isTable(fields)) throw new InvalidPoint('fields must be an object with at least one field');
   let fieldCount = 0;
@@ -90,7 +97,7 @@ export function validatePoint(raw: unknown, category: Category, precision: Preci
     fieldValue(key, fields[key]);
     fieldCount++;
   }
-  if (fieldCount === 0) throw new InvalidPoint('fields must have at least one field');
+  if (fieldCount === 0) throw new InvalidPoint(NO_FIELDS);
 
   return {
     measurement,

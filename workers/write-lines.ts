@@ -3,7 +3,7 @@ import { escapeKey, jsonKey, jsonLineHead, jsonLineTail, lineProtocolSeries, lin
 import { type LineFields, parseLineProtocol } from './line-protocol.js';
 import type { PointBatcher } from './point-batcher.js';
 import type { TagFiller } from './tag-filler.js';
-import { InvalidPoint, toNanoseconds } from './validate-point.js';
+import { InvalidPoint, missingNameTag, NO_FIELDS, toNanoseconds } from './validate-point.js';
 
 /** What a body's series is encoded as, once: each of its points adds only fields and time. */
 interface EncodedSeries {
@@ -33,7 +33,6 @@ export function transcodeLineProtocol(
 ): void {
   const { category, precision, receivedAtNs, tags, batcher } = batch;
   const { wants } = batcher;
-  const needsName = category === 'object' || category === 'custom_object';
   parseLineProtocol<EncodedSeries>(text, {
     series(measurement, own) {
       const filled = tags.fill(own);
@@ -42,11 +41,11 @@ export function transcodeLineProtocol(
         tags: filled,
         jsonHead: wants.jsonl ? jsonLineHead(category, measurement, filled) : '',
         lineProtocol: wants.lineProtocol ? lineProtocolSeries(measurement, filled) : '',
-        problem: needsName && !own.name ? `${category} points need a "name" tag` : undefined,
+        problem: missingNameTag(category, own),
       };
     },
     point(line, series, fields, rawTime) {
-      const problem = series.problem ?? (fields.count === 0 ? 'fields must have at least one field' : undefined);
+      const problem = series.problem ?? (fields.count === 0 ? NO_FIELDS : undefined);
       if (problem) return batcher.reject(`line ${line}: ${problem}`);
       let time: string;
       try {

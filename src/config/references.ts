@@ -15,7 +15,8 @@ import { Secret } from '../schema/secret.js';
 
 const TOKEN = /\$\$\{|\$\{([^}]*)\}?/g;
 const REFERENCE = /^(env|file):(.+)$/s;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An environment variable name: letters, digits and _, not starting with a digit. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** What resolving one file's references needs, and where it keeps what it found. */
 export interface ReferenceContext {

@@ -3,6 +3,7 @@ import { LOG_FORMATS } from '../telemetry/logger.js';
 import { CLUSTER_MODES } from './cluster.js';
 import { tagMap } from './global-tags.js';
 import { hostName } from './host-identity.js';
+import { ENV_NAME } from './references.js';
 import { registryAuthFile } from './registry-auth.js';
 import { listenAddress } from '../schema/addresses.js';
 import {
@@ -119,7 +120,7 @@ const publishedPorts = () => ({
   },
 });
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `NAME=value`: an environment variable name (ENV_NAME), then `=`. */
 const ENV_ENTRY = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**

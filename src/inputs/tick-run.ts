@@ -11,6 +11,7 @@ import type { Clock } from '../scheduler/clock.js';
 import { formatBytes } from '../schema/units.js';
 import type { InputEvents } from '../telemetry/events/input-events.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { deliverPoints, type PointsDestination } from './deliver-points.js';
 import { ReportFlow } from './report-flow.js';
 import { tickUsage, type TickOutcome } from './tick-outcome.js';
 
@@ -57,8 +58,8 @@ export class TickRun {
   readonly #collector: CollectorInfo;
   readonly #limits: RunLimits;
   readonly #pipeline: PointPipeline;
-  readonly #outputs: Pick<OutputSet, 'deliver'>;
-  readonly #metrics: Metrics;
+  /** Where its points go: the outputs, then their bytes back to the workers. */
+  readonly #destination: PointsDestination;
   readonly #events: InputEvents;
   readonly #clock: Clock;
   readonly #intervalMs: number;
@@ -85,8 +86,7 @@ export class TickRun {
     this.#collector = options.collector;
     this.#limits = options.limits;
     this.#pipeline = options.pipeline;
-    this.#outputs = options.outputs;
-    this.#metrics = options.metrics;
+    this.#destination = { pipeline: options.pipeline, outputs: options.outputs, metrics: options.metrics };
     this.#events = options.events;
     this.#clock = options.clock;
     this.#intervalMs = options.collector.interval * 1000;
@@ -186,9 +186,8 @@ export class TickRun {
     }
     this.#used.points += result.points;
     this.#points += result.points;
-    for (const batch of result.batches) this.#metrics.points.inc({ input: this.#input, category: batch.category }, batch.points);
     // Points an output could not keep are counted (dropped) and logged by that output.
-    return this.#outputs.deliver(result.batches).then(() => this.#pipeline.delivered(result.batches));
+    return deliverPoints(this.#input, result.batches, this.#destination).then(() => undefined);
   }
 
   /** Counts `bytes` of output (log lines, raw stderr) against max_stderr; false once past it. */

@@ -2,6 +2,7 @@ import type { DeliveryFailure, OutputSet } from '../outputs/running-output.js';
 import type { PointPipeline, WriteRequest } from '../points/pipeline.js';
 import type { WriteAccepted, WriteRejection } from '../points/tasks.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { deliverPoints, type PointsDestination } from './deliver-points.js';
 
 /** The `input` label of points posted to the write API: one fixed value, whatever the client calls itself. */
 const WRITE_API_INPUT = 'api';
@@ -16,13 +17,14 @@ export type WriteApiResult = WriteRejection | (WriteAccepted & { unstored: Deliv
  */
 export class WriteApiInput {
   readonly #pipeline: PointPipeline;
-  readonly #outputs: OutputSet;
   readonly #metrics: Metrics;
+  /** Where its points go: the outputs, then their bytes back to the workers. */
+  readonly #destination: PointsDestination;
 
   constructor(options: { pipeline: PointPipeline; outputs: OutputSet; metrics: Metrics }) {
     this.#pipeline = options.pipeline;
-    this.#outputs = options.outputs;
     this.#metrics = options.metrics;
+    this.#destination = options;
   }
 
   /**
@@ -36,9 +38,6 @@ export class WriteApiInput {
       return result;
     }
     if (options.dry) return { ...result, unstored: [] };
-    for (const batch of result.batches) this.#metrics.points.inc({ input: WRITE_API_INPUT, category: batch.category }, batch.points);
-    const unstored = await this.#outputs.deliver(result.batches);
-    this.#pipeline.delivered(result.batches);
-    return { ...result, unstored };
+    return { ...result, unstored: await deliverPoints(WRITE_API_INPUT, result.batches, this.#destination) };
   }
 }

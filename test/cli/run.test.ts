@@ -27,22 +27,27 @@ const SLOW = `
           self.feed_metric(measurement='finished', fields={'v': 1})
 `;
 
+/** A folder whose pythond.toml runs SLOW as input `name` (process executor) into out/points.jsonl, and into `moreOutputs` (TOML). */
+const slowRunner = (name: string, moreOutputs = ''): string =>
+  tempTree({
+    'python.d/c/slow.py': SLOW,
+    'pythond.toml': `
+      [runner]
+      executor = "process"
+      listen = "127.0.0.1:0"
+      [[inputs.pythond]]
+      name = "${name}"
+      dirs = ["c"]
+      timeout = "10s"
+      [[outputs.file]]
+      path = "out/points.jsonl"
+      ${moreOutputs}
+    `,
+  });
+
 describe('pythond run', () => {
   it('finishes the tick in flight on SIGTERM, flushes its points and exits 0', async () => {
-    const root = tempTree({
-      'python.d/c/slow.py': SLOW,
-      'pythond.toml': `
-        [runner]
-        executor = "process"
-        listen = "127.0.0.1:0"
-        [[inputs.pythond]]
-        name = "slow"
-        dirs = ["c"]
-        timeout = "10s"
-        [[outputs.file]]
-        path = "out/points.jsonl"
-      `,
-    });
+    const root = slowRunner('slow');
     const file = path.join(root, 'out/points.jsonl');
     const { log, stop } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     await waitFor(() => lines(file).some((p) => p.measurement === 'started'), 'a tick to start');
@@ -60,24 +65,15 @@ describe('pythond run', () => {
 
   it('says on SIGINT what stopping waits for (the ticks in flight, then the points an unreachable output holds) and that a second Ctrl-C exits now', async (t) => {
     const port = await freePort(); // nothing listens there
-    const root = tempTree({
-      'python.d/c/slow.py': SLOW,
-      'pythond.toml': `
-        [runner]
-        executor = "process"
-        listen = "127.0.0.1:0"
-        [[inputs.pythond]]
-        name = "c"
-        dirs = ["c"]
-        timeout = "10s"
-        [[outputs.file]]
-        path = "out/points.jsonl"
+    const root = slowRunner(
+      'c',
+      `
         [[outputs.influxdb]]
         url = "http://127.0.0.1:${port}"
         database = "db"
         flush_interval = "50ms"
-      `,
-    });
+    `,
+    );
     const { child, log, exited } = startRunner(['--config', path.join(root, 'pythond.toml')]);
     t.after(() => child.kill('SIGKILL')); // were an assertion to fail before the second Ctrl-C
     // The first tick's points: the file has them, the unreachable output holds them in its buffer.

@@ -13,8 +13,8 @@ import { inputReports } from '../src/http/views.js';
 export const STACK_PARTS = ['runner_main', 'runner_threads', 'dockerd', 'containerd', 'shims', 'hosts'] as const;
 export type StackPart = (typeof STACK_PARTS)[number];
 
-/** CPU seconds of a /proc stat file: utime + stime, plus the children waited for with `children`. */
-function statCpuS(file: string, children = false): number {
+/** CPU seconds of a /proc stat file (a process's, or with `/task/<tid>` one thread's): utime + stime, plus the children waited for with `children`. */
+export function statCpuS(file: string, children = false): number {
   try {
     const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);

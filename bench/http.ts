@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { VictoriaMetrics } from '../test/helpers/metric-servers.js';
 import { percentile, type Figure } from './stats.js';
 import { PLUGINS } from '../src/plugins.js';
+import { statCpuS } from './cpu-split.js';
 import { lineProtocolBody } from './post-client.js';
 
 const execFileAsync = promisify(execFile);
@@ -27,11 +28,8 @@ async function postMany(url: string, rounds: number, gzip = false): Promise<{ pe
   return JSON.parse(stdout) as { perPostMs: number[]; wallMs: number };
 }
 
-/** CPU seconds a process (or with `/task/<tid>`, one of its threads) has used, user and system, from /proc. */
-function processCpuS(pid: number | string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime: clock ticks (USER_HZ 100)
-}
+/** CPU seconds a process (or with `/task/<tid>`, one of its threads) has used, user and system. */
+const processCpuS = (pid: number | string): number => statCpuS(`/proc/${pid}/stat`);
 
 /** Posts as postMany does, and the CPU seconds the server process `pid` used meanwhile. */
 async function postManyCounted(
